@@ -1,0 +1,116 @@
+"""Measures of (over)smoothing of node signals, forward ``X^(k)`` or backward ``B^(k)``.
+
+For ``X`` in ``R^{n x d}`` with mean row ``xbar = X^T 1 / n``, ``J = 11^T/n`` and the
+centring ``Pi = I - J``, the *pairwise-difference energy* (eq. "dirichlet" of the paper) is
+
+.. math::
+
+    E(X)^2 = \\frac{1}{2n^2} \\sum_{i,j} \\|X_i - X_j\\|^2 = \\frac{1}{n}\\|\\Pi X\\|_F^2 .
+
+Conventions (``shared/paper/notes.md`` discusses which one the paper writes):
+
+- :func:`pairwise_difference_energy` returns the squared quantity ``E(X)^2`` above;
+- :func:`pairwise_difference_norm` returns its square root ``E(X) = ||Pi X||_F / sqrt(n)``.
+
+**Every bound in backsmooth uses the root ``E(X)``** (Theorem 1 then reads
+``E(X^(k)) <= (lambda s)^k E(X^(0))`` with no squares).  Both are computed in ``O(nd)``.
+
+Generalised measure (an extension): for a symmetric ``P`` that is not stochastic (e.g. GCN
+normalisation ``D^-1/2 (A+I) D^-1/2``) the oversmoothed limit is the top eigenvector ``u``
+(``propto D^1/2 1``), not the constant vector; ``reference=u`` measures the distance to
+``span(u)``: ``||(I - u u^T/||u||^2) X||_F / sqrt(n)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backsmooth.numeric._validation import as_float_matrix
+
+__all__ = [
+    "pairwise_difference_energy",
+    "pairwise_difference_norm",
+    "mean_row",
+    "mean_component",
+    "centred_component",
+    "layer_norms",
+    "frobenius_norms",
+    "max_row_norm",
+]
+
+
+def mean_row(X) -> np.ndarray:
+    """Return ``xbar = X^T 1 / n`` (the mean row, shape ``(d,)``)."""
+    return np.asarray(X).mean(axis=0)
+
+
+def _reference_projection(X, reference):
+    u = np.asarray(reference, dtype=np.float64).ravel()
+    if u.shape[0] != X.shape[0]:
+        raise ValueError(f"reference vector has length {u.shape[0]} but the signal has {X.shape[0]} rows")
+    norm2 = float(u @ u)
+    if not np.isfinite(norm2) or norm2 == 0.0:
+        raise ValueError("reference vector must be finite and non-zero")
+    return np.outer(u, (u @ X) / norm2)
+
+
+def mean_component(X, reference=None) -> np.ndarray:
+    """Return ``J X = 1 xbar^T`` (or the projection onto ``span(reference)``)."""
+    X = np.asarray(X)
+    if reference is None:
+        return np.broadcast_to(mean_row(X), X.shape).copy()
+    return _reference_projection(X, reference)
+
+
+def centred_component(X, reference=None) -> np.ndarray:
+    """Return ``Pi X = X - 1 xbar^T``, the component orthogonal to the constants."""
+    X = np.asarray(X)
+    return X - mean_component(X, reference)
+
+
+def pairwise_difference_energy(X, reference=None) -> float:
+    """Return ``E(X)^2 = 1/(2 n^2) sum_{i,j} ||X_i - X_j||^2`` in ``O(nd)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Node signal (forward ``X^(k)`` or backward ``B^(k)``).
+    reference : array_like, shape (n,), optional
+        Generalised measure: distance to ``span(reference)`` instead of the constants.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [2.0]])
+    >>> pairwise_difference_energy(X)     # (|0-2|^2 + |2-0|^2) / (2 * 2^2)
+    1.0
+    """
+    X = as_float_matrix("X", X)
+    C = centred_component(X, reference)
+    return float(np.sum(C * C) / X.shape[0])
+
+
+def pairwise_difference_norm(X, reference=None) -> float:
+    """Return ``E(X) = ||(I - 11^T/n) X||_F / sqrt(n)``, the root convention used in bounds.
+
+    Examples
+    --------
+    >>> pairwise_difference_norm(np.ones((5, 3)))   # constant rows: fully oversmoothed
+    0.0
+    """
+    return float(np.sqrt(pairwise_difference_energy(X, reference)))
+
+
+def layer_norms(signals, reference=None) -> np.ndarray:
+    """``E`` of every signal of a list (e.g. ``ForwardPass.X`` or ``Gradients.B``)."""
+    return np.array([pairwise_difference_norm(S, reference) for S in signals])
+
+
+def frobenius_norms(matrices) -> np.ndarray:
+    """``||M||_F`` of every matrix of a list (e.g. per-layer gradient norms)."""
+    return np.array([float(np.linalg.norm(M)) for M in matrices])
+
+
+def max_row_norm(X) -> float:
+    """``||X||_row = max_i ||X_i||_2`` (used by Theorem 2 for backward signals)."""
+    X = np.asarray(X)
+    return float(np.sqrt(np.max(np.sum(X * X, axis=1))))

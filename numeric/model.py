@@ -1,0 +1,320 @@
+"""Forward and backward passes of deep GNNs and MLPs.
+
+The paper's vanilla GNN of depth ``L`` (layers ``k = 0, ..., L``):
+
+.. math::
+
+    F^{(k)} = P X^{(k)}, \\quad H^{(k)} = F^{(k)} W^{(k)}, \\quad
+    X^{(k+1)} = \\rho(H^{(k)}) \\ (k < L), \\qquad \\text{output } H^{(L)} = P X^{(L)} W^{(L)}.
+
+where:
+
+- ``P`` (n x n) is the propagation matrix (``None`` for an MLP, i.e. ``P = I``);
+- ``X^(0)`` (n x d_0) the input features, ``W^(k)`` (d_k x d_{k+1}) the weights;
+- ``rho`` an elementwise activation; the output layer has none.
+
+Backpropagation sends the *backward signals* ``B^(k) = dLoss/dH^(k)`` from the output to
+the input by the recursion (paper, section 4)
+
+.. math::
+
+    B^{(L)} = \\partial \\mathrm{Loss} / \\partial H^{(L)}, \\qquad
+    B^{(k)} = \\rho'(H^{(k)}) \\odot \\left(P^T B^{(k+1)} W^{(k+1)T}\\right),
+
+and the weight gradients are ``dLoss/dW^(k) = F^(k)T B^(k)``.
+
+Open to variants: a network is a tuple of :class:`GraphConvolution` layers, each of which
+knows its own forward step and its vector-Jacobian product; the backward loop is written
+once for all of them.  ``residual`` adds a skip connection ``X^(k+1) = rho(H^(k)) +
+residual X^(k)`` (an extension, not in the paper); more layer types only need a
+``forward``/``backward`` pair with the same signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from backsmooth.numeric._sparse import propagate, propagate_transpose
+from backsmooth.numeric._validation import as_float_matrix, as_square_operator, check_finite
+from backsmooth.numeric.activations import Activation, activation as _activation
+from backsmooth.numeric.losses import loss_function
+
+__all__ = [
+    "GraphConvolution",
+    "Network",
+    "ForwardPass",
+    "Gradients",
+    "gnn",
+    "mlp",
+    "forward",
+    "backward",
+    "gradients",
+]
+
+
+@dataclass(frozen=True)
+class GraphConvolution:
+    """One layer ``X -> rho(P X W) + residual * X``.
+
+    ``residual = 0`` is the paper's vanilla layer.  ``forward`` returns ``(F, H, X_next)``;
+    ``backward`` maps ``G = dLoss/dX_next`` to ``(B, dLoss/dW, dLoss/dX)`` with
+    ``B = rho'(H) * G`` (the paper's backward signal of this layer).
+    """
+
+    activation: Activation
+    residual: float = 0.0
+
+    def forward(self, P, X, W):
+        F = propagate(P, X)
+        H = F @ W
+        X_next = self.activation.function(H)
+        if self.residual:
+            if X.shape != X_next.shape:
+                raise ValueError(
+                    f"a residual layer needs equal input and output widths, got {X.shape[1]} -> {W.shape[1]}"
+                )
+            X_next = X_next + self.residual * X
+        return F, H, X_next
+
+    def backward(self, P, F, H, W, G, *, symmetric=False):
+        B = G if self.activation.is_linear else self.activation.derivative(H) * G
+        grad_W = F.T @ B
+        grad_X = propagate_transpose(P, B @ W.T, symmetric=symmetric)
+        if self.residual:
+            grad_X = grad_X + self.residual * G
+        return B, grad_W, grad_X
+
+
+@dataclass(frozen=True)
+class Network:
+    """A stack of layers sharing one propagation matrix ``P`` (None: an MLP).
+
+    ``layers[k]`` maps ``X^(k)`` to ``X^(k+1)``; the last layer's output is ``H^(L)``
+    (it uses the identity activation).
+    """
+
+    P: object
+    layers: tuple
+    symmetric: bool = False
+
+    @property
+    def depth(self) -> int:
+        """``L``: the number of hidden layers (there are ``L + 1`` weight matrices)."""
+        return len(self.layers) - 1
+
+
+def _prepare_P(P, dtype):
+    P = as_square_operator("P", P, dtype=dtype)
+    if P is None:
+        return None, True
+    if sp.issparse(P):
+        diff = abs(P - P.T)
+        scale = max(abs(P).max(), 1.0)
+        symmetric = diff.nnz == 0 or diff.max() <= 1e-12 * scale
+    else:
+        symmetric = bool(np.allclose(P, P.T, rtol=0, atol=1e-12 * max(np.abs(P).max(), 1.0)))
+    return P, symmetric
+
+
+def gnn(P, depth: int, activation="tanh", *, residual: float = 0.0, dtype=np.float64) -> Network:
+    """Return the vanilla GNN of depth ``L = depth`` on ``P`` (``L + 1`` layers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = gnn(np.full((3, 3), 1 / 3), depth=2)
+    >>> net.depth, net.layers[-1].activation.name
+    (2, 'identity')
+    """
+    if int(depth) != depth or depth < 0:
+        raise ValueError(f"depth L must be a non-negative integer, got {depth}")
+    P, symmetric = _prepare_P(P, dtype)
+    rho = _activation(activation)
+    hidden = tuple(GraphConvolution(rho, residual) for _ in range(int(depth)))
+    return Network(P, hidden + (GraphConvolution(_activation("identity")),), symmetric)
+
+
+def mlp(depth: int, activation="tanh", **kwargs) -> Network:
+    """Return the MLP of depth ``L``: the same network with ``P = I``."""
+    return gnn(None, depth, activation, **kwargs)
+
+
+@dataclass(frozen=True)
+class ForwardPass:
+    """Every intermediate signal of a forward pass.
+
+    Attributes
+    ----------
+    X : list of ndarray
+        ``X^(0), ..., X^(L)`` (``L + 1`` arrays).
+    F : list of ndarray
+        ``F^(k) = P X^(k)``, ``k = 0..L``.
+    H : list of ndarray
+        ``H^(k) = F^(k) W^(k)``, ``k = 0..L``; ``H[-1]`` is the output ``H^(L)``.
+    """
+
+    X: list
+    F: list
+    H: list
+
+    @property
+    def output(self) -> np.ndarray:
+        """The network output ``H^(L)``."""
+        return self.H[-1]
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """Loss, backward signals and weight gradients of one forward/backward pass.
+
+    Attributes
+    ----------
+    loss : float
+    B : list of ndarray
+        Backward signals ``B^(k) = dLoss/dH^(k)``, ``k = 0..L`` (``B[-1]`` = output error).
+    weight_gradients : list of ndarray
+        ``dLoss/dW^(k) = F^(k)T B^(k)``.
+    forward : ForwardPass
+    """
+
+    loss: float
+    B: list
+    weight_gradients: list
+    forward: ForwardPass = field(repr=False)
+
+    @property
+    def gradient_norms(self) -> np.ndarray:
+        """Frobenius norms ``||dLoss/dW^(k)||_F``, ``k = 0..L``."""
+        return np.array([np.linalg.norm(g) for g in self.weight_gradients])
+
+
+def _as_network(P, weights, activation, dtype, residual=0.0) -> Network:
+    if isinstance(P, Network):
+        return P
+    return gnn(P, len(weights) - 1, activation, residual=residual, dtype=dtype)
+
+
+def _check_weights(weights, d0, dtype):
+    if isinstance(weights, np.ndarray) and weights.ndim == 2:
+        weights = [weights]
+    weights = [as_float_matrix(f"weights[{k}]", W, dtype=dtype) for k, W in enumerate(weights)]
+    if not weights:
+        raise ValueError("weights must hold at least one matrix (the output layer W^(L))")
+    width = d0
+    for k, W in enumerate(weights):
+        if W.shape[0] != width:
+            raise ValueError(
+                f"weights do not chain: W^({k}) has {W.shape[0]} rows but its input has width {width} "
+                f"(W^(k) must have shape (d_k, d_(k+1)))"
+            )
+        width = W.shape[1]
+    return weights
+
+
+def forward(P, X, weights, activation="tanh", *, residual: float = 0.0, dtype=np.float64) -> ForwardPass:
+    """Run the forward pass ``X^(k+1) = rho(P X^(k) W^(k))`` and keep every signal.
+
+    Parameters
+    ----------
+    P : scipy.sparse array, ndarray, None or Network
+        Propagation matrix ``P`` (n x n); None gives an MLP (``P = I``).  A :class:`Network`
+        fixes the layers (then ``activation`` and ``residual`` are ignored).
+    X : array_like, shape (n, d_0)
+        Input features ``X^(0)``.
+    weights : sequence of ndarray
+        ``W^(0), ..., W^(L)``, ``W^(k)`` of shape ``(d_k, d_{k+1})``.
+    activation : str or Activation
+        ``rho`` of the hidden layers.
+    dtype : numpy dtype
+        float64 (default) or float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.full((4, 4), 0.25)          # complete averaging: lambda = 0
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> out = forward(P, X, [np.eye(2), np.eye(2)], "identity")
+    >>> bool(np.allclose(out.X[1], X.mean(axis=0)))  # one step makes every row equal
+    True
+    """
+    net = _as_network(P, weights, activation, dtype, residual)
+    X0 = as_float_matrix("X", X, dtype=dtype)
+    n = X0.shape[0]
+    if net.P is not None and net.P.shape[0] != n:
+        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {n} rows: they must match")
+    weights = _check_weights(weights, X0.shape[1], dtype)
+    if len(weights) != len(net.layers):
+        raise ValueError(f"the network has {len(net.layers)} layers but {len(weights)} weight matrices were given")
+    Xs, Fs, Hs = [X0], [], []
+    for layer, W in zip(net.layers, weights):
+        F, H, X_next = layer.forward(net.P, Xs[-1], W)
+        Fs.append(F)
+        Hs.append(H)
+        Xs.append(X_next)
+    return ForwardPass(X=Xs[:-1], F=Fs, H=Hs)
+
+
+def backward(P, fwd: ForwardPass, weights, *, loss="mse", targets=None, mask=None,
+             activation="tanh", residual: float = 0.0, output_error=None) -> Gradients:
+    """Backpropagate: every ``B^(k) = dLoss/dH^(k)`` and ``dLoss/dW^(k) = F^(k)T B^(k)``.
+
+    Parameters
+    ----------
+    P, weights, activation, residual
+        As given to :func:`forward`.
+    fwd : ForwardPass
+        The result of :func:`forward`.
+    loss : {"mse", "cross_entropy"} or Loss
+    targets : array_like
+        Regression targets ``Y`` (n x d_out) or integer class labels (n,).
+    mask : array_like of bool or int, optional
+        Training nodes (default: all).
+    output_error : ndarray, optional
+        Use this ``B^(L)`` instead of the loss's (then ``loss`` is reported as NaN).
+    """
+    dtype = fwd.H[-1].dtype
+    net = _as_network(P, weights, activation, dtype, residual)
+    weights = _check_weights(weights, fwd.X[0].shape[1], dtype)
+    H_out = fwd.H[-1]
+    if output_error is None:
+        if targets is None:
+            raise ValueError("backward needs targets (regression values or class labels) or an output_error")
+        value, G = loss_function(loss).value_and_output_error(H_out, targets, mask)
+    else:
+        G = as_float_matrix("output_error", output_error, dtype=dtype)
+        if G.shape != H_out.shape:
+            raise ValueError(f"output_error must have the output's shape {H_out.shape}, got {G.shape}")
+        value = float("nan")
+    L = len(net.layers) - 1
+    Bs = [None] * (L + 1)
+    grads = [None] * (L + 1)
+    for k in range(L, -1, -1):
+        B, gW, G = net.layers[k].backward(net.P, fwd.F[k], fwd.H[k], weights[k], G, symmetric=net.symmetric)
+        Bs[k] = B
+        grads[k] = gW
+    return Gradients(loss=value, B=Bs, weight_gradients=grads, forward=fwd)
+
+
+def gradients(P, X, weights, *, activation="tanh", loss="mse", targets=None, mask=None,
+              residual: float = 0.0, dtype=np.float64) -> Gradients:
+    """Forward then backward in one call: loss, every ``B^(k)`` and every weight gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.5, 0.5]])
+    >>> g = gradients(P, np.eye(2), [np.eye(2), np.ones((2, 1))], activation="identity",
+    ...               targets=np.array([[1.0], [-1.0]]))
+    >>> round(g.loss, 6)           # outputs are constant (0.5): loss = ((0.5-1)^2 + (0.5+1)^2)/4
+    0.625
+    >>> bool(np.allclose(g.B[-1].mean(), 0.5 / 2))   # mean output error bbar^(L)
+    True
+    """
+    fwd = forward(P, X, weights, activation, residual=residual, dtype=dtype)
+    if targets is not None and np.asarray(targets).dtype.kind == "f":
+        check_finite("targets", np.asarray(targets))
+    return backward(P, fwd, weights, loss=loss, targets=targets, mask=mask,
+                    activation=activation, residual=residual)

@@ -1,0 +1,72 @@
+"""The ``backsmooth`` command line.
+
+Each subcommand lives in its own module ``backsmooth._cmd_<name>`` exposing
+``register(subparsers)``; this module only assembles the parser and dispatches.
+Subcommand modules import their heavy dependencies lazily, inside ``run``.
+
+Exit codes: 0 success (and, for ``check``/``report``, no violated claim); 1 a claim was
+violated; 2 bad usage or bad input (the message says what is wrong and how to fix it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main", "build_parser"]
+
+#: subcommands in the order ``--help`` lists them
+_COMMANDS = (
+    "graph_info",
+    "derive",
+    "proof",
+    "check",
+    "figure",
+    "report",
+    "sweep",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level argument parser with every subcommand registered."""
+    from backsmooth import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="backsmooth",
+        description=(
+            "Executable companion to 'Backward Oversmoothing: why is it hard to train deep "
+            "Graph Neural Networks?' (N. Keriven, 2025, arXiv 2505.16736). Every claim "
+            "carries its provenance: [paper] stated in the paper, [reconstruction] our "
+            "corrected/precise version, [extension] beyond the paper."
+        ),
+        epilog="Run 'backsmooth report' for the full report; 'backsmooth COMMAND --help' for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"backsmooth {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMANDS:
+        module = importlib.import_module(f"backsmooth._cmd_{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``backsmooth`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code = args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"backsmooth {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; partial results (if any) were saved", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
