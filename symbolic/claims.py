@@ -1,0 +1,199 @@
+"""The registry of the paper's claims: one place, stable names, provenance.
+
+Each :class:`Claim` carries its hypotheses (the labels of ``shared/paper/theorems.md``:
+``A1`` = ass:P (P symmetric, P1 = 1, non-trivial eigenvalues |mu_i| <= lambda < 1),
+``A1+`` = A1 and P >= 0, ``A2`` = ass:sigma (rho elementwise, 1-Lipschitz), ``A2a`` =
+rho(0) = 0, ``A2b`` = rho' c_rho-Lipschitz, ``A2c`` = rho'' c_2-Lipschitz, ``A3`` = s_i <= s,
+plus side conditions such as ``lambda*s<1``), its statement as sympy relations in the
+paper's symbols, its default bound (see :mod:`backsmooth.symbolic.bounds` for all variants)
+and its provenance:
+
+* ``"paper"``: stated in the paper as far as the verified sources show;
+* ``"reconstruction"``: our precise or corrected version of a result of the paper;
+* ``"extension"``: beyond the paper.
+
+Every E is the ROOT convention ``E(X) = ||(I - 11^T/n) X||_F / sqrt(n)``.
+
+Examples
+--------
+>>> from backsmooth.symbolic.claims import claim, claims
+>>> claims()[:3]
+('lemma1', 'lemma2', 'lemma3')
+>>> c = claim("theorem1")
+>>> c.provenance, c.hypotheses
+('paper', ('A1', 'A2'))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from backsmooth.symbolic import bounds as _bounds
+from backsmooth.symbolic.render import latex_relation, text_relation
+from backsmooth.symbolic.symbols import (
+    L, M, Lam_k, Lam_L, S_k, Sigma_k, E_B, E_BL, E_Bk, E_Bk1, E_HL, E_Hk, E_PmX, E_X, E_X0,
+    E_XL, E_XW, E_Xk, E_Y, E_rhoX, G_max, L_const, X_F, alpha, bbar_k, beta, c_rho, delta,
+    delta_L, dist_k, gamma, grad_k, grad_norm, i, k, lam, loss, m, mean_gap_k, mu, n, r_k, s,
+    s_i, s_k, s_k1, s_L, w, xbar, xbar_L, xi, B_row_k1,
+)
+
+__all__ = ["Claim", "CLAIMS", "claims", "claim", "PROVENANCES", "ROOT_CONVENTION"]
+
+PROVENANCES = ("paper", "reconstruction", "extension")
+ROOT_CONVENTION = "E(X) = ||(I - 11^T/n) X||_F / sqrt(n)  (E(X)^2 = (1/(2n^2)) sum_ij ||X_i - X_j||^2)"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of the paper (or of our corrected/extended theory).
+
+    Attributes
+    ----------
+    name, title : str
+    provenance : {"paper", "reconstruction", "extension"}
+    provenance_note : str
+    hypotheses : tuple of str
+    statement : tuple of sympy relations
+    bound : sympy.Expr
+        Right-hand side of the default bound variant.
+    bound_symbols : tuple of sympy.Symbol
+        Ordered symbols a numeric caller supplies (meanings in ``bound_meanings``).
+    variants : tuple of str
+        Names of all bound variants (``bound_function(name, variant)``).
+    """
+
+    name: str
+    title: str
+    provenance: str
+    provenance_note: str
+    hypotheses: tuple
+    statement: tuple
+    bound: sp.Expr
+    bound_symbols: tuple
+    variants: tuple
+
+    def __post_init__(self):
+        if self.provenance not in PROVENANCES:
+            raise ValueError(f"provenance must be one of {PROVENANCES}, got {self.provenance!r}")
+
+    @property
+    def bound_meanings(self) -> dict:
+        """Meaning of each default-bound argument (Python name -> text)."""
+        return _bounds.bound_variant(self.name).argument_meanings
+
+    def latex(self) -> tuple:
+        """The statement as a tuple of LaTeX math fragments (mathtext-compatible)."""
+        return tuple(latex_relation(r) for r in self.statement)
+
+    def text(self) -> tuple:
+        """The statement as a tuple of plain-text relations."""
+        return tuple(text_relation(r) for r in self.statement)
+
+
+_lam_prod_k = sp.Product(lam * s_i[i], (i, 0, k - 1))
+_lam_prod_L = sp.Product(lam * s_i[i], (i, 0, L - 1))
+
+_SPEC = (
+    ("lemma1", "Pairwise-difference identity", "reconstruction",
+     "Identity behind the paper's eq:dirichlet (S2 writes the pairwise form); root convention ours",
+     (),
+     (sp.Eq(E_X**2, X_F**2 / n - xbar**2),)),
+    ("lemma2", "P contracts the complement of constants by lambda", "reconstruction",
+     "Standard consequence of ass:P used by the paper's Theorem 1 proof; statement ours",
+     ("A1",),
+     (sp.Le(E_PmX, lam**m * E_X), sp.Le(E_XW, s_k * E_X), sp.Le(E_rhoX, E_X))),
+    ("lemma3", "Gradient = mean part + centred part", "reconstruction",
+     "Ours (theorems.md Lemma 3): X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B); P in the middle",
+     ("A1",),
+     (sp.Le(grad_k, n * sp.Symbol("xbar_k", nonnegative=True) * bbar_k + lam * n * E_Xk * E_Bk),)),
+    ("lemma4", "Stationary output layer => small mean output error", "reconstruction",
+     "New in theorems.md (Lemma 4); makes the paper's 'trained last layer' step rigorous; needs "
+     "||xbar^(L)|| >= gamma",
+     ("A1", "||xbar^(L)||>=gamma"),
+     (sp.Le(mu, (delta_L + lam * n * E_XL * E_BL) / (n * gamma)),)),
+    ("mean_propagation", "Mean of backward signals (linear GNN)", "reconstruction",
+     "Bluesky 4/7 (VERIFIED): the oversmoothed backward limit is the mean prediction error; "
+     "exact formula bbar^(k) = M_k bbar^(L) ours",
+     ("A1", "rho=id"),
+     (sp.Le(bbar_k, S_k * mu),)),
+    ("theorem1", "Forward oversmoothing", "paper",
+     "Paper's Theorem 1 (VERIFIED via Moonlight review and summary page); "
+     "'(lambda s_k)^k' read as prod_{i<k} lambda s_i; constants ours",
+     ("A1", "A2"),
+     (sp.Le(E_Xk, _lam_prod_k * E_X0), sp.Le(E_Xk, (lam * s)**k * E_X0),
+      sp.Le(E_Xk, lam**((1 - alpha) * k) * E_X0))),
+    ("corollary1", "Backward oversmoothing of linear GNNs", "reconstruction",
+     "Paper's Corollary 1 content (linear case, section 4.1) reconstructed; numbering ours; "
+     "exact closed form B^(k) = P^(L-k) B^(L) M_k^T",
+     ("A1", "rho=id", "A3"),
+     (sp.Le(E_Bk, (lam * s)**(L - k) * E_BL), sp.Le(dist_k, sp.sqrt(n) * (lam * s)**(L - k) * E_BL))),
+    ("theorem2", "Non-linear backward oversmoothing with forward interaction", "reconstruction",
+     "Corrected: unrolled constant carries S_k = prod_{i>k} s_i and ||B||_row (notes.md had "
+     "'C ~ c_rho lambda s^2' and a ||B||_max-type factor); needs P >= 0",
+     ("A1+", "A2", "A2b"),
+     (sp.Le(E_Bk, lam * s_k1 * E_Bk1 + c_rho * lam * s_k * s_k1 * E_Xk * B_row_k1),
+      sp.Le(E_Bk, (lam * s)**(L - k) * E_BL
+            + c_rho * lam * s**(L + 1) * lam**k * E_X0 * beta / (1 - lam**2 * s)))),
+    ("proposition1", "Backward mean follows the linearised recursion", "reconstruction",
+     "Paper's Proposition 1 content (mean driven by the output error) reconstructed with "
+     "explicit error; numbering ours",
+     ("A1+", "A2", "A2b"),
+     (sp.Le(r_k, c_rho * lam * s_k * s_k1 * E_Xk * B_row_k1),
+      sp.Le(mean_gap_k, c_rho * lam * s**(L - k + 1) * beta * E_X0 * (lam * s)**k / (1 - lam * s)))),
+    ("definition1", "delta-stationary point (layer-wise), spurious", "reconstruction",
+     "Paper's Definition 1 wording UNKNOWN; layer-wise version and L_const ours",
+     (),
+     (sp.Le(grad_k, delta), sp.Le(grad_norm, sp.sqrt(L + 1) * delta), sp.Eq(L_const, E_Y**2 / 2))),
+    ("theorem3", "A stationary output layer is a global stationary point", "reconstruction",
+     "Corrected: the paper's statement needs ||xbar^(L)|| >= gamma (counter-example W^(L-1) = 0 "
+     "in theorems.md section 7); bound via the mean output error mu; Frobenius norms",
+     ("A1+", "A2", "A2a", "A2b", "A3", "lambda*s<1"),
+     (sp.Le(grad_k, sp.sqrt(n) * xi * s**L * (
+         mu + lam**(L - M) * E_BL + 2 * c_rho * lam * s * E_X0 * beta * (lam * s)**M / (1 - lam * s))),)),
+    ("corollary2", "Spurious stationary points", "reconstruction",
+     "Corrected: mean-fitted last layer W^(L) = xbar c*^T/||xbar||^2 instead of a (norm-"
+     "constrained) least-squares one; loss lower bound valid for every theta",
+     ("A1+", "A2", "A2a", "A2b"),
+     (sp.Ge(loss, L_const - E_Y * E_HL), sp.Ge(loss, L_const - E_Y * lam * s_L * Lam_L * E_X0))),
+    ("proposition2", "MLPs are not GNNs (exact counter-examples)", "reconstruction",
+     "Paper's Proposition 2 exists (VERIFIED) but its construction is UNKNOWN; ours has mu = 0, "
+     "loss = L_const, any depth, and the GNN rate lambda^(L+1)",
+     ("n=2", "X0=I", "MSE"),
+     (sp.Eq(grad_k, 0), sp.Eq(sp.Symbol("grad_0_mlp", nonnegative=True), sp.Abs(w) / sp.sqrt(2)),
+      sp.Eq(sp.Symbol("grad_0_gnn", nonnegative=True), lam**(L + 1) * sp.Abs(w) / sp.sqrt(2)))),
+)
+
+
+def _build():
+    out = {}
+    for name, title, prov, note, hyps, statement in _SPEC:
+        v = _bounds.bound_variant(name)
+        out[name] = Claim(name=name, title=title, provenance=prov, provenance_note=note,
+                          hypotheses=tuple(hyps), statement=tuple(statement), bound=v.expr,
+                          bound_symbols=v.symbols, variants=_bounds.variants(name))
+    return out
+
+
+#: name -> Claim, in paper order (lemmas first, then the numbered results)
+CLAIMS = _build()
+
+
+def claims() -> tuple:
+    """Names of every registered claim, in paper order."""
+    return tuple(CLAIMS)
+
+
+def claim(name) -> Claim:
+    """Return the :class:`Claim` called ``name``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown; the message lists the known names.
+    """
+    try:
+        return CLAIMS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown claim {name!r}; known claims: {', '.join(CLAIMS)}") from None
