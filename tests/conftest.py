@@ -1,0 +1,35 @@
+"""Shared pytest configuration: hypothesis profiles and small graph fixtures."""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def _lazy_walk(A):
+    d = A.sum(axis=1)
+    return np.eye(A.shape[0]) - (np.diag(d) - A) / (d.max() + 1)
+
+
+@pytest.fixture
+def small_graph_P():
+    """Lazy-walk P of a fixed connected 6-node graph (dense ndarray, symmetric stochastic)."""
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 0), (0, 3), (1, 4)]
+    A = np.zeros((6, 6))
+    for i, j in edges:
+        A[i, j] = A[j, i] = 1.0
+    return _lazy_walk(A)
