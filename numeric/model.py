@@ -308,10 +308,12 @@ def gradients(P, X, weights, *, activation="tanh", loss="mse", targets=None, mas
     >>> P = np.array([[0.5, 0.5], [0.5, 0.5]])
     >>> g = gradients(P, np.eye(2), [np.eye(2), np.ones((2, 1))], activation="identity",
     ...               targets=np.array([[1.0], [-1.0]]))
-    >>> round(g.loss, 6)           # outputs are constant (0.5): loss = ((0.5-1)^2 + (0.5+1)^2)/4
-    0.625
-    >>> bool(np.allclose(g.B[-1].mean(), 0.5 / 2))   # mean output error bbar^(L)
-    True
+    >>> g.forward.output.ravel().tolist()      # P averages: both outputs equal 1
+    [1.0, 1.0]
+    >>> g.loss                                 # ((1 - 1)^2 + (1 + 1)^2) / (2 n), n = 2
+    1.0
+    >>> g.B[-1].ravel().tolist()               # B^(L) = (H^(L) - Y) / n
+    [0.0, 1.0]
     """
     fwd = forward(P, X, weights, activation, residual=residual, dtype=dtype)
     if targets is not None and np.asarray(targets).dtype.kind == "f":
