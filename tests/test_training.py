@@ -1,0 +1,170 @@
+"""Tests of numeric.training (GD, Adam, history) and numeric.output_layer (fit_output_layer)."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+from backsmooth.numeric import gnn, initial_weights, mlp
+from backsmooth.numeric.output_layer import fit_output_layer
+from backsmooth.numeric.propagation import propagation_matrix
+from backsmooth.numeric.samplers import contextual_sbm
+from backsmooth.numeric.training import TrainingHistory, train, trainable_layers
+
+
+def _least_squares_problem(seed=0, n=30, d=4, c=2):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.standard_normal((n, c))
+
+
+class TestGradientDescent:
+    def test_linear_least_squares_matches_closed_form_iterates(self):
+        # Loss(W) = 1/(2n)||XW - Y||^2: GD iterates W_t = W* + (I - eta X^T X/n)^t (W_0 - W*)
+        X, Y = _least_squares_problem()
+        n = X.shape[0]
+        W_star = np.linalg.lstsq(X, Y, rcond=None)[0]
+        eta, T = 0.3, 25
+        h = train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", optimizer="gd",
+                  learning_rate=eta, epochs=T, activation="identity")
+        M = np.linalg.matrix_power(np.eye(4) - eta * X.T @ X / n, T)
+        expected = W_star + M @ (np.zeros((4, 2)) - W_star)
+        np.testing.assert_allclose(h.weights[-1], expected, rtol=1e-10, atol=1e-12)
+        # the recorded loss is the loss at theta_t: record 0 at the start, last at the end
+        np.testing.assert_allclose(h.loss[0], 0.5 * np.sum(Y ** 2) / n, rtol=1e-14)
+        np.testing.assert_allclose(h.loss[-1], 0.5 * np.sum((X @ expected - Y) ** 2) / n, rtol=1e-10)
+
+    def test_gradient_norm_record_is_exact(self):
+        X, Y = _least_squares_problem(1)
+        h = train(None, X, [np.ones((4, 2))], targets=Y, loss="mse", optimizer="gd",
+                  learning_rate=0.1, epochs=0, activation="identity")
+        grad = X.T @ (X @ np.ones((4, 2)) - Y) / X.shape[0]
+        np.testing.assert_allclose(h.gradient_norms[0, 0], np.linalg.norm(grad), rtol=1e-13)
+
+
+class TestAdam:
+    def test_first_steps_match_hand_computed_adam(self):
+        # independent transcription of Kingma & Ba, Algorithm 1, on the same convex problem
+        X, Y = _least_squares_problem(2)
+        n = X.shape[0]
+        lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+        W = np.zeros((4, 2)); m = np.zeros_like(W); v = np.zeros_like(W)
+        for t in range(1, 8):
+            g = X.T @ (X @ W - Y) / n
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            W = W - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        h = train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", optimizer="adam",
+                  learning_rate=lr, epochs=7, activation="identity")
+        np.testing.assert_allclose(h.weights[-1], W, rtol=1e-12, atol=1e-14)
+
+    def test_converges_to_least_squares_solution(self):
+        X, Y = _least_squares_problem(3)
+        h = train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", optimizer="adam",
+                  learning_rate=0.01, epochs=3000, activation="identity")
+        np.testing.assert_allclose(h.weights[-1], np.linalg.lstsq(X, Y, rcond=None)[0], atol=1e-4)
+
+
+class TestTrain:
+    def test_frozen_layers_do_not_move(self):
+        X, _ = _least_squares_problem(4)
+        labels = (X[:, 0] > 0).astype(int)
+        W0 = initial_weights([4, 5, 5, 2], "orthogonal", seed=0)
+        h = train(mlp(2), X, W0, targets=labels, epochs=20, learning_rate=1e-2, trainable="output")
+        for k in (0, 1):
+            np.testing.assert_array_equal(h.weights[k], W0[k])
+        assert not np.allclose(h.weights[2], W0[2])
+        assert h.settings["trainable"] == [2]
+
+    def test_same_seed_same_numbers_and_inputs_untouched(self):
+        s = contextual_sbm(120, avg_degree=10, seed=3)
+        net = gnn(propagation_matrix(s.adjacency), 3)
+        W0 = initial_weights([16, 8, 8, 8, 2], "orthogonal", seed=1)
+        copy = [w.copy() for w in W0]
+        a = train(net, s.features, W0, targets=s.labels, epochs=15, profile_every=5)
+        b = train(net, s.features, W0, targets=s.labels, epochs=15, profile_every=5)
+        np.testing.assert_array_equal(a.loss, b.loss)
+        for w, c in zip(W0, copy):
+            np.testing.assert_array_equal(w, c)
+        assert a.profile_epochs.tolist() == [0, 5, 10, 15]
+        assert a.forward_energy.shape == (4, 4) and a.gradient_norms.shape == (16, 4)
+
+    def test_masks_accuracy_and_callback(self):
+        s = contextual_sbm(150, avg_degree=10, seed=4)
+        net = gnn(propagation_matrix(s.adjacency), 2)
+        n = s.n
+        train_mask = np.arange(n) % 2 == 0
+        seen = []
+        h = train(net, s.features, initial_weights([16, 8, 8, 2], "orthogonal", seed=0),
+                  targets=s.labels, epochs=60, learning_rate=1e-2, train_mask=train_mask,
+                  test_mask=~train_mask, callback=lambda t, r: seen.append((t, r["loss"])))
+        assert [t for t, _ in seen] == list(range(61))
+        np.testing.assert_allclose([v for _, v in seen], h.loss)
+        assert h.test_accuracy[-1] > 0.8 and h.train_accuracy[-1] > 0.8
+        # the output error lives on the training nodes only: test nodes do not change the loss
+        assert h.settings["num_train"] == int(train_mask.sum())
+
+    def test_to_dict_is_json_serialisable(self):
+        X, Y = _least_squares_problem(5)
+        h = train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", epochs=3, activation="identity")
+        d = json.loads(json.dumps(h.to_dict()))
+        assert d["epochs"] == [0, 1, 2, 3] and len(d["gradient_norms"]) == 4
+        assert isinstance(h, TrainingHistory)
+
+    def test_bad_input(self):
+        X, Y = _least_squares_problem(6)
+        with pytest.raises(ValueError, match="unknown optimizer"):
+            train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", optimizer="sgd")
+        with pytest.raises(ValueError, match="learning_rate"):
+            train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", learning_rate=-1)
+        with pytest.raises(ValueError, match="epochs"):
+            train(None, X, [np.zeros((4, 2))], targets=Y, loss="mse", epochs=2.5)
+        with pytest.raises(ValueError, match="layer indices"):
+            trainable_layers([5], 3)
+        with pytest.raises(ValueError, match="'output'"):
+            trainable_layers("last", 3)
+        with pytest.raises(FloatingPointError, match="diverged"), np.errstate(over="ignore", invalid="ignore"):
+            train(None, 1e3 * X, [np.zeros((4, 2))], targets=Y, loss="mse", optimizer="gd",
+                  learning_rate=10.0, epochs=200, activation="identity")
+
+
+@pytest.fixture(scope="module")
+def deep():
+    s = contextual_sbm(300, avg_degree=30, seed=0)
+    P = propagation_matrix(s.adjacency)
+    return s, gnn(P, 10), initial_weights([16] + [16] * 10 + [2], "orthogonal", seed=0)
+
+
+class TestFitOutputLayer:
+
+    def test_cross_entropy_reaches_tolerance(self, deep):
+        s, net, W = deep
+        fit = fit_output_layer(net, s.features, W, targets=s.labels)
+        assert fit.converged and fit.gradient_norm <= 1e-10
+        for a, b in zip(fit.weights[:-1], W[:-1]):
+            np.testing.assert_array_equal(a, b)
+
+    def test_cross_entropy_agrees_with_lbfgs(self, deep):
+        # independent solver: scipy L-BFGS on the same convex problem (loss values agree)
+        s, net, W = deep
+        fit = fit_output_layer(net, s.features, W, targets=s.labels)
+        from backsmooth.numeric import forward
+        from scipy.special import log_softmax
+        F = forward(net, s.features, W).F[-1]
+
+        def f(w):
+            return -np.mean(log_softmax(F @ w.reshape(W[-1].shape), axis=1)[np.arange(s.n), s.labels])
+
+        res = scipy.optimize.minimize(f, W[-1].ravel(), method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 0})
+        assert fit.loss <= res.fun + 1e-9
+
+    def test_mse_is_least_squares(self):
+        s = contextual_sbm(200, avg_degree=20, seed=1)
+        net = gnn(propagation_matrix(s.adjacency), 2)
+        W = initial_weights([16, 8, 8, 2], "orthogonal", seed=2)
+        Y = np.eye(2)[s.labels]
+        fit = fit_output_layer(net, s.features, W, targets=Y, loss="mse")
+        assert fit.converged and fit.gradient_norm <= 1e-10
+        from backsmooth.numeric import forward
+        F = forward(net, s.features, W).F[-1]
+        np.testing.assert_allclose(fit.output_weight, np.linalg.pinv(F) @ Y, atol=1e-8)
