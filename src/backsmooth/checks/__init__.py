@@ -1,0 +1,22 @@
+"""Numeric checks of every claim: measured quantities against the symbolic bounds.
+
+``check(name, **settings)`` samples instances (graph family x n x depth x width x activation x
+weight scale x loss x seed), measures the quantity a claim bounds with the exact numeric core,
+evaluates the claim's bound lambdified from :mod:`backsmooth.symbolic`, and returns a
+:class:`CheckResult` whose table gives, per instance and part of the claim, whether the
+hypotheses hold, the measured value, the bound, their ratio and a verdict in ``{"holds",
+"violated", "hypotheses not met"}``.
+
+Examples
+--------
+>>> from backsmooth.checks import check
+>>> r = check("theorem1", trials=3, seed=1)
+>>> r.violations, r.provenance["theorem1"]
+(0, 'paper')
+"""
+
+from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
+from backsmooth.checks._runner import check
+from backsmooth.checks import corollary1, theorem1, theorem2  # noqa: F401  (register the checks)
+
+__all__ = ["check", "CHECKS", "CheckResult", "CheckSpec", "RTOL", "VERDICTS"]

@@ -1,0 +1,324 @@
+"""The check framework: verdicts, per-instance records, the result object and the registry.
+
+A *check* joins a claim of the symbolic registry to numeric measurements.  On every sampled
+instance (graph x n x depth L x width x activation x weight scale s x loss x seed) it
+evaluates, for each part of the claim, the measured quantity ``m`` and the lambdified bound
+``b``, and gives one verdict:
+
+* ``"hypotheses not met"`` when an assumption of the claim fails on that instance (ass:P
+  with ``lambda = 1`` on a disconnected or bipartite graph, a non-stochastic ``P``, ReLU where
+  ``rho'`` must be Lipschitz, ``s > lambda^(-alpha)``, ...).  The numbers are still recorded:
+  a bound that fails outside its hypotheses is information, not a violation;
+* ``"violated"`` when the hypotheses hold and ``m > b (1 + RTOL) + floor``;
+* ``"holds"`` otherwise.
+
+Round-off allowance (never widened to get green):
+
+* ``RTOL = 1e-9`` relative.  The bound is evaluated from measured inputs (``lambda`` from a
+  backward-stable symmetric eigensolver, absolute error ~ n eps; powers such as
+  ``(lambda s)^L`` with ``L <= 64`` amplify this to ``L n eps / lambda`` ~ 1e-10 for the
+  smallest ``lambda`` sampled); everything else is a few flops per layer (~ L eps ~ 1e-14).
+* ``floor = 16 (L + 2)(n + d) eps * scale`` absolute, where ``scale`` is the magnitude of
+  the signal the measured quantity is computed from (e.g. ``||X^(k)||_F / sqrt(n)`` for
+  ``E(X^(k))``).  A forward/backward pass of depth ``L`` computes each layer with inner
+  products of length ``<= n + d`` (relative error ``<= (n + d) eps`` each, standard error
+  analysis), accumulated over ``L + 1`` layers; the centring in ``E`` subtracts the mean,
+  so this error is absolute at the scale of the signal, not relative to ``E`` (which may be
+  1e-40 while the signal is O(1)).  Below this floor ``m`` is round-off and the ratio
+  ``m / b`` is not reported as the tightest case.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "RTOL", "EPS", "VERDICTS", "roundoff_floor", "verdicts", "part_record", "fitted_rate",
+    "CheckResult", "CheckSpec", "CHECKS", "register", "summarise",
+]
+
+RTOL = 1e-9
+EPS = float(np.finfo(np.float64).eps)
+VERDICTS = ("holds", "violated", "hypotheses not met")
+
+
+def roundoff_floor(scale, depth, n, width):
+    """Absolute round-off allowance ``16 (L + 2)(n + d) eps * scale`` (module docstring)."""
+    return 16.0 * (int(depth) + 2) * (int(n) + int(width)) * EPS * np.abs(np.asarray(scale, float))
+
+
+def verdicts(measured, bound, floor, relation="<="):
+    """Elementwise True where the relation holds up to the round-off allowance."""
+    m = np.asarray(measured, float)
+    b = np.asarray(bound, float)
+    f = np.asarray(floor, float)
+    with np.errstate(invalid="ignore"):
+        if relation == "<=":
+            ok = m <= b + RTOL * np.abs(b) + f
+        elif relation == ">=":
+            ok = m >= b - RTOL * np.abs(b) - f
+        elif relation == "==":
+            ok = np.abs(m - b) <= RTOL * np.abs(b) + f
+        else:
+            raise ValueError(f"relation must be '<=', '>=' or '==', got {relation!r}")
+    # an infinite bound (overflow of s^L) is satisfied; a NaN measurement is not
+    return np.where(np.isnan(m) | np.isnan(b), False, ok | ((b == np.inf) & (relation == "<=")))
+
+
+def _ratio(m, b, relation):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if relation == ">=":
+            return np.where(m != 0, b / m, np.where(b <= 0, 0.0, np.inf))
+        return np.where(b != 0, m / b, np.where(m == 0, 0.0, np.inf))
+
+
+def part_record(base, part, measured, bound, floor, hypotheses, *, relation="<=", layers=None,
+                **extra):
+    """One table row for one part of a claim on one instance (worst layer reported).
+
+    ``measured``, ``bound``, ``floor`` broadcast over the layers ``layers``; the row keeps the
+    layer with a violation of largest excess if any, else the largest resolvable ratio (the
+    measured value above its round-off floor), else the first layer.
+
+    ``hypotheses`` maps each hypothesis label to True/False; the verdict is ``"hypotheses not
+    met"`` if any is False.
+    """
+    m, b, f = np.broadcast_arrays(np.atleast_1d(np.asarray(measured, float)),
+                                  np.atleast_1d(np.asarray(bound, float)),
+                                  np.atleast_1d(np.asarray(floor, float)))
+    ok = verdicts(m, b, f, relation)
+    ratio = _ratio(m, b, relation)
+    if relation == "==":
+        # relative deviation from the exact value; an identity written as "error == 0"
+        # reports the (already relative) error itself
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deviation = np.where(b != 0, np.abs(m - b) / np.abs(b), np.abs(m))
+        deviation = np.where(np.isnan(deviation), 0.0, deviation)
+        score = deviation
+    else:
+        resolvable = (m > f) if relation == "<=" else np.ones_like(m, dtype=bool)
+        score = np.where(resolvable, ratio, -np.inf)
+    if (~ok).any():
+        # a NaN bound (e.g. c_rho = inf times 0 for ReLU) cannot be judged: it counts as failing
+        excess = np.where(~ok, np.nan_to_num(np.abs(m - b) - f, nan=np.inf), -np.inf)
+        i = int(np.argmax(excess))
+    elif np.isfinite(score).any():
+        i = int(np.nanargmax(np.where(np.isfinite(score), score, -np.inf)))
+    else:
+        i = 0
+    failed = sorted(h for h, v in hypotheses.items() if not v)
+    if failed:
+        verdict = "hypotheses not met"
+    else:
+        verdict = "holds" if bool(ok.all()) else "violated"
+    row = dict(base)
+    row.update({
+        "part": part,
+        "relation": relation,
+        "layer": None if layers is None else int(np.asarray(layers).ravel()[i]),
+        "measured": float(m[i]),
+        "bound": float(b[i]),
+        "ratio": float(ratio[i]) if np.isfinite(ratio[i]) else (math.inf if ratio[i] > 0 else 0.0),
+        "resolvable": bool(np.isfinite(score[i])) if relation != "==" else True,
+        "deviation": float(score[i]) if relation == "==" else None,
+        "floor": float(f[i]),
+        "layers_checked": int(m.size),
+        "layers_failing": int((~ok).sum()),
+        "verdict": verdict,
+        "hypotheses_failed": ", ".join(failed),
+        "hypotheses": ", ".join(f"{h}={'yes' if v else 'no'}" for h, v in hypotheses.items()),
+    })
+    row.update(extra)
+    return row
+
+
+def fitted_rate(values, steps=None):
+    """``exp`` of the least-squares slope of ``log values`` against ``steps``.
+
+    Values at or below 0 (or non-finite) are dropped; None if fewer than two remain.
+    """
+    v = np.asarray(values, float)
+    x = np.arange(v.size, dtype=float) if steps is None else np.asarray(steps, float)
+    keep = np.isfinite(v) & (v > 0)
+    if keep.sum() < 2 or np.ptp(x[keep]) == 0:
+        return None
+    slope = np.polyfit(x[keep], np.log(v[keep]), 1)[0]
+    return float(np.exp(slope))
+
+
+_RERUN_KEYS = ("graph", "n", "depth", "width", "activation", "scale", "loss", "propagation",
+               "seed", "start")
+
+
+def summarise(records):
+    """Summary of a table: counts, the tightest case (with re-run settings), rate fits."""
+    rows = list(records)
+    judged = [r for r in rows if r["verdict"] != "hypotheses not met"]
+    out = {
+        "instances": len({r["instance"] for r in rows}),
+        "checks": len(rows),
+        "holds": sum(r["verdict"] == "holds" for r in rows),
+        "violations": sum(r["verdict"] == "violated" for r in rows),
+        "hypotheses_not_met": sum(r["verdict"] == "hypotheses not met" for r in rows),
+    }
+    ineq = [r for r in judged if r["relation"] != "==" and r["resolvable"]]
+    if ineq:
+        top = max(ineq, key=lambda r: r["ratio"])
+        out["tightest_ratio"] = top["ratio"]
+        out["tightest_case"] = {k: top.get(k) for k in ("part", "layer", "measured", "bound")}
+        out["tightest_case"]["rerun"] = {k: top.get(k) for k in _RERUN_KEYS if k in top}
+    else:
+        out["tightest_ratio"] = None
+    eq = [r for r in judged if r["relation"] == "=="]
+    if eq:
+        out["max_identity_deviation"] = max(r["deviation"] for r in eq)
+    violated = [r for r in rows if r["verdict"] == "violated"]
+    if violated:
+        worst = max(violated, key=lambda r: r["ratio"])
+        out["worst_violation"] = {k: worst.get(k) for k in
+                                  ("part", "layer", "measured", "bound", "ratio")}
+        out["worst_violation"]["rerun"] = {k: worst.get(k) for k in _RERUN_KEYS if k in worst}
+    rates = [r for r in judged if r.get("fitted_rate") is not None
+             and r.get("predicted_rate") is not None]
+    if rates:
+        fit = np.array([r["fitted_rate"] for r in rates])
+        pred = np.array([r["predicted_rate"] for r in rates])
+        out["rate"] = {
+            "instances": len(rates),
+            "median_fitted": float(np.median(fit)),
+            "median_predicted": float(np.median(pred)),
+            "max_fitted_over_predicted": float(np.max(fit / pred)),
+        }
+    parts = {}
+    for r in rows:
+        p = parts.setdefault(r["part"], {"checks": 0, "violations": 0, "hypotheses_not_met": 0,
+                                         "max_ratio": None})
+        p["checks"] += 1
+        p["violations"] += r["verdict"] == "violated"
+        p["hypotheses_not_met"] += r["verdict"] == "hypotheses not met"
+        if r["verdict"] != "hypotheses not met" and r["relation"] != "==" and r["resolvable"]:
+            p["max_ratio"] = r["ratio"] if p["max_ratio"] is None else max(p["max_ratio"], r["ratio"])
+    out["parts"] = parts
+    return out
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else str(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check.
+
+    Attributes
+    ----------
+    name : str
+        The check (a key of :data:`CHECKS`).
+    title : str
+    provenance : dict
+        Claim name -> ``"paper"``, ``"reconstruction"`` or ``"extension"`` (from the
+        symbolic registry; extension-only checks say ``"extension"``).
+    settings : dict
+        The settings actually used (re-run with ``check(name, **settings)``).
+    records : tuple of dict
+        The per-instance table (one row per instance and part of the claim).
+    summary : dict
+        See :func:`summarise`, plus check-specific entries.
+    notes : tuple of str
+        Plain statements the check makes about its own outcome (vacuous bounds, claims that
+        do not carry over, ...).
+    """
+
+    name: str
+    title: str
+    provenance: dict
+    settings: dict
+    records: tuple
+    summary: dict
+    notes: tuple = field(default=())
+
+    @property
+    def violations(self) -> int:
+        """Number of rows whose verdict is ``"violated"``."""
+        return int(self.summary["violations"])
+
+    @property
+    def passed(self) -> bool:
+        """True when no row is violated."""
+        return self.violations == 0
+
+    def table(self) -> list:
+        """The per-instance table as a list of dicts (pandas-free)."""
+        return [dict(r) for r in self.records]
+
+    def to_dict(self) -> dict:
+        """Everything as JSON-ready builtins."""
+        return _jsonable({"name": self.name, "title": self.title, "provenance": self.provenance,
+                          "settings": self.settings, "summary": self.summary,
+                          "notes": list(self.notes), "records": self.table()})
+
+    def to_json(self, path) -> None:
+        """Write :meth:`to_dict` as JSON to ``path``."""
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.to_dict(), fh, indent=1)
+
+    def to_csv(self, path) -> None:
+        """Write the per-instance table as CSV to ``path`` (union of all columns)."""
+        rows = self.to_dict()["records"]
+        cols = []
+        for r in rows:
+            cols.extend(k for k in r if k not in cols)
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+
+    def __str__(self) -> str:
+        s = self.summary
+        prov = ", ".join(f"{k} [{v}]" for k, v in self.provenance.items())
+        lines = [f"{self.name}: {self.title} -- {prov}",
+                 f"  instances {s['instances']}, checks {s['checks']}, violations {s['violations']}, "
+                 f"hypotheses not met {s['hypotheses_not_met']}, tightest ratio {s['tightest_ratio']}"]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: ``run(settings, progress) -> (records, notes, extra_summary)``."""
+
+    name: str
+    title: str
+    claims: tuple
+    run: object
+    defaults: dict
+    description: str = ""
+
+
+#: check name -> :class:`CheckSpec` (filled by the claim modules on import)
+CHECKS: dict = {}
+
+
+def register(name, title, claims, defaults, description=""):
+    """Decorator registering a check runner under ``name``."""
+    def deco(fn):
+        CHECKS[name] = CheckSpec(name, title, tuple(claims), fn, dict(defaults), description)
+        return fn
+    return deco

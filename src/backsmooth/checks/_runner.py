@@ -1,0 +1,100 @@
+"""Running a registered check: settings validation, hypotheses, the result object."""
+
+from __future__ import annotations
+
+import math
+
+from backsmooth.checks._bounds import claim_info
+from backsmooth.checks._framework import CHECKS, CheckResult, summarise
+from backsmooth.checks._instances import COMMON_SETTINGS
+from backsmooth.numeric.activations import activation as _activation
+
+__all__ = ["check", "hypotheses", "base_row", "floor_for"]
+
+
+def hypotheses(inst, labels, activation=None, **side):
+    """Map each hypothesis label of theorems.md to whether it holds on ``inst``.
+
+    ``labels`` lists the labels the claim needs among ``A1`` (ass:P), ``A1+`` (ass:P and
+    ``P >= 0``), ``A2`` (1-Lipschitz), ``A2a`` (``rho(0) = 0``), ``A2b`` (``rho'``
+    Lipschitz), ``A2c`` (``rho''`` Lipschitz), ``rho=id``; ``side`` adds side conditions
+    (e.g. ``{"lambda*s<1": True}``).
+    """
+    rho = _activation(activation if activation is not None else inst.params["activation"])
+    table = {
+        "A1": inst.ass_P,
+        "A1+": inst.ass_P_plus,
+        "A2": rho.satisfies_ass_sigma,
+        "A2a": rho.zero_at_zero,
+        "A2b": rho.has_lipschitz_derivative,
+        "A2c": math.isfinite(rho.second_derivative_lipschitz),
+        "rho=id": rho.is_linear,
+    }
+    out = {h: bool(table[h]) for h in labels}
+    out.update({k: bool(v) for k, v in side.items()})
+    return out
+
+
+def base_row(inst, claim):
+    """The instance columns every row of the table starts with."""
+    row = {"claim": claim}
+    row.update(inst.params)
+    return row
+
+
+def floor_for(meas, scale):
+    """Round-off floor of a measured quantity computed from signals of magnitude ``scale``."""
+    from backsmooth.checks._framework import roundoff_floor
+
+    return roundoff_floor(scale, meas.depth, meas.n, meas.width)
+
+
+def check(name, *, progress=None, **settings):
+    """Run the numeric check ``name`` and return its :class:`CheckResult`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CHECKS` (``backsmooth.checks.CHECKS``).
+    progress : callable, optional
+        Called with ``1`` after each instance (e.g. ``tqdm.update``).
+    **settings
+        Override the check's defaults (``CHECKS[name].defaults``); see
+        :mod:`backsmooth.checks._instances` for the common ones.
+
+    Raises
+    ------
+    ValueError
+        Unknown check name.
+    TypeError
+        Unknown setting.
+    """
+    if name not in CHECKS:
+        raise ValueError(f"unknown check {name!r}; known checks: {', '.join(CHECKS)}")
+    spec = CHECKS[name]
+    allowed = set(COMMON_SETTINGS) | set(spec.defaults)
+    unknown = sorted(set(settings) - allowed)
+    if unknown:
+        raise TypeError(f"check {name!r} got unknown setting(s) {unknown}; allowed: {sorted(allowed)}")
+    used = dict(spec.defaults)
+    used.update(settings)
+    trials = used.get("trials", 1)
+    if int(trials) != trials or trials < 1:
+        raise ValueError(f"trials must be a positive integer, got {trials!r}")
+    records, notes, extra = spec.run(used, progress)
+    summary = summarise(records)
+    summary.update(extra)
+    prov = {c: claim_info(c)["provenance"] for c in spec.claims if _registered(c)}
+    if name.endswith("_gcn") or not prov:
+        prov = {**prov, name: "extension"}
+    shown = {k: v for k, v in used.items() if k not in ("bound_override", "P")}
+    return CheckResult(name=name, title=spec.title, provenance=prov, settings=shown,
+                       records=tuple(records), summary=summary, notes=tuple(notes))
+
+
+def _registered(c):
+    try:
+        claim_info(c)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,102 @@
+"""Measured quantities of one forward/backward pass, named as the symbolic registry names them.
+
+:func:`measure` runs the exact numeric core (:func:`backsmooth.numeric.model.gradients`) and
+returns the inputs every bound needs, per layer ``k = 0..L`` where relevant:
+
+``s_k = ||W^(k)||_2``, ``E(X^(k))``, ``E(H^(k))``, ``E(B^(k))`` (root convention,
+:func:`backsmooth.numeric.measures.pairwise_difference_norm`), ``Lam_k = prod_{i<k} lambda s_i``,
+``Q_k = prod_{i<k} s_i``, ``S_k = prod_{i=k+1}^{L} s_i``, ``Sigma_k = sum_{j=k}^{L-1} s_j E(X^(j))``,
+``beta = ||B^(L)||_row``, ``mu = ||bbar^(L)||``, ``xi = ||X^(0)||_F`` and the gradient norms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backsmooth.numeric.initialisation import spectral_norms
+from backsmooth.numeric.measures import max_row_norm, mean_row, pairwise_difference_norm
+from backsmooth.numeric.model import gradients
+
+__all__ = ["Measured", "measure"]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Signals and measured quantities of one pass (arrays indexed by the layer ``k``)."""
+
+    grads: object
+    P: object
+    lam: float
+    s: np.ndarray
+    E_X: np.ndarray
+    E_H: np.ndarray
+    E_B: np.ndarray
+    Lam: np.ndarray
+    Q: np.ndarray
+    S: np.ndarray
+    Sigma: np.ndarray
+    beta: float
+    mu: float
+    xi: float
+    grad_norms: np.ndarray
+    X_scale: np.ndarray
+    H_scale: np.ndarray
+    B_scale: np.ndarray
+
+    @property
+    def X(self):
+        return self.grads.forward.X
+
+    @property
+    def H(self):
+        return self.grads.forward.H
+
+    @property
+    def B(self):
+        return self.grads.B
+
+    @property
+    def depth(self) -> int:
+        return len(self.s) - 1
+
+    @property
+    def n(self) -> int:
+        return self.X[0].shape[0]
+
+    @property
+    def width(self) -> int:
+        return max(max(x.shape[1] for x in self.X), max(b.shape[1] for b in self.B))
+
+
+def _scale(M):
+    return float(np.linalg.norm(M)) / np.sqrt(M.shape[0])
+
+
+def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> Measured:
+    """Forward/backward pass on ``(P, X0, weights)`` and every measured bound input.
+
+    ``reference`` (an extension): measure ``E`` relative to ``span(reference)`` instead of the
+    constants (the generalised measure for a non-stochastic symmetric ``P``).
+    """
+    g = gradients(P, X0, list(weights), activation=activation, loss=loss, targets=targets)
+    X, H, B = g.forward.X, g.forward.H, g.B
+    L = len(weights) - 1
+    s = spectral_norms(weights)
+    E = lambda M: pairwise_difference_norm(M, reference)  # noqa: E731
+    E_X = np.array([E(x) for x in X])
+    E_H = np.array([E(h) for h in H])
+    E_B = np.array([E(b) for b in B])
+    Lam = np.concatenate([[1.0], np.cumprod(lam * s[:L])])
+    Q = np.concatenate([[1.0], np.cumprod(s[:L])])
+    S = np.array([np.prod(s[k + 1:]) for k in range(L + 1)])
+    terms = s[:L] * E_X[:L]
+    Sigma = np.array([terms[k:].sum() for k in range(L + 1)])
+    return Measured(
+        grads=g, P=P, lam=float(lam), s=s, E_X=E_X, E_H=E_H, E_B=E_B, Lam=Lam, Q=Q, S=S,
+        Sigma=Sigma, beta=max_row_norm(B[-1]), mu=float(np.linalg.norm(mean_row(B[-1]))),
+        xi=float(np.linalg.norm(X[0])), grad_norms=g.gradient_norms,
+        X_scale=np.array([_scale(x) for x in X]), H_scale=np.array([_scale(h) for h in H]),
+        B_scale=np.array([_scale(b) for b in B]),
+    )

@@ -1,0 +1,102 @@
+"""Check of Corollary 1 (backward oversmoothing of linear GNNs) and of the mean propagation.
+
+Statement (theorems.md section 3): under (A1) with ``rho = id`` and ``M_k = W^(k+1) ... W^(L)``,
+
+.. math::
+
+    B^{(k)} = P^{L-k} B^{(L)} M_k^T, \\quad \\bar b^{(k)} = M_k \\bar b^{(L)}, \\quad
+    E(B^{(k)}) \\le \\lambda^{L-k} S_k E(B^{(L)}) \\le (\\lambda s)^{L-k} E(B^{(L)}),
+
+and ``||B^(k) - 1 (M_k bbar^(L))^T||_F <= sqrt(n) (lambda s)^(L-k) E(B^(L))``.
+
+Parts: ``closed_form`` and ``mean`` (identities: relative error of the backpropagated signal
+against the closed form, judged against the round-off floor), ``product``, ``uniform``,
+``distance`` (bounds of the symbolic registry, ``k = 0..L-1``; ``k = L`` is a trivial
+equality), ``mean_propagation`` (``||bbar^(k)|| <= S_k mu``).  Rate: the fitted decay of
+``E(B^(k))`` from the output towards the input against ``lambda s``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backsmooth.checks._bounds import bound
+from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
+from backsmooth.checks._instances import instances
+from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._signals import measure
+from backsmooth.numeric.measures import mean_row
+
+__all__ = ["run", "DEFAULTS"]
+
+DEFAULTS = {
+    "graph": ["er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
+              "karate", "florentine"],
+    "n": (4, 40), "depth": (1, 16), "width": (1, 6), "activation": "identity",
+    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 60,
+    "seed": 0,
+}
+
+
+def rows_for(inst, meas, override=None, claim="corollary1"):
+    """The table rows of Corollary 1 on one measured (linear) instance."""
+    L, n = meas.depth, meas.n
+    W = inst.weights
+    P = meas.P
+    B = meas.B
+    base = base_row(inst, claim)
+    s = float(meas.s[1:].max()) if L >= 1 else float(meas.s[0])
+    hyp = hypotheses(inst, ("A1", "rho=id"))
+    # closed form B^(k) = P^(L-k) B^(L) M_k^T and mean bbar^(k) = M_k bbar^(L)
+    allow = roundoff_floor(1.0, L, n, meas.width)
+    errs, mean_errs, dist = [], [], []
+    M = np.eye(W[-1].shape[1])
+    PB = B[-1].copy()
+    for k in range(L, -1, -1):
+        if k < L:
+            M = W[k + 1] @ M
+            PB = P @ PB
+        closed = PB @ M.T
+        scale = max(np.linalg.norm(B[k]), np.linalg.norm(closed), 1e-300)
+        errs.append(np.linalg.norm(B[k] - closed) / scale)
+        mb = M @ mean_row(B[-1])
+        mean_errs.append(np.linalg.norm(mean_row(B[k]) - mb)
+                         / max(np.linalg.norm(mb), np.linalg.norm(mean_row(B[k])), 1e-300))
+        dist.append(np.linalg.norm(B[k] - np.outer(np.ones(n), mb)))
+    errs, mean_errs, dist = (np.array(x[::-1]) for x in (errs, mean_errs, dist))
+    k = np.arange(L + 1)
+    rows = [
+        part_record(base, "closed_form", errs, 0.0, allow, hyp, relation="==", layers=k),
+        part_record(base, "mean", mean_errs, 0.0, allow, hyp, relation="==", layers=k),
+    ]
+    if L == 0:
+        return rows
+    vals = {"lam": meas.lam, "s": s, "L": L, "k": k, "E_BL": meas.E_B[-1], "S_k": meas.S,
+            "n": n, "mu": meas.mu}
+    low = slice(0, L)
+    fB = floor_for(meas, meas.B_scale)
+    fit = fitted_rate(np.where(meas.E_B > fB, meas.E_B, np.nan)[::-1])
+    for part in ("product", "uniform", "distance"):
+        measured = dist if part == "distance" else meas.E_B
+        floor = fB * np.sqrt(n) if part == "distance" else fB
+        extra = {"fitted_rate": fit, "predicted_rate": meas.lam * s} if part == "uniform" else {}
+        rows.append(part_record(base, part, measured[low], bound(claim, part, vals, override)[low],
+                                floor[low], hyp, layers=k[low], **extra))
+    mean_norm = np.array([np.linalg.norm(mean_row(b)) for b in B])
+    rows.append(part_record(base_row(inst, "mean_propagation"), "mean_propagation", mean_norm[low],
+                            bound("mean_propagation", "product", vals, override)[low], fB[low],
+                            hyp, layers=k[low]))
+    return rows
+
+
+@register("corollary1", "Linear GNN: B^(k) = P^(L-k) B^(L) M_k^T, E(B^(k)) <= (lambda s)^(L-k) E(B^(L))",
+          ("corollary1", "mean_propagation"), DEFAULTS)
+def run(settings, progress=None):
+    """Run the Corollary 1 check; returns ``(rows, notes, extra)``."""
+    rows = []
+    override = settings.get("bound_override")
+    for inst in instances(settings, progress):
+        meas = measure(inst.P, inst.X0, inst.weights, inst.params["activation"],
+                       inst.params["loss"], inst.targets, inst.lam)
+        rows.extend(rows_for(inst, meas, override))
+    return rows, (), {}

@@ -1,0 +1,168 @@
+"""Checks of Theorem 2 (non-linear backward oversmoothing) and Proposition 1 (backward mean).
+
+Theorem 2 (theorems.md section 4), under (A1+), (A2), (A2b), with ``G_k = P B^(k+1) W^(k+1)T``,
+``D_k = diag(rho'(hbar^(k)))``, ``R_k = rho'(H^(k)) - 1 rho'(hbar^(k))^T``:
+
+.. math::
+
+    B^{(k)} = G_k D_k + R_k \\odot G_k, \\qquad
+    E(B^{(k)}) \\le \\lambda s_{k+1} E(B^{(k+1)}) + c_\\rho \\lambda s_k s_{k+1} E(X^{(k)})
+    \\|B^{(k+1)}\\|_{row},
+
+and the unrolled uniform forms (vi).  Proposition 1 (section 5): ``r_k = bbar^(k) - D_k
+W^(k+1) bbar^(k+1)`` satisfies ``||r_k|| <= c_rho lambda s_k s_{k+1} E(X^(k)) ||B^(k+1)||_row``,
+``||bbar^(k) - N_k bbar^(L)||`` is bounded by (iii) and ``||bbar^(k)||`` by (iv).
+
+The Theorem 2 check also reports the *middle-layer effect*: the layer where ``E(B^(k))`` is
+smallest, and how often it lies strictly inside ``0 < k < L`` (backward smoothing is strongest
+where the forward is already smooth and the output is far).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backsmooth.checks._bounds import bound
+from backsmooth.checks._framework import part_record, register, roundoff_floor
+from backsmooth.checks._instances import instances
+from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._signals import measure
+from backsmooth.numeric.activations import activation as _activation
+from backsmooth.numeric.measures import max_row_norm, mean_row
+
+__all__ = ["run_theorem2", "run_proposition1", "DEFAULTS", "linearisation"]
+
+DEFAULTS = {
+    "graph": ["er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate"],
+    "n": (4, 36), "depth": (1, 14), "width": (1, 6),
+    "activation": ["tanh", "arctan", "sin", "softplus", "identity", "relu"],
+    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 60,
+    "seed": 0,
+}
+
+
+def linearisation(meas, weights, rho):
+    """Per layer ``k < L``: ``G_k``, ``D_k`` (vector), ``R_k``, ``r_k`` and ``N_k bbar^(L)``."""
+    L = meas.depth
+    P, H, B = meas.P, meas.H, meas.B
+    out = []
+    v = mean_row(B[-1])
+    Nb = [None] * (L + 1)
+    Nb[L] = v
+    for k in range(L - 1, -1, -1):
+        hbar = mean_row(H[k])
+        D = rho.derivative(hbar)
+        R = rho.derivative(H[k]) - D[None, :]
+        G = P @ B[k + 1] @ weights[k + 1].T
+        r = mean_row(B[k]) - D * (weights[k + 1] @ mean_row(B[k + 1]))
+        Nb[k] = D * (weights[k + 1] @ Nb[k + 1])
+        out.append({"k": k, "G": G, "D": D, "R": R, "r": r})
+    return out[::-1], Nb
+
+
+def _hyp(inst, s_cond):
+    return hypotheses(inst, ("A1+", "A2", "A2b"), **s_cond)
+
+
+def rows_theorem2(inst, meas, override=None):
+    L, n = meas.depth, meas.n
+    if L == 0:
+        return []
+    rho = _activation(inst.params["activation"])
+    lin, _ = linearisation(meas, inst.weights, rho)
+    base = base_row(inst, "theorem2")
+    k = np.arange(L)
+    split = np.array([np.linalg.norm(meas.B[j] - (d["G"] * d["D"][None, :] + d["R"] * d["G"]))
+                      / max(np.linalg.norm(meas.B[j]), 1e-300) for j, d in enumerate(lin)])
+    s = float(meas.s.max())
+    vals = {"lam": meas.lam, "s_k": meas.s[:L], "s_k1": meas.s[1:], "E_Bk1": meas.E_B[1:],
+            "E_Xk": meas.E_X[:L], "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
+            "c_rho": rho.derivative_lipschitz, "E_Hk": meas.E_H[:L],
+            "G_max": np.array([np.abs(d["G"]).max() for d in lin]), "s": s, "L": L, "k": k,
+            "E_BL": meas.E_B[-1], "E_X0": meas.E_X[0], "beta": meas.beta}
+    fB = floor_for(meas, meas.B_scale[:L])
+    hyp = _hyp(inst, {})
+    kmin = int(np.argmin(meas.E_B))
+    mid = {"argmin_E_B": kmin, "interior_minimum": bool(0 < kmin < L)}
+    rows = [part_record(base, "split", split, 0.0, roundoff_floor(1.0, L, n, meas.width), hyp,
+                        relation="==", layers=k),
+            part_record(base, "recursion", meas.E_B[:L], bound("theorem2", "recursion", vals, override),
+                        fB, hyp, layers=k, **mid),
+            part_record(base, "recursion_measured", meas.E_B[:L],
+                        bound("theorem2", "recursion_measured", vals, override), fB, hyp, layers=k),
+            part_record(base, "unrolled", meas.E_B[:L], bound("theorem2", "unrolled", vals, override),
+                        fB, _hyp(inst, {"lambda^2*s<1": meas.lam ** 2 * s < 1}), layers=k),
+            part_record(base, "unrolled_s_le_1", meas.E_B[:L],
+                        bound("theorem2", "unrolled_s_le_1", vals, override), fB,
+                        _hyp(inst, {"s<=1": s <= 1 + 1e-12}), layers=k)]
+    return rows
+
+
+def rows_proposition1(inst, meas, override=None):
+    L = meas.depth
+    if L == 0:
+        return []
+    rho = _activation(inst.params["activation"])
+    lin, Nb = linearisation(meas, inst.weights, rho)
+    base = base_row(inst, "proposition1")
+    k = np.arange(L)
+    s = float(meas.s.max())
+    r_norm = np.array([np.linalg.norm(d["r"]) for d in lin])
+    gap = np.array([np.linalg.norm(mean_row(meas.B[j]) - Nb[j]) for j in range(L)])
+    bnorm = np.array([np.linalg.norm(mean_row(b)) for b in meas.B[:L]])
+    vals = {"lam": meas.lam, "s_k": meas.s[:L], "s_k1": meas.s[1:], "E_Xk": meas.E_X[:L],
+            "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
+            "c_rho": rho.derivative_lipschitz, "E_Hk": meas.E_H[:L],
+            "G_max": np.array([np.abs(d["G"]).max() for d in lin]), "s": s, "L": L, "k": k,
+            "E_X0": meas.E_X[0], "beta": meas.beta, "S_k": meas.S[:L], "mu": meas.mu,
+            "Sigma_k": meas.Sigma[:L]}
+    fB = floor_for(meas, meas.B_scale[:L])
+    hyp = _hyp(inst, {})
+    return [
+        part_record(base, "one_step", r_norm, bound("proposition1", "one_step", vals, override), fB,
+                    hyp, layers=k),
+        part_record(base, "one_step_measured", r_norm,
+                    bound("proposition1", "one_step_measured", vals, override), fB, hyp, layers=k),
+        part_record(base, "uniform", gap, bound("proposition1", "uniform", vals, override), fB,
+                    _hyp(inst, {"lambda*s<1": meas.lam * s < 1}), layers=k),
+        part_record(base, "mean", bnorm, bound("proposition1", "mean", vals, override), fB, hyp,
+                    layers=k),
+    ]
+
+
+def _measure(inst):
+    return measure(inst.P, inst.X0, inst.weights, inst.params["activation"], inst.params["loss"],
+                   inst.targets, inst.lam)
+
+
+def _mid_summary(rows):
+    deep = [r for r in rows if r["part"] == "recursion" and r["depth"] >= 6
+            and r["verdict"] != "hypotheses not met" and r["activation"] != "identity"
+            and r["lambda"] * r["scale"] < 1]
+    return {"middle_layer_effect": {
+        "instances (depth >= 6, non-linear, lambda s < 1)": len(deep),
+        "E(B^(k)) smallest strictly inside 0 < k < L": sum(r["interior_minimum"] for r in deep)}}
+
+
+@register("theorem2", "Non-linear backward oversmoothing with forward interaction",
+          ("theorem2",), DEFAULTS)
+def run_theorem2(settings, progress=None):
+    rows = []
+    override = settings.get("bound_override")
+    for inst in instances(settings, progress):
+        rows.extend(rows_theorem2(inst, _measure(inst), override))
+    notes = ("Theorem 2 (ii) ||R_k||_F <= c_rho sqrt(n) E(H^(k)), (iv) row-norm growth and (v) "
+             "the product-form unrolling have no variant in the symbolic registry yet: not checked.",)
+    return rows, notes, _mid_summary(rows)
+
+
+@register("proposition1", "Backward mean follows the linearised recursion", ("proposition1",),
+          DEFAULTS)
+def run_proposition1(settings, progress=None):
+    rows = []
+    override = settings.get("bound_override")
+    for inst in instances(settings, progress):
+        rows.extend(rows_proposition1(inst, _measure(inst), override))
+    notes = ("Proposition 1 (ii) (second order, needs A2c) has no variant in the symbolic "
+             "registry yet: not checked.",)
+    return rows, notes, {}
