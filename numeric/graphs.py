@@ -55,7 +55,8 @@ def _check_adjacency(A: sp.csr_array, name: str) -> sp.csr_array:
     check_finite(name, A)
     if A.nnz and A.data.min() < 0:
         raise ValueError(
-            f"{name} has {int(np.sum(A.data < 0))} negative edge weight(s) (min {A.data.min():.3g}); "
+            f"{name} has {int(np.sum(A.data < 0))} negative edge weight(s) "
+            f"(min {A.data.min():.3g}); "
             "an adjacency matrix must be non-negative -- use absolute values or drop those edges"
         )
     A.eliminate_zeros()
@@ -101,7 +102,8 @@ def _from_edge_index(edge_index, num_nodes, edge_weight, name) -> sp.csr_array:
     else:
         w = np.asarray(edge_weight, dtype=np.float64).ravel()
         if w.shape != (m,):
-            raise ValueError(f"edge_weight must have one weight per edge ({m}), got shape {w.shape}")
+            raise ValueError(
+                f"edge_weight must have one weight per edge ({m}), got shape {w.shape}")
     A = sp.coo_array((w, (ei[0], ei[1])), shape=(num_nodes, num_nodes))
     # repeated (u, v) columns are coalesced as PyTorch Geometric's coalesce does: one edge,
     # weight 1 without edge_weight, the summed weights with it
@@ -357,7 +359,7 @@ def is_bipartite(A) -> bool:
     Examples
     --------
     >>> import networkx as nx
-    >>> is_bipartite(adjacency_matrix(nx.cycle_graph(6))), is_bipartite(adjacency_matrix(nx.cycle_graph(5)))
-    (True, False)
+    >>> [is_bipartite(adjacency_matrix(nx.cycle_graph(n))) for n in (6, 5)]
+    [True, False]
     """
     return bipartite_sides(A) is not None
