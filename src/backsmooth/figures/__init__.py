@@ -1,0 +1,24 @@
+"""Reproduced figures of the paper (Figures 1 and 2, our settings) and two extensions.
+
+Data runners (:mod:`~backsmooth.figures.experiments`) return plain dicts; plotting functions
+(:mod:`~backsmooth.figures.plotting`, matplotlib imported lazily) save PNG, PDF and the data of
+every panel as CSV and JSON, with the settings and a provenance field.
+"""
+
+from backsmooth.figures.experiments import (
+    STATIONARY_THRESHOLD, epochs_needed, figure1_data, figure2_data, mechanism_data, phase_data, train_run,
+)
+from backsmooth.figures.plotting import (
+    plot_figure1, plot_figure2, plot_mechanism, plot_phase, save_figure, to_jsonable,
+)
+from backsmooth.figures.settings import PROVENANCE, FigureSettings, csbm_problem, default_settings
+from backsmooth.figures.theory import (
+    backward_rate_lines, fitted_rate, forward_rate_line, informative_fraction, stationary_epoch, theorem3_delta,
+)
+
+__all__ = [
+    "STATIONARY_THRESHOLD", "epochs_needed", "figure1_data", "figure2_data", "mechanism_data", "phase_data",
+    "train_run", "plot_figure1", "plot_figure2", "plot_mechanism", "plot_phase", "save_figure", "to_jsonable",
+    "PROVENANCE", "FigureSettings", "csbm_problem", "default_settings", "backward_rate_lines", "fitted_rate",
+    "forward_rate_line", "informative_fraction", "stationary_epoch", "theorem3_delta",
+]
