@@ -1,0 +1,115 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Stationary points (Definition 1, Lemma 4, Theorem 3, Corollary 2)
+#
+# The paper's main message: *as soon as the output layer of a deep GNN is trained, the whole
+# network sits near a stationary point*, often with a high loss. The chain of results:
+#
+# * **Definition 1**: $\theta = (W^{(0)}, \dots, W^{(L)})$ is $\delta$-stationary if every
+#   layer's gradient has $\|\nabla_{W^{(k)}}\mathrm{Loss}\|_F \le \delta$; it is spurious if
+#   its loss is close to the loss $L_{const}$ of the best constant predictor;
+# * **Lemma 4**: a stationary output layer (with a mean last-layer feature bounded away from
+#   0) forces a small *mean output error* $\mu = \|\bar b^{(L)}\|$;
+# * **Theorem 3**: every layer's gradient is bounded by $\mu$ plus terms that decay
+#   exponentially with the depth;
+# * **Corollary 2**: such points exist in large numbers, with loss at least
+#   $L_{const} - \mathcal E(Y)\mathcal E(H^{(L)})$.
+
+# %%
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+from IPython.display import Math, display
+
+import backsmooth
+import backsmooth.numeric as bn
+import backsmooth.symbolic as bs
+from backsmooth.numeric.output_layer import fit_output_layer
+from backsmooth.numeric.propagation import contraction_factor, propagation_matrix
+from backsmooth.numeric.training import train
+
+# %% [markdown]
+# ## Statements
+# Provenance tags from the registry: `[paper]`, `[reconstruction]`, `[extension]`. Theorem 3
+# and Corollary 2 are *corrected* versions: the paper's form is false without a lower bound
+# on the mean last-layer feature (see the provenance notes).
+
+# %%
+for name in ("definition1", "lemma4", "theorem3", "corollary2"):
+    c = bs.claim(name)
+    print(f"{name} [{c.provenance}] {c.title}")
+    print("  hypotheses:", ", ".join(c.hypotheses) or "none")
+    print("  provenance:", c.provenance_note)
+    for tex in c.latex():
+        display(Math(tex))
+
+# %% [markdown]
+# ## Train only the output layer, then look at every gradient
+# Deep tanh GNNs on the lazy walk of an Erdős–Rényi graph, orthogonal weights ($s = 1$),
+# two classes with random labels, mean cross-entropy. Only $W^{(L)}$ is trained (Adam, 300
+# steps); the hidden layers are frozen but their gradients are recorded. The deeper the
+# network, the smaller *every* layer's gradient once the output layer is trained, while the
+# loss stays at the best constant predictor's $L_{const}$.
+
+# %%
+graph = nx.erdos_renyi_graph(60, 0.3, seed=1)
+P = propagation_matrix(graph, "lazy")
+lam = contraction_factor(P)
+rng = np.random.default_rng(0)
+n, width = 60, 8
+X0 = rng.standard_normal((n, width))
+labels = rng.integers(0, 2, size=n)
+L_const = bn.loss_function("cross_entropy").best_constant_loss(labels, num_outputs=2)
+print(f"lambda = {lam:.4f}, L_const = {L_const:.4f}")
+
+depths = (2, 5, 10, 20, 40)
+final_norms = {}
+for depth in depths:
+    weights = bn.initial_weights([width] * (depth + 1) + [2], "orthogonal", seed=depth)
+    history = train(P, X0, weights, targets=labels, loss="cross_entropy", optimizer="adam",
+                    learning_rate=1e-2, epochs=300, trainable="output")
+    final_norms[depth] = history.gradient_norms[-1]
+    print(f"L = {depth:2d}: loss {history.loss[-1]:.4f} (L_const {L_const:.4f}), "
+          f"max_k ||grad_k|| = {history.gradient_norms[-1].max():.1e}, "
+          f"mean output error {history.mean_output_error[-1]:.1e}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for depth, norms in final_norms.items():
+    ax.semilogy(np.arange(depth + 1), norms, "o-", ms=3, label=f"L = {depth}")
+ax.set_xlabel("layer k")
+ax.set_ylabel(r"$\|\nabla_{W^{(k)}}\mathrm{Loss}\|_F$")
+ax.set_title("Gradients after training the output layer only")
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Why Corollary 2 needs a *mean-fitted* output layer
+# The exact minimiser of the output-layer problem is a different point: on an oversmoothed
+# $X^{(L)}$ it fits the tiny fluctuations with a huge $W^{(L)}$, lowers the loss below
+# $L_{const}$ and leaves large gradients in the other layers. This is why the corrected
+# Corollary 2 uses the mean-fitted $W^{(L)} = \bar x^{(L)} c^{*T}/\|\bar x^{(L)}\|^2$.
+
+# %%
+depth = 20
+weights = bn.initial_weights([width] * (depth + 1) + [2], "orthogonal", seed=depth)
+fit = fit_output_layer(P, X0, weights, targets=labels, loss="cross_entropy")
+g = bn.gradients(P, X0, fit.weights, activation="tanh", loss="cross_entropy", targets=labels)
+print(f"exact output-layer minimiser, L = {depth}: ||W^(L)||_2 = {np.linalg.norm(fit.output_weight, 2):.1e}, "
+      f"loss {g.loss:.4f}, ||grad_L|| = {g.gradient_norms[-1]:.1e}, "
+      f"max_k<L ||grad_k|| = {g.gradient_norms[:-1].max():.1e}")

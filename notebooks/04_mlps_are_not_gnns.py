@@ -1,0 +1,91 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 4. MLPs are not GNNs (Proposition 2)
+#
+# Is the "trained output layer $\Rightarrow$ stationary network" phenomenon of chapter 3 a
+# property of deep networks in general? No: an MLP (the same network with $P = I$) can sit
+# at a trained, mean-fitted output layer with the loss of the best constant predictor and an
+# *arbitrarily large* gradient, at any depth. With the same weights, a GNN's first-layer
+# gradient is damped by $\lambda^{L+1}$.
+#
+# The construction (two nodes, $X^{(0)} = I_2$, widths 2, one output, $Y = (1, -1)^T$, MSE):
+# $W^{(0)} = \begin{pmatrix} a & 0 \\ a & 0\end{pmatrix}$,
+# $W^{(k)} = \mathrm{diag}(a_k, 1)$ for $1 \le k < L$, $W^{(L)} = (0, w)^T$, and
+# $P_p = \begin{pmatrix} 1-p & p \\ p & 1-p\end{pmatrix}$ with $\lambda = |1 - 2p|$.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Math, display
+
+import backsmooth
+import backsmooth.numeric as bn
+import backsmooth.symbolic as bs
+
+# %% [markdown]
+# ## Statement
+
+# %%
+c = bs.claim("proposition2")
+print(f"Proposition 2 [{c.provenance}] {c.title}")
+print("hypotheses:", ", ".join(c.hypotheses))
+print("provenance:", c.provenance_note)
+for tex in c.latex():
+    display(Math(tex))
+
+# %% [markdown]
+# ## The counter-example, measured
+# Construction A with tanh, $w = 3$, $a = 0.7$, $a_k = 1.2$, $p = 0.2$ ($\lambda = 0.6$), for
+# depths $L = 1, \dots, 12$: the MLP's first-layer gradient stays at $|w|/\sqrt 2$, the GNN's
+# shrinks like $\lambda^{L+1}$; every other gradient is exactly 0 and the loss is $1/2$ in both.
+
+# %%
+w, a, a_k, p = 3.0, 0.7, 1.2, 0.2
+P = np.array([[1 - p, p], [p, 1 - p]])
+lam = abs(1 - 2 * p)
+X0 = np.eye(2)
+Y = np.array([[1.0], [-1.0]])
+depths = np.arange(1, 13)
+mlp_grad0, gnn_grad0, others = [], [], []
+for depth in depths:
+    weights = ([np.array([[a, 0.0], [a, 0.0]])] + [np.diag([a_k, 1.0])] * (depth - 1)
+               + [np.array([[0.0], [w]])])
+    g_mlp = bn.gradients(None, X0, weights, activation="tanh", loss="mse", targets=Y)
+    g_gnn = bn.gradients(P, X0, weights, activation="tanh", loss="mse", targets=Y)
+    others.append(max(g_mlp.gradient_norms[1:].max(), g_gnn.gradient_norms[1:].max()))
+    mlp_grad0.append(g_mlp.gradient_norms[0])
+    gnn_grad0.append(g_gnn.gradient_norms[0])
+print(f"loss (MLP, GNN) at L = 12: {g_mlp.loss}, {g_gnn.loss}")
+print(f"largest gradient of the layers k >= 1 (exactly 0 in theory): {max(others):.1e}")
+pred_mlp = bs.bound_function("proposition2", "mlp_A")(w=w) * np.ones(len(depths))
+pred_gnn = bs.bound_function("proposition2", "gnn_A")(lam=lam, L=depths, w=w)
+print("max relative deviation from Proposition 2:",
+      f"MLP {np.max(np.abs(np.array(mlp_grad0) / pred_mlp - 1)):.1e},",
+      f"GNN {np.max(np.abs(np.array(gnn_grad0) / pred_gnn - 1)):.1e}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.semilogy(depths, mlp_grad0, "o", label="MLP, measured")
+ax.semilogy(depths, pred_mlp, "-", label=r"$|w|/\sqrt{2}$")
+ax.semilogy(depths, gnn_grad0, "s", label="GNN, measured")
+ax.semilogy(depths, pred_gnn, "--", label=r"$\lambda^{L+1}|w|/\sqrt{2}$")
+ax.set_xlabel("depth L")
+ax.set_ylabel(r"$\|\nabla_{W^{(0)}}\mathrm{Loss}\|_F$")
+ax.set_title("Proposition 2: trained output layer, first-layer gradient")
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
