@@ -6,10 +6,14 @@ claims()
     Names of the registered claims, in paper order.
 claim(name)
     The :class:`Claim` (statement, hypotheses, provenance, default bound).
+derive(name)
+    Perform the claim's sympy derivation; a tuple of :class:`DerivationStep`.
+derivations()
+    Every name ``derive`` accepts (the claims plus ``backprop`` and ``relu``).
 bound_function(name, variant=None)
     A numpy-lambdified bound with its argument names (for the numeric checks).
-Claim, BoundVariant, BoundFunction
-    Frozen dataclasses / named tuples of the registry.
+variants(name)
+    Names of the bound variants of a claim.
 
 All smoothness measures use the ROOT convention E(X) = ||(I - 11^T/n) X||_F / sqrt(n).
 
@@ -18,10 +22,14 @@ Examples
 >>> import backsmooth.symbolic as bs
 >>> "theorem3" in bs.claims()
 True
+>>> all(step.verified for step in bs.derive("lemma1"))
+True
 """
 
 from backsmooth.symbolic.bounds import BoundFunction, BoundVariant, bound_function, variants
 from backsmooth.symbolic.claims import ROOT_CONVENTION, Claim, claim, claims
+from backsmooth.symbolic.derivations import derivations, derive
+from backsmooth.symbolic.steps import DerivationStep
 
-__all__ = ["claims", "claim", "bound_function", "variants", "Claim", "BoundVariant",
-           "BoundFunction", "ROOT_CONVENTION"]
+__all__ = ["claims", "claim", "derive", "derivations", "bound_function", "variants", "Claim",
+           "DerivationStep", "BoundVariant", "BoundFunction", "ROOT_CONVENTION"]

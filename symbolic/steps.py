@@ -76,10 +76,19 @@ def is_zero(expr) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    try:  # polynomial arithmetic is far faster than Expr.expand on nested products
+        num = sp.together(expr).as_numer_denom()[0]
+        if sp.Poly(num).is_zero:
+            return True
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError):
+        pass
     e = sp.expand(expr)
     if e == 0:
         return True
-    return sp.simplify(e) == 0
+    e = sp.simplify(e)
+    if e == 0:
+        return True
+    return sp.simplify(sp.expand(sp.powsimp(e))) == 0
 
 
 def identity_step(description, lhs, rhs) -> DerivationStep:
@@ -90,7 +99,10 @@ def identity_step(description, lhs, rhs) -> DerivationStep:
         method = "entrywise simplify"
     else:
         lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
-        ok = is_zero(lhs - rhs)
+        if lhs.is_infinite or rhs.is_infinite:
+            ok = lhs == rhs
+        else:
+            ok = is_zero(lhs - rhs)
         method = "simplify"
     return DerivationStep(description, lhs, rhs, "==", bool(ok), method)
 
@@ -103,13 +115,15 @@ def inequality_step(description, lhs, rhs, certificate, relation="<=",
     holds (e.g. ``log(lhs/rhs)`` or ``lhs - rhs`` after substituting the hypotheses as a
     re-parametrisation); sympy's assumption system must *decide* its sign.
     """
-    cert = sp.simplify(sp.expand_log(sp.sympify(certificate), force=True))
-    if relation == "<=":
-        ok = cert.is_nonpositive is True
-    elif relation == "<":
-        ok = cert.is_negative is True
-    else:
+    if relation not in ("<=", "<"):
         raise ValueError("inequality_step supports '<=' and '<'")
+    raw = sp.expand(sp.expand_log(sp.sympify(certificate), force=True))
+    ok = False
+    for cert in (raw, sp.simplify(raw), sp.factor(raw)):
+        decided = cert.is_nonpositive if relation == "<=" else cert.is_negative
+        if decided is True:
+            ok = True
+            break
     return DerivationStep(description, sp.sympify(lhs), sp.sympify(rhs), relation,
                           bool(ok), how)
 

@@ -1,0 +1,141 @@
+"""Proposition 2: MLPs are not GNNs, exact counter-examples (``theorems.md`` section 9).
+
+Setting: n = 2, ``X^(0) = I_2``, widths 2, output width 1, ``Y = (1, -1)^T``, MSE
+``(1/(2n))||H - Y||^2`` (L_const = 1/2, ybar = 0).
+
+* Construction A (``rho(0) = 0``, ``rho'(0) = 1``: id, tanh, softsign):
+  ``W^(0) = [[a, 0], [a, 0]]``, ``W^(k) = diag(a_k, 1)``, ``W^(L) = (0, w)^T``.
+* Construction B (ReLU or id): ``W^(0) = 11^T``, ``W^(k) = I``, ``W^(L) = (w, -w)^T``.
+
+For the MLP (P = I): loss = 1/2, ``bbar^(L) = 0``, ``grad_k = 0`` for k >= 1 (so the output
+layer is trained and is a global minimiser of the last-layer problem), but
+``||grad_0||_F = |w|/sqrt 2`` (A) or ``|w|`` (B).  For the GNN with
+``P_p = [[1-p, p], [p, 1-p]]`` (lambda = |1 - 2p|) the same holds with the factor
+``lambda^(L+1)``.  Gradients are obtained by differentiating the loss of the forward
+definition (symbolic ``w`` and ``p``; the other weights exact rationals).
+
+Examples
+--------
+>>> r = counterexample("B", L=1, rho="id", P="mlp")
+>>> r["loss"], r["bbar_L"]
+(1/2, 0)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from backsmooth.symbolic.gnn import SymbolicGNN, forward, mean_row, mse_loss
+from backsmooth.symbolic.steps import identity_step
+
+__all__ = ["counterexample", "derive_proposition2", "notes_two_sample_example", "w_sym", "p_sym"]
+
+w_sym = sp.Symbol("w", real=True)
+p_sym = sp.Symbol("p", real=True)
+_t = sp.Symbol("t", real=True)
+_ACT = {
+    "id": sp.Lambda(_t, _t),
+    "tanh": sp.Lambda(_t, sp.tanh(_t)),
+    "softsign": sp.Lambda(_t, _t / (1 + sp.Abs(_t))),
+    "relu": sp.Lambda(_t, sp.Max(_t, 0)),
+}
+
+
+def _weights(construction, L):
+    if construction == "A":
+        a = sp.Rational(3, 2)
+        Ws = [sp.ImmutableMatrix([[a, 0], [a, 0]])]
+        Ws += [sp.ImmutableMatrix(sp.diag(sp.Rational(k + 1, 2), 1)) for k in range(1, L)]
+        Ws.append(sp.ImmutableMatrix([[0], [w_sym]]))
+    elif construction == "B":
+        Ws = [sp.ImmutableMatrix(sp.ones(2, 2))] + [sp.ImmutableMatrix(sp.eye(2))] * (L - 1)
+        Ws.append(sp.ImmutableMatrix([[w_sym], [-w_sym]]))
+    else:
+        raise ValueError(f"construction must be 'A' or 'B', got {construction!r}")
+    return Ws
+
+
+def counterexample(construction, L, rho="id", P="mlp"):
+    """Exact loss, mean output error and layer gradients of a Proposition 2 network.
+
+    Parameters
+    ----------
+    construction : {"A", "B"}
+    L : int
+        Depth (weights W^(0..L)), L >= 1.
+    rho : {"id", "tanh", "softsign", "relu"}
+    P : {"mlp", "gnn"}
+        ``"mlp"``: P = I; ``"gnn"``: ``P_p`` with symbolic p.
+
+    Returns
+    -------
+    dict
+        ``loss``, ``bbar_L`` (scalar), ``grads`` (list of exact matrices), ``lam2``
+        (``lambda^2`` as an expression: 1 or ``(1-2p)^2``), ``output`` (H^(L)).
+    """
+    if L < 1:
+        raise ValueError("L must be >= 1")
+    if rho not in _ACT:
+        raise ValueError(f"rho must be one of {sorted(_ACT)}, got {rho!r}")
+    Pm = sp.eye(2) if P == "mlp" else sp.ImmutableMatrix([[1 - p_sym, p_sym], [p_sym, 1 - p_sym]])
+    values = _weights(construction, L)
+    syms = [sp.ImmutableMatrix(*Wv.shape, lambda a, b, k=k: sp.Symbol(f"W{k}_{a}{b}", real=True))
+            for k, Wv in enumerate(values)]
+    Y = sp.ImmutableMatrix([[1], [-1]])
+    net = SymbolicGNN(sp.ImmutableMatrix(Pm), sp.ImmutableMatrix(sp.eye(2)), tuple(syms), Y)
+    _, _, H = forward(net, _ACT[rho])
+    loss = mse_loss(H[-1], Y)
+    sub = {s_: v_ for S_, V_ in zip(syms, values) for s_, v_ in zip(S_, V_)}
+    grads = [sp.ImmutableMatrix(*S_.shape, lambda a, b, S_=S_: sp.simplify(
+        sp.diff(loss, S_[a, b]).subs(sub))) for S_ in syms]
+    out = H[-1].subs(sub)
+    BL = (out - Y) / 2
+    return {"loss": sp.simplify(loss.subs(sub)), "bbar_L": sp.simplify(mean_row(BL)[0]),
+            "grads": grads, "lam2": sp.Integer(1) if P == "mlp" else (1 - 2 * p_sym)**2,
+            "output": out}
+
+
+def notes_two_sample_example():
+    """The notes.md example: loss (1/2)||H - y||^2, grad_1 = 0, ||grad_0|| = |w|, mean error -1/2."""
+    W0 = sp.ImmutableMatrix(2, 2, lambda a, b: sp.Symbol(f"u{a}{b}", real=True))
+    W1 = sp.ImmutableMatrix(2, 1, lambda a, b: sp.Symbol(f"v{a}{b}", real=True))
+    y = sp.ImmutableMatrix([[w_sym], [1]])
+    H = sp.eye(2) * W0 * W1
+    loss = sum(e**2 for e in (H - y)) / 2
+    sub = {W0[0, 0]: 1, W0[0, 1]: 0, W0[1, 0]: 0, W0[1, 1]: 0, W1[0]: w_sym, W1[1]: 0}
+    g0 = sp.ImmutableMatrix(2, 2, lambda a, b: sp.diff(loss, W0[a, b]).subs(sub))
+    g1 = sp.ImmutableMatrix(2, 1, lambda a, b: sp.diff(loss, W1[a, b]).subs(sub))
+    return {"loss": loss.subs(sub), "grads": [g0, g1], "mean_error": mean_row(H.subs(sub) - y)[0]}
+
+
+def derive_proposition2(depths=(1, 2)):
+    """Exact checks of constructions A and B for the MLP and the GNN."""
+    steps = []
+    cases = [("A", "id"), ("A", "tanh"), ("B", "relu"), ("B", "id")]
+    for L in depths:
+        for cons, rho in cases:
+            for P in ("mlp", "gnn"):
+                r = counterexample(cons, L, rho, P)
+                tag = f"{'MLP (P = I)' if P == 'mlp' else 'GNN (P_p)'}, construction {cons}, rho = {rho}, L = {L}"
+                steps.append(identity_step(f"{tag}: loss = L_const = 1/2", r["loss"], sp.Rational(1, 2)))
+                steps.append(identity_step(f"{tag}: mean output error bbar^(L) = 0", r["bbar_L"], 0))
+                for k in range(1, L + 1):
+                    steps.append(identity_step(f"{tag}: grad_{k} = 0", r["grads"][k],
+                                               sp.zeros(*r["grads"][k].shape)))
+                factor = sp.Rational(1, 2) if cons == "A" else 1
+                steps.append(identity_step(
+                    f"{tag}: ||grad_0||_F^2 = lambda^(2(L+1)) w^2 {'/ 2' if cons == 'A' else ''}",
+                    sum(e**2 for e in r["grads"][0]), r["lam2"]**(L + 1) * w_sym**2 * factor))
+    for L in depths:  # a fully rational instance: w = 10, p = 1/5 (lambda = 3/5)
+        r = counterexample("B", L, "relu", "gnn")
+        g = r["grads"][0].subs({w_sym: 10, p_sym: sp.Rational(1, 5)})
+        steps.append(identity_step(f"GNN, construction B, ReLU, L = {L}, w = 10, p = 1/5: "
+                                   f"||grad_0||_F^2 = (3/5)^{2 * (L + 1)} * 100 (Rational arithmetic)",
+                                   sum(e**2 for e in g), sp.Rational(3, 5)**(2 * (L + 1)) * 100))
+    ex = notes_two_sample_example()
+    steps.append(identity_step("notes.md 2-sample MLP: grad_1 = 0", ex["grads"][1], sp.zeros(2, 1)))
+    steps.append(identity_step("notes.md 2-sample MLP: ||grad_0||^2 = w^2",
+                               sum(e**2 for e in ex["grads"][0]), w_sym**2))
+    steps.append(identity_step("notes.md 2-sample MLP: mean output error = -1/2 (not 0: it does not "
+                               "isolate the GNN mechanism)", ex["mean_error"], sp.Rational(-1, 2)))
+    return tuple(steps)
