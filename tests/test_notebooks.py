@@ -29,6 +29,7 @@ NOTEBOOKS = {
     "02_backward_oversmoothing.py": ("corollary1", "theorem2", "proposition1"),
     "03_stationary_points.py": ("definition1", "lemma4", "theorem3", "corollary2"),
     "04_mlps_are_not_gnns.py": ("proposition2",),
+    "05_figures.py": (),
 }
 
 #: seconds one cell may take before the run is declared hung
