@@ -1,0 +1,101 @@
+"""Shared pieces of the proofs: hypothesis names, generic symbolic matrices, helpers.
+
+Generic symbolic objects: ``P3`` is the general symmetric 3 x 3 matrix with ``P 1 = 1``
+(three free parameters ``a, b, c``), ``P_p`` the general symmetric 2 x 2 one; ``mat(name,
+r, c)`` a matrix of independent real symbols.  Identities checked on them hold for every
+such ``P`` and every matrix of those sizes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "A1", "A1P", "A2", "A2A", "A2B", "A2C", "A3", "LINEAR", "SETTING",
+    "P3", "P_p", "mat", "ones", "J", "Pi", "mean_row", "fro2", "registry_expr",
+    "registry_identity", "collect",
+]
+
+A1 = "(A1) P symmetric, P1 = 1, |mu_i| <= lambda < 1 off the constants"
+A1P = "(A1+) P >= 0 entrywise (||P||_inf = 1)"
+A2 = "(A2) rho elementwise, 1-Lipschitz"
+A2A = "(A2a) rho(0) = 0"
+A2B = "(A2b) rho' is c_rho-Lipschitz"
+A2C = "(A2c) rho'' is c_2-Lipschitz"
+A3 = "(A3) s_i <= s for every i"
+LINEAR = "rho = id (linear GNN)"
+#: the notation of theorems.md section 0, available to every proof
+SETTING = (
+    "GNN recursion",  # F = P X, H = F W, X' = rho(H), B recursion, grad_k = F^T B
+    "J, Pi",
+    "E(X)",
+    "xbar",
+    "norms",  # ||.||_F, ||.||_2, ||.||_row, ||.||_max
+    "s_k, Q_k, S_k, Lam_k",
+)
+
+a_, b_, c_ = sp.symbols("a b c", real=True)
+P3 = sp.ImmutableMatrix([[1 - a_ - b_, a_, b_], [a_, 1 - a_ - c_, c_], [b_, c_, 1 - b_ - c_]])
+p_ = sp.Symbol("p", real=True)
+P_p = sp.ImmutableMatrix([[1 - p_, p_], [p_, 1 - p_]])
+
+
+def mat(name, r, c):
+    """An ``r x c`` matrix of independent real symbols ``name_ij``."""
+    return sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i}{j}", real=True))
+
+
+def ones(n):
+    return sp.ones(n, 1)
+
+
+def J(n):
+    return sp.ones(n, n) / n
+
+
+def Pi(n):
+    return sp.eye(n) - J(n)
+
+
+def mean_row(X):
+    """``xbar = X^T 1 / n`` as a column vector."""
+    return X.T * ones(X.shape[0]) / X.shape[0]
+
+
+def fro2(M):
+    return sum(x**2 for x in M)
+
+
+def registry_expr(name, variant):
+    """The sympy bound of ``backsmooth.symbolic`` for a claim variant (imported lazily)."""
+    from backsmooth.symbolic.bounds import bound_variant
+
+    return bound_variant(name, variant).expr
+
+
+def registry_identity(name, variant, chained):
+    """A ``symbolic_identity`` builder: the proof's chained bound equals the registry's.
+
+    ``chained`` is a callable returning the proof's expression; registry symbols are
+    matched to it by name.
+    """
+    def build():
+        reg = registry_expr(name, variant)
+        expr = chained()
+        by_name = {x.name: x for x in reg.free_symbols}
+        expr = expr.xreplace({x: by_name[x.name] for x in expr.free_symbols if x.name in by_name})
+        return expr, reg
+
+    return build
+
+
+def collect(instances, fn):
+    """Apply ``fn(instance) -> iterable of (lhs, rhs[, scale])`` and stack into arrays."""
+    rows = [tuple(r) for inst in instances for r in fn(inst)]
+    if not rows:
+        return np.zeros(0), np.zeros(0)
+    width = max(len(r) for r in rows)
+    rows = [r + (1.0,) * (width - len(r)) for r in rows]
+    arr = np.array(rows, dtype=float)
+    return tuple(arr[:, i] for i in range(arr.shape[1]))

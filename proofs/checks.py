@@ -1,0 +1,230 @@
+"""Machine checks for proof steps: each returns :class:`~backsmooth.proofs.framework.Evidence`.
+
+Three builders, each returning a zero-argument callable (the ``check`` of a
+:class:`~backsmooth.proofs.framework.Step`):
+
+- :func:`symbolic_identity`: ``lhs - rhs`` (scalars or explicit matrices) simplifies to 0;
+- :func:`symbolic_inequality`: ``rhs - lhs >= 0`` decided by sympy's assumption system after
+  the caller's re-parametrisation of the hypotheses (e.g. ``lambda = 1/(1+u)``, ``u > 0``,
+  encodes ``0 < lambda < 1``); undecided counts as failed;
+- :func:`on_instances`: the relation on exact rational instances (sympy numbers, compared
+  exactly) and on seeded random float instances (numpy, tolerance from float64 round-off),
+  labelled "checked on instances, not a proof".
+
+Every check can fail: a wrong assertion gives ``passed=False``.
+
+Examples
+--------
+>>> import sympy as sp
+>>> x = sp.Symbol("x", positive=True)
+>>> symbolic_identity(lambda: ((x + 1)**2, x**2 + 1))().passed
+False
+>>> symbolic_inequality(lambda: (x, x + 1, {}))().passed
+True
+>>> symbolic_inequality(lambda: (x + 1, x, {}))().passed
+False
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from backsmooth.proofs.framework import Evidence
+
+__all__ = [
+    "FLOAT_RTOL",
+    "FLOAT_ATOL",
+    "is_zero",
+    "symbolic_identity",
+    "symbolic_inequality",
+    "on_instances",
+    "exact_le",
+]
+
+#: relative tolerance for float instances: accumulated float64 round-off of the small
+#: products involved (a few hundred flops, eps = 2.2e-16), with a wide safety margin;
+#: the same 1e-9 that theorems.md's numerical protocol uses for "violation".
+FLOAT_RTOL = 1e-9
+#: absolute tolerance, relative to the instance's scale (for quantities that are exactly 0)
+FLOAT_ATOL = 1e-12
+
+
+def is_zero(expr) -> bool:
+    """True when ``expr`` (scalar or matrix) simplifies to exactly 0."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(is_zero(e) for e in expr)
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True
+    e = sp.expand(expr)
+    if e == 0:
+        return True
+    return sp.simplify(e) == 0
+
+
+def _pairs(built):
+    if isinstance(built, tuple) and len(built) == 2 and not isinstance(built[0], tuple):
+        return [built]
+    return list(built)
+
+
+def symbolic_identity(build, detail: str = ""):
+    """Return a check that every ``(lhs, rhs)`` from ``build()`` is an identity.
+
+    Parameters
+    ----------
+    build : callable
+        Returns one pair ``(lhs, rhs)`` or a list of pairs (sympy scalars or matrices).
+    detail : str
+        What the symbols are (sizes, generic entries, symbolic exponents).
+    """
+
+    def check() -> Evidence:
+        pairs = _pairs(build())
+        bad = []
+        for i, (lhs, rhs) in enumerate(pairs):
+            if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+                lhs, rhs = sp.Matrix(lhs), sp.Matrix(rhs)
+                if lhs.shape != rhs.shape:
+                    bad.append(i)
+                    continue
+            if not is_zero(lhs - rhs):
+                bad.append(i)
+        msg = f"{len(pairs)} identit{'y' if len(pairs) == 1 else 'ies'}: difference simplifies to 0"
+        if bad:
+            msg = f"identities {bad} of {len(pairs)} do NOT simplify to 0"
+        return Evidence("symbolic identity", not bad, f"{msg}{'; ' + detail if detail else ''}")
+
+    return check
+
+
+def _decided_nonnegative(expr) -> bool:
+    expr = sp.sympify(expr)
+    if expr.is_nonnegative is True:
+        return True
+    if expr.is_negative is True:
+        return False
+    def _epb(e):
+        return sp.simplify(sp.expand_power_base(sp.powsimp(e, force=True), force=True))
+
+    for form in (sp.factor, sp.simplify, sp.together, sp.expand, _epb,
+                 lambda e: sp.factor(sp.simplify(e)), lambda e: sp.factor(_epb(e))):
+        try:
+            f = form(expr)
+        except Exception:  # pragma: no cover - sympy internals
+            continue
+        if f.is_nonnegative is True:
+            return True
+        if f.is_negative is True:
+            return False
+    return False
+
+
+def symbolic_inequality(build, detail: str = ""):
+    """Return a check that ``lhs <= rhs`` for every triple from ``build()``.
+
+    Parameters
+    ----------
+    build : callable
+        Returns ``(lhs, rhs, reparametrisation)`` or a list of them; ``reparametrisation`` is
+        a dict substituting hypothesised symbols by expressions in positive symbols that
+        encode the hypotheses (``{lam: 1/(1+u)}`` for ``0 < lambda < 1``).  sympy must decide
+        ``rhs - lhs >= 0`` (or, when both sides are positive, ``log rhs - log lhs >= 0``
+        after expanding the logarithms); if it cannot, the check fails.
+    detail : str
+        The assumptions, in words.
+    """
+
+    def check() -> Evidence:
+        triples = build()
+        if isinstance(triples, tuple) and len(triples) == 3 and isinstance(triples[2], dict):
+            triples = [triples]
+        bad = []
+        for i, (lhs, rhs, rep) in enumerate(triples):
+            lhs, rhs = sp.sympify(lhs).subs(rep), sp.sympify(rhs).subs(rep)
+            ok = _decided_nonnegative(rhs - lhs)
+            if not ok and lhs.is_positive and rhs.is_positive:
+                # both sides positive: decide log(rhs) - log(lhs) >= 0 (monomials in powers)
+                ok = _decided_nonnegative(sp.expand_log(sp.log(rhs) - sp.log(lhs), force=True))
+            if not ok:
+                bad.append(i)
+        msg = f"{len(triples)} inequalit{'y' if len(triples) == 1 else 'ies'} decided by sympy"
+        if bad:
+            msg = f"sympy could not establish inequalities {bad} of {len(triples)}"
+        return Evidence("symbolic inequality", not bad, f"{msg}{'; ' + detail if detail else ''}")
+
+    return check
+
+
+def exact_le(a, b, relation: str = "<=") -> bool:
+    """Decide ``a <= b`` (or ``a == b``) exactly for sympy numbers (radicals allowed)."""
+    d = sp.sympify(a) - sp.sympify(b)
+    if relation == "==":
+        return is_zero(d)
+    if d.is_nonpositive is True:
+        return True
+    if d.is_positive is True:
+        return False
+    d = sp.radsimp(sp.simplify(d))
+    if d == 0 or d.is_nonpositive is True:
+        return True
+    if d.is_positive is True:
+        return False
+    # undecided by sympy's assumptions: the sign of an algebraic number, to 60 digits
+    v = sp.N(d, 60)
+    return bool(v <= 0) and (v < -sp.Float("1e-50") or is_zero(d))
+
+
+def on_instances(relation: str = "<=", *, exact=None, floats=None, detail: str = ""):
+    """Return a check of ``lhs <relation> rhs`` on exact and float instances.
+
+    Parameters
+    ----------
+    relation : {"<=", "=="}
+    exact : callable, optional
+        Returns a list of ``(lhs, rhs)`` exact sympy numbers (rational instances; radicals
+        allowed), compared exactly.
+    floats : callable, optional
+        Returns ``(lhs, rhs)`` or ``(lhs, rhs, scale)`` 1-d numpy arrays over seeded random
+        instances; ``lhs <= rhs (1 + FLOAT_RTOL) + FLOAT_ATOL * scale`` (or ``|lhs - rhs|``
+        within the same tolerance for ``==``).
+    detail : str
+        The instance families (sizes, adversarial cases).
+    """
+    if relation not in ("<=", "=="):
+        raise ValueError(f"relation must be '<=' or '==', got {relation!r}")
+    if exact is None and floats is None:
+        raise ValueError("on_instances needs exact or float instances")
+
+    def check() -> Evidence:
+        parts, ok = [], True
+        if exact is not None:
+            pairs = list(exact())
+            bad = [i for i, (a, b) in enumerate(pairs) if not exact_le(a, b, relation)]
+            ok = ok and bool(pairs) and not bad
+            parts.append(f"{len(pairs)} exact rational instances, {len(bad)} violations")
+        if floats is not None:
+            out = floats()
+            lhs, rhs = np.asarray(out[0], float), np.asarray(out[1], float)
+            scale = np.asarray(out[2], float) if len(out) > 2 else np.ones_like(rhs)
+            if lhs.shape != rhs.shape or lhs.size == 0:
+                return Evidence("checked on instances", False, "float instances: shape mismatch or none")
+            tol = FLOAT_RTOL * np.abs(rhs) + FLOAT_ATOL * scale
+            if relation == "==":
+                tol = FLOAT_RTOL * np.maximum(np.abs(lhs), np.abs(rhs)) + FLOAT_ATOL * scale
+                viol = np.abs(lhs - rhs) > tol
+                worst = float(np.max(np.abs(lhs - rhs) / np.maximum(np.abs(rhs), scale)))
+                parts.append(f"{lhs.size} float instances, {int(viol.sum())} violations, "
+                             f"max relative deviation {worst:.1e}")
+            else:
+                viol = lhs > rhs + tol
+                pos = rhs > 1e3 * FLOAT_ATOL * scale  # ratios of round-off-level sides are noise
+                worst = float(np.max(lhs[pos] / rhs[pos])) if pos.any() else float("nan")
+                parts.append(f"{lhs.size} float instances, {int(viol.sum())} violations, "
+                             f"max ratio lhs/rhs {worst:.6f}")
+            ok = ok and not viol.any() and np.all(np.isfinite(lhs)) and np.all(np.isfinite(rhs))
+        text = "; ".join(parts) + " (checked on instances, not a proof)"
+        return Evidence("checked on instances", ok, text + (f"; {detail}" if detail else ""))
+
+    return check

@@ -1,0 +1,447 @@
+"""Proofs of Lemma 1 (pairwise identity), Lemma 2 (contractions), Lemma 3 (gradient split)
+and the mean propagation of backward signals (``theorems.md`` sections 1 and 3).
+
+Lemma 1: ``(1/(2n^2)) sum_ij ||X_i - X_j||^2 = (1/n)||Pi X||_F^2 = (1/n)||X||_F^2 - ||xbar||^2
+= min_c (1/n)||X - 1c^T||_F^2``.  Lemma 2: under (A1), ``E(P^m X) <= lambda^m E(X)``,
+``E(XW) <= ||W||_2 E(X)``, ``E(rho(X)) <= E(X)`` and the norm facts (e).  Lemma 3:
+``X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B)`` with remainder ``<= lambda n E(X) E(B)``.
+Mean propagation (linear GNN): ``bbar^(k) = W^(k+1) bbar^(k+1)``, so ``||bbar^(k)|| <= S_k mu``.
+
+Examples
+--------
+>>> from backsmooth.proofs.framework import verify
+>>> verify(lemma1_proof(), context={}).passed
+True
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import sympy as sp
+
+from backsmooth.proofs import _exact as ex
+from backsmooth.proofs import _floats as fl
+from backsmooth.proofs._common import (A1, A1P, A2, A2A, LINEAR, P3, P_p, SETTING, J, Pi, collect,
+                                       fro2, mat, mean_row, ones, registry_identity, p_)
+from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.framework import Proof, Step
+
+__all__ = ["lemma1_proof", "lemma2_proof", "lemma3_proof", "mean_propagation_proof"]
+
+_X = mat("x", 4, 2)
+_n = 4
+
+
+def _pairwise():
+    n = _n
+    lhs = sum(sum((_X[i, c] - _X[j, c])**2 for c in range(2)) for i in range(n) for j in range(n))
+    lhs = lhs / (2 * n**2)
+    xb = mean_row(_X)
+    return [(lhs, fro2(Pi(n) * _X) / n), (lhs, fro2(_X) / n - fro2(xb))]
+
+
+def _split():
+    n = _n
+    xb = mean_row(_X)
+    return [(fro2(_X), fro2(Pi(n) * _X) + n * fro2(xb)),
+            ((Pi(n) * _X).T * (J(n) * _X), sp.zeros(2, 2))]
+
+
+_c = sp.Matrix(sp.symbols("c_0 c_1", real=True))
+
+
+def _centring():
+    n = _n
+    xb = mean_row(_X)
+    return fro2(_X - ones(n) * _c.T), fro2(Pi(n) * _X) + n * fro2(xb - _c)
+
+
+def _centring_min():
+    n = _n
+    xb = mean_row(_X)
+    # min over c: ||Pi X||^2 <= ||Pi X||^2 + n ||xbar - c||^2 (every real c)
+    return fro2(Pi(n) * _X), fro2(Pi(n) * _X) + n * fro2(xb - _c), {}
+
+
+def _nonexpansive_exact():
+    rng = random.Random(3)
+    out = []
+    for _ in range(6):
+        X = ex.rational_matrix(4, 2, rng)
+        Z = X.applyfunc(lambda v: min(max(v, -1), 1))  # clipping: ||Z_i - Z_j|| <= ||X_i - X_j||
+        out.append((ex.E(Z), ex.E(X)))
+    return out
+
+
+def _nonexpansive_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        r = max(float(np.max(np.linalg.norm(X, axis=1))) * 0.5, 1e-12)
+        nrm = np.linalg.norm(X, axis=1, keepdims=True)
+        Z = X * np.minimum(1.0, r / np.maximum(nrm, 1e-300))  # projection on a ball
+        yield fl.Ef(Z), fl.Ef(X)
+    return collect(fl.matrix_instances(), f)
+
+
+def lemma1_proof() -> Proof:
+    """Lemma 1 (pairwise identity)."""
+    h = ("X in R^{n x d}",) + SETTING
+    steps = (
+        Step("pairwise", "(1/(2n^2)) sum_ij ||X_i - X_j||^2 = (1/n)||Pi X||_F^2 = (1/n)||X||_F^2 - ||xbar||^2",
+             uses=("X in R^{n x d}", "J, Pi", "xbar"), introduces=("E^2 identity",),
+             reason="expand the squares: sum_ij ||X_i - X_j||^2 = 2n||X||_F^2 - 2||sum_i X_i||^2",
+             check=symbolic_identity(_pairwise, "generic 4 x 2 matrix of real symbols"),
+             latex=r"\frac{1}{2n^2}\sum_{i,j}\|X_i-X_j\|^2=\frac1n\|\Pi X\|_F^2=\frac1n\|X\|_F^2-\|\bar x\|^2"),
+        Step("orthogonal split", "||X||_F^2 = ||Pi X||_F^2 + n||xbar||^2, since <Pi X, J X>_F = 0",
+             uses=("J, Pi", "xbar"), introduces=("norm split",),
+             reason="J X = 1 xbar^T and Pi J = 0",
+             check=symbolic_identity(_split, "generic 4 x 2 matrix"),
+             latex=r"\|X\|_F^2=\|\Pi X\|_F^2+n\|\bar x\|^2"),
+        Step("centring", "||X - 1c^T||_F^2 = ||Pi X||_F^2 + n||xbar - c||^2 for every c",
+             uses=("norm split",), introduces=("centring identity",),
+             reason="X - 1c^T = Pi X + 1(xbar - c)^T, orthogonal parts",
+             check=symbolic_identity(_centring, "generic 4 x 2 matrix, generic c in R^2")),
+        Step("minimum", "(1/n)||Pi X||_F^2 = min_c (1/n)||X - 1c^T||_F^2 (attained at c = xbar)",
+             uses=("centring identity",), introduces=("E_min",),
+             reason="the extra term n||xbar - c||^2 is a sum of squares",
+             check=symbolic_inequality(_centring_min, "real symbols")),
+        Step("monotone", "if ||Z_i - Z_j|| <= ||X_i - X_j|| for all i, j then E(Z) <= E(X)",
+             uses=("E^2 identity",), introduces=("E monotone",),
+             reason="E(.)^2 is the pairwise sum, term by term",
+             check=on_instances("<=", exact=_nonexpansive_exact, floats=_nonexpansive_floats,
+                                detail="Z = entrywise clip (exact) / row projection on a ball (floats)")),
+    )
+    return Proof("lemma1", h, steps, ("E^2 identity", "norm split", "E_min", "E monotone"))
+
+
+# ---------------------------------------------------------------- Lemma 2
+def _commute():
+    P = P3
+    return [(P * J(3), J(3)), (J(3) * P, J(3)), (Pi(3) * P, P * Pi(3)), (ones(3).T * P, ones(3).T)]
+
+
+_m = sp.Symbol("m", integer=True, nonnegative=True)
+
+
+def _spectral_power():
+    # P_p = J + (1-2p) u u^T with u = (1,-1)/sqrt 2:  P_p^m = J + (1-2p)^m u u^T, m symbolic
+    u = sp.Matrix([1, -1]) / sp.sqrt(2)
+    P = sp.Matrix(P_p)
+    return P**_m, J(2) + (1 - 2 * p_)**_m * u * u.T
+
+
+def _mean_row_PX():
+    X = mat("x", 3, 2)
+    W = mat("w", 2, 3)
+    return [(mean_row(P3 * X), mean_row(X)), (mean_row(X * W), W.T * mean_row(X))]
+
+
+def _power_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        Y = X
+        for m in range(4):
+            yield fl.Ef(Y), lam**m * fl.Ef(X), fl.Ef(X) + 1e-300
+            Y = P @ Y
+    return collect(fl.matrix_instances(), f)
+
+
+def _power_exact():
+    rng = random.Random(5)
+    out = []
+    for P, lam in ex.rational_propagations(False):
+        X = ex.rational_matrix(P.shape[0], 2, rng)
+        Y = sp.Matrix(X)
+        for m in range(3):
+            out.append((ex.E(Y), lam**m * ex.E(X)))
+            Y = P * Y
+    return out
+
+
+def _weights_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        yield fl.Ef(X @ W), np.linalg.norm(W, 2) * fl.Ef(X), fl.Ef(X)
+    return collect(fl.matrix_instances(), f)
+
+
+def _weights_exact():
+    rng = random.Random(6)
+    out = []
+    for d_in, d_out in [(1, 1), (2, 1), (1, 2), (2, 2), (2, 3), (3, 2)]:
+        for kind in ("isometry", "svd"):
+            sig = ex.R(rng.randint(1, 9), 4)
+            W = ex.rational_weight(d_in, d_out, sig, rng, kind)
+            X = ex.rational_matrix(4, d_in, rng)
+            out.append((ex.E(X * W), sig * ex.E(X)))
+    return out
+
+
+def _activation_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        for rho in fl.ACTS[:4]:
+            yield fl.Ef(rho.function(3 * X)), fl.Ef(3 * X), fl.Ef(X)
+    return collect(fl.matrix_instances(), f)
+
+
+def _activation_exact():
+    rng = random.Random(7)
+    out = []
+    for _ in range(5):
+        X = ex.rational_matrix(4, 2, rng)
+        for rho in ("relu", "softsign"):
+            out.append((ex.E(X.applyfunc(ex.RHO[rho][0])), ex.E(X)))
+    return out
+
+
+def _norms_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        sc = np.linalg.norm(X)
+        yield np.linalg.norm(P @ X), np.linalg.norm(X), sc
+        yield np.linalg.norm(np.tanh(X)), np.linalg.norm(X), sc
+        yield fl.rowf(X @ W), fl.rowf(X) * np.linalg.norm(W, 2), sc
+        D = np.cos(X)  # |D_ij| <= 1
+        yield fl.rowf(D * X), fl.rowf(X), sc
+    return collect(fl.matrix_instances(), f)
+
+
+def _row_stochastic_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        yield fl.rowf(P @ X), fl.rowf(X), fl.rowf(X)
+    return collect(fl.matrix_instances(stochastic=True), f)
+
+
+def _norms_exact():
+    rng = random.Random(8)
+    out = []
+    for P, lam in ex.rational_propagations(True):
+        X = ex.rational_matrix(P.shape[0], 2, rng)
+        out += [(ex.fro(P * X), ex.fro(X)), (ex.row_norm(P * X), ex.row_norm(X)),
+                (ex.fro(X.applyfunc(ex.RHO["softsign"][0])), ex.fro(X))]
+    return out
+
+
+def _spectral_warning():
+    # A = [[1,1],[1,-1]]: ||A||_2 = sqrt 2 < golden ratio = ||relu(A)||_2 (exact eigenvalues)
+    A = sp.Matrix([[1, 1], [1, -1]])
+    RA = A.applyfunc(lambda v: max(v, 0))
+    nA = sp.sqrt(max((A.T * A).eigenvals()))
+    nRA = sp.sqrt(max((RA.T * RA).eigenvals(), key=lambda e: sp.N(e)))
+    return nA, nRA, {}
+
+
+def lemma2_proof() -> Proof:
+    """Lemma 2 (P contracts the centred part by lambda; other contractions)."""
+    h = (A1, A1P, A2, A2A, "X in R^{n x d}", "W in R^{d x d'}") + SETTING
+    steps = (
+        Step("(a) commute", "PJ = JP = J, Pi P = P Pi, 1^T P = 1^T",
+             uses=(A1, "J, Pi"), introduces=("PJ=J",),
+             reason="P = P^T and P 1 = 1",
+             check=symbolic_identity(_commute, "general symmetric 3 x 3 P with P1 = 1 (3 free parameters)")),
+        Step("(a) means", "mean row of PX is xbar; mean row of XW is W^T xbar",
+             uses=("PJ=J", "xbar"), introduces=("mean rows",),
+             reason="1^T P = 1^T",
+             check=symbolic_identity(_mean_row_PX, "general symmetric stochastic 3 x 3 P, generic X, W")),
+        Step("spectral powers", "P^m = J + sum_i mu_i^m u_i u_i^T, so ||P^m Pi||_2 = max_i |mu_i|^m <= lambda^m",
+             uses=(A1, "PJ=J"), introduces=("||P^m Pi|| <= lambda^m",),
+             reason="spectral theorem for the symmetric P, eigenvector 1/sqrt(n) of eigenvalue 1",
+             check=symbolic_identity(_spectral_power, "general symmetric 2 x 2 P_p, symbolic exponent m")),
+        Step("(b) power", "E(P^m X) <= lambda^m E(X)",
+             uses=("||P^m Pi|| <= lambda^m", "E(X)"), introduces=("lemma2(b)",),
+             reason="Pi P^m X = (P Pi)^m Pi X",
+             check=on_instances("<=", exact=_power_exact, floats=_power_floats,
+                                detail="m = 0..3; Hadamard-spectrum / flat / signed P incl. lambda = 0.99, -lambda")),
+        Step("(c) weights", "E(XW) <= ||W||_2 E(X)",
+             uses=("mean rows", "E(X)"), introduces=("lemma2(c)",),
+             reason="Pi X W = (Pi X) W and ||AW||_F <= ||A||_F ||W||_2",
+             check=on_instances("<=", exact=_weights_exact, floats=_weights_floats,
+                                detail="rational W with exact spectral norm (Cayley isometries, U diag V^T); widths 1..3")),
+        Step("(d) activation", "E(rho(X)) <= E(X) for rho 1-Lipschitz",
+             uses=(A2, "lemma1"), introduces=("lemma2(d)",),
+             reason="||rho(X_i) - rho(X_j)|| <= ||X_i - X_j||, then Lemma 1 (monotone)",
+             check=on_instances("<=", exact=_activation_exact, floats=_activation_floats,
+                                detail="relu, softsign (exact); tanh, arctan, sin, softsign (floats)")),
+        Step("(e) norms", "||PX||_F <= ||X||_F; ||rho(X)||_F <= ||X||_F (A2a); ||XW||_row <= ||X||_row ||W||_2; "
+             "||D o X||_row <= ||X||_row for |D_ij| <= 1",
+             uses=(A1, A2A, "norms"), introduces=("lemma2(e)",),
+             reason="||P||_2 = 1; |rho(x)| <= |x|; row i of XW is W^T X_i",
+             check=on_instances("<=", exact=_norms_exact, floats=_norms_floats,
+                                detail="signed and stochastic P")),
+        Step("(e) row norm", "||PX||_row <= ||X||_row under (A1+)",
+             uses=(A1P, "norms"), introduces=("row contraction",),
+             reason="row i of PX is a convex combination of rows of X",
+             check=on_instances("<=", floats=_row_stochastic_floats,
+                                detail="stochastic P only (exact cases are in step (e) norms)")),
+        Step("warning", "entrywise contraction does not contract ||.||_2: ||relu(A)||_2 > ||A||_2 for A = [[1,1],[1,-1]]",
+             uses=("norms",), introduces=("use Frobenius",),
+             reason="exact eigenvalues: sqrt(2) < (1 + sqrt 5)/2",
+             check=symbolic_inequality(_spectral_warning, "exact algebraic numbers")),
+    )
+    return Proof("lemma2", h, steps, ("lemma2(b)", "lemma2(c)", "lemma2(d)", "lemma2(e)", "row contraction"))
+
+
+# ---------------------------------------------------------------- Lemma 3
+_X3, _B3 = mat("x", 3, 2), mat("b", 3, 2)
+
+
+def _decomposition(sign=1):
+    def build():
+        P, X, B = P3, _X3, _B3
+        xb, bb = mean_row(X), mean_row(B)
+        return X.T * P * B, 3 * xb * bb.T + sign * (Pi(3) * X).T * P * (Pi(3) * B)
+    return build
+
+
+def _cross_terms():
+    P, X, B = P3, _X3, _B3
+    return [((Pi(3) * X).T * P * ones(3), sp.zeros(2, 1)), (ones(3).T * P * Pi(3) * B, sp.zeros(1, 2)),
+            ((Pi(3) * X).T * P * (Pi(3) * B), (Pi(3) * X).T * (P * Pi(3)) * (Pi(3) * B))]
+
+
+def _grad_is_XPB():
+    X, B = _X3, _B3
+    return (P3 * X).T * B, X.T * P3 * B
+
+
+def _remainder_floats():
+    def f(inst):
+        P, lam, X, B, W = inst
+        n = X.shape[0]
+        C = (X - X.mean(0)).T @ P @ (B - B.mean(0))
+        yield np.linalg.norm(C), lam * n * fl.Ef(X) * fl.Ef(B), np.linalg.norm(X) * np.linalg.norm(B)
+    return collect(fl.matrix_instances(), f)
+
+
+def _remainder_exact():
+    rng = random.Random(9)
+    out = []
+    for P, lam in ex.rational_propagations(False):
+        n = P.shape[0]
+        X, B = ex.rational_matrix(n, 2, rng), ex.rational_matrix(n, 1, rng)
+        C = (ex.Pi(n) * X).T * P * (ex.Pi(n) * B)
+        out.append((ex.fro(C), lam * n * ex.E(X) * ex.E(B)))
+    return out
+
+
+def _layer_floats():
+    def f(net):
+        for k in range(net["L"] + 1):
+            X, B, g = net["X"][k], net["B"][k], net["grads"][k]
+            n = X.shape[0]
+            yield (n * np.linalg.norm(X.mean(0)) * np.linalg.norm(B.mean(0)),
+                   np.linalg.norm(g) + net["lam"] * n * fl.Ef(X) * fl.Ef(B),
+                   np.linalg.norm(X) * np.linalg.norm(B))
+    return collect(fl.network_instances(), f)
+
+
+def lemma3_proof() -> Proof:
+    """Lemma 3 (exact gradient decomposition)."""
+    h = (A1, "X in R^{n x d}", "B in R^{n x d'}") + SETTING
+    steps = (
+        Step("gradient form", "grad_k = F^(k)T B^(k) = X^(k)T P B^(k)",
+             uses=(A1, "GNN recursion"), introduces=("grad = X^T P B",),
+             reason="F = P X and P = P^T",
+             check=symbolic_identity(_grad_is_XPB, "symmetric stochastic 3 x 3 P, generic X, B")),
+        Step("cross terms", "(Pi X)^T P 1 = 0, 1^T P Pi B = 0 and (Pi X)^T P Pi B = (Pi X)^T (P Pi)(Pi B)",
+             uses=("lemma2",), introduces=("cross terms vanish",),
+             reason="P 1 = 1, 1^T Pi = 0, Pi^2 = Pi (Lemma 2a)",
+             check=symbolic_identity(_cross_terms, "general symmetric stochastic 3 x 3 P")),
+        Step("decomposition", "X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B)",
+             uses=("cross terms vanish", "xbar"), introduces=("gradient split",),
+             reason="X = 1 xbar^T + Pi X, B = 1 bbar^T + Pi B; 1^T P 1 = n",
+             check=symbolic_identity(_decomposition(), "general symmetric stochastic 3 x 3 P, generic 3 x 2 X, B"),
+             latex=r"X^\top P B = n\,\bar x\bar b^\top + (\Pi X)^\top P(\Pi B)"),
+        Step("remainder", "||(Pi X)^T P (Pi B)||_F <= lambda ||Pi X||_2 ||Pi B||_F <= lambda n E(X) E(B)",
+             uses=("gradient split", "lemma2", "E(X)"), introduces=("remainder bound",),
+             reason="||A^T M C||_F <= ||A||_2 ||M||_2 ||C||_F, ||P Pi||_2 <= lambda, ||.||_2 <= ||.||_F",
+             check=on_instances("<=", exact=_remainder_exact, floats=_remainder_floats,
+                                detail="signed and stochastic P, widths 1..4, lambda up to 0.999")),
+        Step("(3.1)", "n ||xbar^(k)|| ||bbar^(k)|| <= ||grad_k||_F + lambda n E(X^(k)) E(B^(k)) at every layer",
+             uses=("grad = X^T P B", "remainder bound"), introduces=("(3.1)",),
+             reason="triangle inequality and ||x b^T||_F = ||x|| ||b||",
+             check=on_instances("<=", floats=_layer_floats, detail="every layer of 160 random GNNs")),
+    )
+    return Proof("lemma3", h, steps, ("gradient split", "remainder bound", "(3.1)"))
+
+
+# ---------------------------------------------------------------- mean propagation
+def _mean_step():
+    B1, W = mat("b", 3, 2), mat("w", 3, 2)  # B^(k+1): 3 x 2, W^(k+1): d_{k+1}=3 x d_{k+2}=2
+    Bk = P3 * B1 * W.T
+    return mean_row(Bk), W * mean_row(B1)
+
+
+def _mean_unrolled():
+    BL, W1, W2 = mat("b", 3, 2), mat("u", 2, 2), mat("v", 2, 2)
+    B1 = P3 * BL * W2.T
+    B0 = P3 * B1 * W1.T
+    return mean_row(B0), (W1 * W2) * mean_row(BL)
+
+
+def _mean_floats():
+    def f(net):
+        L, B, s = net["L"], net["B"], net["s"]
+        mu = np.linalg.norm(B[L].mean(0))
+        for k in range(L + 1):
+            Sk = float(np.prod(s[k + 1:]))
+            yield np.linalg.norm(B[k].mean(0)), Sk * mu, np.linalg.norm(B[L]) * max(Sk, 1)
+    return collect(fl.network_instances(seed=2, linear=True), f)
+
+
+def _mean_exact():
+    out = []
+    for net in ex.exact_networks("identity"):
+        L, B, s = net["L"], net["B"], net["s"]
+        mu = ex.fro(ex.Pi(1) if False else sp.Matrix(B[L]).T * ex.ones(net["n"]) / net["n"])
+        for k in range(L + 1):
+            bk = sp.Matrix(B[k]).T * ex.ones(net["n"]) / net["n"]
+            out.append((ex.fro(bk), sp.prod(s[k + 1:]) * mu))
+    return out
+
+
+_s, _L, _k = sp.Symbol("s", positive=True), sp.Symbol("L", integer=True, positive=True), \
+    sp.Symbol("k", integer=True, nonnegative=True)
+_g = sp.Symbol("g", positive=True)  # geometric mean of s_i/s over i = k+1..L, in (0, 1]
+_t = sp.Symbol("t", nonnegative=True)
+
+
+def _uniform_product():
+    # S_k = prod_{i=k+1}^L s_i = (g s)^(L-k) with g <= 1 the geometric mean of s_i / s
+    r = sp.Symbol("r", integer=True, nonnegative=True)  # r = L - k
+    return (_g * _s)**r, _s**r, {_g: 1 / (1 + _t)}
+
+
+def mean_propagation_proof() -> Proof:
+    """Mean propagation of backward signals in a linear GNN."""
+    h = (A1, LINEAR) + SETTING
+    steps = (
+        Step("one step", "bbar^(k) = W^(k+1) bbar^(k+1) when B^(k) = P B^(k+1) W^(k+1)T",
+             uses=(A1, LINEAR, "GNN recursion", "lemma2"), introduces=("mean recursion",),
+             reason="1^T P = 1^T (Lemma 2a): the mean is never attenuated by P",
+             check=symbolic_identity(_mean_step, "symmetric stochastic 3 x 3 P, generic B, W")),
+        Step("unrolled", "bbar^(k) = M_k bbar^(L), M_k = W^(k+1) ... W^(L)",
+             uses=("mean recursion",), introduces=("M_k",),
+             reason="induction on L - k",
+             check=symbolic_identity(_mean_unrolled, "two layers, generic weights")),
+        Step("norm", "||bbar^(k)|| <= ||M_k||_2 mu <= S_k mu",
+             uses=("M_k", "s_k, Q_k, S_k, Lam_k"), introduces=("product bound",),
+             reason="submultiplicativity of ||.||_2",
+             check=on_instances("<=", exact=_mean_exact, floats=_mean_floats,
+                                detail="linear GNNs; exact rational nets with exact spectral norms")),
+        Step("uniform", "S_k <= s^(L-k) when s_i <= s",
+             uses=("product bound",), introduces=("uniform bound",),
+             reason="S_k = (g s)^(L-k) with g <= 1 the geometric mean of s_i/s",
+             check=symbolic_inequality(_uniform_product, "r = L - k >= 0 symbolic, g = 1/(1+t) in (0, 1]")),
+        Step("registry", "the chained bound S_k mu is the registry's statement",
+             uses=("product bound",), introduces=("statement",),
+             reason="identity with backsmooth.symbolic's bound",
+             check=symbolic_identity(registry_identity(
+                 "mean_propagation", "product",
+                 lambda: sp.Symbol("S_k") * sp.Symbol("mu")))),
+    )
+    return Proof("mean_propagation", h, steps, ("mean recursion", "product bound", "uniform bound", "statement"))

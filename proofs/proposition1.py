@@ -1,0 +1,126 @@
+"""Proof of Proposition 1 (the backward mean follows the linearised recursion), ``theorems.md`` 5.
+
+``r_k := bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1``, ``||r_k|| <= c_rho E(H^(k))
+||G_k||_max``; second order ``||r_k|| <= c_rho lambda s_(k+1) E(H^(k)) E(B^(k+1)) + (c_2/2)
+||gbar_k||_inf E(H^(k))^2``; ``||bbar^(k)|| <= S_k (mu + c_rho lambda beta Sigma_k)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from backsmooth.proofs import _floats as fl
+from backsmooth.proofs._common import A1, A1P, A2, A2B, A2C, P3, SETTING, collect, mat, ones, registry_identity
+from backsmooth.proofs.checks import on_instances, symbolic_identity
+from backsmooth.proofs.framework import Proof, Step
+from backsmooth.proofs.theorem2 import layer_quantities
+
+__all__ = ["proposition1_proof"]
+
+_rp = sp.Function("rho_prime")
+
+
+def _residual_identity():
+    H, B1, W = mat("h", 3, 2), mat("b", 3, 2), mat("w", 2, 2)
+    G = P3 * B1 * W.T
+    hbar = H.T * ones(3) / 3
+    dr = H.applyfunc(_rp)
+    D = sp.diag(*[_rp(hbar[c]) for c in range(2)])
+    Rm = dr - ones(3) * sp.Matrix([[_rp(hbar[c]) for c in range(2)]])
+    Bk = sp.matrix_multiply_elementwise(dr, G)
+    bk, b1 = Bk.T * ones(3) / 3, B1.T * ones(3) / 3
+    return bk - D * W * b1, sp.matrix_multiply_elementwise(Rm, G).T * ones(3) / 3
+
+
+def _unrolled_identity():
+    # b_k = A_k b_{k+1} + r_k for k = 0, 1, 2 (L = 3): b_0 = N_0 b_3 + r_0 + A_0 r_1 + A_0 A_1 r_2
+    A = [mat(f"a{i}", 2, 2) for i in range(3)]
+    r = [mat(f"r{i}", 2, 1) for i in range(3)]
+    b3 = mat("b3", 2, 1)
+    b = b3
+    for i in (2, 1, 0):
+        b = A[i] * b + r[i]
+    return b, A[0] * A[1] * A[2] * b3 + r[0] + A[0] * r[1] + A[0] * A[1] * r[2]
+
+
+def _first_order_floats():
+    def f(net):
+        lamv, s_ = net["lam"], net["s"]
+        for kk in range(net["L"]):
+            q = layer_quantities(net, kk)
+            B, B1, H, X = net["B"][kk], net["B"][kk + 1], net["H"][kk], net["X"][kk]
+            r = B.mean(0) - q["D"] @ net["W"][kk + 1] @ B1.mean(0)
+            sc = np.linalg.norm(B) + np.linalg.norm(q["G"])
+            yield np.linalg.norm(r), q["c"] * fl.Ef(H) * np.abs(q["G"]).max(), sc
+            yield np.linalg.norm(r), q["c"] * lamv * s_[kk] * s_[kk + 1] * fl.Ef(X) * fl.rowf(B1), sc
+    return collect(fl.network_instances(), f)
+
+
+def _second_order_floats():
+    def f(net):
+        rho = net["rho"]
+        c2 = rho.second_derivative_lipschitz
+        if not np.isfinite(c2):
+            return
+        lamv, s_ = net["lam"], net["s"]
+        for kk in range(net["L"]):
+            q = layer_quantities(net, kk)
+            B, B1, H = net["B"][kk], net["B"][kk + 1], net["H"][kk]
+            r = B.mean(0) - q["D"] @ net["W"][kk + 1] @ B1.mean(0)
+            gbar = net["W"][kk + 1] @ B1.mean(0)
+            rhs = q["c"] * lamv * s_[kk + 1] * fl.Ef(H) * fl.Ef(B1) + c2 / 2 * np.abs(gbar).max() * fl.Ef(H)**2
+            yield np.linalg.norm(r), rhs, np.linalg.norm(B) + np.linalg.norm(q["G"])
+    return collect(fl.network_instances(), f)
+
+
+def _mean_floats():
+    def f(net):
+        lamv, s_, L_, B, X = net["lam"], net["s"], net["L"], net["B"], net["X"]
+        c = net["rho"].derivative_lipschitz
+        beta_, mu_ = fl.rowf(B[L_]), np.linalg.norm(B[L_].mean(0))
+        for kk in range(L_ + 1):
+            Sk = float(np.prod(s_[kk + 1:]))
+            Sig = sum(s_[jj] * fl.Ef(X[jj]) for jj in range(kk, L_))
+            N = np.eye(B[L_].shape[1])
+            for jj in range(L_ - 1, kk - 1, -1):
+                N = np.diag(net["rho"].derivative(net["H"][jj].mean(0))) @ net["W"][jj + 1] @ N
+            sc = np.linalg.norm(B[L_]) * max(Sk, 1)
+            yield np.linalg.norm(B[kk].mean(0) - N @ B[L_].mean(0)), c * lamv * beta_ * Sk * Sig, sc
+            yield np.linalg.norm(B[kk].mean(0)), Sk * (mu_ + c * lamv * beta_ * Sig), sc
+    return collect(fl.network_instances(), f)
+
+
+def proposition1_proof() -> Proof:
+    """Proposition 1 (backward mean follows the linearised recursion)."""
+    h = (A1, A1P, A2, A2B, A2C) + SETTING
+    steps = (
+        Step("(i) residual", "r_k = bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1",
+             uses=("theorem2", "lemma2"), introduces=("residual",),
+             reason="mean of G_k D_k is gbar_k^T D_k and gbar_k = W^(k+1) bbar^(k+1) (1^T P = 1^T)",
+             check=symbolic_identity(_residual_identity, "symmetric stochastic 3 x 3 P, generic H, B, W, rho'")),
+        Step("(i) bound", "||r_k|| <= c_rho E(H^(k)) ||G_k||_max <= c_rho lambda s_k s_(k+1) E(X^(k)) ||B^(k+1)||_row",
+             uses=("residual", "theorem2", "theorem1"), introduces=("first order",),
+             reason="Cauchy-Schwarz ||A^T 1||/n <= ||A||_F/sqrt(n), then as Theorem 2(iii)",
+             check=on_instances("<=", floats=_first_order_floats)),
+        Step("(ii) second order", "||r_k|| <= c_rho lambda s_(k+1) E(H^(k)) E(B^(k+1)) + (c_2/2) ||gbar_k||_inf E(H^(k))^2",
+             uses=("residual", A2C), introduces=("second order",),
+             reason="G = 1 gbar^T + Pi G; Taylor of rho' with c_2-Lipschitz rho''; sum_i (Pi H)_ij = 0",
+             check=on_instances("<=", floats=_second_order_floats, detail="tanh, arctan, sin, id (c_2 finite)")),
+        Step("(iii) unrolled", "bbar^(k) = N_k bbar^(L) + sum_j N_k^(j) r_j",
+             uses=("residual",), introduces=("unrolled identity",),
+             reason="b_k = D_k W^(k+1) b_(k+1) + r_k, induct",
+             check=symbolic_identity(_unrolled_identity, "L = 3, generic A_k = D_k W^(k+1), r_k")),
+        Step("(iii)-(iv) bounds", "||bbar^(k) - N_k bbar^(L)|| <= c_rho lambda beta S_k Sigma_k and "
+             "||bbar^(k)|| <= S_k (mu + c_rho lambda beta Sigma_k)",
+             uses=("unrolled identity", "first order", "theorem2"), introduces=("mean bound",),
+             reason="||N_k^(j)||_2 <= prod_{i=k+1}^{j} s_i, Theorem 2(iv), telescoping",
+             check=on_instances("<=", floats=_mean_floats)),
+        Step("registry", "the chained bound is the registry's 'mean' statement",
+             uses=("mean bound",), introduces=("statement",), reason="identity with backsmooth.symbolic",
+             check=symbolic_identity(registry_identity(
+                 "proposition1", "mean",
+                 lambda: sp.Symbol("S_k") * (sp.Symbol("mu") + sp.Symbol("c_rho") * sp.Symbol("lambda")
+                                             * sp.Symbol("beta") * sp.Symbol("Sigma_k"))))),
+    )
+    return Proof("proposition1", h, steps, ("residual", "first order", "second order", "mean bound", "statement"))

@@ -1,0 +1,68 @@
+"""Plain-text and LaTeX renderings of a verified proof (pure strings, no I/O).
+
+Examples
+--------
+>>> from backsmooth.proofs import proof, verify
+>>> text = render_text(verify(proof("lemma1")))
+>>> text.splitlines()[0].startswith("Proof of lemma1")
+True
+"""
+
+from __future__ import annotations
+
+from backsmooth.proofs.framework import ProofResult
+
+__all__ = ["render_text", "render_latex", "latex_escape"]
+
+_MARK = {True: "\u2713", False: "\u2717"}
+
+
+def render_text(result: ProofResult) -> str:
+    """Each step: label, assertion, reason and uses, status and evidence kind."""
+    p = result.proof
+    status = "PASSED" if result.passed else "FAILED"
+    lines = [f"Proof of {p.claim}: {status}; weakest evidence: {result.weakest}",
+             "Hypotheses: " + "; ".join(p.hypotheses)]
+    if result.dependencies:
+        lines.append("Uses the proved claims: " + ", ".join(result.dependencies))
+    if result.chain_error:
+        lines.append(f"CHAIN REJECTED: {result.chain_error}")
+    for i, r in enumerate(result.steps, 1):
+        st, ev = r.step, r.evidence
+        lines.append(f"{i:2d}. [{_MARK[r.passed]}] {st.label}: {st.asserts}")
+        lines.append(f"      because {st.reason}" + (f" (uses: {', '.join(st.uses)})" if st.uses else ""))
+        lines.append(f"      evidence: {ev.kind} ({ev.strength}): {ev.detail}")
+    lines.append("Conclusion: " + "; ".join(p.conclusion))
+    for note in p.notes:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines)
+
+
+_ESC = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX special characters of plain text."""
+    return "".join(_ESC.get(ch, ch) for ch in text)
+
+
+def render_latex(result: ProofResult) -> str:
+    """A ``proof`` environment with an ``enumerate`` of the steps and their evidence."""
+    p = result.proof
+    out = [r"\begin{proof}[Proof of \texttt{" + latex_escape(p.claim) + "}]",
+           "Hypotheses: " + latex_escape("; ".join(p.hypotheses)) + ".",
+           r"\begin{enumerate}"]
+    for r in result.steps:
+        st, ev = r.step, r.evidence
+        mark = r"$\checkmark$" if r.passed else r"$\times$"
+        body = f"${st.latex}$" if st.latex else latex_escape(st.asserts)
+        out.append(r"  \item \textbf{" + latex_escape(st.label) + "} " + body
+                   + r" \emph{(" + latex_escape(st.reason) + ")} "
+                   + f"[{mark} {latex_escape(ev.kind)}: {latex_escape(ev.strength)}]")
+    out.append(r"\end{enumerate}")
+    out.append("Weakest evidence: " + latex_escape(result.weakest) + ".")
+    if result.chain_error:
+        out.append(r"\textbf{Chain rejected:} " + latex_escape(result.chain_error))
+    out.append(r"\end{proof}")
+    return "\n".join(out)
