@@ -17,6 +17,8 @@ Examples
 
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
 from backsmooth.checks._runner import check
-from backsmooth.checks import corollary1, theorem1, theorem2  # noqa: F401  (register the checks)
+from backsmooth.checks import (  # noqa: F401  (register the checks)
+    corollary1, corollary2, lemmas, proposition2, theorem1, theorem2, theorem3,
+)
 
 __all__ = ["check", "CHECKS", "CheckResult", "CheckSpec", "RTOL", "VERDICTS"]

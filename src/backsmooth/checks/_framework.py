@@ -97,7 +97,8 @@ def part_record(base, part, measured, bound, floor, hypotheses, *, relation="<="
         # relative deviation from the exact value; an identity written as "error == 0"
         # reports the (already relative) error itself
         with np.errstate(divide="ignore", invalid="ignore"):
-            deviation = np.where(b != 0, np.abs(m - b) / np.abs(b), np.abs(m))
+            deviation = np.where(b == 0, np.abs(m),
+                                 np.where(np.abs(b) > f, np.abs(m - b) / np.abs(b), 0.0))
         deviation = np.where(np.isnan(deviation), 0.0, deviation)
         score = deviation
     else:

@@ -8,7 +8,7 @@ its targets, drawn from the *settings* of a check.  Each setting is
 * a pair ``(lo, hi)`` (uniform in the closed range; integers for integer settings);
 * a list of choices, e.g. ``activation=["tanh", "sin"]``.
 
-Settings: ``graph`` (a family -- ``er``, ``sbm``, ``csbm``, ``regular``, ``cycle``, ``path``,
+Settings: ``graph`` (a family -- ``er``, ``er_dense`` (average degree n/3 to n/2), ``sbm``, ``csbm``, ``regular``, ``cycle``, ``path``,
 ``complete``, ``star``, ``barbell`` (two cliques joined by one edge: lambda close to 1),
 ``karate``, ``les_miserables``, ``florentine``, ``davis`` --, a full spec such as
 ``er:n=30,c=4`` (:func:`backsmooth.numeric.graph_specs.graph_by_name`), an edge-list file path,
@@ -40,7 +40,7 @@ from backsmooth.numeric.propagation import propagation_matrix, top_eigenvector
 __all__ = ["Instance", "COMMON_SETTINGS", "draw", "resolve_scale", "build_instance",
            "instances", "FAMILIES"]
 
-FAMILIES = ("er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
+FAMILIES = ("er", "er_dense", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
             "karate", "les_miserables", "florentine", "davis")
 
 #: settings every check understands (besides its own)
@@ -106,6 +106,9 @@ def resolve_scale(scale, lam, rng):
 def _family_spec(family, n, rng):
     if family == "er":
         c = float(rng.uniform(1.5, max(2.0, min(8.0, n - 1))))
+        return f"er:n={n},c={c:.4f}"
+    if family == "er_dense":  # average degree a third to a half of n: small lambda
+        c = float(rng.uniform(0.3, 0.6)) * (n - 1)
         return f"er:n={n},c={c:.4f}"
     if family in ("sbm", "csbm"):
         c = float(rng.uniform(2.0, max(2.5, min(10.0, n / 3))))
@@ -182,8 +185,8 @@ def build_instance(settings, index, *, defaults_for=None):
         P = P.toarray() if hasattr(P, "toarray") else np.asarray(P, float)
         spec, labels, feats, kind = "user P", None, None, "user"
     else:
-        if isinstance(graph, str) and graph in ("cycle", "path", "complete", "star", "er", "sbm",
-                                                "csbm", "regular"):
+        if isinstance(graph, str) and graph in ("cycle", "path", "complete", "star", "er", "er_dense",
+                                                "sbm", "csbm", "regular"):
             spec = _family_spec(graph, n, srng)
         elif graph == "barbell":
             spec = f"barbell:{n}"
@@ -195,7 +198,10 @@ def build_instance(settings, index, *, defaults_for=None):
     rep = assumption_report(P)
     lam = float(rep.lambda_)
     reference = top_eigenvector(P)[1] if kind == "gcn" else None
-    s, alpha, mode = resolve_scale(settings.get("scale", "auto"), lam, arng)
+    scale = settings.get("scale", "auto")
+    if isinstance(scale, list):
+        scale = draw(scale, prng, "scale")
+    s, alpha, mode = resolve_scale(scale, lam, arng)
     d0 = feats.shape[1] if feats is not None else int(wrng.integers(1, width + 1))
     if loss == "mse":
         d_out = int(wrng.integers(1, 3))

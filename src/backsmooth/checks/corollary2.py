@@ -1,0 +1,154 @@
+"""Check of Corollary 2 (many spurious delta-stationary points), theorems.md section 8.
+
+Construction (the corrected one): hidden weights ``W^(0..L-1)`` random with spectral norm
+``s`` (``init="orthogonal"`` by default: every singular value ``s``; with Gaussian weights
+rescaled to ``||W||_2 = s`` the mean ``xbar^(L)`` decays with depth, ``s_L = ||c*|| /
+||xbar^(L)||`` explodes and the certified delta grows -- try ``init="spectral"``), output layer fitted to the mean, ``W^(L) = xbar^(L) c*^T / ||xbar^(L)||^2`` (``c*`` the
+best constant output: the mean target for MSE, ``log pi`` for cross-entropy), so the mean
+output row is ``c*``.  For every depth ``L`` of a sweep and every instance:
+
+* ``stationary``: every ``||grad_k||_F <= delta_k`` (Theorem 3(a) at the constructed point);
+  the point is *delta-stationary* with ``delta = max_k delta_k``;
+* ``loss_lower_measured``, ``loss_lower``, ``loss_lower_uniform`` (a): ``Loss >= L_const -
+  E(Y) E(H^(L))`` and its a-priori forms (valid for every theta);
+* ``mse_gap`` (b, MSE): ``|Loss - L_const| <= E(Y) E(H^(L)) + E(H^(L))^2 / 2``;
+* ``mean_fitted`` (b, MSE): ``mu = 0`` exactly (up to round-off).
+
+Counted: the constructed points that are certified ``delta``-stationary with ``delta <=
+delta_max`` and loss ``>= L_const - margin``, ``margin = E(Y) E(H^(L))`` (spurious points).
+Rate: ``delta`` (and ``max_k ||grad_k||``) against depth: fitted ``exp(slope)`` per unit of
+depth against the predicted ``lambda^(1/2)`` of Theorem 3(c) (``s <= 1``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backsmooth.checks._bounds import bound
+from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
+from backsmooth.checks._instances import instances
+from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._signals import measure
+from backsmooth.checks.theorem3 import certified_deltas
+from backsmooth.numeric.activations import activation as _activation
+from backsmooth.numeric.initialisation import initial_weights
+from backsmooth.numeric.losses import loss_function
+from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
+
+__all__ = ["run", "DEFAULTS", "mean_fitted_output_layer"]
+
+DEFAULTS = {
+    "graph": ["er_dense", "er_dense", "regular", "karate"], "n": (10, 40), "depth": 1,
+    "width": (2, 6),
+    "activation": ["tanh", "arctan", "sin"], "scale": ["unit", (0.5, 1.0)],
+    "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 12, "seed": 0,
+    "depths": [2, 4, 8, 12, 16, 24, 32, 40], "delta_max": 1e-2, "init": "orthogonal",
+}
+
+
+def mean_fitted_output_layer(X_L, c_star):
+    """``W^(L) = xbar^(L) c*^T / ||xbar^(L)||^2`` (mean output row ``= c*``)."""
+    xbar = mean_row(X_L)
+    nrm2 = float(xbar @ xbar)
+    if nrm2 == 0:
+        raise ValueError("xbar^(L) = 0: the mean-fitted output layer is undefined (Corollary 2 needs "
+                         "xbar^(L) != 0)")
+    return np.outer(xbar, c_star) / nrm2
+
+
+def _targets_matrix(loss, targets, d_out):
+    if loss == "mse":
+        return np.asarray(targets, float)
+    return np.eye(d_out)[np.asarray(targets)]
+
+
+def _point(inst, depth, override, init):
+    from backsmooth.numeric.model import forward
+
+    p = inst.params
+    loss, act = p["loss"], p["activation"]
+    d0, d_out = inst.X0.shape[1], inst.weights[-1].shape[1]
+    rng = np.random.default_rng([p["seed"], p["instance"], 10, depth])
+    W = initial_weights([d0] + [p["width"]] * depth + [d_out], init, scale=p["scale"], seed=rng)
+    fwd = forward(inst.P, inst.X0, W, act)
+    lf = loss_function(loss)
+    c_star = lf.best_constant_output(inst.targets, num_outputs=d_out)
+    W[-1] = mean_fitted_output_layer(fwd.X[-1], c_star)
+    meas = measure(inst.P, inst.X0, W, act, loss, inst.targets, inst.lam)
+    L_const = lf.best_constant_loss(inst.targets)
+    E_Y = pairwise_difference_norm(_targets_matrix(loss, inst.targets, d_out))
+    return meas, L_const, E_Y
+
+
+def rows_for(inst, depth, override, delta_max, init="orthogonal"):
+    meas, L_const, E_Y = _point(inst, depth, override, init)
+    rho = _activation(inst.params["activation"])
+    L, n = meas.depth, meas.n
+    base = base_row(inst, "corollary2")
+    base["depth"] = L
+    hyp = hypotheses(inst, ("A1+", "A2", "A2a", "A2b"))
+    with np.errstate(invalid="ignore", over="ignore"):
+        delta_k = certified_deltas(meas, rho.derivative_lipschitz, override=override)
+    delta = float(np.max(delta_k))
+    loss = float(meas.grads.loss)
+    E_HL = float(meas.E_H[-1])
+    vals = {"L_const": L_const, "E_Y": E_Y, "E_HL": E_HL, "lam": meas.lam, "s_L": meas.s[-1],
+            "Lam_L": meas.Lam[-1], "E_X0": meas.E_X[0], "L": L, "s": float(meas.s[:L].max())}
+    margin = L_const - float(bound("corollary2", "loss_lower_measured", vals, override))
+    spurious = bool(delta <= delta_max and loss >= L_const - margin)
+    extra = {"delta": delta, "max_grad": float(meas.grad_norms.max()), "loss_value": loss,
+             "L_const": L_const, "margin": margin, "spurious": spurious}
+    scale = n * meas.X_scale * meas.B_scale
+    lf = roundoff_floor(max(loss, L_const), L, n, meas.width)
+    rows = [part_record(base, "stationary", meas.grad_norms, delta_k, floor_for(meas, scale), hyp,
+                        layers=np.arange(L + 1), **extra)]
+    # Loss >= L_const - margin is judged as (L_const - Loss) <= margin, margin = L_const - rhs of
+    # the registry's bound, so that the ratio measures how much of the margin is used
+    for v in ("loss_lower_measured", "loss_lower", "loss_lower_uniform"):
+        rows.append(part_record(base, v, L_const - loss,
+                                L_const - bound("corollary2", v, vals, override), lf, hyp))
+    if inst.params["loss"] == "mse":
+        rows.append(part_record(base, "mse_gap", abs(loss - L_const),
+                                bound("corollary2", "mse_gap", vals, override), lf, hyp))
+        rows.append(part_record(base, "mean_fitted", meas.mu, 0.0,
+                                floor_for(meas, meas.B_scale[-1]), hyp, relation="=="))
+    return rows
+
+
+@register("corollary2", "Spurious delta-stationary points with a mean-fitted output layer",
+          ("corollary2", "theorem3"), DEFAULTS)
+def run(settings, progress=None):
+    rows = []
+    override = settings.get("bound_override")
+    depths = [int(d) for d in settings.get("depths", DEFAULTS["depths"])]
+    delta_max = float(settings.get("delta_max", 1e-2))
+    init = settings.get("init", "orthogonal")
+    for inst in instances(settings, progress):
+        inst_rows = []
+        for d in depths:
+            try:
+                inst_rows.extend(rows_for(inst, d, override, delta_max, init))
+            except ValueError:  # xbar^(L) = 0: construction undefined, skip that depth
+                continue
+        st = [r for r in inst_rows if r["part"] == "stationary"]
+        if len(st) >= 2:
+            ds = [r["depth"] for r in st]
+            st[-1]["fitted_rate"] = fitted_rate([r["delta"] for r in st], ds)
+            st[-1]["fitted_grad_rate"] = fitted_rate([r["max_grad"] for r in st], ds)
+            st[-1]["predicted_rate"] = (float(np.sqrt(inst.lam)) if inst.params["scale"] <= 1 + 1e-12
+                                        else None)
+        rows.extend(inst_rows)
+    st = [r for r in rows if r["part"] == "stationary" and r["verdict"] != "hypotheses not met"]
+    extra = {"spurious_points": {
+        "constructed": len(st),
+        "certified delta-stationary (delta <= delta_max) with loss >= L_const - margin":
+            sum(r["spurious"] for r in st),
+        "delta_max": delta_max,
+        "median certified delta at the largest depth": float(np.median(
+            [r["delta"] for r in st if r["depth"] == max(depths)])) if st else None}}
+    gr = [r["fitted_grad_rate"] for r in st if r.get("fitted_grad_rate") is not None]
+    if gr:
+        extra["median_fitted_max_gradient_rate"] = float(np.median(gr))
+    notes = ("Corollary 2(b) for cross-entropy (mu <= E(H^(L))/(2n)) has no variant in the symbolic "
+             "registry yet: not checked.",)
+    return rows, notes, extra

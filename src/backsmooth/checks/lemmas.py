@@ -1,0 +1,133 @@
+"""Checks of Lemmas 1-4 (theorems.md section 1 and section 7).
+
+* Lemma 1 (identity): ``E(X)^2 = (1/(2n^2)) sum_ij ||X_i - X_j||^2 = ||X||_F^2/n - ||xbar||^2``;
+  the measured side is the brute-force pairwise sum (an independent oracle), the other side
+  the registry's expression, on every signal ``X^(k)``, ``B^(k)`` of a random network.
+* Lemma 2 (A1): ``E(P^m X) <= lambda^m E(X)``, ``E(XW) <= ||W||_2 E(X)``, and (A2)
+  ``E(rho(X)) <= E(X)``.
+* Lemma 3 (A1): ``||grad_k - n xbar^(k) bbar^(k)T||_F <= lambda n E(X^(k)) E(B^(k))``.
+* Lemma 4 (A1, ``||xbar^(L)|| >= gamma > 0``): ``mu <= (||grad_L||_F + lambda n E(X^(L))
+  E(B^(L)))/(n gamma)``, a posteriori and a priori; measured here with ``gamma =
+  ||xbar^(L)||`` at random weights and after fitting the output layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backsmooth.checks._bounds import bound
+from backsmooth.checks._framework import EPS, part_record, register
+from backsmooth.checks._instances import instances
+from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._signals import measure
+from backsmooth.numeric.activations import activation as _activation
+from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
+
+__all__ = ["run", "DEFAULTS"]
+
+DEFAULTS = {
+    "graph": ["er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate",
+              "davis"],
+    "n": (2, 30), "depth": (1, 8), "width": (1, 6),
+    "activation": ["tanh", "arctan", "sin", "identity", "relu", "softplus"],
+    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 50,
+    "seed": 0,
+}
+
+
+def _pairwise(X):
+    n = X.shape[0]
+    diff = X[:, None, :] - X[None, :, :]
+    return float(np.sqrt(np.sum(diff * diff) / (2.0 * n * n)))
+
+
+def _complex_bound(name, variant, vals, override):
+    from backsmooth.checks._bounds import _function
+
+    if override:
+        return bound(name, variant, vals, override)
+    f = _function(name, variant)
+    return np.asarray(f(**{a: vals[a] for a in f.arguments}))
+
+
+def rows_for(inst, meas, override=None):
+    n, L = meas.n, meas.depth
+    rows = []
+    signals = list(meas.X) + list(meas.B)
+    measured = np.array([_pairwise(S) for S in signals])
+    vals = {"X_F": np.array([np.linalg.norm(S) for S in signals]),
+            "xbar": np.array([np.linalg.norm(mean_row(S)) for S in signals]), "n": n}
+    scale = vals["X_F"] / np.sqrt(n)
+    # the identity side ||X||_F^2/n - ||xbar||^2 cancels: absolute error ~ c eps scale^2 in E^2,
+    # hence at most sqrt(c eps) scale in E (|sqrt(a) - sqrt(a + d)| <= sqrt(d))
+    floor = np.sqrt(16.0 * (n + meas.width) * EPS) * scale
+    # evaluated in complex arithmetic: on constant rows the radicand is 0 up to round-off and may
+    # be slightly negative; |sqrt(-d)| = sqrt(d) then stays within the floor instead of a NaN
+    vals["X_F"] = vals["X_F"].astype(complex)
+    with np.errstate(invalid="ignore"):
+        identity = np.abs(_complex_bound("lemma1", "identity", vals, override))
+    rows.append(part_record(base_row(inst, "lemma1"), "identity", measured, identity, floor, {},
+                            relation="=="))
+    # Lemma 2 on X = X^(0) (and H^(0) for rho)
+    X = meas.X[0]
+    m = np.arange(0, 6)
+    powers, PX = [], X
+    for _ in m:
+        powers.append(pairwise_difference_norm(PX))
+        PX = meas.P @ PX
+    b2 = {"lam": meas.lam, "m": m, "E_X": meas.E_X[0], "s_k": meas.s[0]}
+    hypA1 = hypotheses(inst, ("A1",))
+    fX = floor_for(meas, meas.X_scale[0])
+    rows.append(part_record(base_row(inst, "lemma2"), "power", np.array(powers)[1:],
+                            bound("lemma2", "power", b2, override)[1:], fX, hypA1, layers=m[1:]))
+    rows.append(part_record(base_row(inst, "lemma2"), "weights", pairwise_difference_norm(X @ inst.weights[0]),
+                            bound("lemma2", "weights", b2, override), fX, {}))
+    rho = _activation(inst.params["activation"])
+    E_H = meas.E_H
+    E_rho = np.array([pairwise_difference_norm(rho.function(h)) for h in meas.H])
+    rows.append(part_record(base_row(inst, "lemma2"), "activation", E_rho,
+                            bound("lemma2", "activation", {"E_X": E_H}, override),
+                            floor_for(meas, meas.H_scale), hypotheses(inst, ("A2",)),
+                            layers=np.arange(L + 1)))
+    # Lemma 3 per layer
+    k = np.arange(L + 1)
+    G = meas.grads.weight_gradients
+    centred = np.array([np.linalg.norm(G[j] - n * np.outer(mean_row(meas.X[j]), mean_row(meas.B[j])))
+                        for j in k])
+    b3 = {"lam": meas.lam, "n": n, "E_Xk": meas.E_X, "E_Bk": meas.E_B}
+    scale3 = n * meas.X_scale * meas.B_scale
+    rows.append(part_record(base_row(inst, "lemma3"), "centred", centred,
+                            bound("lemma3", "centred", b3, override), floor_for(meas, scale3),
+                            hypA1, layers=k))
+    rows.extend(_lemma4_rows(inst, meas, override, "random weights"))
+    return rows
+
+
+def _lemma4_rows(inst, meas, override, state):
+    n = meas.n
+    gamma = float(np.linalg.norm(mean_row(meas.X[-1])))
+    vals = {"delta_L": meas.grad_norms[-1], "lam": meas.lam, "n": n, "E_XL": meas.E_X[-1],
+            "E_BL": meas.E_B[-1], "gamma": gamma if gamma > 0 else np.nan, "Lam_L": meas.Lam[-1],
+            "E_X0": meas.E_X[0]}
+    hyp = hypotheses(inst, ("A1",), **{"||xbar^(L)||>=gamma>0": gamma > 0})
+    f = floor_for(meas, meas.B_scale[-1])
+    return [part_record(base_row(inst, "lemma4"), v, meas.mu, bound("lemma4", v, vals, override), f,
+                        hyp, state=state) for v in ("mu0", "a_priori")]
+
+
+@register("lemmas", "Lemmas 1-4: pairwise identity, contractions, gradient decomposition, mean error",
+          ("lemma1", "lemma2", "lemma3", "lemma4"), DEFAULTS)
+def run(settings, progress=None):
+    from backsmooth.numeric.output_layer import fit_output_layer
+
+    rows = []
+    override = settings.get("bound_override")
+    for inst in instances(settings, progress):
+        act, loss = inst.params["activation"], inst.params["loss"]
+        meas = measure(inst.P, inst.X0, inst.weights, act, loss, inst.targets, inst.lam)
+        rows.extend(rows_for(inst, meas, override))
+        fit = fit_output_layer(inst.P, inst.X0, inst.weights, targets=inst.targets, loss=loss,
+                               activation=act, max_iter=50)
+        fitted = measure(inst.P, inst.X0, fit.weights, act, loss, inst.targets, inst.lam)
+        rows.extend(_lemma4_rows(inst, fitted, override, "output layer fitted"))
+    return rows, (), {}
