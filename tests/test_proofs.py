@@ -1,0 +1,225 @@
+"""Tests of backsmooth.proofs: every claim proved, every step checked, broken chains rejected."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+
+import pytest
+import sympy as sp
+
+from backsmooth.proofs import (ChainError, Evidence, Proof, Step, check_chain, proof, proofs,
+                               render_latex, render_text, verify)
+from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.framework import dependency_order
+from backsmooth.proofs.registry import _all_proofs
+
+CLAIMS = ("lemma1", "lemma2", "lemma3", "mean_propagation", "theorem1", "corollary1", "theorem2",
+          "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2")
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {name: verify(proof(name)) for name in proofs()}
+
+
+class TestRegistry:
+    def test_every_claim_has_a_proof(self):
+        assert set(proofs()) == set(CLAIMS)
+
+    def test_matches_symbolic_registry(self):
+        symbolic = pytest.importorskip("backsmooth.symbolic")
+        assert set(symbolic.claims()) == set(CLAIMS)
+
+    def test_dependency_order(self):
+        order = proofs()
+        for name in order:
+            for dep in check_chain(proof(name)):
+                assert order.index(dep) < order.index(name)
+
+    def test_unknown_claim(self):
+        with pytest.raises(ValueError, match="known claims: lemma1"):
+            proof("theorem9")
+
+
+class TestVerify:
+    @pytest.mark.parametrize("name", CLAIMS)
+    def test_every_step_passes(self, results, name):
+        r = results[name]
+        assert r.chain_error is None
+        assert r.failed_steps == (), render_text(r)
+
+    def test_weakest_evidence(self, results):
+        assert results["proposition2"].weakest == "proved symbolically"
+        assert results["definition1"].weakest == "proved symbolically"
+        assert results["theorem2"].weakest == "checked on instances"
+
+    def test_instance_evidence_is_labelled(self, results):
+        for r in results.values():
+            for s in r.steps:
+                if s.evidence.kind == "checked on instances":
+                    assert "not a proof" in s.evidence.detail
+
+    def test_crashing_check_fails(self):
+        def boom():
+            raise RuntimeError("no")
+        p = Proof("toy", ("h",), (Step("s", "x", uses=("h",), check=boom),), ("s",))
+        r = verify(p, context={})
+        assert not r.passed and "RuntimeError" in r.steps[0].evidence.detail
+
+
+def _toy(steps, hyp=("h",), conclusion=None):
+    return Proof("toy", hyp, tuple(steps), conclusion or (steps[-1].label,))
+
+
+def _ok():
+    return Evidence("symbolic identity", True, "")
+
+
+class TestChecker:
+    def test_valid_chain(self):
+        p = _toy([Step("a", "A", uses=("h",), introduces=("q",), check=_ok),
+                  Step("b", "B", uses=("a", "q", "lemma1"), check=_ok)])
+        assert check_chain(p, context={"lemma1": None}) == ("lemma1",)
+
+    def test_unestablished_name(self):
+        p = _toy([Step("a", "A", uses=("h", "mystery"), check=_ok)])
+        with pytest.raises(ChainError, match="'mystery', which is not a hypothesis"):
+            check_chain(p, context={})
+
+    def test_reordered_chain(self):
+        # theorem1's real proof with its first two steps swapped... and a step moved before its source
+        real = proof("theorem1")
+        steps = list(real.steps)
+        i = next(k for k, s in enumerate(steps) if s.label == "induction")
+        steps.insert(0, steps.pop(i))
+        broken = dataclasses.replace(real, steps=tuple(steps))
+        with pytest.raises(ChainError, match="before it is established"):
+            check_chain(broken)
+        assert not verify(broken).passed
+
+    def test_unestablished_conclusion(self):
+        p = _toy([Step("a", "A", uses=("h",), check=_ok)], conclusion=("b",))
+        with pytest.raises(ChainError, match="conclusion 'b'"):
+            check_chain(p, context={})
+
+    def test_self_citation(self):
+        p = _toy([Step("a", "A", uses=("toy",), check=_ok)])
+        with pytest.raises(ChainError, match="uses the claim being proved"):
+            check_chain(p, context={})
+
+    def test_cycle_between_proofs(self):
+        ctx = _all_proofs()
+        # make lemma2 cite theorem1, which cites lemma2
+        l2 = ctx["lemma2"]
+        first = dataclasses.replace(l2.steps[0], uses=l2.steps[0].uses + ("theorem1",))
+        bad = dataclasses.replace(l2, steps=(first,) + l2.steps[1:])
+        with pytest.raises(ChainError, match="cycle between proofs: lemma2 -> theorem1 -> lemma2"):
+            check_chain(bad)
+        ctx = dict(ctx, lemma2=bad)
+        with pytest.raises(ChainError, match="cycle"):
+            dependency_order(ctx)
+
+
+class TestWrongSteps:
+    """A wrong assertion is caught by its machine check."""
+
+    def test_squared_rate_in_theorem1(self):
+        from backsmooth.proofs.theorem1 import uniform_rate_check
+
+        assert uniform_rate_check(1)().passed
+        ev = uniform_rate_check(2)()  # (lambda s)^(2k): the squared convention's rate for the root E
+        assert not ev.passed and "violations" in ev.detail
+
+    def test_sign_flip_in_gradient_decomposition(self):
+        from backsmooth.proofs.lemmas import _decomposition
+
+        assert symbolic_identity(_decomposition(1))().passed
+        assert not symbolic_identity(_decomposition(-1))().passed
+
+    def test_sign_flip_in_theorem2_split(self):
+        from backsmooth.proofs.theorem2 import split_check
+
+        assert not split_check(-1)().passed
+
+    def test_wrong_registry_bound(self):
+        from backsmooth.proofs._common import registry_identity
+
+        lam, s, k = sp.Symbol("lambda"), sp.Symbol("s"), sp.Symbol("k")
+        wrong = registry_identity("theorem1", "uniform", lambda: (lam * s)**(2 * k) * sp.Symbol("E_X0"))
+        assert not symbolic_identity(wrong)().passed
+
+    def test_wrong_inequality_direction(self):
+        u = sp.Symbol("u", positive=True)
+        lam = 1 / (1 + u)
+        assert symbolic_inequality(lambda: (lam**2, lam, {}))().passed
+        assert not symbolic_inequality(lambda: (lam, lam**2, {}))().passed
+
+    def test_wrong_gprop2_rate(self):
+        from backsmooth.proofs.proposition2 import _exact_values
+
+        assert not symbolic_identity(_exact_values(2, sign=-1))().passed
+
+    def test_on_instances_catches_violation(self):
+        import numpy as np
+
+        bad = on_instances("<=", floats=lambda: (np.array([1.0, 2.0]), np.array([1.0, 1.5])))
+        assert not bad().passed
+        assert not on_instances("<=", exact=lambda: [(sp.sqrt(2), sp.Rational(7, 5))])().passed
+        assert on_instances("<=", exact=lambda: [(sp.Rational(7, 5), sp.sqrt(2))])().passed
+
+    def test_wrong_step_fails_the_proof(self):
+        from backsmooth.proofs.theorem1 import uniform_rate_check
+
+        real = proof("theorem1")
+        steps = tuple(dataclasses.replace(s, check=uniform_rate_check(2)) if s.label == "uniform on nets" else s
+                      for s in real.steps)
+        r = verify(dataclasses.replace(real, steps=steps))
+        assert not r.passed and r.failed_steps == ("uniform on nets",)
+        assert "[\u2717] uniform on nets" in render_text(r)
+
+
+class TestRendering:
+    @pytest.mark.parametrize("name", ["lemma1", "theorem2", "proposition2"])
+    def test_latex_balanced(self, results, name):
+        tex = render_latex(results[name])
+        assert tex.startswith(r"\begin{proof}") and tex.rstrip().endswith(r"\end{proof}")
+        begins = re.findall(r"\\begin\{(\w+)\}", tex)
+        ends = re.findall(r"\\end\{(\w+)\}", tex)
+        assert sorted(begins) == sorted(ends)
+        assert tex.count(r"\item") == len(results[name].steps)
+        body = re.sub(r"\\[{}%$#_&]", "", tex)
+        assert body.count("{") == body.count("}")
+        assert body.count("$") % 2 == 0
+
+    def test_text_has_status_and_kind(self, results):
+        text = render_text(results["theorem1"])
+        assert "\u2713" in text and "checked on instances" in text and "proved symbolically" in text
+
+
+class TestCLI:
+    def _parser(self):
+        from backsmooth import _cmd_proof
+
+        parser = argparse.ArgumentParser(prog="backsmooth")
+        sub = parser.add_subparsers(dest="command")
+        _cmd_proof.register(sub)
+        return parser
+
+    def _run(self, argv):
+        args = self._parser().parse_args(argv)
+        return args.func(args)
+
+    def test_list(self, capsys):
+        assert self._run(["proof", "--list"]) == 0
+        assert capsys.readouterr().out.split() == list(proofs())
+
+    def test_one_proof_latex(self, capsys):
+        assert self._run(["proof", "proposition2", "--latex"]) == 0
+        assert r"\begin{proof}" in capsys.readouterr().out
+
+    def test_bad_usage(self, capsys):
+        assert self._run(["proof", "nonsense"]) == 2
+        assert "known claims" in capsys.readouterr().err
+        assert self._run(["proof"]) == 2
