@@ -18,7 +18,11 @@ Examples
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
 from backsmooth.checks._runner import check
 from backsmooth.checks import (  # noqa: F401  (register the checks)
-    corollary1, corollary2, lemmas, proposition2, theorem1, theorem2, theorem3,
+    corollary1, corollary2, gcn, lemmas, proposition2, theorem1, theorem2, theorem3,
 )
 
-__all__ = ["check", "CHECKS", "CheckResult", "CheckSpec", "RTOL", "VERDICTS"]
+#: the checks in paper order (``backsmooth check --all`` runs them in this order)
+ORDER = ("lemmas", "theorem1", "corollary1", "theorem2", "proposition1", "theorem3",
+         "corollary2", "proposition2", "gcn")
+
+__all__ = ["check", "CHECKS", "ORDER", "CheckResult", "CheckSpec", "RTOL", "VERDICTS"]

@@ -311,15 +311,21 @@ class CheckSpec:
     run: object
     defaults: dict
     description: str = ""
+    provenance: str | None = None
 
 
 #: check name -> :class:`CheckSpec` (filled by the claim modules on import)
 CHECKS: dict = {}
 
 
-def register(name, title, claims, defaults, description=""):
-    """Decorator registering a check runner under ``name``."""
+def register(name, title, claims, defaults, description="", provenance=None):
+    """Decorator registering a check runner under ``name``.
+
+    ``provenance`` overrides the registry's provenance of every claim (``"extension"`` for
+    checks that take claims beyond the paper's setting).
+    """
     def deco(fn):
-        CHECKS[name] = CheckSpec(name, title, tuple(claims), fn, dict(defaults), description)
+        CHECKS[name] = CheckSpec(name, title, tuple(claims), fn, dict(defaults), description,
+                                 provenance)
         return fn
     return deco

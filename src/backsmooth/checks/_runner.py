@@ -84,9 +84,10 @@ def check(name, *, progress=None, **settings):
     records, notes, extra = spec.run(used, progress)
     summary = summarise(records)
     summary.update(extra)
-    prov = {c: claim_info(c)["provenance"] for c in spec.claims if _registered(c)}
-    if name.endswith("_gcn") or not prov:
-        prov = {**prov, name: "extension"}
+    if spec.provenance is not None:
+        prov = {c: spec.provenance for c in spec.claims}
+    else:
+        prov = {c: claim_info(c)["provenance"] for c in spec.claims if _registered(c)}
     shown = {k: v for k, v in used.items() if k not in ("bound_override", "P")}
     return CheckResult(name=name, title=spec.title, provenance=prov, settings=shown,
                        records=tuple(records), summary=summary, notes=tuple(notes))

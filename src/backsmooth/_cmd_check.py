@@ -1,0 +1,163 @@
+"""``backsmooth check``: numeric checks of the claims against their symbolic bounds.
+
+Usage::
+
+    backsmooth check NAME [--graph FAMILY|SPEC|FILE] [--trials N] [--seed S] [--out DIR]
+    backsmooth check --all [--trials N] [--seed S] [--out DIR]
+    backsmooth check --list
+
+Exit codes: 0 no violation, 1 some claim violated, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+__all__ = ["register", "run", "format_table"]
+
+
+def register(subparsers):
+    """Add the ``check`` subcommand to ``subparsers``."""
+    p = subparsers.add_parser(
+        "check",
+        help="check claims numerically against their bounds",
+        description=(
+            "Sample instances (graph x n x depth x width x activation x weight scale x loss x "
+            "seed), measure each claim's quantity and compare it with the bound lambdified from "
+            "the symbolic registry. Verdicts: holds / violated / hypotheses not met. Exit code 0 "
+            "when no claim is violated, 1 otherwise, 2 for bad usage."),
+    )
+    p.add_argument("name", nargs="?", help="check to run (see --list)")
+    p.add_argument("--all", action="store_true", help="run every check")
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument("--graph", help="graph family (er, sbm, csbm, regular, karate, ...), a spec "
+                                   "such as er:n=30,c=4, or an edge-list file")
+    p.add_argument("--trials", type=int, help="number of sampled instances per check")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampler (default 0)")
+    p.add_argument("--out", help="directory for NAME.json, NAME.csv and summary.json")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def _fmt(x, digits=4):
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def format_table(results) -> str:
+    """The readable summary table of a list of :class:`~backsmooth.checks.CheckResult`."""
+    head = ("check", "provenance", "instances", "violations", "hyp. not met", "tightest ratio",
+            "fitted / predicted rate")
+    rows = []
+    for r in results:
+        s = r.summary
+        rate = s.get("rate")
+        rows.append((
+            r.name,
+            ", ".join(sorted(set(r.provenance.values()))),
+            str(s["instances"]),
+            str(s["violations"]),
+            str(s["hypotheses_not_met"]),
+            f"{s['tightest_ratio']:.10f}" if s.get("tightest_ratio") is not None else
+            (f"dev {s['max_identity_deviation']:.2g}" if "max_identity_deviation" in s else "-"),
+            f"{rate['median_fitted']:.3g} / {rate['median_predicted']:.3g}" if rate else "-",
+        ))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    line = "  ".join(h.ljust(w) for h, w in zip(head, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(out)
+
+
+def _graph_setting(value):
+    from backsmooth.checks._instances import FAMILIES
+    from backsmooth.numeric.graph_specs import GRAPH_SPECS
+
+    if value in FAMILIES or value.split(":")[0] in GRAPH_SPECS or os.path.exists(value):
+        return value
+    raise ValueError(f"--graph {value!r} is neither a family ({', '.join(FAMILIES)}), a spec such as "
+                     "er:n=30,c=4, nor an existing edge-list file")
+
+
+def run(args) -> int:
+    """Run ``backsmooth check``; returns the exit code."""
+    from backsmooth.checks import CHECKS, ORDER, check
+
+    if args.list:
+        for name in ORDER:
+            spec = CHECKS[name]
+            print(f"{name:14s} {spec.title}  [claims: {', '.join(spec.claims)}]")
+        return 0
+    if args.all == bool(args.name):
+        print("backsmooth check: error: give exactly one of NAME or --all (see --list)",
+              file=sys.stderr)
+        return 2
+    names = list(ORDER) if args.all else [args.name]
+    if args.name and args.name not in CHECKS:
+        print(f"backsmooth check: error: unknown check {args.name!r}; known: {', '.join(ORDER)}",
+              file=sys.stderr)
+        return 2
+    if args.trials is not None and args.trials < 1:
+        print("backsmooth check: error: --trials must be >= 1", file=sys.stderr)
+        return 2
+    settings = {"seed": args.seed}
+    if args.trials is not None:
+        settings["trials"] = args.trials
+    try:
+        if args.graph:
+            settings["graph"] = _graph_setting(args.graph)
+    except ValueError as exc:
+        print(f"backsmooth check: error: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+    from tqdm import tqdm
+
+    total = sum(settings.get("trials", CHECKS[n].defaults.get("trials", 1)) for n in names)
+    bar = tqdm(total=total, desc="check", unit="instance", disable=args.no_progress,
+               file=sys.stderr)
+    results, t0 = [], time.perf_counter()
+    summary = {}
+    try:
+        for name in names:
+            bar.set_description(name)
+            own = {k: v for k, v in settings.items()
+                   if k != "graph" or "graph" in CHECKS[name].defaults}
+            try:
+                res = check(name, progress=bar.update, **own)
+            except (ValueError, TypeError) as exc:
+                bar.close()
+                print(f"backsmooth check {name}: error: {exc}", file=sys.stderr)
+                return 2
+            results.append(res)
+            summary[name] = {"provenance": res.provenance, **res.summary, "notes": list(res.notes)}
+            if args.out:  # saved after each check: an interrupted --all keeps what it has
+                res.to_json(os.path.join(args.out, f"{name}.json"))
+                res.to_csv(os.path.join(args.out, f"{name}.csv"))
+                import json
+
+                from backsmooth.checks._framework import _jsonable
+
+                with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as fh:
+                    json.dump(_jsonable(summary), fh, indent=1)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - t0
+    print(format_table(results))
+    for r in results:
+        for note in r.notes:
+            print(f"[{r.name}] {note}")
+        if r.violations:
+            w = r.summary.get("worst_violation", {})
+            print(f"[{r.name}] VIOLATED: {r.violations} row(s); worst {w}")
+    bad = [r.name for r in results if r.violations]
+    print(f"{len(results)} check(s) in {elapsed:.1f} s: "
+          + ("no violation" if not bad else f"VIOLATED: {', '.join(bad)}"))
+    return 1 if bad else 0
