@@ -56,12 +56,11 @@ def show_derivation(steps, limit=None):
 def plot_check(check, part, xlabel, ylabel, title):
     """Measured value against its bound for every instance of one part of a check."""
     rows = [r for r in check.table() if r["part"] == part and r["verdict"] != "hypotheses not met"]
+    shown = [r for r in rows if r["resolvable"]]
     fig, ax = plt.subplots(figsize=(4.5, 4))
-    for resolvable, style, label in ((True, "o", "instances"), (False, "x", "below the round-off floor")):
-        pts = [(r["bound"], r["measured"]) for r in rows if bool(r["resolvable"]) == resolvable]
-        if pts:
-            ax.loglog(*zip(*pts), style, ms=4, alpha=0.7, label=label)
-    values = [v for r in rows for v in (r["bound"], r["measured"]) if v > 0]
+    ax.loglog([r["bound"] for r in shown], [r["measured"] for r in shown], "o", ms=4, alpha=0.7,
+              label=f"{len(shown)} instances ({len(rows) - len(shown)} below round-off, not shown)")
+    values = [v for r in shown for v in (r["bound"], r["measured"]) if v > 0]
     ax.loglog([min(values), max(values)], [min(values), max(values)], "k--", lw=1, label="measured = bound")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
