@@ -144,10 +144,15 @@ def _unrolled_recursion_step():
                 + sp.Sum((lam * s)**(j - kk) * a(j), (j, kk, kk + rr - 1)).doit())
     lhs = U(k, r)
     rhs = lam * s * U(k + 1, r - 1) + a(k)
+
+    def generic(e):  # the geometric sum's branch for lambda^2 s != 1
+        return e.replace(lambda x: isinstance(x, sp.Piecewise), lambda x: x.args[-1].expr)
     return (
         identity_step("unrolled closed form U_k = (lambda s)^(L-k) E(B^(L)) + sum_j (lambda s)^(j-k) a_j "
-                      "satisfies U_k = lambda s U_(k+1) + a_k (symbolic k, r = L-k)",
-                      lhs, rhs),
+                      "satisfies U_k = lambda s U_(k+1) + a_k (symbolic k, r = L-k; case lambda^2 s != 1)",
+                      generic(lhs), generic(rhs)),
+        identity_step("... and in the case lambda^2 s = 1 (s = lambda^(-2))",
+                      lhs.subs(s, lam**-2), rhs.subs(s, lam**-2)),
         identity_step("base case U_L = E(B^(L))", U(k, 0), E_BL),
     )
 

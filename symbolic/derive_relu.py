@@ -27,7 +27,7 @@ from __future__ import annotations
 import sympy as sp
 
 from backsmooth.symbolic.gnn import E2, forward, mse_loss, SymbolicGNN
-from backsmooth.symbolic.steps import identity_step, inequality_step
+from backsmooth.symbolic.steps import identity_step, inequality_step, limit_step
 from backsmooth.symbolic.derive_backward import true_backward_signals
 
 __all__ = ["derive_relu_lipschitz", "derive_relu_masked_recursion",
@@ -119,8 +119,8 @@ def derive_relu_not_covered():
         identity_step("H column (eps, -eps): E(H) = eps", sp.sqrt(E2(H)), eps),
         identity_step("ReLU' deviation R = (1, 0): ||R||_F = 1 for every eps",
                       sp.sqrt(sum(r**2 for r in R)), sp.Integer(1)),
-        identity_step("||R||_F / (sqrt(n) E(H)) -> oo as eps -> 0: (A2b) fails, c_rho = oo",
-                      sp.limit(ratio, eps, 0, "+"), sp.oo),
+        limit_step("||R||_F / (sqrt(n) E(H)) -> oo as eps -> 0: (A2b) fails, c_rho = oo",
+                   ratio, eps, 0, sp.oo),
     )
 
 

@@ -28,7 +28,7 @@ from backsmooth.symbolic.gnn import E2, centring, symmetric_stochastic
 from backsmooth.symbolic.instances import (
     propagation_instances, random_rational_matrix, relu, scaled_rotation, softsign,
 )
-from backsmooth.symbolic.steps import identity_step, inequality_step, rational_step
+from backsmooth.symbolic.steps import identity_step, inequality_step, limit_step, rational_step
 from backsmooth.symbolic.symbols import L, alpha, i, k, lam, s, s_i
 
 __all__ = ["derive_one_layer_chain", "derive_product_rate", "derive_alpha_rate",
@@ -92,9 +92,9 @@ def derive_alpha_rate(exponent):
                         lam**(1 - alpha), sp.Integer(1),
                         sp.log((lam**(1 - alpha)).subs(alpha, 1 - sp.Symbol("a", positive=True))
                                .subs(lam, 1 / (1 + u))), relation="<"),
-        identity_step("lambda s = 1/(1+u) < 1: (lambda s)^e -> 0 as e -> oo",
-                      sp.limit((1 / (1 + u))**sp.Symbol("e", integer=True, positive=True),
-                               sp.Symbol("e", integer=True, positive=True), sp.oo), sp.Integer(0)),
+        limit_step("lambda s = 1/(1+u) < 1: (lambda s)^e -> 0 as e -> oo",
+                   (1 / (1 + u))**sp.Symbol("e", integer=True, positive=True),
+                   sp.Symbol("e", integer=True, positive=True), sp.oo, 0, "-"),
     )
 
 

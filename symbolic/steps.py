@@ -31,6 +31,7 @@ __all__ = [
     "inequality_step",
     "rational_step",
     "is_zero",
+    "limit_step",
 ]
 
 _RELATIONS = ("==", "<=", "<", ">=")
@@ -151,3 +152,12 @@ def rational_step(description, lhs, rhs, instances, relation="<=") -> Derivation
     shown_r = sp.Symbol("rhs") if callable(rhs) else sp.sympify(rhs)
     return DerivationStep(f"{description} [{len(instances)} exact rational instances]",
                           shown_l, shown_r, relation, ok, "rational instances")
+
+
+def limit_step(description, expr, var, point, expected, direction="+") -> DerivationStep:
+    """Check ``lim_{var -> point} expr == expected`` (shown as an unevaluated ``Limit``)."""
+    lim = sp.Limit(expr, var, point, direction)
+    value = lim.doit()
+    expected = sp.sympify(expected)
+    ok = value == expected if (value.is_infinite or expected.is_infinite) else is_zero(value - expected)
+    return DerivationStep(description, lim, expected, "==", bool(ok), "limit")

@@ -1,0 +1,91 @@
+"""``backsmooth derive``: print a claim's statement, hypotheses and sympy derivation.
+
+``backsmooth derive NAME [--latex | --text]`` performs the derivation (sympy) and prints
+the title, provenance, hypotheses, statement and every derivation step with its
+verification status and method.  ``--latex`` prints the statement and steps as LaTeX math
+fragments, one per line, with everything else on ``%`` comment lines (so every
+non-comment line is a math fragment that mathtext/LaTeX can typeset).
+``backsmooth derive --list`` lists every claim with its provenance.
+
+Exit codes: 0 when every step was verified, 1 if some step failed, 2 for an unknown name.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers):
+    """Add the ``derive`` subcommand to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "derive",
+        help="print a claim's statement and its sympy derivation",
+        description="Print a claim's title, provenance, hypotheses, statement and the "
+                    "derivation steps sympy performs (each with its verification status).",
+    )
+    parser.add_argument("name", nargs="?", help="claim name (see --list)")
+    parser.add_argument("--list", action="store_true", help="list every claim with provenance")
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--latex", action="store_true", help="LaTeX math fragments")
+    fmt.add_argument("--text", action="store_true", help="plain text (default)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _status(step):
+    return ("verified" if step.verified else "NOT VERIFIED") + f", {step.method}"
+
+
+def _print_list(out):
+    from backsmooth.symbolic import claim, claims
+    from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
+
+    for name in claims():
+        c = claim(name)
+        print(f"{name:18s} [{c.provenance}] {c.title}", file=out)
+    for name, desc in EXTRA_DERIVATIONS.items():
+        print(f"{name:18s} [derivation] {desc}", file=out)
+    return 0
+
+
+def run(args, out=None):
+    """Run ``backsmooth derive`` with parsed ``args``; return the exit code."""
+    out = out or sys.stdout
+    from backsmooth.symbolic import ROOT_CONVENTION, claim, claims, derivations, derive
+    from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
+    from backsmooth.symbolic.render import latex_relation, latex_step, text_relation, text_step
+
+    if args.list:
+        return _print_list(out)
+    if not args.name:
+        print("backsmooth derive: error: give a NAME or --list; known names: "
+              + ", ".join(derivations()), file=sys.stderr)
+        return 2
+    if args.name not in derivations():
+        print(f"backsmooth derive: error: unknown name {args.name!r}; known names: "
+              + ", ".join(derivations()), file=sys.stderr)
+        return 2
+    latex = bool(args.latex)
+    com = "% " if latex else ""
+    if args.name in claims():
+        c = claim(args.name)
+        print(f"{com}{c.name}: {c.title}", file=out)
+        print(f"{com}provenance: [{c.provenance}] {c.provenance_note}", file=out)
+        print(f"{com}hypotheses: {', '.join(c.hypotheses) or '(none)'}", file=out)
+        print(f"{com}convention: {ROOT_CONVENTION}", file=out)
+        print(f"{com}statement:", file=out)
+        for rel in c.statement:
+            print(latex_relation(rel) if latex else f"  {text_relation(rel)}", file=out)
+        print(f"{com}bound variants: {', '.join(c.variants)}", file=out)
+    else:
+        print(f"{com}{args.name}: {EXTRA_DERIVATIONS[args.name]}", file=out)
+    steps = derive(args.name)
+    print(f"{com}derivation ({len(steps)} steps):", file=out)
+    for number, step in enumerate(steps, 1):
+        print(f"{com}step {number} [{_status(step)}]: {step.description}", file=out)
+        print(latex_step(step) if latex else f"    {text_step(step)}", file=out)
+    failed = sum(not st.verified for st in steps)
+    print(f"{com}{len(steps) - failed}/{len(steps)} steps verified", file=out)
+    return 1 if failed else 0

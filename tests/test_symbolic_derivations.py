@@ -1,0 +1,110 @@
+"""Every derivation sympy performs (backsmooth.symbolic.derive and its modules)."""
+
+import pytest
+import sympy as sp
+
+import backsmooth.symbolic as bs
+from backsmooth.symbolic.counterexample import counterexample, p_sym, w_sym
+from backsmooth.symbolic.derive_stationary import theorem3_counterexample
+from backsmooth.symbolic.steps import (
+    DerivationStep, identity_step, inequality_step, limit_step, rational_step,
+)
+from backsmooth.symbolic.symbols import alpha, k, lam, s
+
+
+class TestDerive:
+    @pytest.mark.parametrize("name", bs.derivations())
+    def test_every_step_verified(self, name):
+        steps = bs.derive(name)
+        assert steps and all(isinstance(st, DerivationStep) for st in steps)
+        failed = [st.description for st in steps if not st.verified]
+        assert not failed, failed
+        for st in steps:
+            assert isinstance(st.lhs, sp.Basic) and isinstance(st.rhs, sp.Basic)
+            assert st.method in ("simplify", "entrywise simplify", "assumptions",
+                                 "rational instances", "limit")
+            if st.method == "rational instances":
+                assert "rational instances" in st.description
+
+    def test_unknown_name(self):
+        with pytest.raises(ValueError, match="unknown derivation 'lemma7'.*backprop, relu"):
+            bs.derive("lemma7")
+
+    def test_derivations_cover_claims_and_extras(self):
+        assert bs.derivations() == bs.claims() + ("backprop", "relu")
+
+
+class TestStepsCanFail:
+    """The checking helpers reject false statements (no step that cannot fail)."""
+
+    def test_false_identity(self):
+        x = sp.Symbol("x")
+        assert not identity_step("wrong", (x + 1)**2, x**2 + 1).verified
+
+    def test_false_matrix_identity(self):
+        P = sp.Matrix(2, 2, sp.symbols("p0:4"))
+        assert not identity_step("P^T = P for generic P", P.T, P).verified
+
+    def test_alpha_rate_fails_when_hypothesis_reversed(self):
+        v = sp.Symbol("v", positive=True)
+        lhs, rhs = (lam * s)**k, lam**((1 - alpha) * k)
+        st = inequality_step("s >= lambda^-alpha", lhs, rhs,
+                             sp.log(lhs.subs(s, lam**(-alpha) * (1 + v)) / rhs))
+        assert not st.verified
+
+    def test_rational_step_detects_violation(self):
+        x = sp.Symbol("x")
+        st = rational_step("x^2 <= x", x**2, x, [{x: sp.Rational(1, 2)}, {x: 2}])
+        assert not st.verified and st.method == "rational instances"
+
+    def test_limit_step(self):
+        e = sp.Symbol("e", positive=True)
+        assert limit_step("1/e -> oo", 1 / e, e, 0, sp.oo).verified
+        assert not limit_step("1/e -> 0", 1 / e, e, 0, 0).verified
+
+
+class TestBackprop:
+    def test_recursion_uses_P_transpose(self):
+        """With P (not P^T) the recursion is wrong for a generic non-symmetric P."""
+        from backsmooth.symbolic.derive_backward import generic_rho, true_backward_signals
+        from backsmooth.symbolic.gnn import forward, rho_prime, symbolic_gnn
+        net = symbolic_gnn(2, (1, 1, 1))
+        _, _, H = forward(net, generic_rho)
+        B = true_backward_signals(net, generic_rho)
+        wrong = H[0].applyfunc(rho_prime(generic_rho)).multiply_elementwise(net.P * B[1] * net.W[1].T)
+        assert not identity_step("with P instead of P^T", B[0], wrong).verified
+
+    def test_generic_rho_n3(self):
+        from backsmooth.symbolic.derive_backward import derive_backprop
+        assert all(st.verified for st in derive_backprop(n=3, widths=(1, 1, 1)))
+
+
+class TestTheorem3Correction:
+    def test_output_gradient_zero_but_hidden_not(self):
+        g0, g1 = theorem3_counterexample()
+        assert g1 == sp.zeros(2, 1)
+        assert all(e.is_Rational for e in g0) and sum(e**2 for e in g0) > 0
+
+
+class TestProposition2:
+    @pytest.mark.parametrize("L", [1, 2, 3])
+    def test_mlp_construction_B_exact(self, L):
+        r = counterexample("B", L, "relu", "mlp")
+        assert r["loss"] == sp.Rational(1, 2) and r["bbar_L"] == 0
+        assert all(g == sp.zeros(*g.shape) for g in r["grads"][1:])
+        assert sp.simplify(sum(e**2 for e in r["grads"][0]) - w_sym**2) == 0
+
+    def test_gnn_construction_A_rational(self):
+        r = counterexample("A", 2, "id", "gnn")
+        g = r["grads"][0].subs({w_sym: 4, p_sym: sp.Rational(1, 4)})
+        assert sum(e**2 for e in g) == sp.Rational(1, 2)**6 * 16 / 2
+
+    def test_bad_construction(self):
+        with pytest.raises(ValueError, match="construction must be 'A' or 'B'"):
+            counterexample("C", 1)
+
+
+class TestReLU:
+    def test_not_covered_is_stated(self):
+        from backsmooth.symbolic.derive_relu import RELU_NOT_COVERED
+        assert {"theorem2", "proposition1", "theorem3", "corollary2"} == set(RELU_NOT_COVERED)
