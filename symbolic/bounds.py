@@ -29,7 +29,8 @@ from backsmooth.symbolic import symbols as S
 from backsmooth.symbolic.symbols import (
     L, M, Lam_k, Lam_L, Q_k, S_k, Sigma_k, Sigma_m, E_B, E_BL, E_Bk, E_Bk1, E_HL, E_Hk,
     E_X0, E_XL, E_Xk, E_Y, E_X, G_max, L_const, B_row_k1, X_F, alpha, beta, c_rho, delta,
-    delta_L, gamma, k, lam, m, mu, n, s, s_k, s_k1, s_L, w, xbar, xi,
+    delta_L, gamma, k, lam, m, mu, n, s, s_k, s_k1, s_L, w, xbar, xi, c_2, Sigma_lam_k,
+    gbar_inf, bbar_k1,
 )
 
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
@@ -159,6 +160,13 @@ BOUNDS = {
         _v("theorem2", "unrolled_s_le_1", "E(B^(k))", "<=",
            lam**(L - k) * E_BL + c_rho * lam**(k + 1) * E_X0 * beta / (1 - lam**2),
            (lam, L, k, E_BL, E_X0, beta, c_rho), "Theorem 2(vi), s <= 1"),
+        _v("theorem2", "R_norm", "||R_k||_F", "<=", c_rho * sp.sqrt(n) * E_Hk, (c_rho, n, E_Hk),
+           "Theorem 2(ii)"),
+        _v("theorem2", "row_growth", "||B^(k)||_row", "<=", s_k1 * B_row_k1, (s_k1, B_row_k1),
+           "Theorem 2(iv) (P >= 0)"),
+        _v("theorem2", "unrolled_product", "E(B^(k))", "<=",
+           S_k * (lam**(L - k) * E_BL + c_rho * beta * Sigma_lam_k),
+           (S_k, lam, L, k, E_BL, c_rho, beta, Sigma_lam_k), "Theorem 2(v), first line"),
     ),
     "proposition1": (
         _v("proposition1", "one_step", "||r_k||", "<=",
@@ -171,6 +179,13 @@ BOUNDS = {
            (c_rho, lam, s, L, k, beta, E_X0), "Proposition 1(iii), s_i <= s, lambda s < 1"),
         _v("proposition1", "mean", "||bbar^(k)||", "<=", S_k * (mu + c_rho * lam * beta * Sigma_k),
            (S_k, mu, c_rho, lam, beta, Sigma_k), "Proposition 1(iv)"),
+        _v("proposition1", "second_order", "||r_k||", "<=",
+           c_rho * lam * s_k1 * E_Hk * E_Bk1 + c_2 / 2 * gbar_inf * E_Hk**2,
+           (c_rho, lam, s_k1, E_Hk, E_Bk1, c_2, gbar_inf), "Proposition 1(ii), needs (A2c)"),
+        _v("proposition1", "second_order_a_priori", "||r_k||", "<=",
+           c_rho * lam**2 * s_k * s_k1 * E_Xk * E_Bk1
+           + c_2 / 2 * lam**2 * s_k**2 * s_k1 * E_Xk**2 * bbar_k1,
+           (c_rho, lam, s_k, s_k1, E_Xk, E_Bk1, c_2, bbar_k1), "Proposition 1(ii), second line"),
     ),
     "definition1": (
         _v("definition1", "full_gradient", "||grad_theta Loss||", "<=", sp.sqrt(L + 1) * delta,
@@ -207,6 +222,8 @@ BOUNDS = {
            (L_const, E_Y, s_L, lam, L, s, E_X0), "Corollary 2(a), s_i <= s for i < L"),
         _v("corollary2", "mse_gap", "|Loss - L_const|", "<=", E_Y * E_HL + E_HL**2 / 2,
            (E_Y, E_HL), "Corollary 2(b), MSE, mean-fitted output layer"),
+        _v("corollary2", "ce_mean_error", "||bbar^(L)||", "<=", E_HL / (2 * n), (E_HL, n),
+           "Corollary 2(b), cross-entropy, mean-fitted output layer (softmax 1/2-Lipschitz)"),
     ),
     "proposition2": (
         _v("proposition2", "gnn_A", "||grad_0||_F", "==", lam**(L + 1) * sp.Abs(w) / sp.sqrt(2),

@@ -128,6 +128,10 @@ def derive_lemma3(n=3, d=2, n_instances=8, seed=1):
                       n * mean_row(X) * mean_row(B).T + (Pi * X).T * P * (Pi * B)),
         identity_step("(Pi X)^T P (Pi B) = (Pi X)^T (P - J)(Pi B)", (Pi * X).T * P * (Pi * B),
                       (Pi * X).T * (P - sp.ones(n, n) / n) * (Pi * B)),
+        identity_step("same split written with F = P X: F^T B = n fbar bbar^T + Ftilde^T Btilde "
+                      "(Ftilde = Pi F, Btilde = Pi B)", (P * X).T * B,
+                      n * mean_row(P * X) * mean_row(B).T + (Pi * P * X).T * (Pi * B)),
+        identity_step("fbar = xbar (1^T P = 1^T), so both forms agree", mean_row(P * X), mean_row(X)),
     ]
     rng = random.Random(seed)
     inst = []

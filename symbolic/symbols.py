@@ -25,6 +25,7 @@ __all__ = [
     "beta", "mu", "xi", "xbar_L", "delta_L", "G_max", "B_row_k1", "L_const", "Sigma_k",
     "Sigma_m", "E_X", "E_B", "X_F", "xbar", "grad_k", "grad_norm", "loss", "E_PmX", "E_XW",
     "E_rhoX", "r_k", "bbar_k", "mean_gap_k", "dist_k", "x_i", "s_i", "i",
+    "Sigma_lam_k", "gbar_inf", "bbar_k1",
     "SYMBOL_MEANINGS", "LATEX_NAMES", "TEXT_NAMES", "python_name",
 ]
 
@@ -136,7 +137,14 @@ i = sp.Symbol("i", integer=True, nonnegative=True)
 s_i = sp.IndexedBase("s", positive=True)
 x_i = s_i  # alias kept for readability in products
 
+Sigma_lam_k = sp.Symbol("Sigma_lam_k", nonnegative=True)
+gbar_inf = sp.Symbol("gbar_inf", nonnegative=True)
+bbar_k1 = sp.Symbol("bbar_k1", nonnegative=True)
+
 SYMBOL_MEANINGS.update({
+    "Sigma_lam_k": "sum_{j=k}^{L-1} lambda^(j-k+1) s_j E(X^(j))",
+    "gbar_inf": "||gbar_k||_inf = max_j |(W^(k+1) bbar^(k+1))_j|",
+    "bbar_k1": "||bbar^(k+1)||_2",
     "Sigma_m": "sum_{j=m}^{L-1} s_j E(X^(j))",
     "E_X": "E(X) for a generic X",
     "E_B": "E(B) for a generic B",
