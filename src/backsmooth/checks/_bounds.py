@@ -44,8 +44,12 @@ def bound(name, variant, values, override=None):
     missing = [a for a in f.arguments if a not in values]
     if missing:  # pragma: no cover - a check/registry mismatch is a programming error
         raise KeyError(f"bound {name}/{variant} needs {missing}; the check supplies {sorted(values)}")
+    # numpy floats: an overflowing s^L becomes inf (a satisfied, vacuous bound) instead of
+    # Python's OverflowError
+    args = {a: (np.float64(values[a]) if np.isscalar(values[a]) else np.asarray(values[a]))
+            for a in f.arguments}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        out = f(**{a: values[a] for a in f.arguments})
+        out = f(**args)
     return np.asarray(out, dtype=float)
 
 

@@ -189,11 +189,12 @@ def summarise(records):
     if rates:
         fit = np.array([r["fitted_rate"] for r in rates])
         pred = np.array([r["predicted_rate"] for r in rates])
+        pos = pred > 0
         out["rate"] = {
             "instances": len(rates),
             "median_fitted": float(np.median(fit)),
             "median_predicted": float(np.median(pred)),
-            "max_fitted_over_predicted": float(np.max(fit / pred)),
+            "max_fitted_over_predicted": float(np.max(fit[pos] / pred[pos])) if pos.any() else None,
         }
     parts = {}
     for r in rows:

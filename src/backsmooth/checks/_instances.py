@@ -71,9 +71,9 @@ def resolve_scale(scale, lam, rng):
     """Return ``(s, alpha, mode)``: the spectral norm of every weight matrix.
 
     ``scale`` is a number (``s`` itself), a pair ``(lo, hi)`` (uniform ``s``), or a mode
-    relative to ``lambda``: ``"contractive"`` (``lambda s`` uniform in [0.2, 0.999]),
+    relative to ``lambda``: ``"contractive"`` (``lambda s`` uniform in [0.2, 0.999], ``s <= 50``),
     ``"boundary"`` (``s = lambda^(-alpha)`` exactly, ``alpha`` uniform in [0, 0.999]),
-    ``"unit"`` (``s = 1``), ``"large"`` (``lambda s`` in [1.05, 3]: outside the regime
+    ``"unit"`` (``s = 1``), ``"large"`` (``lambda s`` in [1.05, 3], ``s <= 50``: outside the regime
     ``lambda s < 1``), or ``"auto"`` (60% contractive, 25% boundary, 15% large).
     ``alpha = log s / log(1/lambda)`` (clipped below at 0) unless the mode fixes it.
     """
@@ -96,23 +96,33 @@ def resolve_scale(scale, lam, rng):
     else:
         raise ValueError(f"unknown scale mode {scale!r}; use a number, a (lo, hi) pair or one of "
                          "'auto', 'contractive', 'boundary', 'unit', 'large'")
+    if mode in ("contractive", "large"):
+        s = min(s, 50.0)  # lambda ~ 0 (complete graphs) would ask for s ~ 1e3: overflow, not insight
     if not (s > 0 and math.isfinite(s)):
         raise ValueError(f"weight scale s must be positive and finite, got {s}")
     if alpha is None:
-        alpha = max(0.0, math.log(s) / math.log(1 / lam)) if 0 < lam < 1 else math.inf
+        if lam == 0:  # s <= 0^(-alpha) = inf for every alpha > 0
+            alpha = 0.5
+        else:
+            alpha = max(0.0, math.log(s) / math.log(1 / lam)) if 0 < lam < 1 else math.inf
     return s, alpha, mode
 
 
 def _family_spec(family, n, rng):
     if family == "er":
-        c = float(rng.uniform(1.5, max(2.0, min(8.0, n - 1))))
+        c_hi = min(8.0, n - 1.0)
+        c = float(rng.uniform(min(1.5, c_hi), c_hi))
         return f"er:n={n},c={c:.4f}"
     if family == "er_dense":  # average degree a third to a half of n: small lambda
         c = float(rng.uniform(0.3, 0.6)) * (n - 1)
         return f"er:n={n},c={c:.4f}"
+    if family == "csbm" and n < 8:  # its largest component could be a single node
+        family = "sbm"
     if family in ("sbm", "csbm"):
-        c = float(rng.uniform(2.0, max(2.5, min(10.0, n / 3))))
-        lg = float(rng.uniform(0.0, min(2.0, math.sqrt(c))))
+        c_hi = max(0.5, min(10.0, n / 2))
+        c = float(rng.uniform(min(1.0, c_hi), c_hi))
+        # p_in = (c + lg sqrt c)/n <= 1 and p_out >= 0
+        lg = float(rng.uniform(0.0, max(0.0, min(2.0, math.sqrt(c), (n - c) / math.sqrt(c)))))
         if family == "sbm":
             return f"sbm:n={n},c={c:.4f},lg={lg:.4f}"
         return f"csbm:n={n},c={c:.4f},lg={lg:.4f},mu=1.0,p=4"
@@ -195,6 +205,8 @@ def build_instance(settings, index, *, defaults_for=None):
         A, labels, feats = _graph(graph if spec == "user graph" else spec, drng)
         P = propagation_matrix(A, kind).toarray()
     n = P.shape[0]
+    if n < 2:
+        raise ValueError(f"graph {spec!r} has {n} node(s); the checks need n >= 2")
     rep = assumption_report(P)
     lam = float(rep.lambda_)
     reference = top_eigenvector(P)[1] if kind == "gcn" else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.initialisation import spectral_norms
 from backsmooth.numeric.measures import max_row_norm, mean_row, pairwise_difference_norm
 from backsmooth.numeric.model import gradients
@@ -93,10 +94,23 @@ def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> M
     S = np.array([np.prod(s[k + 1:]) for k in range(L + 1)])
     terms = s[:L] * E_X[:L]
     Sigma = np.array([terms[k:].sum() for k in range(L + 1)])
+    # Magnitudes the round-off floors are taken relative to (see checks._framework).  An
+    # absolute error made at layer j is carried to layer k by the weights, so the scale of a
+    # signal is at least that of its source: forward Q_k ||X^(0)||, backward S_k ||B^(L)||.
+    # Backward signals also carry rho'(H) evaluated at a perturbed H: an error delta in H
+    # moves rho' by c_rho delta, an amplification 1 + c_rho max|H| (1 for rho' not Lipschitz,
+    # where the claims needing (A2b) are not judged anyway).
+    X_sc = np.array([_scale(x) for x in X])
+    X_sc = np.maximum(X_sc, Q * X_sc[0])
+    H_sc = np.maximum(np.array([_scale(h) for h in H]), s * X_sc)
+    c_rho = _activation(activation).derivative_lipschitz
+    amp = 1.0 + (c_rho * max(float(np.abs(h).max()) for h in H[:-1]) if L and np.isfinite(c_rho)
+                 else 0.0)
+    B_sc = np.array([_scale(b) for b in B])
+    B_sc = amp * np.maximum(B_sc, S * B_sc[-1])
     return Measured(
         grads=g, P=P, lam=float(lam), s=s, E_X=E_X, E_H=E_H, E_B=E_B, Lam=Lam, Q=Q, S=S,
         Sigma=Sigma, beta=max_row_norm(B[-1]), mu=float(np.linalg.norm(mean_row(B[-1]))),
         xi=float(np.linalg.norm(X[0])), grad_norms=g.gradient_norms,
-        X_scale=np.array([_scale(x) for x in X]), H_scale=np.array([_scale(h) for h in H]),
-        B_scale=np.array([_scale(b) for b in B]),
+        X_scale=X_sc, H_scale=H_sc, B_scale=B_sc,
     )

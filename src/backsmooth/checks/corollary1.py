@@ -57,11 +57,11 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
             M = W[k + 1] @ M
             PB = P @ PB
         closed = PB @ M.T
-        scale = max(np.linalg.norm(B[k]), np.linalg.norm(closed), 1e-300)
+        scale = max(np.linalg.norm(B[k]), np.linalg.norm(closed), meas.B_scale[k] * np.sqrt(n), 1e-300)
         errs.append(np.linalg.norm(B[k] - closed) / scale)
         mb = M @ mean_row(B[-1])
-        mean_errs.append(np.linalg.norm(mean_row(B[k]) - mb)
-                         / max(np.linalg.norm(mb), np.linalg.norm(mean_row(B[k])), 1e-300))
+        # relative to the signal's scale (the mean may be 0 up to cancellation, e.g. CE)
+        mean_errs.append(np.linalg.norm(mean_row(B[k]) - mb) / max(meas.B_scale[k], 1e-300))
         dist.append(np.linalg.norm(B[k] - np.outer(np.ones(n), mb)))
     errs, mean_errs, dist = (np.array(x[::-1]) for x in (errs, mean_errs, dist))
     k = np.arange(L + 1)

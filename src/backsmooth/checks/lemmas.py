@@ -120,14 +120,20 @@ def _lemma4_rows(inst, meas, override, state):
 def run(settings, progress=None):
     from backsmooth.numeric.output_layer import fit_output_layer
 
-    rows = []
+    rows, skipped = [], 0
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
         act, loss = inst.params["activation"], inst.params["loss"]
         meas = measure(inst.P, inst.X0, inst.weights, act, loss, inst.targets, inst.lam)
         rows.extend(rows_for(inst, meas, override))
-        fit = fit_output_layer(inst.P, inst.X0, inst.weights, targets=inst.targets, loss=loss,
-                               activation=act, max_iter=50)
+        try:
+            fit = fit_output_layer(inst.P, inst.X0, inst.weights, targets=inst.targets,
+                                   loss=loss, activation=act, max_iter=50)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            skipped += 1
+            continue
         fitted = measure(inst.P, inst.X0, fit.weights, act, loss, inst.targets, inst.lam)
         rows.extend(_lemma4_rows(inst, fitted, override, "output layer fitted"))
-    return rows, (), {}
+    notes = ((f"Lemma 4 after fitting skipped on {skipped} instance(s): fit_output_layer failed "
+              "(non-finite weights on extreme inputs)",) if skipped else ())
+    return rows, notes, {}

@@ -59,8 +59,9 @@ def rows_for(inst, meas, override=None, claim="theorem1"):
                     fX[top], hyp, layers=kk, fitted_rate=fit, predicted_rate=meas.lam * s),
     ]
     hyp_alpha = dict(hyp)
-    hyp_alpha["s<=lambda^(-alpha), alpha<1"] = bool(
-        alpha < 1 and s <= meas.lam ** (-alpha) * (1 + 1e-12))
+    with np.errstate(divide="ignore"):
+        limit = np.power(np.float64(meas.lam), -alpha) if alpha < 1 else 0.0
+    hyp_alpha["s<=lambda^(-alpha), alpha<1"] = bool(alpha < 1 and s <= limit * (1 + 1e-12))
     rows.append(part_record(base, "alpha", meas.E_X[top], bound(claim, "alpha", vals, override)[top],
                             fX[top], hyp_alpha, layers=kk, fitted_rate=fit,
                             predicted_rate=meas.lam ** (1 - alpha) if alpha < 1 else None))

@@ -84,7 +84,10 @@ def rows_theorem2(inst, meas, override=None):
     hyp = _hyp(inst, {})
     kmin = int(np.argmin(meas.E_B))
     mid = {"argmin_E_B": kmin, "interior_minimum": bool(0 < kmin < L)}
-    rows = [part_record(base, "split", split, 0.0, roundoff_floor(1.0, L, n, meas.width), hyp,
+    # relative error of the split: rho'(H) is evaluated at H carrying round-off ~ eps max|H|
+    amp = 1.0 + (rho.derivative_lipschitz * max(float(np.abs(h).max()) for h in meas.H[:-1])
+                 if np.isfinite(rho.derivative_lipschitz) else 0.0)
+    rows = [part_record(base, "split", split, 0.0, amp * roundoff_floor(1.0, L, n, meas.width), hyp,
                         relation="==", layers=k),
             part_record(base, "recursion", meas.E_B[:L], bound("theorem2", "recursion", vals, override),
                         fB, hyp, layers=k, **mid),
