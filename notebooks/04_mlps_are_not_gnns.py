@@ -32,9 +32,41 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Math, display
 
+import sympy as sp
+
 import backsmooth
 import backsmooth.numeric as bn
+import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
+from backsmooth.checks.proposition2 import construction
+from backsmooth.symbolic.counterexample import counterexample
+from backsmooth.symbolic.render import latex_step
+
+
+def show_derivation(steps, limit=None):
+    """Print each sympy step with its status; typeset the relation when it is short."""
+    print(f"{len(steps)} steps, {sum(st.verified for st in steps)} verified by sympy")
+    for i, st in enumerate(steps[:limit], 1):
+        print(f"{i:2d}. [{'verified' if st.verified else 'NOT VERIFIED'}, {st.method}] {st.description}")
+        tex = latex_step(st)
+        if st.method != "rational instances" and len(tex) <= 300:
+            display(Math(tex))
+
+
+def plot_check(check, part, xlabel, ylabel, title):
+    """Measured value against its bound for every instance of one part of a check."""
+    rows = [r for r in check.table() if r["part"] == part and r["verdict"] != "hypotheses not met"]
+    shown = [r for r in rows if r["resolvable"]]
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.loglog([r["bound"] for r in shown], [r["measured"] for r in shown], "o", ms=4, alpha=0.7,
+              label=f"{len(shown)} instances ({len(rows) - len(shown)} below round-off, not shown)")
+    values = [v for r in shown for v in (r["bound"], r["measured"]) if v > 0]
+    ax.loglog([min(values), max(values)], [min(values), max(values)], "k--", lw=1, label="measured = bound")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
 
 # %% [markdown]
 # ## Statement
@@ -46,6 +78,57 @@ print("hypotheses:", ", ".join(c.hypotheses))
 print("provenance:", c.provenance_note)
 for tex in c.latex():
     display(Math(tex))
+
+# %% [markdown]
+# ## Exact computation
+# sympy differentiates the loss of the symbolic forward pass of construction A (tanh,
+# $L = 2$) at exact weights, for the MLP and for the GNN with a symbolic $p$:
+
+# %%
+for model in ("mlp", "gnn"):
+    exact = counterexample("A", 2, rho="tanh", P=model)
+    grad0_sq = sp.factor(sum(g**2 for g in exact["grads"][0]))
+    others = [sp.simplify(sum(g**2 for g in G)) for G in exact["grads"][1:]]
+    print(f"{model.upper()}: loss = {exact['loss']}, mean output error = {exact['bbar_L']}, "
+          f"||grad_k||^2 for k >= 1: {others}")
+    display(Math(r"\|\nabla_{W^{(0)}}\mathrm{Loss}\|_F^2 = " + sp.latex(grad0_sq)))
+
+# %% [markdown]
+# ## Derivation
+# The registry's derivation runs these exact computations for both constructions, the
+# activations id, tanh and ReLU, MLP and GNN, and depths 1 and 2 (the first steps are shown).
+
+# %%
+steps = bs.derive("proposition2")
+show_derivation(steps, limit=8)
+print("...")
+print({m: sum(st.method == m for st in steps) for m in sorted({st.method for st in steps})},
+      "- all verified:", all(st.verified for st in steps))
+
+# %% [markdown]
+# ## Proof
+
+# %%
+print(bp.render_text(bp.verify(bp.proof("proposition2"))))
+
+# %% [markdown]
+# ## Numeric check
+# Exact rational instances (depth 1 here; the derivation above covers depths 1 and 2),
+# random $w$, $p$, $a$, $a_k$ and depths with the numeric core, and, side by side on CSBM
+# data, the same hidden weights in a deep GNN and a deep MLP with only the output layer
+# trained.
+
+# %%
+check = backsmooth.check("proposition2", trials=10, seed=0, exact_depths=[1])
+print(check)
+for part, p in check.summary["parts"].items():
+    print(f"  {part:>12}: {p['checks']} checks, {p['violations']} violations")
+print("max deviation from the exact values:", check.summary["max_identity_deviation"])
+side = check.summary["side_by_side"]
+for key, value in side.items():
+    if isinstance(value, dict):
+        print(f"{key}:")
+        print("    " + ", ".join(f"{k} {v:.3g}" for k, v in value.items() if isinstance(v, float)))
 
 # %% [markdown]
 # ## The counter-example, measured
@@ -62,8 +145,7 @@ Y = np.array([[1.0], [-1.0]])
 depths = np.arange(1, 13)
 mlp_grad0, gnn_grad0, others = [], [], []
 for depth in depths:
-    weights = ([np.array([[a, 0.0], [a, 0.0]])] + [np.diag([a_k, 1.0])] * (depth - 1)
-               + [np.array([[0.0], [w]])])
+    weights = construction("A", depth, w, a=a, a_k=[a_k] * (depth - 1))
     g_mlp = bn.gradients(None, X0, weights, activation="tanh", loss="mse", targets=Y)
     g_gnn = bn.gradients(P, X0, weights, activation="tanh", loss="mse", targets=Y)
     others.append(max(g_mlp.gradient_norms[1:].max(), g_gnn.gradient_norms[1:].max()))
