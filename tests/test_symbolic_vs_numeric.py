@@ -53,9 +53,9 @@ CASES = [(0, 2, (1, 2, 1)), (1, 3, (2, 1, 2, 1)), (2, 2, (2, 2, 1, 1))]
 
 
 class TestSymbolicAgainstNumericCore:
-    @pytest.mark.parametrize("seed,n,widths", CASES)
-    @pytest.mark.parametrize("activation,rho", [("tanh", sp.tanh),
-                                                ("identity", sp.Lambda(sp.Symbol("t"), sp.Symbol("t")))])
+    @pytest.mark.parametrize("seed,n,widths,activation,rho",
+                             [(*case, "tanh", sp.tanh) for case in CASES]
+                             + [(*CASES[1], "identity", sp.Lambda(sp.Symbol("t"), sp.Symbol("t")))])
     def test_backward_signals_and_gradients(self, seed, n, widths, activation, rho):
         P, X0, Ws, Y = _instance(seed, n, widths)
         B_sym, g_sym, loss_sym = _symbolic(n, widths, P, X0, Ws, Y, rho)
