@@ -5,6 +5,16 @@ backward passes of deep GNNs/MLPs, smoothing measures and training.
 """
 
 from backsmooth.numeric.activations import ACTIVATIONS, Activation, activation
+from backsmooth.numeric.assumptions import AssumptionReport, assumption_report, require_ass_P
+from backsmooth.numeric.graph_specs import GRAPH_SPECS, graph_by_name
+from backsmooth.numeric.graphs import (
+    adjacency_matrix,
+    bipartite_sides,
+    connected_components,
+    is_bipartite,
+    is_connected,
+    read_edge_list,
+)
 from backsmooth.numeric.initialisation import INITIALISATIONS, initial_weights, spectral_norms
 from backsmooth.numeric.losses import LOSSES, Loss, as_mask, loss_function
 from backsmooth.numeric.measures import (
@@ -17,6 +27,24 @@ from backsmooth.numeric.measures import (
     pairwise_difference_energy,
     pairwise_difference_norm,
 )
+from backsmooth.numeric.output_layer import OutputLayerFit, fit_output_layer
+from backsmooth.numeric.propagation import (
+    PROPAGATION_KINDS,
+    contraction_factor,
+    propagation_matrix,
+    top_eigenvector,
+)
+from backsmooth.numeric.samplers import (
+    REAL_GRAPHS,
+    CSBMSample,
+    GraphSample,
+    contextual_sbm,
+    erdos_renyi,
+    random_regular,
+    real_graph,
+    stochastic_block_model,
+)
+from backsmooth.numeric.training import OPTIMIZERS, TrainingHistory, train, trainable_layers
 from backsmooth.numeric.model import (
     ForwardPass,
     GraphConvolution,
@@ -37,4 +65,13 @@ __all__ = [
     "mean_row", "pairwise_difference_energy", "pairwise_difference_norm",
     "ForwardPass", "GraphConvolution", "Gradients", "Network", "backward", "forward", "gnn",
     "gradients", "mlp",
+    "AssumptionReport", "assumption_report", "require_ass_P",
+    "GRAPH_SPECS", "graph_by_name",
+    "adjacency_matrix", "bipartite_sides", "connected_components", "is_bipartite", "is_connected",
+    "read_edge_list",
+    "OutputLayerFit", "fit_output_layer",
+    "PROPAGATION_KINDS", "contraction_factor", "propagation_matrix", "top_eigenvector",
+    "REAL_GRAPHS", "CSBMSample", "GraphSample", "contextual_sbm", "erdos_renyi", "random_regular",
+    "real_graph", "stochastic_block_model",
+    "OPTIMIZERS", "TrainingHistory", "train", "trainable_layers",
 ]
