@@ -31,9 +31,11 @@
 # *mechanism* (an extension), follows the mean output error and the two parts of the
 # middle layer's gradient during training.
 #
-# Every file is written to `figures/` below the notebook's working directory.
+# Every file is written to a fresh temporary folder (printed below), never next to the
+# notebook: change `out` to keep them.
 
 # %%
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -43,8 +45,9 @@ from IPython.display import Image, display
 import backsmooth.figures as bf
 
 settings = bf.default_settings(quick=True)
-out = Path("figures")
-cache = Path("figures") / "runs"
+out = Path(tempfile.mkdtemp(prefix="backsmooth-figures-"))
+cache = out / "runs"
+print("output folder:", out)
 for key, value in settings.to_dict().items():
     print(f"{key:>24}: {value}")
 

@@ -58,6 +58,8 @@ def kernel_name(tmp_path_factory):
     assert argv[0] == sys.executable, f"kernelspec launches {argv[0]}, not {sys.executable}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", str(prefix / "share" / "jupyter"))
+        # temporary files of the notebooks (05 saves its figures there) stay in pytest's tmp
+        mp.setenv("TMPDIR", str(tmp_path_factory.mktemp("kernel-tmp")))
         mp.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         yield "python3"
 
