@@ -152,6 +152,10 @@ def run(args) -> int:
     elapsed = time.perf_counter() - t0
     print(format_table(results))
     for r in results:
+        case = r.summary.get("tightest_case")
+        if case:
+            print(f"[{r.name}] tightest: {case['part']} (ratio {r.summary['tightest_ratio']:.10g}); "
+                  f"re-run: backsmooth.check({r.name!r}, trials=1, **{case['rerun']!r})")
         for note in r.notes:
             print(f"[{r.name}] {note}")
         if r.violations:

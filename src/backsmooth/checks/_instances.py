@@ -127,9 +127,9 @@ def _family_spec(family, n, rng):
             return f"sbm:n={n},c={c:.4f},lg={lg:.4f}"
         return f"csbm:n={n},c={c:.4f},lg={lg:.4f},mu=1.0,p=4"
     if family == "regular":
-        d = int(rng.integers(2, min(5, n - 1) + 1)) if n > 2 else 1
-        if (n * d) % 2:
-            d = max(1, d - 1)
+        d = int(rng.integers(min(3, n - 1), min(5, n - 1) + 1)) if n > 2 else 1
+        if (n * d) % 2:  # n d must be even; d = 2 would give a union of cycles (disconnected)
+            d = d + 1 if d + 1 < n else d - 1
         return f"regular:n={n},d={d}"
     if family in ("cycle", "path", "complete", "star"):
         return f"{family}:{n - 1 if family == 'star' else n}"

@@ -33,7 +33,7 @@ DEFAULTS = {
     "graph": ["er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
               "karate", "florentine"],
     "n": (4, 40), "depth": (1, 16), "width": (1, 6), "activation": "identity",
-    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 60,
+    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 150,
     "seed": 0,
 }
 

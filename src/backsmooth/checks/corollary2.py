@@ -41,7 +41,7 @@ DEFAULTS = {
     "graph": ["er_dense", "er_dense", "regular", "karate"], "n": (10, 40), "depth": 1,
     "width": (2, 6),
     "activation": ["tanh", "arctan", "sin"], "scale": ["unit", (0.5, 1.0)],
-    "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 12, "seed": 0,
+    "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 24, "seed": 0,
     "depths": [2, 4, 8, 12, 16, 24, 32, 40], "delta_max": 1e-2, "init": "orthogonal",
 }
 

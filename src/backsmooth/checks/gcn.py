@@ -41,7 +41,7 @@ DEFAULTS = {
     "graph": ["er", "sbm", "csbm", "star", "barbell", "karate", "les_miserables", "florentine"],
     "n": (5, 40), "depth": (1, 12), "width": (1, 5),
     "activation": ["identity", "identity", "tanh", "arctan", "sin"], "scale": "auto",
-    "loss": ["mse", "cross_entropy"], "propagation": "gcn", "trials": 40, "seed": 0,
+    "loss": ["mse", "cross_entropy"], "propagation": "gcn", "trials": 60, "seed": 0,
 }
 
 

@@ -30,7 +30,7 @@ DEFAULTS = {
               "davis"],
     "n": (2, 30), "depth": (1, 8), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "relu", "softplus"],
-    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 50,
+    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 120,
     "seed": 0,
 }
 

@@ -30,7 +30,7 @@ from backsmooth.checks._framework import part_record, register, roundoff_floor
 
 __all__ = ["run", "DEFAULTS", "construction", "exact_gradient_check"]
 
-DEFAULTS = {"trials": 40, "seed": 0, "depth": (1, 20), "exact_depths": [1, 2],
+DEFAULTS = {"trials": 100, "seed": 0, "depth": (1, 20), "exact_depths": [1, 2],
             "side_by_side": True, "side_depth": 16}
 
 

@@ -33,7 +33,7 @@ DEFAULTS = {
               "karate", "florentine"],
     "n": (4, 40), "depth": (1, 16), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "relu", "leaky_relu", "softplus"],
-    "scale": "auto", "loss": "mse", "propagation": "lazy", "trials": 60, "seed": 0,
+    "scale": "auto", "loss": "mse", "propagation": "lazy", "trials": 200, "seed": 0,
 }
 
 

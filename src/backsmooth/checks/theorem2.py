@@ -36,7 +36,7 @@ DEFAULTS = {
     "graph": ["er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate"],
     "n": (4, 36), "depth": (1, 14), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "softplus", "identity", "relu"],
-    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 60,
+    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 150,
     "seed": 0,
 }
 

@@ -40,7 +40,7 @@ DEFAULTS = {
     "n": (4, 30), "depth": (1, 12), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "softplus", "relu"],
     "scale": ["auto", "unit"], "loss": ["mse", "cross_entropy"], "propagation": "lazy",
-    "trials": 40, "seed": 0,
+    "trials": 100, "seed": 0,
 }
 
 
