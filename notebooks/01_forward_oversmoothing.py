@@ -31,7 +31,6 @@
 
 # %%
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 from IPython.display import Math, display
 
@@ -39,7 +38,6 @@ import backsmooth
 import backsmooth.numeric as bn
 import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
-from backsmooth.numeric.propagation import contraction_factor, propagation_matrix
 from backsmooth.symbolic.render import latex_step
 
 
@@ -130,9 +128,9 @@ plt.show()
 # registered statement (`bound_function`), never re-typed.
 
 # %%
-graph = nx.erdos_renyi_graph(60, 0.15, seed=1)
-P = propagation_matrix(graph, "lazy")
-lam = contraction_factor(P)
+graph = bn.erdos_renyi(60, 0.15, seed=1)
+P = bn.propagation_matrix(graph.adjacency, "lazy")
+lam = bn.contraction_factor(P)
 alpha, depth = 0.5, 30
 s = lam ** (-alpha)
 rng = np.random.default_rng(0)

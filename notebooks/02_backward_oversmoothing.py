@@ -34,7 +34,6 @@
 
 # %%
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 from IPython.display import Math, display
 
@@ -42,7 +41,6 @@ import backsmooth
 import backsmooth.numeric as bn
 import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
-from backsmooth.numeric.propagation import contraction_factor, propagation_matrix
 from backsmooth.symbolic.render import latex_step
 
 
@@ -148,9 +146,9 @@ plt.show()
 # MSE loss with non-centred targets, so the mean output error $\bar b^{(L)} \neq 0$.
 
 # %%
-graph = nx.erdos_renyi_graph(60, 0.3, seed=1)
-P = propagation_matrix(graph, "lazy")
-lam = contraction_factor(P)
+graph = bn.erdos_renyi(60, 0.3, seed=1)
+P = bn.propagation_matrix(graph.adjacency, "lazy")
+lam = bn.contraction_factor(P)
 rng = np.random.default_rng(0)
 n, width = 60, 8
 X0 = rng.standard_normal((n, width))

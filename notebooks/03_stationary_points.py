@@ -31,7 +31,6 @@
 
 # %%
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 from IPython.display import Math, display
 
@@ -39,9 +38,6 @@ import backsmooth
 import backsmooth.numeric as bn
 import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
-from backsmooth.numeric.output_layer import fit_output_layer
-from backsmooth.numeric.propagation import contraction_factor, propagation_matrix
-from backsmooth.numeric.training import train
 from backsmooth.symbolic.render import latex_step
 
 
@@ -160,9 +156,9 @@ plt.show()
 # loss stays at the best constant predictor's $L_{const}$.
 
 # %%
-graph = nx.erdos_renyi_graph(60, 0.3, seed=1)
-P = propagation_matrix(graph, "lazy")
-lam = contraction_factor(P)
+graph = bn.erdos_renyi(60, 0.3, seed=1)
+P = bn.propagation_matrix(graph.adjacency, "lazy")
+lam = bn.contraction_factor(P)
 rng = np.random.default_rng(0)
 n, width = 60, 8
 X0 = rng.standard_normal((n, width))
@@ -174,8 +170,8 @@ depths = (2, 5, 10, 20, 40)
 final_norms = {}
 for depth in depths:
     weights = bn.initial_weights([width] * (depth + 1) + [2], "orthogonal", seed=depth)
-    history = train(P, X0, weights, targets=labels, loss="cross_entropy", optimizer="adam",
-                    learning_rate=1e-2, epochs=300, trainable="output")
+    history = bn.train(P, X0, weights, targets=labels, loss="cross_entropy", optimizer="adam",
+                       learning_rate=1e-2, epochs=300, trainable="output")
     final_norms[depth] = history.gradient_norms[-1]
     print(f"L = {depth:2d}: loss {history.loss[-1]:.4f} (L_const {L_const:.4f}), "
           f"max_k ||grad_k|| = {history.gradient_norms[-1].max():.1e}, "
@@ -202,7 +198,7 @@ plt.show()
 # %%
 depth = 20
 weights = bn.initial_weights([width] * (depth + 1) + [2], "orthogonal", seed=depth)
-fit = fit_output_layer(P, X0, weights, targets=labels, loss="cross_entropy")
+fit = bn.fit_output_layer(P, X0, weights, targets=labels, loss="cross_entropy")
 g = bn.gradients(P, X0, fit.weights, activation="tanh", loss="cross_entropy", targets=labels)
 print(f"exact output-layer minimiser, L = {depth}: ||W^(L)||_2 = {np.linalg.norm(fit.output_weight, 2):.1e}, "
       f"loss {g.loss:.4f}, ||grad_L|| = {g.gradient_norms[-1]:.1e}, "
