@@ -31,6 +31,21 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _single_threaded_blas():
+    """Limit BLAS to one thread while training (optional ``threadpoolctl``).
+
+    The matrices are thin (n x 32); a multi-threaded BLAS on a loaded 2-core machine was measured
+    ~60x slower (20 deep-GNN epochs: 120 s with default threads, 1.8 s with one).
+    """
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional; set OPENBLAS_NUM_THREADS=1 instead
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def run(args) -> int:
     """Run the figure command; returns the exit code."""
     import pathlib
@@ -49,7 +64,7 @@ def run(args) -> int:
     grid = _PHASE_GRID[bool(args.quick)]
     total = F.epochs_needed(args.which, settings, seeds, **(grid if args.which == "phase" else {}))
     start = time.perf_counter()
-    with tqdm(total=total, desc=f"figure {args.which}", unit="epoch", disable=args.no_progress,
+    with _single_threaded_blas(), tqdm(total=total, desc=f"figure {args.which}", unit="epoch", disable=args.no_progress,
               mininterval=0.5) as bar:
         progress = bar.update
         if args.which == "1":
