@@ -76,9 +76,10 @@ class TestBrokenHypotheses:
 
     def test_relu_is_outside_theorem2(self):
         r = check("theorem2", activation="relu", trials=4)
-        judged = [row for row in r.records if row["verdict"] != "hypotheses not met"]
-        assert not judged
-        assert all("A2b" in row["hypotheses_failed"] for row in r.records)
+        # only (iv), the row-norm growth, holds without rho' Lipschitz (|rho'| <= 1 suffices)
+        judged = {row["part"] for row in r.records if row["verdict"] != "hypotheses not met"}
+        assert judged <= {"row_growth"}
+        assert all("A2b" in row["hypotheses_failed"] for row in r.records if row["part"] != "row_growth")
 
     def test_disconnected_graph_lambda_one(self, tmp_path):
         path = tmp_path / "two_triangles.txt"

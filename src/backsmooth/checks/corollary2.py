@@ -12,7 +12,8 @@ output row is ``c*``.  For every depth ``L`` of a sweep and every instance:
 * ``loss_lower_measured``, ``loss_lower``, ``loss_lower_uniform`` (a): ``Loss >= L_const -
   E(Y) E(H^(L))`` and its a-priori forms (valid for every theta);
 * ``mse_gap`` (b, MSE): ``|Loss - L_const| <= E(Y) E(H^(L)) + E(H^(L))^2 / 2``;
-* ``mean_fitted`` (b, MSE): ``mu = 0`` exactly (up to round-off).
+* ``mean_fitted`` (b, MSE): ``mu = 0`` exactly (up to round-off); ``ce_mean_error`` (b,
+  cross-entropy): ``mu <= E(H^(L)) / (2n)``.
 
 Counted: the constructed points that are certified ``delta``-stationary with ``delta <=
 delta_max`` and loss ``>= L_const - margin``, ``margin = E(Y) E(H^(L))`` (spurious points).
@@ -107,6 +108,10 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
     for v in ("loss_lower_measured", "loss_lower", "loss_lower_uniform"):
         rows.append(part_record(base, v, L_const - loss,
                                 L_const - bound("corollary2", v, vals, override), lf, hyp))
+    if inst.params["loss"] == "cross_entropy":
+        rows.append(part_record(base, "ce_mean_error", meas.mu,
+                                bound("corollary2", "ce_mean_error", {"E_HL": E_HL, "n": n}, override),
+                                floor_for(meas, meas.B_scale[-1]), hyp))
     if inst.params["loss"] == "mse":
         rows.append(part_record(base, "mse_gap", abs(loss - L_const),
                                 bound("corollary2", "mse_gap", vals, override), lf, hyp))
@@ -149,6 +154,4 @@ def run(settings, progress=None):
     gr = [r["fitted_grad_rate"] for r in st if r.get("fitted_grad_rate") is not None]
     if gr:
         extra["median_fitted_max_gradient_rate"] = float(np.median(gr))
-    notes = ("Corollary 2(b) for cross-entropy (mu <= E(H^(L))/(2n)) has no variant in the symbolic "
-             "registry yet: not checked.",)
-    return rows, notes, extra
+    return rows, (), extra

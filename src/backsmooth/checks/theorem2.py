@@ -9,8 +9,10 @@ Theorem 2 (theorems.md section 4), under (A1+), (A2), (A2b), with ``G_k = P B^(k
     E(B^{(k)}) \\le \\lambda s_{k+1} E(B^{(k+1)}) + c_\\rho \\lambda s_k s_{k+1} E(X^{(k)})
     \\|B^{(k+1)}\\|_{row},
 
-and the unrolled uniform forms (vi).  Proposition 1 (section 5): ``r_k = bbar^(k) - D_k
-W^(k+1) bbar^(k+1)`` satisfies ``||r_k|| <= c_rho lambda s_k s_{k+1} E(X^(k)) ||B^(k+1)||_row``,
+with (ii) ``||R_k||_F <= c_rho sqrt(n) E(H^(k))``, (iv) ``||B^(k)||_row <= s_{k+1}
+||B^(k+1)||_row``, the unrolled product form (v) and the uniform forms (vi).  Proposition 1
+(section 5): ``r_k = bbar^(k) - D_k W^(k+1) bbar^(k+1)`` satisfies ``||r_k|| <= c_rho lambda s_k
+s_{k+1} E(X^(k)) ||B^(k+1)||_row`` (i), the second-order bound (ii) under (A2c),
 ``||bbar^(k) - N_k bbar^(L)||`` is bounded by (iii) and ``||bbar^(k)||`` by (iv).
 
 The Theorem 2 check also reports the *middle-layer effect*: the layer where ``E(B^(k))`` is
@@ -98,6 +100,22 @@ def rows_theorem2(inst, meas, override=None):
             part_record(base, "unrolled_s_le_1", meas.E_B[:L],
                         bound("theorem2", "unrolled_s_le_1", vals, override), fB,
                         _hyp(inst, {"s<=1": s <= 1 + 1e-12}), layers=k)]
+    # (ii) ||R_k||_F <= c_rho sqrt(n) E(H^(k)) (only rho' Lipschitz is used)
+    R_norm = np.array([np.linalg.norm(d["R"]) for d in lin])
+    vals_R = {"c_rho": rho.derivative_lipschitz, "n": n, "E_Hk": meas.E_H[:L]}
+    rows.append(part_record(base, "R_norm", R_norm, bound("theorem2", "R_norm", vals_R, override),
+                            amp * roundoff_floor(np.sqrt(n), L, n, meas.width),
+                            hypotheses(inst, ("A2", "A2b")), layers=k))
+    # (iv) ||B^(k)||_row <= s_{k+1} ||B^(k+1)||_row (uses ||P||_inf = 1, i.e. P >= 0)
+    B_row = np.array([max_row_norm(b) for b in meas.B[:L]])
+    rows.append(part_record(base, "row_growth", B_row, bound("theorem2", "row_growth", vals, override),
+                            fB * np.sqrt(n), hypotheses(inst, ("A1+", "A2")), layers=k))
+    # (v) product form, Sigma_lam_k = sum_{j=k}^{L-1} lambda^(j-k+1) s_j E(X^(j))
+    terms = meas.s[:L] * meas.E_X[:L]
+    Sigma_lam = np.array([np.sum(meas.lam ** (np.arange(j, L) - j + 1) * terms[j:]) for j in range(L)])
+    vals_v = dict(vals, S_k=meas.S[:L], Sigma_lam_k=Sigma_lam)
+    rows.append(part_record(base, "unrolled_product", meas.E_B[:L],
+                            bound("theorem2", "unrolled_product", vals_v, override), fB, hyp, layers=k))
     return rows
 
 
@@ -121,7 +139,14 @@ def rows_proposition1(inst, meas, override=None):
             "Sigma_k": meas.Sigma[:L]}
     fB = floor_for(meas, meas.B_scale[:L])
     hyp = _hyp(inst, {})
-    return [
+    vals2 = dict(vals, E_Bk1=meas.E_B[1:], c_2=rho.second_derivative_lipschitz,
+                 gbar_inf=np.array([np.abs(inst.weights[j + 1] @ mean_row(meas.B[j + 1])).max()
+                                    for j in range(L)]),
+                 bbar_k1=np.array([np.linalg.norm(mean_row(b)) for b in meas.B[1:]]))
+    hyp2 = hypotheses(inst, ("A1+", "A2", "A2b", "A2c"))
+    second = [part_record(base, v, r_norm, bound("proposition1", v, vals2, override), fB, hyp2, layers=k)
+              for v in ("second_order", "second_order_a_priori")]
+    return second + [
         part_record(base, "one_step", r_norm, bound("proposition1", "one_step", vals, override), fB,
                     hyp, layers=k),
         part_record(base, "one_step_measured", r_norm,
@@ -154,9 +179,7 @@ def run_theorem2(settings, progress=None):
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
         rows.extend(rows_theorem2(inst, _measure(inst), override))
-    notes = ("Theorem 2 (ii) ||R_k||_F <= c_rho sqrt(n) E(H^(k)), (iv) row-norm growth and (v) "
-             "the product-form unrolling have no variant in the symbolic registry yet: not checked.",)
-    return rows, notes, _mid_summary(rows)
+    return rows, (), _mid_summary(rows)
 
 
 @register("proposition1", "Backward mean follows the linearised recursion", ("proposition1",),
@@ -166,6 +189,4 @@ def run_proposition1(settings, progress=None):
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
         rows.extend(rows_proposition1(inst, _measure(inst), override))
-    notes = ("Proposition 1 (ii) (second order, needs A2c) has no variant in the symbolic "
-             "registry yet: not checked.",)
-    return rows, notes, {}
+    return rows, (), {}
