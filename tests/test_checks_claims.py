@@ -141,6 +141,14 @@ class TestCommandLine:
         out = capsys.readouterr().out
         assert "theorem1" in out and "paper" in out and "no violation" in out
 
+    def test_resume_reuses_saved_results(self, tmp_path, capsys, monkeypatch):
+        assert _cli("corollary1", "--trials", "2", "--out", str(tmp_path), "--no-progress") == 0
+        import backsmooth.checks as checks
+
+        monkeypatch.setattr(checks, "check", lambda *a, **k: pytest.fail("re-ran a saved check"))
+        assert _cli("corollary1", "--trials", "2", "--out", str(tmp_path), "--resume",
+                    "--no-progress") == 0
+
     def test_graph_option(self, capsys):
         assert _cli("theorem2", "--graph", "karate", "--trials", "2", "--no-progress") == 0
 

@@ -3,7 +3,7 @@
 Usage::
 
     backsmooth check NAME [--graph FAMILY|SPEC|FILE] [--trials N] [--seed S] [--out DIR]
-    backsmooth check --all [--trials N] [--seed S] [--out DIR]
+    backsmooth check --all [--trials N] [--seed S] [--out DIR [--resume]]
     backsmooth check --list
 
 Exit codes: 0 no violation, 1 some claim violated, 2 bad usage.
@@ -37,6 +37,8 @@ def register(subparsers):
     p.add_argument("--trials", type=int, help="number of sampled instances per check")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler (default 0)")
     p.add_argument("--out", help="directory for NAME.json, NAME.csv and summary.json")
+    p.add_argument("--resume", action="store_true",
+                   help="with --out: reuse NAME.json already in DIR when its settings match")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -130,6 +132,17 @@ def run(args) -> int:
             bar.set_description(name)
             own = {k: v for k, v in settings.items()
                    if k != "graph" or "graph" in CHECKS[name].defaults}
+            saved = os.path.join(args.out, f"{name}.json") if args.out else None
+            if args.resume and saved and os.path.exists(saved):
+                from backsmooth.checks import CheckResult
+
+                old = CheckResult.from_json(saved)
+                if all(old.settings.get(k) == v for k, v in own.items()):
+                    results.append(old)
+                    summary[name] = {"provenance": old.provenance, **old.summary,
+                                     "notes": list(old.notes)}
+                    bar.update(old.summary["instances"])
+                    continue
             try:
                 res = check(name, progress=bar.update, **own)
             except (ValueError, TypeError) as exc:

@@ -197,9 +197,16 @@ def summarise(records):
             "max_fitted_over_predicted": float(np.max(fit[pos] / pred[pos])) if pos.any() else None,
         }
     parts = {}
+    for name in {r["part"] for r in rates}:
+        pr = [r for r in rates if r["part"] == name]
+        parts[name] = {"rate": {"instances": len(pr),
+                                "median_fitted": float(np.median([r["fitted_rate"] for r in pr])),
+                                "median_predicted": float(np.median([r["predicted_rate"] for r in pr]))}}
     for r in rows:
-        p = parts.setdefault(r["part"], {"checks": 0, "violations": 0, "hypotheses_not_met": 0,
-                                         "max_ratio": None})
+        p = parts.setdefault(r["part"], {})
+        for key, value in (("checks", 0), ("violations", 0), ("hypotheses_not_met", 0),
+                           ("max_ratio", None)):
+            p.setdefault(key, value)
         p["checks"] += 1
         p["violations"] += r["verdict"] == "violated"
         p["hypotheses_not_met"] += r["verdict"] == "hypotheses not met"
@@ -291,6 +298,15 @@ class CheckResult:
             w.writeheader()
             for r in rows:
                 w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+
+    @classmethod
+    def from_json(cls, path) -> "CheckResult":
+        """Read a result written by :meth:`to_json` (used to resume an interrupted run)."""
+        with open(path, encoding="utf-8") as fh:
+            d = json.load(fh)
+        return cls(name=d["name"], title=d["title"], provenance=d["provenance"],
+                   settings=d["settings"], records=tuple(d["records"]), summary=d["summary"],
+                   notes=tuple(d["notes"]))
 
     def __str__(self) -> str:
         s = self.summary

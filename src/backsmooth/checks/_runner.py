@@ -68,6 +68,17 @@ def check(name, *, progress=None, **settings):
         Unknown check name.
     TypeError
         Unknown setting.
+
+    Examples
+    --------
+    Theorem 1 on three lazy-walk Erdos-Renyi graphs; the tightest case re-runs by itself:
+
+    >>> r = check("theorem1", graph="er", trials=3, seed=0)
+    >>> r.violations, r.summary["instances"]
+    (0, 3)
+    >>> again = check("theorem1", trials=1, **r.summary["tightest_case"]["rerun"])
+    >>> again.violations
+    0
     """
     if name not in CHECKS:
         raise ValueError(f"unknown check {name!r}; known checks: {', '.join(CHECKS)}")
