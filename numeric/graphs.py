@@ -119,8 +119,8 @@ def adjacency_matrix(graph, *, num_nodes=None, edge_weight=None, weight="weight"
 
     Parameters
     ----------
-    graph : networkx.Graph, scipy sparse array/matrix, numpy.ndarray, or edge_index
-        The graph. A dense or sparse square matrix is read as :math:`A` itself. An integer
+    graph : networkx.Graph, scipy sparse array/matrix, numpy.ndarray, edge_index, or sample
+        The graph (a ``GraphSample``/``CSBMSample`` of :mod:`.samplers` gives its adjacency). A dense or sparse square matrix is read as :math:`A` itself. An integer
         array of shape ``(2, m)`` is read as a PyTorch Geometric ``edge_index`` (one column
         per directed pair; an undirected graph lists both ``(u, v)`` and ``(v, u)``; repeated
         pairs are coalesced, summing their ``edge_weight``). A torch tensor is converted
@@ -164,6 +164,8 @@ def adjacency_matrix(graph, *, num_nodes=None, edge_weight=None, weight="weight"
         raise ValueError(f"form must be one of {_FORMS}, got {form!r}")
     if hasattr(graph, "detach") and hasattr(graph, "cpu"):  # a torch tensor
         graph = graph.detach().cpu().numpy()
+    if hasattr(graph, "adjacency") and sp.issparse(getattr(graph, "adjacency")):
+        graph = graph.adjacency  # a GraphSample / CSBMSample from backsmooth.numeric.samplers
     if hasattr(graph, "adj") and hasattr(graph, "nodes") and hasattr(graph, "is_directed"):
         import networkx as nx
 

@@ -163,3 +163,13 @@ class TestIsBipartite:
         if sides is not None:
             C = A.tocoo()
             assert np.all(sides[C.row] != sides[C.col])
+
+
+class TestSamplerInput:
+    def test_graph_sample_is_read_through_its_adjacency(self):
+        from backsmooth.numeric import contextual_sbm, propagation_matrix
+
+        sample = contextual_sbm(60, avg_degree=8, seed=0)
+        P1 = propagation_matrix(sample)
+        P2 = propagation_matrix(sample.adjacency)
+        assert abs(P1 - P2).max() == 0
