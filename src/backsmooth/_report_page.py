@@ -1,0 +1,398 @@
+"""The report page: ``results.json`` (see :mod:`backsmooth._report_data`) rendered as HTML.
+
+:func:`render_page` is a pure function of the results document and the output folder
+(where the images the document names are read from and embedded as base64), so the page
+can be built, and tested, from any document, including a partial or a fake one.
+
+Layout: header and overall verdict; a table of contents (one row per claim, in paper
+order, with its provenance badge and the status of its derivation, proof and check);
+one block per claim (title, provenance badge and note, hypotheses, statement, derivation
+steps, proof steps, numeric check summary and plots); checks beyond the registry; the
+figures; the environment (versions, platform, seed, time per section); the files written.
+
+Examples
+--------
+>>> from backsmooth._report_data import new_document
+>>> page = render_page(new_document({"profile": "quick", "seed": 0}), ".")
+>>> page.startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from backsmooth._html import CSS, badge, esc, formula, image_file_uri, status_badge, table
+from backsmooth._report_data import summarise
+
+__all__ = ["render_page", "fmt"]
+
+
+def fmt(x, digits=4) -> str:
+    """Compact number formatting for tables (``None`` -> "-")."""
+    if x is None or x == "":
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if x == 0:
+            return "0"
+        if 1e-3 <= abs(x) < 1e5:
+            return f"{x:.{digits}g}"
+        return f"{x:.{max(digits - 1, 1)}e}"
+    return str(x)
+
+
+def _kv(pairs) -> str:
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in pairs)
+    return f'<table class="kv">{rows}</table>'
+
+
+def _error(sec) -> str:
+    msg = (sec.get("error") or "unknown error").strip()
+    first, _, rest = msg.partition("\n")
+    more = (f"<details><summary>traceback</summary><pre>{esc(rest)}</pre></details>"
+            if rest.strip() else "")
+    return f'<div class="error">crashed: {esc(first)}{more}</div>'
+
+
+def _img(out_dir, rel, caption="") -> str:
+    path = pathlib.Path(out_dir) / rel
+    if not path.is_file():
+        return f'<p class="note">image {esc(rel)} is missing</p>'
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return (f'<figure><img src="{image_file_uri(path)}" alt="{esc(caption or rel)}">'
+            f"{cap}</figure>")
+
+
+def _section_status(sec, ok_key) -> str:
+    if sec is None:
+        return "not run"
+    if sec["status"] != "done":
+        return sec["status"]
+    return "passed" if sec["data"].get(ok_key) else "failed"
+
+
+def _derivation(sec) -> str:
+    if sec is None:
+        return '<p class="note">not run</p>'
+    if sec["status"] == "not covered":
+        return f'<p class="note">{esc(sec.get("error") or "no derivation for this claim")}</p>'
+    if sec["status"] == "error":
+        return _error(sec)
+    steps = sec["data"].get("steps", [])
+    items = []
+    for st in steps:
+        ok = "verified" if st.get("verified") else "not verified"
+        items.append(
+            f'<li><div class="step-head">{esc(st.get("description"))} {status_badge(ok)} '
+            f'<span class="step-meta">by {esc(st.get("method"))}</span></div>'
+            f'{formula(st.get("latex"), st.get("text"))}</li>')
+    head = (f'<p>{len(steps)} step(s), {sum(bool(s.get("verified")) for s in steps)} verified '
+            f'by sympy ({fmt(sec["seconds"], 3)} s).</p>')
+    return head + f'<ol class="steps">{"".join(items)}</ol>'
+
+
+def _proof(sec) -> str:
+    if sec is None:
+        return '<p class="note">not run</p>'
+    if sec["status"] == "not covered":
+        return f'<p class="note">{esc(sec.get("error") or "no proof for this claim")}</p>'
+    if sec["status"] == "error":
+        return _error(sec)
+    d = sec["data"]
+    out = [f'<p>{status_badge("passed" if d.get("passed") else "failed")} '
+           f'weakest evidence: {status_badge(d.get("weakest") or "-")} '
+           f'<span class="note">({len(d.get("steps", []))} steps, {fmt(sec["seconds"], 3)} s'
+           + (f'; uses {esc(", ".join(d["dependencies"]))}' if d.get("dependencies") else "")
+           + ")</span></p>"]
+    if d.get("chain_error"):
+        out.append(f'<div class="error">chain rejected: {esc(d["chain_error"])}</div>')
+    items = []
+    for st in d.get("steps", []):
+        items.append(
+            f'<li><div class="step-head">{esc(st.get("label"))}: {esc(st.get("asserts"))} '
+            f'{status_badge("passed" if st.get("passed") else "failed")} '
+            f'{status_badge(st.get("strength") or "-")}</div>'
+            + (formula(st["latex"], None) if st.get("latex") else "")
+            + f'<div class="step-meta">why: {esc(st.get("reason"))}'
+            + (f' &middot; uses: {esc(", ".join(st.get("uses", [])))}' if st.get("uses") else "")
+            + f'<br>evidence: {esc(st.get("kind"))}: {esc(st.get("detail"))}</div></li>')
+    out.append(f'<ol class="steps">{"".join(items)}</ol>')
+    if d.get("notes"):
+        out.append("<p class=\"note\">Departures from theorems.md: "
+                   + " ".join(esc(n) for n in d["notes"]) + "</p>")
+    if d.get("latex_source"):
+        out.append("<details><summary>LaTeX source of this proof</summary><pre>"
+                   + esc(d["latex_source"]) + "</pre></details>")
+    return "".join(out)
+
+
+_PLOT_CAPTION = ("left: each row's measured value against its bound (an upper bound holds on or "
+                 "below the dashed line); right: histogram of measured/bound over the rows whose "
+                 "hypotheses hold (1 = tight)")
+_STANDARD = {"instances", "checks", "holds", "violations", "hypotheses_not_met", "tightest_ratio",
+             "tightest_case", "max_identity_deviation", "rate", "worst_violation", "parts"}
+
+
+def _summary_pairs(s) -> list:
+    pairs = [("instances", fmt(s.get("instances"))), ("checked rows", fmt(s.get("checks"))),
+             ("holds", fmt(s.get("holds"))), ("violations", fmt(s.get("violations"))),
+             ("hypotheses not met", fmt(s.get("hypotheses_not_met")))]
+    if s.get("tightest_ratio") is not None:
+        tc = s.get("tightest_case") or {}
+        rerun = ", ".join(f"{k}={v}" for k, v in (tc.get("rerun") or {}).items())
+        pairs.append(("tightest case", esc(
+            f"ratio measured/bound {fmt(s['tightest_ratio'], 6)} (part {tc.get('part')}, "
+            f"layer {fmt(tc.get('layer'))}, measured {fmt(tc.get('measured'))}, bound "
+            f"{fmt(tc.get('bound'))})") + (f"<br><code>{esc(rerun)}</code>" if rerun else "")))
+    if s.get("max_identity_deviation") is not None:
+        pairs.append(("max identity deviation", fmt(s["max_identity_deviation"])))
+    if s.get("rate"):
+        r = s["rate"]
+        pairs.append(("fitted vs predicted rate", esc(
+            f"median fitted {fmt(r.get('median_fitted'))} vs predicted "
+            f"{fmt(r.get('median_predicted'))}; max fitted/predicted "
+            f"{fmt(r.get('max_fitted_over_predicted'))} over {r.get('instances')} instances")))
+    if s.get("worst_violation"):
+        w = s["worst_violation"]
+        pairs.append(("worst violation", esc(", ".join(f"{k}={v}" for k, v in w.items()))))
+    return pairs
+
+
+def _value(v) -> str:
+    """HTML of a summary value: nested dicts as nested key-value tables."""
+    if isinstance(v, dict):
+        return _kv((k.replace("_", " "), _value(x)) for k, x in v.items())
+    if isinstance(v, list):
+        return esc(", ".join(fmt(x) if not isinstance(x, (dict, list)) else str(x) for x in v))
+    return esc(fmt(v))
+
+
+def _check(sec, out_dir, claim=None) -> str:
+    """A numeric check, restricted to the rows of ``claim`` when it covers several claims."""
+    name = sec["name"]
+    if sec["status"] == "error":
+        return f"<h4>numeric check {esc(name)}</h4>" + _error(sec)
+    d = sec["data"]
+    per = d.get("per_claim") or {}
+    own = per.get(claim) if claim else None
+    s = own["summary"] if own else d.get("summary", {})
+    verdict = "violated" if s.get("violations") else "holds"
+    scope = (f" &middot; rows of {esc(claim)}" if own and len(per) > 1 else "")
+    prov = (d.get("provenance") or {}).get(claim) if claim else None
+    ext = " " + badge("[extension]", "prov-extension") if prov == "extension" else ""
+    out = [f'<h4>numeric check <code>{esc(name)}</code>{scope}{ext} '
+           f'{status_badge(verdict)}</h4>']
+    if d.get("title"):
+        out.append(f'<p>{esc(d["title"])}</p>')
+    pairs = _summary_pairs(s)
+    home = claim is None or claim == name or (name not in per and claim == next(iter(per), None))
+    if home:
+        whole = d.get("summary", {})
+        pairs += [(k.replace("_", " "), _value(v)) for k, v in whole.items()
+                  if k not in _STANDARD]
+    pairs.append(("time (whole check)", f"{fmt(sec['seconds'], 3)} s"))
+    out.append(_kv(pairs))
+    parts = s.get("parts") or {}
+    if parts:
+        out.append(table(["part", "rows", "violations", "hypotheses not met", "max ratio"],
+                         [(p, v.get("checks"), v.get("violations"), v.get("hypotheses_not_met"),
+                           fmt(v.get("max_ratio"), 6)) for p, v in parts.items()]))
+    if home:
+        for n in d.get("notes", []):
+            out.append(f'<p class="note">note: {esc(n)}</p>')
+    elif len(per) > 1:
+        others = [c for c in per if c != claim]
+        out.append(f'<p class="note">The check {esc(name)} also covers {esc(", ".join(others))};'
+                   " its check-wide notes are shown there.</p>")
+    if d.get("settings_note"):
+        out.append(f'<p class="note">{esc(d["settings_note"])}</p>')
+    if d.get("settings") and home:
+        out.append("<details><summary>settings used (re-run with "
+                   f"<code>backsmooth.check({esc(repr(name))}, **settings)</code>)</summary>"
+                   f"<pre>{esc(d['settings'])}</pre></details>")
+    shown = [own] if own else list(per.values())
+    plots = [e["plot"] for e in shown if e.get("plot")]
+    if plots:
+        out.append('<div class="plots">' + "".join(_img(out_dir, p, _PLOT_CAPTION)
+                                                    for p in plots) + "</div>")
+    if d.get("files") and home:
+        out.append(f'<p class="note">data: {esc(", ".join(d["files"]))}</p>')
+    return "".join(out)
+
+
+def _claim(doc, name, checks, out_dir) -> str:
+    secs = doc["sections"]
+    c = secs.get(f"claim/{name}")
+    if c is None or c["status"] != "done":
+        body = _error(c) if c else '<p class="note">registry entry not read</p>'
+        return f'<section class="claim" id="claim-{esc(name)}"><h3>{esc(name)}</h3>{body}</section>'
+    d = c["data"]
+    prov = d.get("provenance", "?")
+    out = [f'<section class="claim" id="claim-{esc(name)}">',
+           f'<h3>{esc(d.get("title"))} <span class="name">({esc(name)})</span> '
+           f'{badge("[" + prov + "]", "prov-" + prov)}</h3>',
+           f'<p class="note">provenance: {esc(prov)}: {esc(d.get("provenance_note"))}</p>']
+    hyps = d.get("hypotheses") or []
+    out.append("<p><b>Hypotheses:</b> " + (esc(", ".join(hyps)) if hyps else "none") + "</p>")
+    out.append("<h4>statement</h4>")
+    out += [formula(st.get("latex"), st.get("text")) for st in d.get("statement", [])]
+    out.append("<h4>derivation</h4>" + _derivation(secs.get(f"derivation/{name}")))
+    out.append("<h4>proof</h4>" + _proof(secs.get(f"proof/{name}")))
+    mine = [s for s in checks if name in s["data"].get("claims", [])]
+    if not mine:
+        out.append('<h4>numeric check</h4><p class="note">no numeric check covers this claim'
+                   "</p>")
+    out += [_check(s, out_dir, name) for s in mine]
+    out.append("</section>")
+    return "".join(out)
+
+
+def _figure(sec, out_dir) -> str:
+    d = sec.get("data", {})
+    title = d.get("title") or sec["name"]
+    out = [f'<figure class="fig" id="figure-{esc(sec["name"])}"><h3>{esc(title)}</h3>']
+    if sec["status"] == "error":
+        out.append(_error(sec))
+    for rel in d.get("images", []):
+        out.append(_img(out_dir, rel))
+    if d.get("caption"):
+        out.append(f"<figcaption>{esc(d['caption'])}</figcaption>")
+    if d.get("facts"):
+        out.append(_kv((k.replace("_", " "), esc(fmt(v))) for k, v in d["facts"].items()))
+    if d.get("settings_note"):
+        out.append(f'<p class="note">{esc(d["settings_note"])}</p>')
+    if d.get("files"):
+        out.append(f'<p class="note">data: {esc(", ".join(d["files"]))} '
+                   f'({fmt(sec["seconds"], 3)} s)</p>')
+    out.append("</figure>")
+    return "".join(out)
+
+
+def _claim_summary(sec, claim) -> dict:
+    per = sec["data"].get("per_claim") or {}
+    return (per.get(claim) or {}).get("summary") or sec["data"].get("summary", {})
+
+
+def _toc(doc, checks) -> str:
+    rows = []
+    for name in doc.get("claims", []):
+        c = doc["sections"].get(f"claim/{name}")
+        prov = c["data"].get("provenance", "?") if c and c["status"] == "done" else "?"
+        title = c["data"].get("title", "") if c and c["status"] == "done" else ""
+        mine = [s for s in checks if name in s["data"].get("claims", [])]
+        if not mine:
+            chk = "not covered"
+        elif any(s["status"] == "error" for s in mine):
+            chk = "error"
+        else:
+            chk = "violated" if any(_claim_summary(s, name).get("violations")
+                                    for s in mine) else "holds"
+        rows.append((("html", f'<a href="#claim-{esc(name)}">{esc(name)}</a>'), title,
+                     ("html", badge("[" + prov + "]", "prov-" + prov)),
+                     ("html", status_badge(_section_status(
+                         doc["sections"].get(f"derivation/{name}"), "verified")
+                         .replace("passed", "verified"))),
+                     ("html", status_badge(_section_status(
+                         doc["sections"].get(f"proof/{name}"), "passed"))),
+                     ("html", status_badge(chk))))
+    return ('<nav class="toc"><h2>Claims</h2>'
+            + table(["claim", "title", "provenance", "derivation", "proof", "numeric check"],
+                    rows) + "</nav>")
+
+
+def _environment(doc) -> str:
+    env = doc["sections"].get("environment/environment")
+    out = ['<h2 id="environment">Environment</h2>']
+    st = doc.get("settings", {})
+    out.append(_kv([("settings", esc(", ".join(f"{k}={v}" for k, v in st.items()))),
+                    ("started", esc(doc.get("started"))), ("finished", esc(doc.get("finished")))]))
+    if env and env["status"] == "done":
+        d = env["data"]
+        out.append(_kv([(k, esc(v)) for k, v in d.get("platform", {}).items()]))
+        out.append(table(["package", "version"], sorted(d.get("packages", {}).items())))
+    times = {}
+    for s in doc["sections"].values():
+        t = times.setdefault(s["kind"], [0, 0.0, 0.0])
+        t[0] += 1
+        t[1] += float(s.get("seconds", 0.0))
+        t[2] += float(s.get("cpu_seconds", 0.0))
+    out.append("<h3>Run time per section</h3>")
+    wall = doc.get("wall_seconds")
+    out.append(f"<p>Wall-clock time of the whole run: {fmt(wall, 4)} s (sections run in "
+               f"{esc(st.get('jobs', 1))} worker process(es), so section times add up to more). "
+               "CPU seconds are those of the section's process.</p>" if wall else "")
+    out.append(table(["section kind", "count", "seconds (wall, summed)", "CPU seconds"],
+                     [(k, v[0], f"{v[1]:.2f}", f"{v[2]:.2f}") for k, v in times.items()]))
+    slow = sorted(doc["sections"].items(), key=lambda kv: -float(kv[1].get("seconds", 0)))[:12]
+    out.append("<details><summary>slowest sections</summary>"
+               + table(["section", "status", "seconds"],
+                       [(k, s["status"], f"{float(s.get('seconds', 0)):.2f}") for k, s in slow])
+               + "</details>")
+    return "".join(out)
+
+
+def _runtime(doc, summ) -> str:
+    wall = doc.get("wall_seconds")
+    if wall:
+        return f"{wall:.1f} s wall clock ({summ['seconds']:.1f} s summed over sections)"
+    return f"{summ['seconds']:.1f} s summed over sections"
+
+
+def render_page(doc: dict, out_dir) -> str:
+    """The report page (one self-contained HTML string) for the results document ``doc``."""
+    summ = summarise(doc)
+    checks = [s for s in doc["sections"].values() if s["kind"] == "check"]
+    failed = (summ["violations"] or summ["proofs_failed"] or summ["proof_steps_failed"]
+              or summ["derivations_failed"] or summ["errors"])
+    st = doc.get("settings", {})
+    head = (f'<h1>backsmooth report</h1><p class="sub">Executable companion to <i>Backward '
+            f"Oversmoothing: why is it hard to train deep Graph Neural Networks?</i> (N. Keriven, "
+            f"2025, arXiv 2505.16736). Profile <b>{esc(st.get('profile'))}</b>, seed "
+            f"{esc(st.get('seed'))}. Every claim carries its provenance: "
+            f"{badge('[paper]', 'prov-paper')} stated in the paper, "
+            f"{badge('[reconstruction]', 'prov-reconstruction')} our precise or corrected "
+            f"version, {badge('[extension]', 'prov-extension')} beyond the paper. Proof steps are "
+            f"{status_badge('proved symbolically')} (sympy identity or inequality) or only "
+            f"{status_badge('checked on instances')} (exact rational and random float "
+            f"instances: not a proof).</p>")
+    errs = ("<br>crashed sections: " + esc(", ".join(summ["errors"]))) if summ["errors"] else ""
+    box = (f'<div class="summary {"bad" if failed else "ok"}"><b>'
+           f'{"PROBLEMS FOUND" if failed else "All claims hold"}</b>: {summ["claims"]} claims; '
+           f'proofs passed {summ["proofs_passed"]}/{summ["proofs"]} '
+           f'({summ["proofs_symbolic"]} fully symbolic, {summ["proof_steps_failed"]} failed steps '
+           f'of {summ["proof_steps"]}); derivations verified {summ["derivations_verified"]}/'
+           f'{summ["derivations"]}; numeric checks: {summ["checks"]} checks, '
+           f'{summ["instances"]} instances, <b>{summ["violations"]} violations</b>, '
+           f'{summ["hypotheses_not_met"]} rows with hypotheses not met; figures '
+           f'{summ["figures_done"]}/{summ["figures"]}; run time {_runtime(doc, summ)}.{errs}</div>')
+    if st.get("note"):
+        box += f'<p class="note">{esc(st["note"])}</p>'
+    body = [head, box, _toc(doc, checks), "<h2>Claims, derivations, proofs and checks</h2>"]
+    body += [_claim(doc, name, checks, out_dir) for name in doc.get("claims", [])]
+    known = set(doc.get("claims", []))
+    extra = [s for s in doc["sections"].values()
+             if s["kind"] == "derivation" and s["name"] not in known]
+    if extra:
+        body.append("<h2>Further derivations</h2>")
+        body += [f'<section class="claim" id="derivation-{esc(s["name"])}"><h3>{esc(s["name"])}'
+                 f"</h3>{_derivation(s)}</section>" for s in extra]
+    loose = [s for s in checks if not set(s["data"].get("claims", [])) & known]
+    if loose:
+        body.append("<h2>Checks beyond the registry</h2>")
+        body += [f'<section class="claim">{_check(s, out_dir)}</section>' for s in loose]
+    figs = [s for s in doc["sections"].values() if s["kind"] == "figure"]
+    body.append('<h2 id="figures">Figures</h2>')
+    body += [_figure(s, out_dir) for s in figs] or ['<p class="note">no figure was run</p>']
+    body.append(_environment(doc))
+    files = doc.get("files", [])
+    if files:
+        body.append("<h2>Files behind this page</h2><p class=\"note\">"
+                    + esc(", ".join(files)) + "</p>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<title>backsmooth report</title><style>" + CSS + "</style></head><body><main>"
+            + "".join(body) + "</main></body></html>\n")

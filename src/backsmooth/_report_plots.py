@@ -1,0 +1,106 @@
+"""Plots of a numeric check's per-instance table for the report (matplotlib, lazily).
+
+One PNG per check with two panels:
+
+* left: measured quantity against its bound, log-log, one point per table row coloured by
+  verdict (holds / violated / hypotheses not met), with the line ``measured = bound``:
+  an upper bound holds where the points lie on or below it, a lower bound on or above it;
+* right: the histogram of the ratio ``measured / bound`` (``bound / measured`` for lower
+  bounds) over the rows whose hypotheses hold and whose measured value is above its
+  round-off floor: a ratio of 1 is a tight bound, above 1 a violation; for a claim that is
+  only identities (``==`` rows), the histogram of the relative deviation instead.
+
+Examples
+--------
+>>> rows = [{"measured": 0.5, "bound": 1.0, "ratio": 0.5, "verdict": "holds",
+...          "relation": "<=", "resolvable": True, "part": "uniform"}]
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> check_plot(rows, d / "x.png", "toy") == d / "x.png"
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["check_plot", "VERDICT_COLOURS"]
+
+VERDICT_COLOURS = {"holds": "#2b7bba", "violated": "#d62728", "hypotheses not met": "#b0b0b0"}
+
+
+def _positive(x):
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) and x > 0 else None
+
+
+def check_plot(records, path, title):
+    """Draw the two panels for ``records`` into the PNG ``path``; return ``path`` (or None).
+
+    None when no row has a positive finite measured value and bound (nothing to draw).
+    """
+    pts = {v: ([], []) for v in VERDICT_COLOURS}
+    ratios, deviations = [], []
+    for r in records:
+        m, b = _positive(r.get("measured")), _positive(r.get("bound"))
+        v = r.get("verdict", "holds")
+        if m is not None and b is not None and v in pts:
+            pts[v][0].append(b)
+            pts[v][1].append(m)
+        ratio = r.get("ratio")
+        if (v != "hypotheses not met" and r.get("relation") != "==" and r.get("resolvable", True)
+                and isinstance(ratio, (int, float)) and math.isfinite(ratio)):
+            ratios.append(float(ratio))
+        dev = r.get("deviation")
+        if (v != "hypotheses not met" and r.get("relation") == "=="
+                and isinstance(dev, (int, float)) and math.isfinite(dev)):
+            deviations.append(max(float(dev), 1e-18))
+    if not any(xs for xs, _ in pts.values()):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 3.8), dpi=90)
+    try:
+        lo, hi = math.inf, 0.0
+        for v, (xs, ys) in pts.items():
+            if xs:
+                ax1.scatter(xs, ys, s=9, alpha=0.6, color=VERDICT_COLOURS[v],
+                            label=f"{v} ({len(xs)})", edgecolors="none")
+                lo, hi = min(lo, *xs, *ys), max(hi, *xs, *ys)
+        ax1.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="measured = bound")
+        ax1.set_xscale("log")
+        ax1.set_yscale("log")
+        ax1.set_xlabel("bound (from the symbolic registry)")
+        ax1.set_ylabel("measured")
+        ax1.set_title(f"{title}: measured vs bound", fontsize=11)
+        ax1.legend(fontsize=8, loc="upper left")
+        ax1.grid(True, which="major", alpha=0.3)
+        if ratios:
+            top = max(1.05, max(ratios) * 1.02)
+            ax2.hist(ratios, bins=40, range=(0.0, top), color="#2b7bba")
+            ax2.axvline(1.0, color="#d62728", lw=1.2, ls="--", label="ratio 1 (tight)")
+            ax2.set_yscale("log")
+            ax2.legend(fontsize=8, loc="upper left")
+            ax2.set_xlabel("measured / bound (bound / measured for lower bounds)")
+            ax2.set_title(f"{title}: tightness, {len(ratios)} rows", fontsize=11)
+        elif deviations:
+            ax2.hist([math.log10(x) for x in deviations], bins=30, color="#2b7bba")
+            ax2.set_yscale("log")
+            ax2.set_xlabel("log10 relative deviation |measured - exact| / |exact| "
+                           "(1e-18 = exactly 0)")
+            ax2.set_title(f"{title}: identities, {len(deviations)} rows", fontsize=11)
+        else:
+            ax2.text(0.5, 0.5, "no row whose hypotheses hold", ha="center", va="center",
+                     transform=ax2.transAxes)
+        ax2.set_ylabel("rows (log scale)")
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+    return path

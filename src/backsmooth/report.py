@@ -1,0 +1,265 @@
+"""``backsmooth report``: every derivation, proof, numeric check and figure on one offline page.
+
+:func:`build_report` runs, for every claim of the symbolic registry (in paper order), its
+registry entry, its sympy derivation, its machine-checked proof and the numeric checks that
+cover it, then the figures (1, 2, the mechanism and the phase diagram) and the environment.
+Each finished section is saved at once in ``OUT/results.json`` (so an interrupted run loses
+at most the sections in flight; ``resume=True`` reuses every finished section computed with
+the same profile and seed).  At the end it writes ``OUT/index.html``: one self-contained
+page (formulas typeset offline by matplotlib's mathtext, images embedded as base64; no
+network, no CDN) built from ``results.json`` alone, next to the JSON/CSV/PNG/PDF behind it.
+
+Profiles (settings of the components; the page states which one was used):
+
+* ``"full"``: the checks' and figures' default settings; the phase diagram on the quick
+  training settings (its full grid alone would exceed the 5-minute budget);
+* ``"quick"``: the checks' default settings (they take seconds), the figures on their
+  quick settings (n = 500, 200 epochs), a 2 x 2 phase grid: under a minute on 2 cores;
+* ``"tiny"``: TEST ONLY, to exercise the whole pipeline fast: 3 trials per check, 10
+  training epochs, no phase diagram.  Its numbers say nothing about the paper.
+
+Sections run in ``jobs`` worker processes (default: 2, this machine's cores).
+
+Examples
+--------
+>>> PROFILES["tiny"]["checks"]["*"]
+{'trials': 3}
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime
+import pathlib
+import time
+import traceback
+
+from backsmooth._report_data import (
+    exit_code, load, new_document, save, section, summarise, summary_line,
+)
+
+__all__ = ["PROFILES", "ReportOutcome", "plan", "build_report", "write_page"]
+
+_QUICK_FIG = {"quick": True}
+PROFILES = {
+    "full": {
+        "checks": {},
+        "figures": {"1": {}, "2": {}, "mechanism": {},
+                    "phase": {"quick": True, "note": "phase diagram on the quick training "
+                              "settings (n = 500, 200 epochs) to fit the 5-minute budget"}},
+    },
+    "quick": {
+        "checks": {},
+        "figures": {"1": dict(_QUICK_FIG), "2": dict(_QUICK_FIG), "mechanism": dict(_QUICK_FIG),
+                    "phase": {"quick": True, "grid": ((5.0, 50.0), (2, 16)),
+                              "note": "quick profile: 2 x 2 grid (degrees 5, 50; depths 2, 16), "
+                                      "n = 500, 200 epochs"}},
+    },
+    "tiny": {
+        "checks": {"*": {"trials": 3}},
+        "figures": {"1": {"quick": True, "epochs": 10, "note": "TEST profile: 10 epochs"},
+                    "2": {"quick": True},
+                    "mechanism": {"quick": True, "epochs": 10, "note": "TEST profile: 10 epochs"}},
+    },
+}
+
+#: a section that must wait for another (the mechanism reuses Figure 1's cached training runs)
+_AFTER = {"figure/mechanism": "figure/1"}
+
+
+class ReportOutcome:
+    """What :func:`build_report` returns: the page path, the summary and the exit code."""
+
+    def __init__(self, path, summary, code, seconds, line):
+        self.path, self.summary, self.exit_code, self.seconds, self.line = (
+            path, summary, code, seconds, line)
+
+    def __repr__(self):
+        return f"ReportOutcome({self.line!r})"
+
+
+def plan(profile: str, claims) -> list:
+    """Section keys ``"kind/name"`` in page order: per claim, then checks, figures, environment.
+
+    Derivations of the symbolic registry that are not claims (e.g. the backward recursion,
+    ReLU) follow the claims.
+    """
+    from backsmooth._report_sections import check_names, derivation_names, figure_names
+
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    keys = []
+    for c in claims:
+        keys += [f"claim/{c}", f"derivation/{c}", f"proof/{c}"]
+    keys += [f"derivation/{d}" for d in derivation_names() if d not in claims]
+    keys += [f"check/{n}" for n in check_names()]
+    keys += [f"figure/{n}" for n in figure_names() if n in PROFILES[profile]["figures"]]
+    keys.append("environment/environment")
+    return keys
+
+
+def _one_blas_thread():
+    """Limit BLAS to one thread per worker (``jobs`` workers already fill the cores).
+
+    The matrices are thin (n x 32); oversubscribed BLAS threads on a loaded 2-core machine
+    were measured an order of magnitude slower (see ``backsmooth._cmd_figure``).
+    """
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional; set OPENBLAS_NUM_THREADS=1 instead
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _run_one(key, out, seed, profile):
+    """Run one section (in a worker process); return its record (never raises)."""
+    with _one_blas_thread():
+        return _run_section(key, out, seed, profile)
+
+
+def _run_section(key, out, seed, profile):
+    from backsmooth._report_sections import RUNNERS, SectionContext
+
+    kind, name = key.split("/", 1)
+    p = PROFILES[profile]
+    ctx = SectionContext(out=pathlib.Path(out), seed=seed, check_settings=p["checks"],
+                         figures=p["figures"])
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        status, data, message = RUNNERS[kind](name, ctx)
+        rec = section(kind, name, status, time.perf_counter() - t0, data, message)
+    except Exception as exc:  # a crashing component is reported on the page, not hidden
+        tb = traceback.format_exc(limit=6)
+        rec = section(kind, name, "error", time.perf_counter() - t0, {},
+                      f"{type(exc).__name__}: {exc}\n{tb}")
+    rec["cpu_seconds"] = time.process_time() - c0
+    return rec
+
+
+def _cost(key):
+    """Rough relative cost, to start the long sections first."""
+    return {"figure/1": 100, "figure/phase": 60, "figure/mechanism": 50}.get(
+        key, 5 if key.startswith(("check/", "proof/")) else 1)
+
+
+def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
+    def record(key, rec):
+        doc["sections"][key] = rec
+        save(doc, results_path)
+        if bar is not None:
+            bar.set_postfix_str(f"{key} {rec['status']} {rec['seconds']:.1f}s", refresh=False)
+            bar.update(1)
+
+    pending = sorted(todo, key=lambda k: -_cost(k))
+    if jobs <= 1:
+        for key in pending:
+            record(key, _run_one(key, out, seed, profile))
+        return
+    with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+        running = {}
+        while pending or running:
+            ready = [k for k in pending if _AFTER.get(k) not in running.values()
+                     and _AFTER.get(k) not in pending]
+            for key in ready[: max(jobs - len(running), 0)]:
+                pending.remove(key)
+                running[pool.submit(_run_one, key, str(out), seed, profile)] = key
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                record(running.pop(fut), fut.result())
+
+
+def write_page(doc, out) -> pathlib.Path:
+    """Render ``index.html`` from the results document ``doc`` into ``out``."""
+    from backsmooth._report_page import render_page
+
+    out = pathlib.Path(out)
+    path = out / "index.html"
+    tmp = out / "index.html.tmp"
+    tmp.write_text(render_page(doc, out), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _files(out):
+    skip = {"index.html", "results.json"}
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                  if p.is_file() and "cache" not in p.relative_to(out).parts
+                  and p.name not in skip and not p.name.endswith(".tmp"))
+
+
+def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=False, jobs=2,
+                 progress=True) -> ReportOutcome:
+    """Run every section and write ``out/index.html`` and ``out/results.json``.
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created).
+    profile : {"full", "quick", "tiny"}
+        Settings of the components (module docstring); ``"tiny"`` is for tests only.
+    seed : int
+        Seed of every random component.
+    resume : bool
+        Reuse the finished sections of ``out/results.json`` if its profile and seed match.
+    jobs : int
+        Worker processes (1 runs everything in this process).
+    progress : bool
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    ReportOutcome
+        ``exit_code`` is 1 if a claim is violated, a proof or derivation step fails or a
+        section crashed, else 0.
+    """
+    from backsmooth.symbolic import claims
+
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if int(jobs) != jobs or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    t0 = time.perf_counter()
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.json"
+    settings = {"profile": profile, "seed": int(seed), "jobs": int(jobs)}
+    if profile == "tiny":
+        settings["note"] = ("TEST profile 'tiny': 3 trials per check and 10 training epochs, only "
+                            "to exercise the pipeline; its numbers say nothing about the paper.")
+    names = list(claims())
+    keys = plan(profile, names)
+    doc = new_document(settings)
+    old = load(results_path) if resume else None
+    same = old is not None and all(old.get("settings", {}).get(k) == settings[k]
+                                   for k in ("profile", "seed"))
+    if same:
+        doc["sections"] = {k: s for k, s in old["sections"].items()
+                           if k in keys and s["status"] != "error"}
+    doc["claims"] = names
+    doc["started"] = datetime.datetime.now().isoformat(timespec="seconds")
+    save(doc, results_path)
+    todo = [k for k in keys if k not in doc["sections"]]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="backsmooth report",
+                   unit="section")
+    try:
+        _execute(todo, doc, out, int(seed), profile, int(jobs), bar, results_path)
+    finally:
+        if bar is not None:
+            bar.close()
+        # order the sections as on the page, stamp the end, and write the page even if
+        # interrupted (a partial page of the finished sections)
+        doc["sections"] = {k: doc["sections"][k] for k in keys if k in doc["sections"]}
+        doc["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+        doc["wall_seconds"] = time.perf_counter() - t0
+        doc["files"] = _files(out)
+        save(doc, results_path)
+        path = write_page(doc, out)
+    summ = summarise(doc)
+    seconds = time.perf_counter() - t0
+    return ReportOutcome(path, summ, exit_code(summ), seconds, summary_line(summ, seconds, path))
