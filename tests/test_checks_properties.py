@@ -7,7 +7,8 @@ width that start at the adversarial extremes (n = 2, depth 1, width 1), a weight
 ``EXAMPLES x BATCH = 1,000`` instances per claim.  The families include near-disconnected
 graphs (``barbell``, ``path``: lambda close to 1), bipartite ones (``star``, ``davis``, even
 ``cycle``), disconnected ones (sparse ``er``/``sbm``: lambda = 1, hypotheses not met) and
-``lambda = 0`` (``complete``).  A violation fails with the row that broke, whose ``rerun``
+``lambda = 0`` (``complete``) and ``flat`` (``P = J + lambda (I - J)``, where the linear bounds are
+attained, so the round-off allowance itself is under test).  A violation fails with the row that broke, whose ``rerun``
 settings reproduce it.
 """
 
@@ -21,7 +22,7 @@ BATCH = 20
 EXAMPLES = 50  # x BATCH = 1,000 instances per claim
 
 FAMILIES = ["er", "er_dense", "sbm", "csbm", "regular", "cycle", "path", "complete", "star",
-            "barbell", "florentine", "davis"]
+            "barbell", "florentine", "davis", "flat"]
 SCALES = st.one_of(st.sampled_from(["boundary", "contractive", "unit", "large", "auto"]),
                    st.floats(0.05, 3.0))
 SMOOTH = ["tanh", "arctan", "sin", "softplus", "identity"]

@@ -24,8 +24,8 @@ Round-off allowance (never widened to get green):
   products of length ``<= n + d`` (relative error ``<= (n + d) eps`` each, standard error
   analysis), accumulated over ``L + 1`` layers; the centring in ``E`` subtracts the mean,
   so this error is absolute at the scale of the signal, not relative to ``E`` (which may be
-  1e-40 while the signal is O(1)).  Below this floor ``m`` is round-off and the ratio
-  ``m / b`` is not reported as the tightest case.
+  1e-40 while the signal is O(1)).  Below ``1e3 x floor`` the ratio ``m / b`` is not
+  known to three digits and is not reported as the tightest case.
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ def part_record(base, part, measured, bound, floor, hypotheses, *, relation="<="
         deviation = np.where(np.isnan(deviation), 0.0, deviation)
         score = deviation
     else:
-        resolvable = (m > f) if relation == "<=" else np.ones_like(m, dtype=bool)
+        # a ratio is reported (and can be the "tightest") only when the round-off floor is at
+        # most 1e-3 of the measured value, i.e. the ratio is known to 3 digits
+        resolvable = (m > 1e3 * f) if relation == "<=" else np.ones_like(m, dtype=bool)
         score = np.where(resolvable, ratio, -np.inf)
     if (~ok).any():
         # a NaN bound (e.g. c_rho = inf times 0 for ReLU) cannot be judged: it counts as failing

@@ -10,7 +10,8 @@ its targets, drawn from the *settings* of a check.  Each setting is
 
 Settings: ``graph`` (a family -- ``er``, ``er_dense`` (average degree n/3 to n/2), ``sbm``, ``csbm``, ``regular``, ``cycle``, ``path``,
 ``complete``, ``star``, ``barbell`` (two cliques joined by one edge: lambda close to 1),
-``karate``, ``les_miserables``, ``florentine``, ``davis`` --, a full spec such as
+``karate``, ``les_miserables``, ``florentine``, ``davis``, ``flat`` (``P = J + lambda (I - J)``,
+all non-trivial eigenvalues equal: the bounds are attained there) --, a full spec such as
 ``er:n=30,c=4`` (:func:`backsmooth.numeric.graph_specs.graph_by_name`), an edge-list file path,
 or a networkx graph / adjacency matrix), ``n``, ``depth`` (L), ``width`` (hidden width;
 input width ``d_0`` is drawn in ``1..width``), ``activation``, ``scale`` (see
@@ -41,6 +42,7 @@ __all__ = ["Instance", "COMMON_SETTINGS", "draw", "resolve_scale", "build_instan
            "instances", "FAMILIES"]
 
 FAMILIES = ("er", "er_dense", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
+            "flat",
             "karate", "les_miserables", "florentine", "davis")
 
 #: settings every check understands (besides its own)
@@ -190,7 +192,20 @@ def build_instance(settings, index, *, defaults_for=None):
     kind = draw(settings.get("propagation", "lazy"), prng, "propagation")
     if n < 2 or depth < 0 or width < 1:
         raise ValueError(f"need n >= 2, depth >= 0, width >= 1; got n={n}, depth={depth}, width={width}")
-    if settings.get("P") is not None:
+    if graph == "flat":
+        # P = J + lambda (I - J): every non-trivial eigenvalue equals lambda, the adversarial P of
+        # theorems.md on which Theorem 1 / Corollary 1 are attained for linear GNNs
+        lam_flat = round(float(srng.uniform(0.05, 0.99)), 6)  # as written in the spec: re-runs match
+        J = np.full((n, n), 1.0 / n)
+        P = J + lam_flat * (np.eye(n) - J)
+        spec, labels, feats, kind = f"flat:n={n},lambda={lam_flat:.6f}", None, None, "user"
+    elif isinstance(graph, str) and graph.startswith("flat:"):
+        opts = dict(item.split("=") for item in graph.split(":", 1)[1].split(","))
+        n, lam_flat = int(opts["n"]), float(opts["lambda"])
+        J = np.full((n, n), 1.0 / n)
+        P = J + lam_flat * (np.eye(n) - J)
+        spec, labels, feats, kind = graph, None, None, "user"
+    elif settings.get("P") is not None:
         P = settings["P"]
         P = P.toarray() if hasattr(P, "toarray") else np.asarray(P, float)
         spec, labels, feats, kind = "user P", None, None, "user"

@@ -30,7 +30,7 @@ from backsmooth.numeric.measures import mean_row
 __all__ = ["run", "DEFAULTS"]
 
 DEFAULTS = {
-    "graph": ["er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
+    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
               "karate", "florentine"],
     "n": (4, 40), "depth": (1, 16), "width": (1, 6), "activation": "identity",
     "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 150,

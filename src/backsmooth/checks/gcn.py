@@ -56,7 +56,7 @@ def _hyp_u(inst, linear_only, rho):
 
 def rows_for(inst, meas_u, meas_c, override=None):
     rho = _activation(inst.params["activation"])
-    u = inst.reference
+    u = inst.reference / np.linalg.norm(inst.reference)
     L, n = meas_u.depth, meas_u.n
     k = np.arange(L + 1)
     top = slice(1, None)

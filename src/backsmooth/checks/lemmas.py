@@ -26,7 +26,7 @@ from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
 __all__ = ["run", "DEFAULTS"]
 
 DEFAULTS = {
-    "graph": ["er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate",
+    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate",
               "davis"],
     "n": (2, 30), "depth": (1, 8), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "relu", "softplus"],

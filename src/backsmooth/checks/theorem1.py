@@ -29,7 +29,7 @@ from backsmooth.checks._signals import measure
 __all__ = ["run", "DEFAULTS"]
 
 DEFAULTS = {
-    "graph": ["er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
+    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
               "karate", "florentine"],
     "n": (4, 40), "depth": (1, 16), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "relu", "leaky_relu", "softplus"],

@@ -35,7 +35,7 @@ from backsmooth.numeric.measures import max_row_norm, mean_row
 __all__ = ["run_theorem2", "run_proposition1", "DEFAULTS", "linearisation"]
 
 DEFAULTS = {
-    "graph": ["er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate"],
+    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate"],
     "n": (4, 36), "depth": (1, 14), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "softplus", "identity", "relu"],
     "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 150,
@@ -74,8 +74,10 @@ def rows_theorem2(inst, meas, override=None):
     lin, _ = linearisation(meas, inst.weights, rho)
     base = base_row(inst, "theorem2")
     k = np.arange(L)
+    # relative to the signal's scale (B^(k) itself may be tiny by cancellation, e.g. P = J)
     split = np.array([np.linalg.norm(meas.B[j] - (d["G"] * d["D"][None, :] + d["R"] * d["G"]))
-                      / max(np.linalg.norm(meas.B[j]), 1e-300) for j, d in enumerate(lin)])
+                      / max(np.linalg.norm(meas.B[j]), meas.B_scale[j] * np.sqrt(n), 1e-300)
+                      for j, d in enumerate(lin)])
     s = float(meas.s.max())
     vals = {"lam": meas.lam, "s_k": meas.s[:L], "s_k1": meas.s[1:], "E_Bk1": meas.E_B[1:],
             "E_Xk": meas.E_X[:L], "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),

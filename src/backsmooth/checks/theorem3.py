@@ -36,7 +36,7 @@ from backsmooth.numeric.measures import mean_row
 __all__ = ["run", "DEFAULTS", "certified_deltas"]
 
 DEFAULTS = {
-    "graph": ["er", "sbm", "csbm", "regular", "complete", "barbell", "karate"],
+    "graph": ["flat", "er", "sbm", "csbm", "regular", "complete", "barbell", "karate"],
     "n": (4, 30), "depth": (1, 12), "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "softplus", "relu"],
     "scale": ["auto", "unit"], "loss": ["mse", "cross_entropy"], "propagation": "lazy",
