@@ -2,17 +2,18 @@
 
 import argparse
 
-import numpy as np
 import pytest
+from backsmooth.numeric.propagation import propagation_matrix
 
 from backsmooth import _cmd_check
 from backsmooth.checks import CHECKS, ORDER, check
-from backsmooth.numeric.propagation import propagation_matrix
 
 SMALL = {"n": (3, 10), "depth": (1, 5), "width": (1, 3), "trials": 6}
-EXTRA = {"proposition2": {"exact_depths": [1], "side_by_side": False, "depth": (1, 4), "trials": 6},
-         "corollary2": {"depths": [1, 2, 4], "n": (6, 12), "width": (1, 3), "trials": 3},
-         "gcn": dict(SMALL, graph=["er", "star", "barbell"])}
+EXTRA = {
+    "proposition2": {"exact_depths": [1], "side_by_side": False, "depth": (1, 4), "trials": 6},
+    "corollary2": {"depths": [1, 2, 4], "n": (6, 12), "width": (1, 3), "trials": 3},
+    "gcn": dict(SMALL, graph=["er", "star", "barbell"]),
+}
 
 
 def _small(name):
@@ -27,7 +28,9 @@ class TestEveryCheckOnSmallInstances:
         r = check(name, seed=11, **_small(name))
         assert r.violations == 0, r.summary.get("worst_violation")
         assert r.records and set(r.provenance.values()) <= {"paper", "reconstruction", "extension"}
-        assert all(row["verdict"] in ("holds", "violated", "hypotheses not met") for row in r.records)
+        assert all(
+            row["verdict"] in ("holds", "violated", "hypotheses not met") for row in r.records
+        )
 
     def test_theorem1_is_the_papers(self):
         assert check("theorem1", trials=2).provenance == {"theorem1": "paper"}
@@ -43,14 +46,29 @@ class TestChecksCanFail:
         def wrong(lam, s, k, E_X0, **_):
             return (lam * s) ** (2 * k) * E_X0
 
-        r = check("theorem1", graph="cycle", n=10, depth=8, width=1, activation="identity",
-                  scale="contractive", trials=5, bound_override={"uniform": wrong})
+        r = check(
+            "theorem1",
+            graph="cycle",
+            n=10,
+            depth=8,
+            width=1,
+            activation="identity",
+            scale="contractive",
+            trials=5,
+            bound_override={"uniform": wrong},
+        )
         assert r.violations > 0
         assert r.summary["worst_violation"]["part"] == "uniform"
 
     def test_too_small_backward_bound_is_caught(self):
-        r = check("corollary1", trials=5, depth=(3, 6),
-                  bound_override={"uniform": lambda lam, s, L, k, E_BL, **_: 0.5 * (lam * s) ** (L - k) * E_BL})
+        r = check(
+            "corollary1",
+            trials=5,
+            depth=(3, 6),
+            bound_override={
+                "uniform": lambda lam, s, L, k, E_BL, **_: 0.5 * (lam * s) ** (L - k) * E_BL
+            },
+        )
         assert r.violations > 0
 
 
@@ -79,7 +97,9 @@ class TestBrokenHypotheses:
         # only (iv), the row-norm growth, holds without rho' Lipschitz (|rho'| <= 1 suffices)
         judged = {row["part"] for row in r.records if row["verdict"] != "hypotheses not met"}
         assert judged <= {"row_growth"}
-        assert all("A2b" in row["hypotheses_failed"] for row in r.records if row["part"] != "row_growth")
+        assert all(
+            "A2b" in row["hypotheses_failed"] for row in r.records if row["part"] != "row_growth"
+        )
 
     def test_disconnected_graph_lambda_one(self, tmp_path):
         path = tmp_path / "two_triangles.txt"
@@ -91,8 +111,16 @@ class TestBrokenHypotheses:
 
 class TestClaimSpecifics:
     def test_theorem3_output_layer_stationary_and_mean_error_small(self):
-        r = check("theorem3", loss="mse", activation="tanh", scale="unit", trials=4, n=(6, 12),
-                  depth=(2, 6), graph="er_dense")
+        r = check(
+            "theorem3",
+            loss="mse",
+            activation="tanh",
+            scale="unit",
+            trials=4,
+            n=(6, 12),
+            depth=(2, 6),
+            graph="er_dense",
+        )
         rows = [row for row in r.records if row["part"] == "per_layer"]
         assert all(row["grad_L"] <= 1e-9 for row in rows)
         assert all("vacuous" in row for row in rows)
@@ -111,14 +139,16 @@ class TestClaimSpecifics:
         r = check("proposition2", trials=2, exact_depths=[1], side_by_side=False)
         exact = [row for row in r.records if row["part"].startswith("exact_")]
         assert exact and all(row["verdict"] == "holds" for row in exact)
-        assert all(row["exact_loss"] == "1/2" and row["exact_hidden_grad_squared"] == "0" for row in exact)
+        assert all(
+            row["exact_loss"] == "1/2" and row["exact_hidden_grad_squared"] == "0" for row in exact
+        )
 
     def test_proposition2_side_by_side_mlp_keeps_large_hidden_gradients(self):
         from backsmooth.checks.proposition2 import side_by_side
 
         out = side_by_side(depth=12, seed=0, n=80, epochs=150)
-        gnn = [v for k, v in out.items() if k.startswith("GNN (output layer trained by Adam")][0]
-        mlp = [v for k, v in out.items() if k.startswith("MLP (output layer trained by Adam")][0]
+        gnn = next(v for k, v in out.items() if k.startswith("GNN (output layer trained by Adam"))
+        mlp = next(v for k, v in out.items() if k.startswith("MLP (output layer trained by Adam"))
         assert gnn["max_hidden_gradient"] < 0.1 * mlp["max_hidden_gradient"]
 
     def test_gcn_states_what_carries_over(self):
@@ -143,11 +173,13 @@ class TestCommandLine:
 
     def test_resume_reuses_saved_results(self, tmp_path, capsys, monkeypatch):
         assert _cli("corollary1", "--trials", "2", "--out", str(tmp_path), "--no-progress") == 0
-        import backsmooth.checks as checks
+        from backsmooth import checks
 
         monkeypatch.setattr(checks, "check", lambda *a, **k: pytest.fail("re-ran a saved check"))
-        assert _cli("corollary1", "--trials", "2", "--out", str(tmp_path), "--resume",
-                    "--no-progress") == 0
+        assert (
+            _cli("corollary1", "--trials", "2", "--out", str(tmp_path), "--resume", "--no-progress")
+            == 0
+        )
 
     def test_graph_option(self, capsys):
         assert _cli("theorem2", "--graph", "karate", "--trials", "2", "--no-progress") == 0
@@ -157,9 +189,16 @@ class TestCommandLine:
         out = capsys.readouterr().out
         assert all(name in out for name in CHECKS)
 
-    @pytest.mark.parametrize("argv", [(), ("theorem1", "--all"), ("nope",),
-                                      ("theorem1", "--graph", "no-such-family"),
-                                      ("theorem1", "--trials", "0")])
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            (),
+            ("theorem1", "--all"),
+            ("nope",),
+            ("theorem1", "--graph", "no-such-family"),
+            ("theorem1", "--trials", "0"),
+        ],
+    )
     def test_bad_usage_exit_2(self, argv, capsys):
         assert _cli(*argv) == 2
         assert "error" in capsys.readouterr().err

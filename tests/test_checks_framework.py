@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from backsmooth.checks import CHECKS, ORDER, RTOL, check
-from backsmooth.checks._framework import fitted_rate, part_record, roundoff_floor, summarise, verdicts
+from backsmooth.checks._framework import (
+    fitted_rate,
+    part_record,
+    roundoff_floor,
+    summarise,
+    verdicts,
+)
 from backsmooth.checks._instances import build_instance, draw, resolve_scale
 
 
@@ -45,20 +51,31 @@ class TestPartRecord:
         assert row["verdict"] == "hypotheses not met" and row["hypotheses_failed"] == "A1"
 
     def test_worst_layer_is_the_violating_one(self):
-        row = part_record({"instance": 0}, "p", [0.5, 3.0, 0.9], [1.0, 1.0, 1.0], 0.0, {},
-                          layers=[0, 1, 2])
+        row = part_record(
+            {"instance": 0}, "p", [0.5, 3.0, 0.9], [1.0, 1.0, 1.0], 0.0, {}, layers=[0, 1, 2]
+        )
         assert row["verdict"] == "violated" and row["layer"] == 1 and row["layers_failing"] == 1
 
     def test_tightest_resolvable_layer_reported(self):
-        row = part_record({"instance": 0}, "p", [1e-20, 0.5], [1e-20, 1.0], 1e-16, {},
-                          layers=[0, 1])
+        row = part_record(
+            {"instance": 0}, "p", [1e-20, 0.5], [1e-20, 1.0], 1e-16, {}, layers=[0, 1]
+        )
         assert row["layer"] == 1 and row["ratio"] == 0.5
 
 
 class TestSummary:
     def test_counts_and_tightest_case_rerun(self):
-        rows = [part_record({"instance": i, "graph": "er", "seed": 0, "start": i}, "p", m, 1.0, 0.0,
-                            {"A1": i != 2}) for i, m in enumerate([0.2, 0.7, 5.0])]
+        rows = [
+            part_record(
+                {"instance": i, "graph": "er", "seed": 0, "start": i},
+                "p",
+                m,
+                1.0,
+                0.0,
+                {"A1": i != 2},
+            )
+            for i, m in enumerate([0.2, 0.7, 5.0])
+        ]
         s = summarise(rows)
         assert (s["instances"], s["violations"], s["hypotheses_not_met"]) == (3, 0, 1)
         assert s["tightest_ratio"] == 0.7 and s["tightest_case"]["rerun"]["start"] == 1
@@ -91,11 +108,23 @@ class TestSampling:
     def test_same_seed_same_instance(self):
         a = build_instance({"graph": "er", "n": (4, 12), "seed": 5}, 3)
         b = build_instance({"graph": "er", "n": (4, 12), "seed": 5}, 3)
-        assert a.params == b.params and all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
+        assert a.params == b.params and all(
+            np.array_equal(x, y) for x, y in zip(a.weights, b.weights)
+        )
 
     def test_rerun_with_recorded_parameters_rebuilds_the_instance(self):
         a = build_instance({"graph": ["er", "sbm"], "n": (4, 12), "depth": (1, 5), "seed": 2}, 7)
-        keys = ("graph", "n", "depth", "width", "activation", "scale", "loss", "propagation", "seed")
+        keys = (
+            "graph",
+            "n",
+            "depth",
+            "width",
+            "activation",
+            "scale",
+            "loss",
+            "propagation",
+            "seed",
+        )
         b = build_instance({k: a.params[k] for k in keys}, 7)
         assert np.array_equal(a.P, b.P) and np.array_equal(a.X0, b.X0)
         assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
@@ -130,7 +159,10 @@ class TestCheckFunction:
         r.to_json(tmp_path / "r.json")
         r.to_csv(tmp_path / "r.csv")
         data = json.loads((tmp_path / "r.json").read_text())
-        assert data["provenance"] == {"corollary1": "reconstruction", "mean_propagation": "reconstruction"}
+        assert data["provenance"] == {
+            "corollary1": "reconstruction",
+            "mean_propagation": "reconstruction",
+        }
         assert len(data["records"]) == len(r.records)
         with open(tmp_path / "r.csv", newline="") as fh:
             assert len(list(csv.DictReader(fh))) == len(r.records)
@@ -143,5 +175,5 @@ class TestCheckFunction:
         r = check("theorem1", trials=15, seed=4)
         case = r.summary["tightest_case"]
         again = check("theorem1", trials=1, **case["rerun"])
-        row = [x for x in again.table() if x["part"] == case["part"]][0]
+        row = next(x for x in again.table() if x["part"] == case["part"])
         assert math.isclose(row["ratio"], r.summary["tightest_ratio"], rel_tol=1e-12)

@@ -8,8 +8,8 @@ width that start at the adversarial extremes (n = 2, depth 1, width 1), a weight
 graphs (``barbell``, ``path``: lambda close to 1), bipartite ones (``star``, ``davis``, even
 ``cycle``), disconnected ones (sparse ``er``/``sbm``: lambda = 1, hypotheses not met) and
 ``lambda = 0`` (``complete``) and ``flat`` (``P = J + lambda (I - J)``, where the linear bounds are
-attained, so the round-off allowance itself is under test).  A violation fails with the row that broke, whose ``rerun``
-settings reproduce it.
+attained, so the round-off allowance itself is under test).  A violation fails with the row
+that broke, whose ``rerun`` settings reproduce it.
 """
 
 import pytest
@@ -21,10 +21,24 @@ from backsmooth.checks import check
 BATCH = 20
 EXAMPLES = 50  # x BATCH = 1,000 instances per claim
 
-FAMILIES = ["er", "er_dense", "sbm", "csbm", "regular", "cycle", "path", "complete", "star",
-            "barbell", "florentine", "davis", "flat"]
-SCALES = st.one_of(st.sampled_from(["boundary", "contractive", "unit", "large", "auto"]),
-                   st.floats(0.05, 3.0))
+FAMILIES = [
+    "er",
+    "er_dense",
+    "sbm",
+    "csbm",
+    "regular",
+    "cycle",
+    "path",
+    "complete",
+    "star",
+    "barbell",
+    "florentine",
+    "davis",
+    "flat",
+]
+SCALES = st.one_of(
+    st.sampled_from(["boundary", "contractive", "unit", "large", "auto"]), st.floats(0.05, 3.0)
+)
 SMOOTH = ["tanh", "arctan", "sin", "softplus", "identity"]
 ALL_ACTIVATIONS = SMOOTH + ["relu", "leaky_relu"]
 
@@ -37,7 +51,9 @@ def batches(draw, activations=ALL_ACTIVATIONS, n_min=2, depth_max=6):
         "depth": (1, draw(st.integers(1, depth_max))),
         "width": (1, draw(st.integers(1, 3))),
         "scale": draw(SCALES),
-        "activation": draw(st.lists(st.sampled_from(activations), min_size=1, max_size=3, unique=True)),
+        "activation": draw(
+            st.lists(st.sampled_from(activations), min_size=1, max_size=3, unique=True)
+        ),
         "loss": draw(st.sampled_from([["mse"], ["cross_entropy"], ["mse", "cross_entropy"]])),
         "seed": draw(st.integers(0, 2**30)),
         "trials": BATCH,
@@ -90,8 +106,10 @@ def test_theorem3_and_definition1(batch):
 
 
 @settings(max_examples=EXAMPLES)
-@given(batches(activations=SMOOTH, n_min=3), st.lists(st.integers(1, 8), min_size=2, max_size=3,
-                                                      unique=True))
+@given(
+    batches(activations=SMOOTH, n_min=3),
+    st.lists(st.integers(1, 8), min_size=2, max_size=3, unique=True),
+)
 def test_corollary2(batch, depths):
     batch = dict(batch, depth=1, depths=sorted(depths))
     _assert_no_violation("corollary2", **batch)
@@ -100,11 +118,19 @@ def test_corollary2(batch, depths):
 @settings(max_examples=EXAMPLES)
 @given(st.integers(0, 2**30), st.integers(1, 25))
 def test_proposition2(seed, depth_max):
-    _assert_no_violation("proposition2", seed=seed, depth=(1, depth_max), trials=BATCH,
-                         exact_depths=[], side_by_side=False)
+    _assert_no_violation(
+        "proposition2",
+        seed=seed,
+        depth=(1, depth_max),
+        trials=BATCH,
+        exact_depths=[],
+        side_by_side=False,
+    )
 
 
 @settings(max_examples=10)
 @given(batches(activations=SMOOTH))
 def test_gcn_extension(batch):
-    _assert_no_violation("gcn", **dict(batch, graph=[g for g in batch["graph"] if g != "davis"] or ["er"]))
+    _assert_no_violation(
+        "gcn", **dict(batch, graph=[g for g in batch["graph"] if g != "davis"] or ["er"])
+    )

@@ -13,7 +13,6 @@ import zlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
 from backsmooth.numeric import ACTIVATIONS, gradients, initial_weights
 
 H = 1e-5
@@ -50,10 +49,13 @@ def _loss(P, X, W, act, loss, Y):
 
 @pytest.mark.parametrize("act", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
-@pytest.mark.parametrize("arch,kind", [("gnn", "dense"), ("gnn", "sparse"),
-                                       ("gnn", "non_symmetric"), ("mlp", None)])
+@pytest.mark.parametrize(
+    "arch,kind", [("gnn", "dense"), ("gnn", "sparse"), ("gnn", "non_symmetric"), ("mlp", None)]
+)
 def test_directional_derivative(act, loss, arch, kind):
-    P, X, W, Y = _problem(arch, kind, act, loss, seed=zlib.crc32(f"{act}{loss}{arch}{kind}".encode()))
+    P, X, W, Y = _problem(
+        arch, kind, act, loss, seed=zlib.crc32(f"{act}{loss}{arch}{kind}".encode())
+    )
     g = gradients(P, X, W, activation=act, loss=loss, targets=Y).weight_gradients
     rng = np.random.default_rng(1)
     for v in (g, [rng.standard_normal(w.shape) for w in W]):

@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is optional (pip install torch==2.13.0)")
 
-from backsmooth.numeric import gradients, initial_weights  # noqa: E402
+from backsmooth.numeric import gradients, initial_weights
 
 TORCH_RHO = {
     "identity": lambda x: x,

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-__all__ = ["register", "run", "format_table"]
+__all__ = ["format_table", "register", "run"]
 
 
 def register(subparsers):
@@ -27,18 +27,25 @@ def register(subparsers):
             "Sample instances (graph x n x depth x width x activation x weight scale x loss x "
             "seed), measure each claim's quantity and compare it with the bound lambdified from "
             "the symbolic registry. Verdicts: holds / violated / hypotheses not met. Exit code 0 "
-            "when no claim is violated, 1 otherwise, 2 for bad usage."),
+            "when no claim is violated, 1 otherwise, 2 for bad usage."
+        ),
     )
     p.add_argument("name", nargs="?", help="check to run (see --list)")
     p.add_argument("--all", action="store_true", help="run every check")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
-    p.add_argument("--graph", help="graph family (er, sbm, csbm, regular, karate, ...), a spec "
-                                   "such as er:n=30,c=4, or an edge-list file")
+    p.add_argument(
+        "--graph",
+        help="graph family (er, sbm, csbm, regular, karate, ...), a spec "
+        "such as er:n=30,c=4, or an edge-list file",
+    )
     p.add_argument("--trials", type=int, help="number of sampled instances per check")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler (default 0)")
     p.add_argument("--out", help="directory for NAME.json, NAME.csv and summary.json")
-    p.add_argument("--resume", action="store_true",
-                   help="with --out: reuse NAME.json already in DIR when its settings match")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --out: reuse NAME.json already in DIR when its settings match",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -54,24 +61,39 @@ def _fmt(x, digits=4):
 
 def format_table(results) -> str:
     """The readable summary table of a list of :class:`~backsmooth.checks.CheckResult`."""
-    head = ("check", "provenance", "instances", "violations", "hyp. not met", "tightest ratio",
-            "fitted / predicted rate")
+    head = (
+        "check",
+        "provenance",
+        "instances",
+        "violations",
+        "hyp. not met",
+        "tightest ratio",
+        "fitted / predicted rate",
+    )
     rows = []
     for r in results:
         s = r.summary
         rate = s.get("rate")
-        rows.append((
-            r.name,
-            ", ".join(sorted(set(r.provenance.values()))),
-            str(s["instances"]),
-            str(s["violations"]),
-            str(s["hypotheses_not_met"]),
-            f"{s['tightest_ratio']:.10f}" if s.get("tightest_ratio") is not None else
-            (f"dev {s['max_identity_deviation']:.2g}" if "max_identity_deviation" in s else "-"),
-            f"{rate['median_fitted']:.3g} / {rate['median_predicted']:.3g}" if rate else "-",
-        ))
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
-              for i, h in enumerate(head)]
+        rows.append(
+            (
+                r.name,
+                ", ".join(sorted(set(r.provenance.values()))),
+                str(s["instances"]),
+                str(s["violations"]),
+                str(s["hypotheses_not_met"]),
+                f"{s['tightest_ratio']:.10f}"
+                if s.get("tightest_ratio") is not None
+                else (
+                    f"dev {s['max_identity_deviation']:.2g}"
+                    if "max_identity_deviation" in s
+                    else "-"
+                ),
+                f"{rate['median_fitted']:.3g} / {rate['median_predicted']:.3g}" if rate else "-",
+            )
+        )
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(head, widths))
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
@@ -84,8 +106,10 @@ def _graph_setting(value):
 
     if value in FAMILIES or value.split(":")[0] in GRAPH_SPECS or os.path.exists(value):
         return value
-    raise ValueError(f"--graph {value!r} is neither a family ({', '.join(FAMILIES)}), a spec such as "
-                     "er:n=30,c=4, nor an existing edge-list file")
+    raise ValueError(
+        f"--graph {value!r} is neither a family ({', '.join(FAMILIES)}), a spec such as "
+        "er:n=30,c=4, nor an existing edge-list file"
+    )
 
 
 def run(args) -> int:
@@ -98,13 +122,17 @@ def run(args) -> int:
             print(f"{name:14s} {spec.title}  [claims: {', '.join(spec.claims)}]")
         return 0
     if args.all == bool(args.name):
-        print("backsmooth check: error: give exactly one of NAME or --all (see --list)",
-              file=sys.stderr)
+        print(
+            "backsmooth check: error: give exactly one of NAME or --all (see --list)",
+            file=sys.stderr,
+        )
         return 2
     names = list(ORDER) if args.all else [args.name]
     if args.name and args.name not in CHECKS:
-        print(f"backsmooth check: error: unknown check {args.name!r}; known: {', '.join(ORDER)}",
-              file=sys.stderr)
+        print(
+            f"backsmooth check: error: unknown check {args.name!r}; known: {', '.join(ORDER)}",
+            file=sys.stderr,
+        )
         return 2
     if args.trials is not None and args.trials < 1:
         print("backsmooth check: error: --trials must be >= 1", file=sys.stderr)
@@ -123,15 +151,19 @@ def run(args) -> int:
     from tqdm import tqdm
 
     total = sum(settings.get("trials", CHECKS[n].defaults.get("trials", 1)) for n in names)
-    bar = tqdm(total=total, desc="check", unit="instance", disable=args.no_progress,
-               file=sys.stderr)
+    bar = tqdm(
+        total=total, desc="check", unit="instance", disable=args.no_progress, file=sys.stderr
+    )
     results, t0 = [], time.perf_counter()
     summary = {}
     try:
         for name in names:
             bar.set_description(name)
-            own = {k: v for k, v in settings.items()
-                   if k != "graph" or "graph" in CHECKS[name].defaults}
+            own = {
+                k: v
+                for k, v in settings.items()
+                if k != "graph" or "graph" in CHECKS[name].defaults
+            }
             saved = os.path.join(args.out, f"{name}.json") if args.out else None
             if args.resume and saved and os.path.exists(saved):
                 from backsmooth.checks import CheckResult
@@ -139,8 +171,11 @@ def run(args) -> int:
                 old = CheckResult.from_json(saved)
                 if all(old.settings.get(k) == v for k, v in own.items()):
                     results.append(old)
-                    summary[name] = {"provenance": old.provenance, **old.summary,
-                                     "notes": list(old.notes)}
+                    summary[name] = {
+                        "provenance": old.provenance,
+                        **old.summary,
+                        "notes": list(old.notes),
+                    }
                     bar.update(old.summary["instances"])
                     continue
             try:
@@ -167,14 +202,18 @@ def run(args) -> int:
     for r in results:
         case = r.summary.get("tightest_case")
         if case:
-            print(f"[{r.name}] tightest: {case['part']} (ratio {r.summary['tightest_ratio']:.10g}); "
-                  f"re-run: backsmooth.check({r.name!r}, trials=1, **{case['rerun']!r})")
+            print(
+                f"[{r.name}] tightest: {case['part']} (ratio {r.summary['tightest_ratio']:.10g}); "
+                f"re-run: backsmooth.check({r.name!r}, trials=1, **{case['rerun']!r})"
+            )
         for note in r.notes:
             print(f"[{r.name}] {note}")
         if r.violations:
             w = r.summary.get("worst_violation", {})
             print(f"[{r.name}] VIOLATED: {r.violations} row(s); worst {w}")
     bad = [r.name for r in results if r.violations]
-    print(f"{len(results)} check(s) in {elapsed:.1f} s: "
-          + ("no violation" if not bad else f"VIOLATED: {', '.join(bad)}"))
+    print(
+        f"{len(results)} check(s) in {elapsed:.1f} s: "
+        + ("no violation" if not bad else f"VIOLATED: {', '.join(bad)}")
+    )
     return 1 if bad else 0

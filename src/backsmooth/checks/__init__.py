@@ -15,14 +15,30 @@ Examples
 (0, 'paper')
 """
 
+from backsmooth.checks import (  # noqa: F401  (register the checks)
+    corollary1,
+    corollary2,
+    gcn,
+    lemmas,
+    proposition2,
+    theorem1,
+    theorem2,
+    theorem3,
+)
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
 from backsmooth.checks._runner import check
-from backsmooth.checks import (  # noqa: F401  (register the checks)
-    corollary1, corollary2, gcn, lemmas, proposition2, theorem1, theorem2, theorem3,
-)
 
 #: the checks in paper order (``backsmooth check --all`` runs them in this order)
-ORDER = ("lemmas", "theorem1", "corollary1", "theorem2", "proposition1", "theorem3",
-         "corollary2", "proposition2", "gcn")
+ORDER = (
+    "lemmas",
+    "theorem1",
+    "corollary1",
+    "theorem2",
+    "proposition1",
+    "theorem3",
+    "corollary2",
+    "proposition2",
+    "gcn",
+)
 
-__all__ = ["check", "CHECKS", "ORDER", "CheckResult", "CheckSpec", "RTOL", "VERDICTS"]
+__all__ = ["CHECKS", "ORDER", "RTOL", "VERDICTS", "CheckResult", "CheckSpec", "check"]

@@ -8,14 +8,14 @@ of a bound (``lam``, ``s``, ``E_X0``, ``Lam_k``, ... with the names and meanings
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
-__all__ = ["bound", "bound_text", "provenance", "claim_info"]
+__all__ = ["bound", "bound_text", "claim_info", "provenance"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _function(name, variant):
     from backsmooth.symbolic import bounds as _symbolic_bounds
 
@@ -43,11 +43,15 @@ def bound(name, variant, values, override=None):
     f = _function(name, variant)
     missing = [a for a in f.arguments if a not in values]
     if missing:  # pragma: no cover - a check/registry mismatch is a programming error
-        raise KeyError(f"bound {name}/{variant} needs {missing}; the check supplies {sorted(values)}")
+        raise KeyError(
+            f"bound {name}/{variant} needs {missing}; the check supplies {sorted(values)}"
+        )
     # numpy floats: an overflowing s^L becomes inf (a satisfied, vacuous bound) instead of
     # Python's OverflowError
-    args = {a: (np.float64(values[a]) if np.isscalar(values[a]) else np.asarray(values[a]))
-            for a in f.arguments}
+    args = {
+        a: (np.float64(values[a]) if np.isscalar(values[a]) else np.asarray(values[a]))
+        for a in f.arguments
+    }
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = f(**args)
     return np.asarray(out, dtype=float)
@@ -59,14 +63,19 @@ def bound_text(name, variant) -> str:
     return f"{v.quantity} {v.relation} {v.expr}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def claim_info(name) -> dict:
     """Title, provenance (paper / reconstruction / extension), note and hypotheses of a claim."""
     from backsmooth.symbolic.claims import claim
 
     c = claim(name)
-    return {"claim": c.name, "title": c.title, "provenance": c.provenance,
-            "provenance_note": c.provenance_note, "hypotheses": tuple(c.hypotheses)}
+    return {
+        "claim": c.name,
+        "title": c.title,
+        "provenance": c.provenance,
+        "provenance_note": c.provenance_note,
+        "hypotheses": tuple(c.hypotheses),
+    }
 
 
 def provenance(name) -> str:

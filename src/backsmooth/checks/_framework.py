@@ -38,8 +38,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
-    "RTOL", "EPS", "VERDICTS", "roundoff_floor", "verdicts", "part_record", "fitted_rate",
-    "CheckResult", "CheckSpec", "CHECKS", "register", "summarise",
+    "CHECKS",
+    "EPS",
+    "RTOL",
+    "VERDICTS",
+    "CheckResult",
+    "CheckSpec",
+    "fitted_rate",
+    "part_record",
+    "register",
+    "roundoff_floor",
+    "summarise",
+    "verdicts",
 ]
 
 RTOL = 1e-9
@@ -77,8 +87,9 @@ def _ratio(m, b, relation):
         return np.where(b != 0, m / b, np.where(m == 0, 0.0, np.inf))
 
 
-def part_record(base, part, measured, bound, floor, hypotheses, *, relation="<=", layers=None,
-                **extra):
+def part_record(
+    base, part, measured, bound, floor, hypotheses, *, relation="<=", layers=None, **extra
+):
     """One table row for one part of a claim on one instance (worst layer reported).
 
     ``measured``, ``bound``, ``floor`` broadcast over the layers ``layers``; the row keeps the
@@ -88,17 +99,20 @@ def part_record(base, part, measured, bound, floor, hypotheses, *, relation="<="
     ``hypotheses`` maps each hypothesis label to True/False; the verdict is ``"hypotheses not
     met"`` if any is False.
     """
-    m, b, f = np.broadcast_arrays(np.atleast_1d(np.asarray(measured, float)),
-                                  np.atleast_1d(np.asarray(bound, float)),
-                                  np.atleast_1d(np.asarray(floor, float)))
+    m, b, f = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(measured, float)),
+        np.atleast_1d(np.asarray(bound, float)),
+        np.atleast_1d(np.asarray(floor, float)),
+    )
     ok = verdicts(m, b, f, relation)
     ratio = _ratio(m, b, relation)
     if relation == "==":
         # relative deviation from the exact value; an identity written as "error == 0"
         # reports the (already relative) error itself
         with np.errstate(divide="ignore", invalid="ignore"):
-            deviation = np.where(b == 0, np.abs(m),
-                                 np.where(np.abs(b) > f, np.abs(m - b) / np.abs(b), 0.0))
+            deviation = np.where(
+                b == 0, np.abs(m), np.where(np.abs(b) > f, np.abs(m - b) / np.abs(b), 0.0)
+            )
         deviation = np.where(np.isnan(deviation), 0.0, deviation)
         score = deviation
     else:
@@ -120,22 +134,26 @@ def part_record(base, part, measured, bound, floor, hypotheses, *, relation="<="
     else:
         verdict = "holds" if bool(ok.all()) else "violated"
     row = dict(base)
-    row.update({
-        "part": part,
-        "relation": relation,
-        "layer": None if layers is None else int(np.asarray(layers).ravel()[i]),
-        "measured": float(m[i]),
-        "bound": float(b[i]),
-        "ratio": float(ratio[i]) if np.isfinite(ratio[i]) else (math.inf if ratio[i] > 0 else 0.0),
-        "resolvable": bool(np.isfinite(score[i])) if relation != "==" else True,
-        "deviation": float(score[i]) if relation == "==" else None,
-        "floor": float(f[i]),
-        "layers_checked": int(m.size),
-        "layers_failing": int((~ok).sum()),
-        "verdict": verdict,
-        "hypotheses_failed": ", ".join(failed),
-        "hypotheses": ", ".join(f"{h}={'yes' if v else 'no'}" for h, v in hypotheses.items()),
-    })
+    row.update(
+        {
+            "part": part,
+            "relation": relation,
+            "layer": None if layers is None else int(np.asarray(layers).ravel()[i]),
+            "measured": float(m[i]),
+            "bound": float(b[i]),
+            "ratio": float(ratio[i])
+            if np.isfinite(ratio[i])
+            else (math.inf if ratio[i] > 0 else 0.0),
+            "resolvable": bool(np.isfinite(score[i])) if relation != "==" else True,
+            "deviation": float(score[i]) if relation == "==" else None,
+            "floor": float(f[i]),
+            "layers_checked": int(m.size),
+            "layers_failing": int((~ok).sum()),
+            "verdict": verdict,
+            "hypotheses_failed": ", ".join(failed),
+            "hypotheses": ", ".join(f"{h}={'yes' if v else 'no'}" for h, v in hypotheses.items()),
+        }
+    )
     row.update(extra)
     return row
 
@@ -154,8 +172,18 @@ def fitted_rate(values, steps=None):
     return float(np.exp(slope))
 
 
-_RERUN_KEYS = ("graph", "n", "depth", "width", "activation", "scale", "loss", "propagation",
-               "seed", "start")
+_RERUN_KEYS = (
+    "graph",
+    "n",
+    "depth",
+    "width",
+    "activation",
+    "scale",
+    "loss",
+    "propagation",
+    "seed",
+    "start",
+)
 
 
 def summarise(records):
@@ -183,11 +211,15 @@ def summarise(records):
     violated = [r for r in rows if r["verdict"] == "violated"]
     if violated:
         worst = max(violated, key=lambda r: r["ratio"])
-        out["worst_violation"] = {k: worst.get(k) for k in
-                                  ("part", "layer", "measured", "bound", "ratio")}
+        out["worst_violation"] = {
+            k: worst.get(k) for k in ("part", "layer", "measured", "bound", "ratio")
+        }
         out["worst_violation"]["rerun"] = {k: worst.get(k) for k in _RERUN_KEYS if k in worst}
-    rates = [r for r in judged if r.get("fitted_rate") is not None
-             and r.get("predicted_rate") is not None]
+    rates = [
+        r
+        for r in judged
+        if r.get("fitted_rate") is not None and r.get("predicted_rate") is not None
+    ]
     if rates:
         fit = np.array([r["fitted_rate"] for r in rates])
         pred = np.array([r["predicted_rate"] for r in rates])
@@ -201,19 +233,29 @@ def summarise(records):
     parts = {}
     for name in {r["part"] for r in rates}:
         pr = [r for r in rates if r["part"] == name]
-        parts[name] = {"rate": {"instances": len(pr),
-                                "median_fitted": float(np.median([r["fitted_rate"] for r in pr])),
-                                "median_predicted": float(np.median([r["predicted_rate"] for r in pr]))}}
+        parts[name] = {
+            "rate": {
+                "instances": len(pr),
+                "median_fitted": float(np.median([r["fitted_rate"] for r in pr])),
+                "median_predicted": float(np.median([r["predicted_rate"] for r in pr])),
+            }
+        }
     for r in rows:
         p = parts.setdefault(r["part"], {})
-        for key, value in (("checks", 0), ("violations", 0), ("hypotheses_not_met", 0),
-                           ("max_ratio", None)):
+        for key, value in (
+            ("checks", 0),
+            ("violations", 0),
+            ("hypotheses_not_met", 0),
+            ("max_ratio", None),
+        ):
             p.setdefault(key, value)
         p["checks"] += 1
         p["violations"] += r["verdict"] == "violated"
         p["hypotheses_not_met"] += r["verdict"] == "hypotheses not met"
         if r["verdict"] != "hypotheses not met" and r["relation"] != "==" and r["resolvable"]:
-            p["max_ratio"] = r["ratio"] if p["max_ratio"] is None else max(p["max_ratio"], r["ratio"])
+            p["max_ratio"] = (
+                r["ratio"] if p["max_ratio"] is None else max(p["max_ratio"], r["ratio"])
+            )
     out["parts"] = parts
     return out
 
@@ -280,9 +322,17 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         """Everything as JSON-ready builtins."""
-        return _jsonable({"name": self.name, "title": self.title, "provenance": self.provenance,
-                          "settings": self.settings, "summary": self.summary,
-                          "notes": list(self.notes), "records": self.table()})
+        return _jsonable(
+            {
+                "name": self.name,
+                "title": self.title,
+                "provenance": self.provenance,
+                "settings": self.settings,
+                "summary": self.summary,
+                "notes": list(self.notes),
+                "records": self.table(),
+            }
+        )
 
     def to_json(self, path) -> None:
         """Write :meth:`to_dict` as JSON to ``path``."""
@@ -302,20 +352,31 @@ class CheckResult:
                 w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
 
     @classmethod
-    def from_json(cls, path) -> "CheckResult":
+    def from_json(cls, path) -> CheckResult:
         """Read a result written by :meth:`to_json` (used to resume an interrupted run)."""
         with open(path, encoding="utf-8") as fh:
             d = json.load(fh)
-        return cls(name=d["name"], title=d["title"], provenance=d["provenance"],
-                   settings=d["settings"], records=tuple(d["records"]), summary=d["summary"],
-                   notes=tuple(d["notes"]))
+        return cls(
+            name=d["name"],
+            title=d["title"],
+            provenance=d["provenance"],
+            settings=d["settings"],
+            records=tuple(d["records"]),
+            summary=d["summary"],
+            notes=tuple(d["notes"]),
+        )
 
     def __str__(self) -> str:
         s = self.summary
         prov = ", ".join(f"{k} [{v}]" for k, v in self.provenance.items())
-        lines = [f"{self.name}: {self.title} -- {prov}",
-                 f"  instances {s['instances']}, checks {s['checks']}, violations {s['violations']}, "
-                 f"hypotheses not met {s['hypotheses_not_met']}, tightest ratio {s['tightest_ratio']}"]
+        lines = [
+            f"{self.name}: {self.title} -- {prov}",
+            (
+                f"  instances {s['instances']}, checks {s['checks']}, "
+                f"violations {s['violations']}, hypotheses not met {s['hypotheses_not_met']}, "
+                f"tightest ratio {s['tightest_ratio']}"
+            ),
+        ]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -343,8 +404,11 @@ def register(name, title, claims, defaults, description="", provenance=None):
     ``provenance`` overrides the registry's provenance of every claim (``"extension"`` for
     checks that take claims beyond the paper's setting).
     """
+
     def deco(fn):
-        CHECKS[name] = CheckSpec(name, title, tuple(claims), fn, dict(defaults), description,
-                                 provenance)
+        CHECKS[name] = CheckSpec(
+            name, title, tuple(claims), fn, dict(defaults), description, provenance
+        )
         return fn
+
     return deco

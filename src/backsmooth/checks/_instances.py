@@ -8,7 +8,8 @@ its targets, drawn from the *settings* of a check.  Each setting is
 * a pair ``(lo, hi)`` (uniform in the closed range; integers for integer settings);
 * a list of choices, e.g. ``activation=["tanh", "sin"]``.
 
-Settings: ``graph`` (a family -- ``er``, ``er_dense`` (average degree n/3 to n/2), ``sbm``, ``csbm``, ``regular``, ``cycle``, ``path``,
+Settings: ``graph`` (a family -- ``er``, ``er_dense`` (average degree n/3 to n/2), ``sbm``,
+``csbm``, ``regular``, ``cycle``, ``path``,
 ``complete``, ``star``, ``barbell`` (two cliques joined by one edge: lambda close to 1),
 ``karate``, ``les_miserables``, ``florentine``, ``davis``, ``flat`` (``P = J + lambda (I - J)``,
 all non-trivial eigenvalues equal: the bounds are attained there) --, a full spec such as
@@ -38,16 +39,50 @@ from backsmooth.numeric.graphs import adjacency_matrix
 from backsmooth.numeric.initialisation import initial_weights
 from backsmooth.numeric.propagation import propagation_matrix, top_eigenvector
 
-__all__ = ["Instance", "COMMON_SETTINGS", "draw", "resolve_scale", "build_instance",
-           "instances", "FAMILIES"]
+__all__ = [
+    "COMMON_SETTINGS",
+    "FAMILIES",
+    "Instance",
+    "build_instance",
+    "draw",
+    "instances",
+    "resolve_scale",
+]
 
-FAMILIES = ("er", "er_dense", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
-            "flat",
-            "karate", "les_miserables", "florentine", "davis")
+FAMILIES = (
+    "er",
+    "er_dense",
+    "sbm",
+    "csbm",
+    "regular",
+    "cycle",
+    "path",
+    "complete",
+    "star",
+    "barbell",
+    "flat",
+    "karate",
+    "les_miserables",
+    "florentine",
+    "davis",
+)
 
 #: settings every check understands (besides its own)
-COMMON_SETTINGS = ("graph", "n", "depth", "width", "activation", "scale", "loss",
-                   "propagation", "P", "trials", "seed", "start", "bound_override")
+COMMON_SETTINGS = (
+    "graph",
+    "n",
+    "depth",
+    "width",
+    "activation",
+    "scale",
+    "loss",
+    "propagation",
+    "P",
+    "trials",
+    "seed",
+    "start",
+    "bound_override",
+)
 
 _INT_SETTINGS = ("n", "depth", "width")
 
@@ -58,8 +93,11 @@ def draw(value, rng, name=""):
         if not value:
             raise ValueError(f"setting {name!r} is an empty list of choices")
         return value[int(rng.integers(len(value)))]
-    if isinstance(value, tuple) and len(value) == 2 and all(
-            isinstance(v, (int, float, np.integer, np.floating)) for v in value):
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, (int, float, np.integer, np.floating)) for v in value)
+    ):
         lo, hi = value
         if lo > hi:
             raise ValueError(f"setting {name!r}: range ({lo}, {hi}) has lo > hi")
@@ -82,7 +120,9 @@ def resolve_scale(scale, lam, rng):
     mode = scale if isinstance(scale, str) else "fixed"
     lam_eff = min(max(lam, 1e-3), 1 - 1e-9)
     if mode == "auto":
-        mode = ["contractive", "contractive", "contractive", "boundary", "large"][int(rng.integers(5))]
+        mode = ["contractive", "contractive", "contractive", "boundary", "large"][
+            int(rng.integers(5))
+        ]
     alpha = None
     if mode == "fixed":
         s = float(draw(scale, rng, "scale"))
@@ -96,10 +136,14 @@ def resolve_scale(scale, lam, rng):
     elif mode == "large":
         s = float(rng.uniform(1.05, 3.0)) / lam_eff
     else:
-        raise ValueError(f"unknown scale mode {scale!r}; use a number, a (lo, hi) pair or one of "
-                         "'auto', 'contractive', 'boundary', 'unit', 'large'")
+        raise ValueError(
+            f"unknown scale mode {scale!r}; use a number, a (lo, hi) pair or one of "
+            "'auto', 'contractive', 'boundary', 'unit', 'large'"
+        )
     if mode in ("contractive", "large"):
-        s = min(s, 50.0)  # lambda ~ 0 (complete graphs) would ask for s ~ 1e3: overflow, not insight
+        s = min(
+            s, 50.0
+        )  # lambda ~ 0 (complete graphs) would ask for s ~ 1e3: overflow, not insight
     if not (s > 0 and math.isfinite(s)):
         raise ValueError(f"weight scale s must be positive and finite, got {s}")
     if alpha is None:
@@ -145,6 +189,7 @@ def _graph(spec, rng):
     spec = os.fspath(spec)
     if spec.startswith("barbell:"):
         import networkx as nx
+
         m = max(2, int(spec.split(":")[1]) // 2)
         return adjacency_matrix(nx.barbell_graph(m, 0), weight=None), None, None
     g = graph_by_name(spec, seed=rng)
@@ -191,11 +236,15 @@ def build_instance(settings, index, *, defaults_for=None):
     loss = draw(settings.get("loss", "mse"), prng, "loss")
     kind = draw(settings.get("propagation", "lazy"), prng, "propagation")
     if n < 2 or depth < 0 or width < 1:
-        raise ValueError(f"need n >= 2, depth >= 0, width >= 1; got n={n}, depth={depth}, width={width}")
+        raise ValueError(
+            f"need n >= 2, depth >= 0, width >= 1; got n={n}, depth={depth}, width={width}"
+        )
     if graph == "flat":
         # P = J + lambda (I - J): every non-trivial eigenvalue equals lambda, the adversarial P of
         # theorems.md on which Theorem 1 / Corollary 1 are attained for linear GNNs
-        lam_flat = round(float(srng.uniform(0.05, 0.99)), 6)  # as written in the spec: re-runs match
+        lam_flat = round(
+            float(srng.uniform(0.05, 0.99)), 6
+        )  # as written in the spec: re-runs match
         J = np.full((n, n), 1.0 / n)
         P = J + lam_flat * (np.eye(n) - J)
         spec, labels, feats, kind = f"flat:n={n},lambda={lam_flat:.6f}", None, None, "user"
@@ -210,8 +259,17 @@ def build_instance(settings, index, *, defaults_for=None):
         P = P.toarray() if hasattr(P, "toarray") else np.asarray(P, float)
         spec, labels, feats, kind = "user P", None, None, "user"
     else:
-        if isinstance(graph, str) and graph in ("cycle", "path", "complete", "star", "er", "er_dense",
-                                                "sbm", "csbm", "regular"):
+        if isinstance(graph, str) and graph in (
+            "cycle",
+            "path",
+            "complete",
+            "star",
+            "er",
+            "er_dense",
+            "sbm",
+            "csbm",
+            "regular",
+        ):
             spec = _family_spec(graph, n, srng)
         elif graph == "barbell":
             spec = f"barbell:{n}"
@@ -253,13 +311,35 @@ def build_instance(settings, index, *, defaults_for=None):
         else:
             labels_ = np.asarray(labels)
         targets = labels_.astype(np.int64)
-    params = {"instance": int(index), "graph": str(spec), "n": int(n), "depth": depth,
-              "width": width, "activation": getattr(act, "name", act), "scale": float(s),
-              "scale_mode": mode, "alpha": float(alpha), "lambda": lam, "loss": loss,
-              "propagation": kind, "seed": seed, "start": int(index)}
-    return Instance(params, P, lam, bool(rep.satisfies_ass_P), bool(rep.satisfies_ass_P_plus),
-                    rep.to_dict(), reference, X0, weights, targets,
-                    None if loss == "mse" else targets)
+    params = {
+        "instance": int(index),
+        "graph": str(spec),
+        "n": int(n),
+        "depth": depth,
+        "width": width,
+        "activation": getattr(act, "name", act),
+        "scale": float(s),
+        "scale_mode": mode,
+        "alpha": float(alpha),
+        "lambda": lam,
+        "loss": loss,
+        "propagation": kind,
+        "seed": seed,
+        "start": int(index),
+    }
+    return Instance(
+        params,
+        P,
+        lam,
+        bool(rep.satisfies_ass_P),
+        bool(rep.satisfies_ass_P_plus),
+        rep.to_dict(),
+        reference,
+        X0,
+        weights,
+        targets,
+        None if loss == "mse" else targets,
+    )
 
 
 def instances(settings, progress=None):

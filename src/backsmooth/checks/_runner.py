@@ -9,7 +9,7 @@ from backsmooth.checks._framework import CHECKS, CheckResult, summarise
 from backsmooth.checks._instances import COMMON_SETTINGS
 from backsmooth.numeric.activations import activation as _activation
 
-__all__ = ["check", "hypotheses", "base_row", "floor_for"]
+__all__ = ["base_row", "check", "floor_for", "hypotheses"]
 
 
 def hypotheses(inst, labels, activation=None, **side):
@@ -86,7 +86,9 @@ def check(name, *, progress=None, **settings):
     allowed = set(COMMON_SETTINGS) | set(spec.defaults)
     unknown = sorted(set(settings) - allowed)
     if unknown:
-        raise TypeError(f"check {name!r} got unknown setting(s) {unknown}; allowed: {sorted(allowed)}")
+        raise TypeError(
+            f"check {name!r} got unknown setting(s) {unknown}; allowed: {sorted(allowed)}"
+        )
     used = dict(spec.defaults)
     used.update(settings)
     trials = used.get("trials", 1)
@@ -100,8 +102,15 @@ def check(name, *, progress=None, **settings):
     else:
         prov = {c: claim_info(c)["provenance"] for c in spec.claims if _registered(c)}
     shown = {k: v for k, v in used.items() if k not in ("bound_override", "P")}
-    return CheckResult(name=name, title=spec.title, provenance=prov, settings=shown,
-                       records=tuple(records), summary=summary, notes=tuple(notes))
+    return CheckResult(
+        name=name,
+        title=spec.title,
+        provenance=prov,
+        settings=shown,
+        records=tuple(records),
+        summary=summary,
+        notes=tuple(notes),
+    )
 
 
 def _registered(c):

@@ -5,7 +5,8 @@ returns the inputs every bound needs, per layer ``k = 0..L`` where relevant:
 
 ``s_k = ||W^(k)||_2``, ``E(X^(k))``, ``E(H^(k))``, ``E(B^(k))`` (root convention,
 :func:`backsmooth.numeric.measures.pairwise_difference_norm`), ``Lam_k = prod_{i<k} lambda s_i``,
-``Q_k = prod_{i<k} s_i``, ``S_k = prod_{i=k+1}^{L} s_i``, ``Sigma_k = sum_{j=k}^{L-1} s_j E(X^(j))``,
+``Q_k = prod_{i<k} s_i``, ``S_k = prod_{i=k+1}^{L} s_i``,
+``Sigma_k = sum_{j=k}^{L-1} s_j E(X^(j))``,
 ``beta = ||B^(L)||_row``, ``mu = ||bbar^(L)||``, ``xi = ||X^(0)||_F`` and the gradient norms.
 """
 
@@ -85,13 +86,13 @@ def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> M
     X, H, B = g.forward.X, g.forward.H, g.B
     L = len(weights) - 1
     s = spectral_norms(weights)
-    E = lambda M: pairwise_difference_norm(M, reference)  # noqa: E731
+    E = lambda M: pairwise_difference_norm(M, reference)
     E_X = np.array([E(x) for x in X])
     E_H = np.array([E(h) for h in H])
     E_B = np.array([E(b) for b in B])
     Lam = np.concatenate([[1.0], np.cumprod(lam * s[:L])])
     Q = np.concatenate([[1.0], np.cumprod(s[:L])])
-    S = np.array([np.prod(s[k + 1:]) for k in range(L + 1)])
+    S = np.array([np.prod(s[k + 1 :]) for k in range(L + 1)])
     terms = s[:L] * E_X[:L]
     Sigma = np.array([terms[k:].sum() for k in range(L + 1)])
     # Magnitudes the round-off floors are taken relative to (see checks._framework).  An
@@ -104,13 +105,28 @@ def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> M
     X_sc = np.maximum(X_sc, Q * X_sc[0])
     H_sc = np.maximum(np.array([_scale(h) for h in H]), s * X_sc)
     c_rho = _activation(activation).derivative_lipschitz
-    amp = 1.0 + (c_rho * max(float(np.abs(h).max()) for h in H[:-1]) if L and np.isfinite(c_rho)
-                 else 0.0)
+    amp = 1.0 + (
+        c_rho * max(float(np.abs(h).max()) for h in H[:-1]) if L and np.isfinite(c_rho) else 0.0
+    )
     B_sc = np.array([_scale(b) for b in B])
     B_sc = amp * np.maximum(B_sc, S * B_sc[-1])
     return Measured(
-        grads=g, P=P, lam=float(lam), s=s, E_X=E_X, E_H=E_H, E_B=E_B, Lam=Lam, Q=Q, S=S,
-        Sigma=Sigma, beta=max_row_norm(B[-1]), mu=float(np.linalg.norm(mean_row(B[-1]))),
-        xi=float(np.linalg.norm(X[0])), grad_norms=g.gradient_norms,
-        X_scale=X_sc, H_scale=H_sc, B_scale=B_sc,
+        grads=g,
+        P=P,
+        lam=float(lam),
+        s=s,
+        E_X=E_X,
+        E_H=E_H,
+        E_B=E_B,
+        Lam=Lam,
+        Q=Q,
+        S=S,
+        Sigma=Sigma,
+        beta=max_row_norm(B[-1]),
+        mu=float(np.linalg.norm(mean_row(B[-1]))),
+        xi=float(np.linalg.norm(X[0])),
+        grad_norms=g.gradient_norms,
+        X_scale=X_sc,
+        H_scale=H_sc,
+        B_scale=B_sc,
     )

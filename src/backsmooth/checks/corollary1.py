@@ -27,13 +27,31 @@ from backsmooth.checks._runner import base_row, floor_for, hypotheses
 from backsmooth.checks._signals import measure
 from backsmooth.numeric.measures import mean_row
 
-__all__ = ["run", "DEFAULTS"]
+__all__ = ["DEFAULTS", "run"]
 
 DEFAULTS = {
-    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "path", "complete", "star", "barbell",
-              "karate", "florentine"],
-    "n": (4, 40), "depth": (1, 16), "width": (1, 6), "activation": "identity",
-    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 150,
+    "graph": [
+        "flat",
+        "er",
+        "sbm",
+        "csbm",
+        "regular",
+        "cycle",
+        "path",
+        "complete",
+        "star",
+        "barbell",
+        "karate",
+        "florentine",
+    ],
+    "n": (4, 40),
+    "depth": (1, 16),
+    "width": (1, 6),
+    "activation": "identity",
+    "scale": "auto",
+    "loss": ["mse", "cross_entropy"],
+    "propagation": "lazy",
+    "trials": 150,
     "seed": 0,
 }
 
@@ -57,7 +75,9 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
             M = W[k + 1] @ M
             PB = P @ PB
         closed = PB @ M.T
-        scale = max(np.linalg.norm(B[k]), np.linalg.norm(closed), meas.B_scale[k] * np.sqrt(n), 1e-300)
+        scale = max(
+            np.linalg.norm(B[k]), np.linalg.norm(closed), meas.B_scale[k] * np.sqrt(n), 1e-300
+        )
         errs.append(np.linalg.norm(B[k] - closed) / scale)
         mb = M @ mean_row(B[-1])
         # relative to the signal's scale (the mean may be 0 up to cancellation, e.g. CE)
@@ -71,8 +91,16 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
     ]
     if L == 0:
         return rows
-    vals = {"lam": meas.lam, "s": s, "L": L, "k": k, "E_BL": meas.E_B[-1], "S_k": meas.S,
-            "n": n, "mu": meas.mu}
+    vals = {
+        "lam": meas.lam,
+        "s": s,
+        "L": L,
+        "k": k,
+        "E_BL": meas.E_B[-1],
+        "S_k": meas.S,
+        "n": n,
+        "mu": meas.mu,
+    }
     low = slice(0, L)
     fB = floor_for(meas, meas.B_scale)
     fit = fitted_rate(np.where(meas.E_B > fB, meas.E_B, np.nan)[::-1])
@@ -80,23 +108,52 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
         measured = dist if part == "distance" else meas.E_B
         floor = fB * np.sqrt(n) if part == "distance" else fB
         extra = {"fitted_rate": fit, "predicted_rate": meas.lam * s} if part == "uniform" else {}
-        rows.append(part_record(base, part, measured[low], bound(claim, part, vals, override)[low],
-                                floor[low], hyp, layers=k[low], **extra))
+        rows.append(
+            part_record(
+                base,
+                part,
+                measured[low],
+                bound(claim, part, vals, override)[low],
+                floor[low],
+                hyp,
+                layers=k[low],
+                **extra,
+            )
+        )
     mean_norm = np.array([np.linalg.norm(mean_row(b)) for b in B])
-    rows.append(part_record(base_row(inst, "mean_propagation"), "mean_propagation", mean_norm[low],
-                            bound("mean_propagation", "product", vals, override)[low], fB[low],
-                            hyp, layers=k[low]))
+    rows.append(
+        part_record(
+            base_row(inst, "mean_propagation"),
+            "mean_propagation",
+            mean_norm[low],
+            bound("mean_propagation", "product", vals, override)[low],
+            fB[low],
+            hyp,
+            layers=k[low],
+        )
+    )
     return rows
 
 
-@register("corollary1", "Linear GNN: B^(k) = P^(L-k) B^(L) M_k^T, E(B^(k)) <= (lambda s)^(L-k) E(B^(L))",
-          ("corollary1", "mean_propagation"), DEFAULTS)
+@register(
+    "corollary1",
+    "Linear GNN: B^(k) = P^(L-k) B^(L) M_k^T, E(B^(k)) <= (lambda s)^(L-k) E(B^(L))",
+    ("corollary1", "mean_propagation"),
+    DEFAULTS,
+)
 def run(settings, progress=None):
     """Run the Corollary 1 check; returns ``(rows, notes, extra)``."""
     rows = []
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        meas = measure(inst.P, inst.X0, inst.weights, inst.params["activation"],
-                       inst.params["loss"], inst.targets, inst.lam)
+        meas = measure(
+            inst.P,
+            inst.X0,
+            inst.weights,
+            inst.params["activation"],
+            inst.params["loss"],
+            inst.targets,
+            inst.lam,
+        )
         rows.extend(rows_for(inst, meas, override))
     return rows, (), {}

@@ -3,8 +3,9 @@
 Construction (the corrected one): hidden weights ``W^(0..L-1)`` random with spectral norm
 ``s`` (``init="orthogonal"`` by default: every singular value ``s``; with Gaussian weights
 rescaled to ``||W||_2 = s`` the mean ``xbar^(L)`` decays with depth, ``s_L = ||c*|| /
-||xbar^(L)||`` explodes and the certified delta grows -- try ``init="spectral"``), output layer fitted to the mean, ``W^(L) = xbar^(L) c*^T / ||xbar^(L)||^2`` (``c*`` the
-best constant output: the mean target for MSE, ``log pi`` for cross-entropy), so the mean
+||xbar^(L)||`` explodes and the certified delta grows -- try ``init="spectral"``), output
+layer fitted to the mean, ``W^(L) = xbar^(L) c*^T / ||xbar^(L)||^2`` (``c*`` the best
+constant output: the mean target for MSE, ``log pi`` for cross-entropy), so the mean
 output row is ``c*``.  For every depth ``L`` of a sweep and every instance:
 
 * ``stationary``: every ``||grad_k||_F <= delta_k`` (Theorem 3(a) at the constructed point);
@@ -36,14 +37,22 @@ from backsmooth.numeric.initialisation import initial_weights
 from backsmooth.numeric.losses import loss_function
 from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
 
-__all__ = ["run", "DEFAULTS", "mean_fitted_output_layer"]
+__all__ = ["DEFAULTS", "mean_fitted_output_layer", "run"]
 
 DEFAULTS = {
-    "graph": ["er_dense", "er_dense", "regular", "karate"], "n": (10, 40), "depth": 1,
+    "graph": ["er_dense", "er_dense", "regular", "karate"],
+    "n": (10, 40),
+    "depth": 1,
     "width": (2, 6),
-    "activation": ["tanh", "arctan", "sin"], "scale": ["unit", (0.5, 1.0)],
-    "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 24, "seed": 0,
-    "depths": [2, 4, 8, 12, 16, 24, 32, 40], "delta_max": 1e-2, "init": "orthogonal",
+    "activation": ["tanh", "arctan", "sin"],
+    "scale": ["unit", (0.5, 1.0)],
+    "loss": ["mse", "cross_entropy"],
+    "propagation": "lazy",
+    "trials": 24,
+    "seed": 0,
+    "depths": [2, 4, 8, 12, 16, 24, 32, 40],
+    "delta_max": 1e-2,
+    "init": "orthogonal",
 }
 
 
@@ -52,8 +61,10 @@ def mean_fitted_output_layer(X_L, c_star):
     xbar = mean_row(X_L)
     nrm2 = float(xbar @ xbar)
     if nrm2 == 0:
-        raise ValueError("xbar^(L) = 0: the mean-fitted output layer is undefined (Corollary 2 needs "
-                         "xbar^(L) != 0)")
+        raise ValueError(
+            "xbar^(L) = 0: the mean-fitted output layer is undefined (Corollary 2 needs "
+            "xbar^(L) != 0)"
+        )
     return np.outer(xbar, c_star) / nrm2
 
 
@@ -93,35 +104,91 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
     delta = float(np.max(delta_k))
     loss = float(meas.grads.loss)
     E_HL = float(meas.E_H[-1])
-    vals = {"L_const": L_const, "E_Y": E_Y, "E_HL": E_HL, "lam": meas.lam, "s_L": meas.s[-1],
-            "Lam_L": meas.Lam[-1], "E_X0": meas.E_X[0], "L": L, "s": float(meas.s[:L].max())}
+    vals = {
+        "L_const": L_const,
+        "E_Y": E_Y,
+        "E_HL": E_HL,
+        "lam": meas.lam,
+        "s_L": meas.s[-1],
+        "Lam_L": meas.Lam[-1],
+        "E_X0": meas.E_X[0],
+        "L": L,
+        "s": float(meas.s[:L].max()),
+    }
     margin = L_const - float(bound("corollary2", "loss_lower_measured", vals, override))
     spurious = bool(delta <= delta_max and loss >= L_const - margin)
-    extra = {"delta": delta, "max_grad": float(meas.grad_norms.max()), "loss_value": loss,
-             "L_const": L_const, "margin": margin, "spurious": spurious}
+    extra = {
+        "delta": delta,
+        "max_grad": float(meas.grad_norms.max()),
+        "loss_value": loss,
+        "L_const": L_const,
+        "margin": margin,
+        "spurious": spurious,
+    }
     scale = n * meas.X_scale * meas.B_scale
     lf = roundoff_floor(max(loss, L_const), L, n, meas.width)
-    rows = [part_record(base, "stationary", meas.grad_norms, delta_k, floor_for(meas, scale), hyp,
-                        layers=np.arange(L + 1), **extra)]
+    rows = [
+        part_record(
+            base,
+            "stationary",
+            meas.grad_norms,
+            delta_k,
+            floor_for(meas, scale),
+            hyp,
+            layers=np.arange(L + 1),
+            **extra,
+        )
+    ]
     # Loss >= L_const - margin is judged as (L_const - Loss) <= margin, margin = L_const - rhs of
     # the registry's bound, so that the ratio measures how much of the margin is used
     for v in ("loss_lower_measured", "loss_lower", "loss_lower_uniform"):
-        rows.append(part_record(base, v, L_const - loss,
-                                L_const - bound("corollary2", v, vals, override), lf, hyp))
+        rows.append(
+            part_record(
+                base, v, L_const - loss, L_const - bound("corollary2", v, vals, override), lf, hyp
+            )
+        )
     if inst.params["loss"] == "cross_entropy":
-        rows.append(part_record(base, "ce_mean_error", meas.mu,
-                                bound("corollary2", "ce_mean_error", {"E_HL": E_HL, "n": n}, override),
-                                floor_for(meas, meas.B_scale[-1]), hyp))
+        rows.append(
+            part_record(
+                base,
+                "ce_mean_error",
+                meas.mu,
+                bound("corollary2", "ce_mean_error", {"E_HL": E_HL, "n": n}, override),
+                floor_for(meas, meas.B_scale[-1]),
+                hyp,
+            )
+        )
     if inst.params["loss"] == "mse":
-        rows.append(part_record(base, "mse_gap", abs(loss - L_const),
-                                bound("corollary2", "mse_gap", vals, override), lf, hyp))
-        rows.append(part_record(base, "mean_fitted", meas.mu, 0.0,
-                                floor_for(meas, meas.B_scale[-1]), hyp, relation="=="))
+        rows.append(
+            part_record(
+                base,
+                "mse_gap",
+                abs(loss - L_const),
+                bound("corollary2", "mse_gap", vals, override),
+                lf,
+                hyp,
+            )
+        )
+        rows.append(
+            part_record(
+                base,
+                "mean_fitted",
+                meas.mu,
+                0.0,
+                floor_for(meas, meas.B_scale[-1]),
+                hyp,
+                relation="==",
+            )
+        )
     return rows
 
 
-@register("corollary2", "Spurious delta-stationary points with a mean-fitted output layer",
-          ("corollary2", "theorem3"), DEFAULTS)
+@register(
+    "corollary2",
+    "Spurious delta-stationary points with a mean-fitted output layer",
+    ("corollary2", "theorem3"),
+    DEFAULTS,
+)
 def run(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
@@ -140,17 +207,25 @@ def run(settings, progress=None):
             ds = [r["depth"] for r in st]
             st[-1]["fitted_rate"] = fitted_rate([r["delta"] for r in st], ds)
             st[-1]["fitted_grad_rate"] = fitted_rate([r["max_grad"] for r in st], ds)
-            st[-1]["predicted_rate"] = (float(np.sqrt(inst.lam)) if inst.params["scale"] <= 1 + 1e-12
-                                        else None)
+            st[-1]["predicted_rate"] = (
+                float(np.sqrt(inst.lam)) if inst.params["scale"] <= 1 + 1e-12 else None
+            )
         rows.extend(inst_rows)
     st = [r for r in rows if r["part"] == "stationary" and r["verdict"] != "hypotheses not met"]
-    extra = {"spurious_points": {
-        "constructed": len(st),
-        "certified delta-stationary (delta <= delta_max) with loss >= L_const - margin":
-            sum(r["spurious"] for r in st),
-        "delta_max": delta_max,
-        "median certified delta at the largest depth": float(np.median(
-            [r["delta"] for r in st if r["depth"] == max(depths)])) if st else None}}
+    extra = {
+        "spurious_points": {
+            "constructed": len(st),
+            "certified delta-stationary (delta <= delta_max) with loss >= L_const - margin": sum(
+                r["spurious"] for r in st
+            ),
+            "delta_max": delta_max,
+            "median certified delta at the largest depth": float(
+                np.median([r["delta"] for r in st if r["depth"] == max(depths)])
+            )
+            if st
+            else None,
+        }
+    }
     gr = [r["fitted_grad_rate"] for r in st if r.get("fitted_grad_rate") is not None]
     if gr:
         extra["median_fitted_max_gradient_rate"] = float(np.median(gr))

@@ -35,13 +35,19 @@ from backsmooth.checks._signals import measure
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm
 
-__all__ = ["run", "DEFAULTS"]
+__all__ = ["DEFAULTS", "run"]
 
 DEFAULTS = {
     "graph": ["er", "sbm", "csbm", "star", "barbell", "karate", "les_miserables", "florentine"],
-    "n": (5, 40), "depth": (1, 12), "width": (1, 5),
-    "activation": ["identity", "identity", "tanh", "arctan", "sin"], "scale": "auto",
-    "loss": ["mse", "cross_entropy"], "propagation": "gcn", "trials": 60, "seed": 0,
+    "n": (5, 40),
+    "depth": (1, 12),
+    "width": (1, 5),
+    "activation": ["identity", "identity", "tanh", "arctan", "sin"],
+    "scale": "auto",
+    "loss": ["mse", "cross_entropy"],
+    "propagation": "gcn",
+    "trials": 60,
+    "seed": 0,
 }
 
 
@@ -60,49 +66,113 @@ def rows_for(inst, meas_u, meas_c, override=None):
     L, n = meas_u.depth, meas_u.n
     k = np.arange(L + 1)
     top = slice(1, None)
-    s = float(meas_u.s[:max(L, 1)].max())
-    vals = {"lam": meas_u.lam, "s": s, "k": k, "E_X0": meas_u.E_X[0], "Lam_k": meas_u.Lam,
-            "s_k": meas_u.s, "E_Xk": meas_u.E_X}
+    s = float(meas_u.s[: max(L, 1)].max())
+    vals = {
+        "lam": meas_u.lam,
+        "s": s,
+        "k": k,
+        "E_X0": meas_u.E_X[0],
+        "Lam_k": meas_u.Lam,
+        "s_k": meas_u.s,
+        "E_Xk": meas_u.E_X,
+    }
     rows = []
     lin = _hyp_u(inst, True, rho)
     fX = floor_for(meas_u, meas_u.X_scale)
     base = base_row(inst, "theorem1")
     for v in ("product", "uniform"):
-        rows.append(part_record(base, f"theorem1_{v} (E_u)", meas_u.E_X[top],
-                                bound("theorem1", v, vals, override)[top], fX[top], lin, layers=k[top]))
+        rows.append(
+            part_record(
+                base,
+                f"theorem1_{v} (E_u)",
+                meas_u.E_X[top],
+                bound("theorem1", v, vals, override)[top],
+                fX[top],
+                lin,
+                layers=k[top],
+            )
+        )
     # Lemma 3 with J -> u u^T (any rho)
     G = meas_u.grads.weight_gradients
-    centred = np.array([np.linalg.norm(G[j] - np.outer(meas_u.X[j].T @ u, u @ meas_u.B[j]))
-                        for j in k])
+    centred = np.array(
+        [np.linalg.norm(G[j] - np.outer(meas_u.X[j].T @ u, u @ meas_u.B[j])) for j in k]
+    )
     b3 = {"lam": meas_u.lam, "n": n, "E_Xk": meas_u.E_X, "E_Bk": meas_u.E_B}
-    rows.append(part_record(base_row(inst, "lemma3"), "lemma3_centred (E_u)", centred,
-                            bound("lemma3", "centred", b3, override),
-                            floor_for(meas_u, n * meas_u.X_scale * meas_u.B_scale),
-                            _hyp_u(inst, False, rho), layers=k))
+    rows.append(
+        part_record(
+            base_row(inst, "lemma3"),
+            "lemma3_centred (E_u)",
+            centred,
+            bound("lemma3", "centred", b3, override),
+            floor_for(meas_u, n * meas_u.X_scale * meas_u.B_scale),
+            _hyp_u(inst, False, rho),
+            layers=k,
+        )
+    )
     if L >= 1:
         kk = np.arange(L)
-        vb = {"lam": meas_u.lam, "s": float(meas_u.s[1:].max()), "L": L, "k": kk,
-              "E_BL": meas_u.E_B[-1]}
+        vb = {
+            "lam": meas_u.lam,
+            "s": float(meas_u.s[1:].max()),
+            "L": L,
+            "k": kk,
+            "E_BL": meas_u.E_B[-1],
+        }
         fB = floor_for(meas_u, meas_u.B_scale[:L])
-        rows.append(part_record(base_row(inst, "corollary1"), "corollary1_uniform (E_u)",
-                                meas_u.E_B[:L], bound("corollary1", "uniform", vb, override), fB, lin,
-                                layers=kk))
-        vr = {"lam": meas_u.lam, "s_k": meas_u.s[:L], "s_k1": meas_u.s[1:], "E_Bk1": meas_u.E_B[1:],
-              "E_Xk": meas_u.E_X[:L], "B_row_k1": np.array([max_row_norm(b) for b in meas_u.B[1:]]),
-              "c_rho": rho.derivative_lipschitz}
-        rows.append(part_record(base_row(inst, "theorem2"), "theorem2_recursion (E_u)", meas_u.E_B[:L],
-                                bound("theorem2", "recursion", vr, override), fB, lin, layers=kk))
+        rows.append(
+            part_record(
+                base_row(inst, "corollary1"),
+                "corollary1_uniform (E_u)",
+                meas_u.E_B[:L],
+                bound("corollary1", "uniform", vb, override),
+                fB,
+                lin,
+                layers=kk,
+            )
+        )
+        vr = {
+            "lam": meas_u.lam,
+            "s_k": meas_u.s[:L],
+            "s_k1": meas_u.s[1:],
+            "E_Bk1": meas_u.E_B[1:],
+            "E_Xk": meas_u.E_X[:L],
+            "B_row_k1": np.array([max_row_norm(b) for b in meas_u.B[1:]]),
+            "c_rho": rho.derivative_lipschitz,
+        }
+        rows.append(
+            part_record(
+                base_row(inst, "theorem2"),
+                "theorem2_recursion (E_u)",
+                meas_u.E_B[:L],
+                bound("theorem2", "recursion", vr, override),
+                fB,
+                lin,
+                layers=kk,
+            )
+        )
     # the paper's constant-reference Theorem 1 on the same non-stochastic P
     vc = {"lam": meas_c.lam, "s": s, "k": k, "E_X0": meas_c.E_X[0]}
-    rows.append(part_record(base, "theorem1_uniform (constant reference E)", meas_c.E_X[top],
-                            bound("theorem1", "uniform", vc, override)[top],
-                            floor_for(meas_c, meas_c.X_scale)[top], {"A1 (P1 = 1)": inst.ass_P},
-                            layers=k[top]))
+    rows.append(
+        part_record(
+            base,
+            "theorem1_uniform (constant reference E)",
+            meas_c.E_X[top],
+            bound("theorem1", "uniform", vc, override)[top],
+            floor_for(meas_c, meas_c.X_scale)[top],
+            {"A1 (P1 = 1)": inst.ass_P},
+            layers=k[top],
+        )
+    )
     return rows
 
 
-@register("gcn", "Extension: GCN normalisation with the generalised measure E_u (u = D^1/2 1)",
-          ("theorem1", "lemma3", "corollary1", "theorem2"), DEFAULTS, provenance="extension")
+@register(
+    "gcn",
+    "Extension: GCN normalisation with the generalised measure E_u (u = D^1/2 1)",
+    ("theorem1", "lemma3", "corollary1", "theorem2"),
+    DEFAULTS,
+    provenance="extension",
+)
 def run(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
@@ -111,12 +181,21 @@ def run(settings, progress=None):
         X0 = inst.X0
         if inst.params["instance"] % 3 == 0:
             # adversarial input: aligned with the top eigenvector, X0 = u c^T (E_u(X0) = 0)
-            c = np.random.default_rng([inst.params["seed"], inst.params["instance"], 7]).standard_normal(X0.shape[1])
+            c = np.random.default_rng(
+                [inst.params["seed"], inst.params["instance"], 7]
+            ).standard_normal(X0.shape[1])
             X0 = 2.0 * np.sqrt(inst.n) * np.outer(ref / np.linalg.norm(ref), c / np.linalg.norm(c))
         params = dict(inst.params, input="aligned with u" if X0 is not inst.X0 else "random")
         inst = inst.__class__(**{**inst.__dict__, "reference": ref, "X0": X0, "params": params})
-        args = (inst.P, inst.X0, inst.weights, inst.params["activation"], inst.params["loss"],
-                inst.targets, inst.lam)
+        args = (
+            inst.P,
+            inst.X0,
+            inst.weights,
+            inst.params["activation"],
+            inst.params["loss"],
+            inst.targets,
+            inst.lam,
+        )
         rows.extend(rows_for(inst, measure(*args, reference=ref), measure(*args), override))
     notes = []
     for part in sorted({r["part"] for r in rows}):
@@ -132,8 +211,11 @@ def run(settings, progress=None):
         else:
             text = f"{part}: carries over (0 violations in {len(judged)} judged instances)"
         if beyond:
-            text += (f"; outside the proven hypotheses ({len(beyond)} instances) the bound FAILS in "
-                     f"{len(above)}" + (f" (max ratio {worst:.3g})" if worst is not None else "")
-                     + ("" if above else ": no failure observed"))
+            text += (
+                f"; outside the proven hypotheses ({len(beyond)} instances) the bound FAILS in "
+                f"{len(above)}"
+                + (f" (max ratio {worst:.3g})" if worst is not None else "")
+                + ("" if above else ": no failure observed")
+            )
         notes.append(text)
     return rows, notes, {}

@@ -23,14 +23,30 @@ from backsmooth.checks._signals import measure
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
 
-__all__ = ["run", "DEFAULTS"]
+__all__ = ["DEFAULTS", "run"]
 
 DEFAULTS = {
-    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate",
-              "davis"],
-    "n": (2, 30), "depth": (1, 8), "width": (1, 6),
+    "graph": [
+        "flat",
+        "er",
+        "sbm",
+        "csbm",
+        "regular",
+        "cycle",
+        "complete",
+        "star",
+        "barbell",
+        "karate",
+        "davis",
+    ],
+    "n": (2, 30),
+    "depth": (1, 8),
+    "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "relu", "softplus"],
-    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 120,
+    "scale": "auto",
+    "loss": ["mse", "cross_entropy"],
+    "propagation": "lazy",
+    "trials": 120,
     "seed": 0,
 }
 
@@ -55,8 +71,11 @@ def rows_for(inst, meas, override=None):
     rows = []
     signals = list(meas.X) + list(meas.B)
     measured = np.array([_pairwise(S) for S in signals])
-    vals = {"X_F": np.array([np.linalg.norm(S) for S in signals]),
-            "xbar": np.array([np.linalg.norm(mean_row(S)) for S in signals]), "n": n}
+    vals = {
+        "X_F": np.array([np.linalg.norm(S) for S in signals]),
+        "xbar": np.array([np.linalg.norm(mean_row(S)) for S in signals]),
+        "n": n,
+    }
     scale = vals["X_F"] / np.sqrt(n)
     # the identity side ||X||_F^2/n - ||xbar||^2 cancels: absolute error ~ c eps scale^2 in E^2,
     # hence at most sqrt(c eps) scale in E (|sqrt(a) - sqrt(a + d)| <= sqrt(d))
@@ -66,8 +85,11 @@ def rows_for(inst, meas, override=None):
     vals["X_F"] = vals["X_F"].astype(complex)
     with np.errstate(invalid="ignore"):
         identity = np.abs(_complex_bound("lemma1", "identity", vals, override))
-    rows.append(part_record(base_row(inst, "lemma1"), "identity", measured, identity, floor, {},
-                            relation="=="))
+    rows.append(
+        part_record(
+            base_row(inst, "lemma1"), "identity", measured, identity, floor, {}, relation="=="
+        )
+    )
     # Lemma 2 on X = X^(0) (and H^(0) for rho)
     X = meas.X[0]
     m = np.arange(0, 6)
@@ -78,27 +100,60 @@ def rows_for(inst, meas, override=None):
     b2 = {"lam": meas.lam, "m": m, "E_X": meas.E_X[0], "s_k": meas.s[0]}
     hypA1 = hypotheses(inst, ("A1",))
     fX = floor_for(meas, meas.X_scale[0])
-    rows.append(part_record(base_row(inst, "lemma2"), "power", np.array(powers)[1:],
-                            bound("lemma2", "power", b2, override)[1:], fX, hypA1, layers=m[1:]))
-    rows.append(part_record(base_row(inst, "lemma2"), "weights", pairwise_difference_norm(X @ inst.weights[0]),
-                            bound("lemma2", "weights", b2, override), fX, {}))
+    rows.append(
+        part_record(
+            base_row(inst, "lemma2"),
+            "power",
+            np.array(powers)[1:],
+            bound("lemma2", "power", b2, override)[1:],
+            fX,
+            hypA1,
+            layers=m[1:],
+        )
+    )
+    rows.append(
+        part_record(
+            base_row(inst, "lemma2"),
+            "weights",
+            pairwise_difference_norm(X @ inst.weights[0]),
+            bound("lemma2", "weights", b2, override),
+            fX,
+            {},
+        )
+    )
     rho = _activation(inst.params["activation"])
     E_H = meas.E_H
     E_rho = np.array([pairwise_difference_norm(rho.function(h)) for h in meas.H])
-    rows.append(part_record(base_row(inst, "lemma2"), "activation", E_rho,
-                            bound("lemma2", "activation", {"E_X": E_H}, override),
-                            floor_for(meas, meas.H_scale), hypotheses(inst, ("A2",)),
-                            layers=np.arange(L + 1)))
+    rows.append(
+        part_record(
+            base_row(inst, "lemma2"),
+            "activation",
+            E_rho,
+            bound("lemma2", "activation", {"E_X": E_H}, override),
+            floor_for(meas, meas.H_scale),
+            hypotheses(inst, ("A2",)),
+            layers=np.arange(L + 1),
+        )
+    )
     # Lemma 3 per layer
     k = np.arange(L + 1)
     G = meas.grads.weight_gradients
-    centred = np.array([np.linalg.norm(G[j] - n * np.outer(mean_row(meas.X[j]), mean_row(meas.B[j])))
-                        for j in k])
+    centred = np.array(
+        [np.linalg.norm(G[j] - n * np.outer(mean_row(meas.X[j]), mean_row(meas.B[j]))) for j in k]
+    )
     b3 = {"lam": meas.lam, "n": n, "E_Xk": meas.E_X, "E_Bk": meas.E_B}
     scale3 = n * meas.X_scale * meas.B_scale
-    rows.append(part_record(base_row(inst, "lemma3"), "centred", centred,
-                            bound("lemma3", "centred", b3, override), floor_for(meas, scale3),
-                            hypA1, layers=k))
+    rows.append(
+        part_record(
+            base_row(inst, "lemma3"),
+            "centred",
+            centred,
+            bound("lemma3", "centred", b3, override),
+            floor_for(meas, scale3),
+            hypA1,
+            layers=k,
+        )
+    )
     rows.extend(_lemma4_rows(inst, meas, override, "random weights"))
     return rows
 
@@ -106,17 +161,38 @@ def rows_for(inst, meas, override=None):
 def _lemma4_rows(inst, meas, override, state):
     n = meas.n
     gamma = float(np.linalg.norm(mean_row(meas.X[-1])))
-    vals = {"delta_L": meas.grad_norms[-1], "lam": meas.lam, "n": n, "E_XL": meas.E_X[-1],
-            "E_BL": meas.E_B[-1], "gamma": gamma if gamma > 0 else np.nan, "Lam_L": meas.Lam[-1],
-            "E_X0": meas.E_X[0]}
+    vals = {
+        "delta_L": meas.grad_norms[-1],
+        "lam": meas.lam,
+        "n": n,
+        "E_XL": meas.E_X[-1],
+        "E_BL": meas.E_B[-1],
+        "gamma": gamma if gamma > 0 else np.nan,
+        "Lam_L": meas.Lam[-1],
+        "E_X0": meas.E_X[0],
+    }
     hyp = hypotheses(inst, ("A1",), **{"||xbar^(L)||>=gamma>0": gamma > 0})
     f = floor_for(meas, meas.B_scale[-1])
-    return [part_record(base_row(inst, "lemma4"), v, meas.mu, bound("lemma4", v, vals, override), f,
-                        hyp, state=state) for v in ("mu0", "a_priori")]
+    return [
+        part_record(
+            base_row(inst, "lemma4"),
+            v,
+            meas.mu,
+            bound("lemma4", v, vals, override),
+            f,
+            hyp,
+            state=state,
+        )
+        for v in ("mu0", "a_priori")
+    ]
 
 
-@register("lemmas", "Lemmas 1-4: pairwise identity, contractions, gradient decomposition, mean error",
-          ("lemma1", "lemma2", "lemma3", "lemma4"), DEFAULTS)
+@register(
+    "lemmas",
+    "Lemmas 1-4: pairwise identity, contractions, gradient decomposition, mean error",
+    ("lemma1", "lemma2", "lemma3", "lemma4"),
+    DEFAULTS,
+)
 def run(settings, progress=None):
     from backsmooth.numeric.output_layer import fit_output_layer
 
@@ -127,13 +203,28 @@ def run(settings, progress=None):
         meas = measure(inst.P, inst.X0, inst.weights, act, loss, inst.targets, inst.lam)
         rows.extend(rows_for(inst, meas, override))
         try:
-            fit = fit_output_layer(inst.P, inst.X0, inst.weights, targets=inst.targets,
-                                   loss=loss, activation=act, max_iter=50)
+            fit = fit_output_layer(
+                inst.P,
+                inst.X0,
+                inst.weights,
+                targets=inst.targets,
+                loss=loss,
+                activation=act,
+                max_iter=50,
+            )
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             skipped += 1
             continue
         fitted = measure(inst.P, inst.X0, fit.weights, act, loss, inst.targets, inst.lam)
         rows.extend(_lemma4_rows(inst, fitted, override, "output layer fitted"))
-    notes = ((f"Lemma 4 after fitting skipped on {skipped} instance(s): fit_output_layer failed "
-              "(non-finite weights on extreme inputs)",) if skipped else ())
+    notes = (
+        (
+            (
+                f"Lemma 4 after fitting skipped on {skipped} instance(s): fit_output_layer "
+                "failed (non-finite weights on extreme inputs)"
+            ),
+        )
+        if skipped
+        else ()
+    )
     return rows, notes, {}

@@ -28,10 +28,16 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import part_record, register, roundoff_floor
 
-__all__ = ["run", "DEFAULTS", "construction", "exact_gradient_check"]
+__all__ = ["DEFAULTS", "construction", "exact_gradient_check", "run"]
 
-DEFAULTS = {"trials": 100, "seed": 0, "depth": (1, 20), "exact_depths": [1, 2],
-            "side_by_side": True, "side_depth": 16}
+DEFAULTS = {
+    "trials": 100,
+    "seed": 0,
+    "depth": (1, 20),
+    "exact_depths": [1, 2],
+    "side_by_side": True,
+    "side_depth": 16,
+}
 
 
 def construction(kind, L, w, a=1.0, a_k=None):
@@ -57,24 +63,33 @@ def exact_gradient_check(kind, L, w, p, rho_name):
 
     from backsmooth.symbolic.bounds import bound_variant
     from backsmooth.symbolic.gnn import SymbolicGNN, forward, mse_loss
-    from backsmooth.symbolic.symbols import L as L_sym, lam as lam_sym, w as w_sym
+    from backsmooth.symbolic.symbols import L as L_sym
+    from backsmooth.symbolic.symbols import lam as lam_sym
+    from backsmooth.symbolic.symbols import w as w_sym
 
     rho = {"identity": lambda x: x, "tanh": sp.tanh, "relu": lambda x: sp.Max(0, x)}[rho_name]
     W = [sp.Matrix(M.tolist()).applyfunc(sp.nsimplify) for M in construction(kind, L, 1.0)]
     W[-1] = W[-1] * w
-    syms = [sp.Matrix(M.shape[0], M.shape[1],
-                      lambda i, j, k=k: sp.Symbol(f"v{k}_{i}{j}", real=True))
-            for k, M in enumerate(W)]
+    syms = [
+        sp.Matrix(M.shape[0], M.shape[1], lambda i, j, k=k: sp.Symbol(f"v{k}_{i}{j}", real=True))
+        for k, M in enumerate(W)
+    ]
     P = sp.eye(2) if p is None else sp.Matrix([[1 - p, p], [p, 1 - p]])
-    net = SymbolicGNN(sp.ImmutableMatrix(P), sp.ImmutableMatrix(sp.eye(2)),
-                      tuple(sp.ImmutableMatrix(S) for S in syms), sp.ImmutableMatrix([[1], [-1]]))
+    net = SymbolicGNN(
+        sp.ImmutableMatrix(P),
+        sp.ImmutableMatrix(sp.eye(2)),
+        tuple(sp.ImmutableMatrix(S) for S in syms),
+        sp.ImmutableMatrix([[1], [-1]]),
+    )
     loss = mse_loss(forward(net, rho)[2][-1], net.Y)
     point = {s: v for S, M in zip(syms, W) for s, v in zip(S, M)}
-    g2 = [sp.nsimplify(sp.simplify(sum(sp.diff(loss, s).subs(point) ** 2 for s in S))) for S in syms]
+    g2 = [
+        sp.nsimplify(sp.simplify(sum(sp.diff(loss, s).subs(point) ** 2 for s in S))) for S in syms
+    ]
     variant = ("mlp_" if p is None else "gnn_") + kind
     lam = 1 if p is None else abs(1 - 2 * p)
     value = bound_variant("proposition2", variant).expr.subs({lam_sym: lam, L_sym: L, w_sym: w})
-    return sp.nsimplify(sp.simplify(loss.subs(point))), g2[0], sum(g2[1:]), sp.simplify(value ** 2)
+    return sp.nsimplify(sp.simplify(loss.subs(point))), g2[0], sum(g2[1:]), sp.simplify(value**2)
 
 
 def _exact_rows(settings):
@@ -87,29 +102,46 @@ def _exact_rows(settings):
             for p in (None, sp.Rational(1, 5)):
                 w = sp.Rational(7, 3)
                 loss, g0, rest, value2 = exact_gradient_check(kind, L, w, p, rho)
-                base = {"claim": "proposition2", "instance": f"exact-{kind}-{rho}-L{L}-{'mlp' if p is None else 'gnn'}",
-                        "depth": L, "activation": rho, "construction": kind,
-                        "model": "MLP" if p is None else "GNN", "p": None if p is None else str(p),
-                        "w": str(w), "n": 2}
+                base = {
+                    "claim": "proposition2",
+                    "instance": f"exact-{kind}-{rho}-L{L}-{'mlp' if p is None else 'gnn'}",
+                    "depth": L,
+                    "activation": rho,
+                    "construction": kind,
+                    "model": "MLP" if p is None else "GNN",
+                    "p": None if p is None else str(p),
+                    "w": str(w),
+                    "n": 2,
+                }
                 ok = bool(sp.simplify(g0 - value2) == 0 and rest == 0 and loss == sp.Rational(1, 2))
-                row = part_record(base, f"exact_{'mlp' if p is None else 'gnn'}_{kind}",
-                                  float(g0), float(value2), 0.0, {}, relation="==",
-                                  exact_grad0_squared=str(g0), exact_value_squared=str(value2),
-                                  exact_loss=str(loss), exact_hidden_grad_squared=str(rest))
+                row = part_record(
+                    base,
+                    f"exact_{'mlp' if p is None else 'gnn'}_{kind}",
+                    float(g0),
+                    float(value2),
+                    0.0,
+                    {},
+                    relation="==",
+                    exact_grad0_squared=str(g0),
+                    exact_value_squared=str(value2),
+                    exact_loss=str(loss),
+                    exact_hidden_grad_squared=str(rest),
+                )
                 row["verdict"] = "holds" if ok else "violated"
                 rows.append(row)
     return rows
 
 
 def _numeric_rows(settings, progress):
-    from backsmooth.numeric.model import gradients
-
     from backsmooth.checks._instances import draw
+    from backsmooth.numeric.model import gradients
 
     rows = []
     override = settings.get("bound_override")
     seed = int(settings.get("seed", 0))
-    for i in range(int(settings.get("start", 0)), int(settings.get("start", 0)) + int(settings["trials"])):
+    for i in range(
+        int(settings.get("start", 0)), int(settings.get("start", 0)) + int(settings["trials"])
+    ):
         rng = np.random.default_rng([seed, i, 0])
         L = int(draw(settings.get("depth", (1, 20)), rng, "depth"))
         w = float(rng.uniform(-10, 10))
@@ -121,21 +153,48 @@ def _numeric_rows(settings, progress):
         a_k = rng.uniform(-2, 2, size=max(L - 1, 0))
         W = construction(kind, L, w, a, a_k)
         for model, P in (("MLP", None), ("GNN", _P(p))):
-            g = gradients(P, np.eye(2), W, activation=act, loss="mse", targets=np.array([[1.0], [-1.0]]))
+            g = gradients(
+                P, np.eye(2), W, activation=act, loss="mse", targets=np.array([[1.0], [-1.0]])
+            )
             lam = 1.0 if P is None else abs(1 - 2 * p)
-            base = {"claim": "proposition2", "instance": i, "depth": L, "activation": act,
-                    "construction": kind, "model": model, "p": None if P is None else p, "w": w,
-                    "a": a, "lambda": lam, "n": 2, "seed": seed, "start": i}
+            base = {
+                "claim": "proposition2",
+                "instance": i,
+                "depth": L,
+                "activation": act,
+                "construction": kind,
+                "model": model,
+                "p": None if P is None else p,
+                "w": w,
+                "a": a,
+                "lambda": lam,
+                "n": 2,
+                "seed": seed,
+                "start": i,
+            }
             scale = abs(w) + 1.0
             floor = roundoff_floor(scale, L, 2, 2)
             variant = ("mlp_" if P is None else "gnn_") + kind
             value = bound("proposition2", variant, {"lam": lam, "L": L, "w": w}, override)
             gn = g.gradient_norms
             rows.append(part_record(base, variant, gn[0], value, floor, {}, relation="=="))
-            rows.append(part_record(base, "hidden_zero", gn[1:], 0.0, floor, {}, relation="==",
-                                    layers=np.arange(1, L + 1)))
-            rows.append(part_record(base, "loss_half", g.loss, 0.5, roundoff_floor(1.0, L, 2, 2), {},
-                                    relation="=="))
+            rows.append(
+                part_record(
+                    base,
+                    "hidden_zero",
+                    gn[1:],
+                    0.0,
+                    floor,
+                    {},
+                    relation="==",
+                    layers=np.arange(1, L + 1),
+                )
+            )
+            rows.append(
+                part_record(
+                    base, "loss_half", g.loss, 0.5, roundoff_floor(1.0, L, 2, 2), {}, relation="=="
+                )
+            )
         if progress is not None:
             progress(1)
     return rows
@@ -150,9 +209,9 @@ def side_by_side(depth=16, seed=0, n=120, loss="mse", epochs=300):
     fluctuation of ``P X^(L)`` with a huge ``||W^(L)||`` (theorems.md, Corollary 2), which
     inflates the hidden gradients: both are reported.
     """
-    from backsmooth.numeric.losses import loss_function
     from backsmooth.numeric.graph_specs import graph_by_name
     from backsmooth.numeric.initialisation import initial_weights
+    from backsmooth.numeric.losses import loss_function
     from backsmooth.numeric.model import gradients
     from backsmooth.numeric.output_layer import fit_output_layer
     from backsmooth.numeric.propagation import contraction_factor, propagation_matrix
@@ -163,50 +222,81 @@ def side_by_side(depth=16, seed=0, n=120, loss="mse", epochs=300):
     y = g.labels if loss == "cross_entropy" else (2.0 * g.labels - 0.5)[:, None]
     d_out = 2 if loss == "cross_entropy" else 1
     W = initial_weights([X.shape[1]] + [16] * depth + [d_out], "orthogonal", scale=1.0, seed=seed)
-    out = {"graph": f"csbm:n={n},c=30,lg=2,mu=1,p=8", "depth": depth, "width": 16,
-           "activation": "tanh", "loss": loss, "init": "orthogonal (s = 1)",
-           "lambda": float(contraction_factor(P)),
-           "L_const": float(loss_function(loss).best_constant_loss(y))}
+    out = {
+        "graph": f"csbm:n={n},c=30,lg=2,mu=1,p=8",
+        "depth": depth,
+        "width": 16,
+        "activation": "tanh",
+        "loss": loss,
+        "init": "orthogonal (s = 1)",
+        "lambda": float(contraction_factor(P)),
+        "L_const": float(loss_function(loss).best_constant_loss(y)),
+    }
     from backsmooth.numeric.training import train
 
     for name, PP in (("GNN", P), ("MLP", None)):
-        hist = train(PP, X, W, targets=y, loss=loss, optimizer="adam", learning_rate=1e-2,
-                     epochs=epochs, trainable="output", activation="tanh")
+        hist = train(
+            PP,
+            X,
+            W,
+            targets=y,
+            loss=loss,
+            optimizer="adam",
+            learning_rate=1e-2,
+            epochs=epochs,
+            trainable="output",
+            activation="tanh",
+        )
         gn = hist.gradient_norms[-1]
         out[f"{name} (output layer trained by Adam, lr 1e-2, {epochs} epochs)"] = {
-            "loss": float(hist.loss[-1]), "grad_output_layer": float(gn[-1]),
+            "loss": float(hist.loss[-1]),
+            "grad_output_layer": float(gn[-1]),
             "max_hidden_gradient": float(gn[:-1].max()),
             "median_hidden_gradient": float(np.median(gn[:-1])),
-            "mean_output_error": float(hist.mean_output_error[-1])}
+            "mean_output_error": float(hist.mean_output_error[-1]),
+        }
         fit = fit_output_layer(PP, X, W, targets=y, loss=loss, activation="tanh")
         gr = gradients(PP, X, list(fit.weights), activation="tanh", loss=loss, targets=y)
         norms = gr.gradient_norms
-        out[f"{name} (output layer at its exact minimiser)"] = {"loss": float(gr.loss), "grad_output_layer": float(norms[-1]),
-                     "max_hidden_gradient": float(norms[:-1].max()),
-                     "median_hidden_gradient": float(np.median(norms[:-1])),
-                     "fit_converged": bool(fit.converged),
-                     "output_weight_norm": float(np.linalg.norm(fit.output_weight, 2))}
+        out[f"{name} (output layer at its exact minimiser)"] = {
+            "loss": float(gr.loss),
+            "grad_output_layer": float(norms[-1]),
+            "max_hidden_gradient": float(norms[:-1].max()),
+            "median_hidden_gradient": float(np.median(norms[:-1])),
+            "fit_converged": bool(fit.converged),
+            "output_weight_norm": float(np.linalg.norm(fit.output_weight, 2)),
+        }
     return out
 
 
-@register("proposition2", "MLPs are not GNNs: exact counter-examples and side-by-side training",
-          ("proposition2",), DEFAULTS)
+@register(
+    "proposition2",
+    "MLPs are not GNNs: exact counter-examples and side-by-side training",
+    ("proposition2",),
+    DEFAULTS,
+)
 def run(settings, progress=None):
     rows = _exact_rows(settings) + _numeric_rows(settings, progress)
     extra, notes = {}, []
     if settings.get("side_by_side", True):
         sbs = side_by_side(int(settings.get("side_depth", 16)), int(settings.get("seed", 0)))
         extra["side_by_side"] = sbs
-        key = [k for k in sbs if k.startswith("GNN (output layer trained by Adam")][0]
+        key = next(k for k in sbs if k.startswith("GNN (output layer trained by Adam"))
         mkey = key.replace("GNN", "MLP")
-        ekey, emkey = "GNN (output layer at its exact minimiser)", "MLP (output layer at its exact minimiser)"
+        ekey, emkey = (
+            "GNN (output layer at its exact minimiser)",
+            "MLP (output layer at its exact minimiser)",
+        )
         notes.append(
             f"side by side, depth {sbs['depth']}, output layer trained alone by Adam: max hidden "
             f"gradient GNN {sbs[key]['max_hidden_gradient']:.3g} (loss {sbs[key]['loss']:.4f}) vs "
             f"MLP {sbs[mkey]['max_hidden_gradient']:.3g} (loss {sbs[mkey]['loss']:.4f}); best "
-            f"constant loss {sbs['L_const']:.4f}")
+            f"constant loss {sbs['L_const']:.4f}"
+        )
         notes.append(
             f"at the exact output-layer minimiser: GNN max hidden gradient "
-            f"{sbs[ekey]['max_hidden_gradient']:.3g} with ||W^(L)||_2 = {sbs[ekey]['output_weight_norm']:.3g} "
-            f"(least squares fits the tiny fluctuation of P X^(L)), MLP {sbs[emkey]['max_hidden_gradient']:.3g}")
+            f"{sbs[ekey]['max_hidden_gradient']:.3g} with ||W^(L)||_2 = "
+            f"{sbs[ekey]['output_weight_norm']:.3g} (least squares fits the tiny fluctuation of "
+            f"P X^(L)), MLP {sbs[emkey]['max_hidden_gradient']:.3g}"
+        )
     return rows, notes, extra

@@ -32,13 +32,29 @@ from backsmooth.checks._signals import measure
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm, mean_row
 
-__all__ = ["run_theorem2", "run_proposition1", "DEFAULTS", "linearisation"]
+__all__ = ["DEFAULTS", "linearisation", "run_proposition1", "run_theorem2"]
 
 DEFAULTS = {
-    "graph": ["flat", "er", "sbm", "csbm", "regular", "cycle", "complete", "star", "barbell", "karate"],
-    "n": (4, 36), "depth": (1, 14), "width": (1, 6),
+    "graph": [
+        "flat",
+        "er",
+        "sbm",
+        "csbm",
+        "regular",
+        "cycle",
+        "complete",
+        "star",
+        "barbell",
+        "karate",
+    ],
+    "n": (4, 36),
+    "depth": (1, 14),
+    "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "softplus", "identity", "relu"],
-    "scale": "auto", "loss": ["mse", "cross_entropy"], "propagation": "lazy", "trials": 150,
+    "scale": "auto",
+    "loss": ["mse", "cross_entropy"],
+    "propagation": "lazy",
+    "trials": 150,
     "seed": 0,
 }
 
@@ -75,49 +91,134 @@ def rows_theorem2(inst, meas, override=None):
     base = base_row(inst, "theorem2")
     k = np.arange(L)
     # relative to the signal's scale (B^(k) itself may be tiny by cancellation, e.g. P = J)
-    split = np.array([np.linalg.norm(meas.B[j] - (d["G"] * d["D"][None, :] + d["R"] * d["G"]))
-                      / max(np.linalg.norm(meas.B[j]), meas.B_scale[j] * np.sqrt(n), 1e-300)
-                      for j, d in enumerate(lin)])
+    split = np.array(
+        [
+            np.linalg.norm(meas.B[j] - (d["G"] * d["D"][None, :] + d["R"] * d["G"]))
+            / max(np.linalg.norm(meas.B[j]), meas.B_scale[j] * np.sqrt(n), 1e-300)
+            for j, d in enumerate(lin)
+        ]
+    )
     s = float(meas.s.max())
-    vals = {"lam": meas.lam, "s_k": meas.s[:L], "s_k1": meas.s[1:], "E_Bk1": meas.E_B[1:],
-            "E_Xk": meas.E_X[:L], "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
-            "c_rho": rho.derivative_lipschitz, "E_Hk": meas.E_H[:L],
-            "G_max": np.array([np.abs(d["G"]).max() for d in lin]), "s": s, "L": L, "k": k,
-            "E_BL": meas.E_B[-1], "E_X0": meas.E_X[0], "beta": meas.beta}
+    vals = {
+        "lam": meas.lam,
+        "s_k": meas.s[:L],
+        "s_k1": meas.s[1:],
+        "E_Bk1": meas.E_B[1:],
+        "E_Xk": meas.E_X[:L],
+        "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
+        "c_rho": rho.derivative_lipschitz,
+        "E_Hk": meas.E_H[:L],
+        "G_max": np.array([np.abs(d["G"]).max() for d in lin]),
+        "s": s,
+        "L": L,
+        "k": k,
+        "E_BL": meas.E_B[-1],
+        "E_X0": meas.E_X[0],
+        "beta": meas.beta,
+    }
     fB = floor_for(meas, meas.B_scale[:L])
     hyp = _hyp(inst, {})
     kmin = int(np.argmin(meas.E_B))
     mid = {"argmin_E_B": kmin, "interior_minimum": bool(0 < kmin < L)}
     # relative error of the split: rho'(H) is evaluated at H carrying round-off ~ eps max|H|
-    amp = 1.0 + (rho.derivative_lipschitz * max(float(np.abs(h).max()) for h in meas.H[:-1])
-                 if np.isfinite(rho.derivative_lipschitz) else 0.0)
-    rows = [part_record(base, "split", split, 0.0, amp * roundoff_floor(1.0, L, n, meas.width), hyp,
-                        relation="==", layers=k),
-            part_record(base, "recursion", meas.E_B[:L], bound("theorem2", "recursion", vals, override),
-                        fB, hyp, layers=k, **mid),
-            part_record(base, "recursion_measured", meas.E_B[:L],
-                        bound("theorem2", "recursion_measured", vals, override), fB, hyp, layers=k),
-            part_record(base, "unrolled", meas.E_B[:L], bound("theorem2", "unrolled", vals, override),
-                        fB, _hyp(inst, {"lambda^2*s<1": meas.lam ** 2 * s < 1}), layers=k),
-            part_record(base, "unrolled_s_le_1", meas.E_B[:L],
-                        bound("theorem2", "unrolled_s_le_1", vals, override), fB,
-                        _hyp(inst, {"s<=1": s <= 1 + 1e-12}), layers=k)]
+    amp = 1.0 + (
+        rho.derivative_lipschitz * max(float(np.abs(h).max()) for h in meas.H[:-1])
+        if np.isfinite(rho.derivative_lipschitz)
+        else 0.0
+    )
+    rows = [
+        part_record(
+            base,
+            "split",
+            split,
+            0.0,
+            amp * roundoff_floor(1.0, L, n, meas.width),
+            hyp,
+            relation="==",
+            layers=k,
+        ),
+        part_record(
+            base,
+            "recursion",
+            meas.E_B[:L],
+            bound("theorem2", "recursion", vals, override),
+            fB,
+            hyp,
+            layers=k,
+            **mid,
+        ),
+        part_record(
+            base,
+            "recursion_measured",
+            meas.E_B[:L],
+            bound("theorem2", "recursion_measured", vals, override),
+            fB,
+            hyp,
+            layers=k,
+        ),
+        part_record(
+            base,
+            "unrolled",
+            meas.E_B[:L],
+            bound("theorem2", "unrolled", vals, override),
+            fB,
+            _hyp(inst, {"lambda^2*s<1": meas.lam**2 * s < 1}),
+            layers=k,
+        ),
+        part_record(
+            base,
+            "unrolled_s_le_1",
+            meas.E_B[:L],
+            bound("theorem2", "unrolled_s_le_1", vals, override),
+            fB,
+            _hyp(inst, {"s<=1": s <= 1 + 1e-12}),
+            layers=k,
+        ),
+    ]
     # (ii) ||R_k||_F <= c_rho sqrt(n) E(H^(k)) (only rho' Lipschitz is used)
     R_norm = np.array([np.linalg.norm(d["R"]) for d in lin])
     vals_R = {"c_rho": rho.derivative_lipschitz, "n": n, "E_Hk": meas.E_H[:L]}
-    rows.append(part_record(base, "R_norm", R_norm, bound("theorem2", "R_norm", vals_R, override),
-                            amp * roundoff_floor(np.sqrt(n), L, n, meas.width),
-                            hypotheses(inst, ("A2", "A2b")), layers=k))
+    rows.append(
+        part_record(
+            base,
+            "R_norm",
+            R_norm,
+            bound("theorem2", "R_norm", vals_R, override),
+            amp * roundoff_floor(np.sqrt(n), L, n, meas.width),
+            hypotheses(inst, ("A2", "A2b")),
+            layers=k,
+        )
+    )
     # (iv) ||B^(k)||_row <= s_{k+1} ||B^(k+1)||_row (uses ||P||_inf = 1, i.e. P >= 0)
     B_row = np.array([max_row_norm(b) for b in meas.B[:L]])
-    rows.append(part_record(base, "row_growth", B_row, bound("theorem2", "row_growth", vals, override),
-                            fB * np.sqrt(n), hypotheses(inst, ("A1+", "A2")), layers=k))
+    rows.append(
+        part_record(
+            base,
+            "row_growth",
+            B_row,
+            bound("theorem2", "row_growth", vals, override),
+            fB * np.sqrt(n),
+            hypotheses(inst, ("A1+", "A2")),
+            layers=k,
+        )
+    )
     # (v) product form, Sigma_lam_k = sum_{j=k}^{L-1} lambda^(j-k+1) s_j E(X^(j))
     terms = meas.s[:L] * meas.E_X[:L]
-    Sigma_lam = np.array([np.sum(meas.lam ** (np.arange(j, L) - j + 1) * terms[j:]) for j in range(L)])
+    Sigma_lam = np.array(
+        [np.sum(meas.lam ** (np.arange(j, L) - j + 1) * terms[j:]) for j in range(L)]
+    )
     vals_v = dict(vals, S_k=meas.S[:L], Sigma_lam_k=Sigma_lam)
-    rows.append(part_record(base, "unrolled_product", meas.E_B[:L],
-                            bound("theorem2", "unrolled_product", vals_v, override), fB, hyp, layers=k))
+    rows.append(
+        part_record(
+            base,
+            "unrolled_product",
+            meas.E_B[:L],
+            bound("theorem2", "unrolled_product", vals_v, override),
+            fB,
+            hyp,
+            layers=k,
+        )
+    )
     return rows
 
 
@@ -133,49 +234,110 @@ def rows_proposition1(inst, meas, override=None):
     r_norm = np.array([np.linalg.norm(d["r"]) for d in lin])
     gap = np.array([np.linalg.norm(mean_row(meas.B[j]) - Nb[j]) for j in range(L)])
     bnorm = np.array([np.linalg.norm(mean_row(b)) for b in meas.B[:L]])
-    vals = {"lam": meas.lam, "s_k": meas.s[:L], "s_k1": meas.s[1:], "E_Xk": meas.E_X[:L],
-            "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
-            "c_rho": rho.derivative_lipschitz, "E_Hk": meas.E_H[:L],
-            "G_max": np.array([np.abs(d["G"]).max() for d in lin]), "s": s, "L": L, "k": k,
-            "E_X0": meas.E_X[0], "beta": meas.beta, "S_k": meas.S[:L], "mu": meas.mu,
-            "Sigma_k": meas.Sigma[:L]}
+    vals = {
+        "lam": meas.lam,
+        "s_k": meas.s[:L],
+        "s_k1": meas.s[1:],
+        "E_Xk": meas.E_X[:L],
+        "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
+        "c_rho": rho.derivative_lipschitz,
+        "E_Hk": meas.E_H[:L],
+        "G_max": np.array([np.abs(d["G"]).max() for d in lin]),
+        "s": s,
+        "L": L,
+        "k": k,
+        "E_X0": meas.E_X[0],
+        "beta": meas.beta,
+        "S_k": meas.S[:L],
+        "mu": meas.mu,
+        "Sigma_k": meas.Sigma[:L],
+    }
     fB = floor_for(meas, meas.B_scale[:L])
     hyp = _hyp(inst, {})
-    vals2 = dict(vals, E_Bk1=meas.E_B[1:], c_2=rho.second_derivative_lipschitz,
-                 gbar_inf=np.array([np.abs(inst.weights[j + 1] @ mean_row(meas.B[j + 1])).max()
-                                    for j in range(L)]),
-                 bbar_k1=np.array([np.linalg.norm(mean_row(b)) for b in meas.B[1:]]))
+    vals2 = dict(
+        vals,
+        E_Bk1=meas.E_B[1:],
+        c_2=rho.second_derivative_lipschitz,
+        gbar_inf=np.array(
+            [np.abs(inst.weights[j + 1] @ mean_row(meas.B[j + 1])).max() for j in range(L)]
+        ),
+        bbar_k1=np.array([np.linalg.norm(mean_row(b)) for b in meas.B[1:]]),
+    )
     hyp2 = hypotheses(inst, ("A1+", "A2", "A2b", "A2c"))
-    second = [part_record(base, v, r_norm, bound("proposition1", v, vals2, override), fB, hyp2, layers=k)
-              for v in ("second_order", "second_order_a_priori")]
+    second = [
+        part_record(base, v, r_norm, bound("proposition1", v, vals2, override), fB, hyp2, layers=k)
+        for v in ("second_order", "second_order_a_priori")
+    ]
     return second + [
-        part_record(base, "one_step", r_norm, bound("proposition1", "one_step", vals, override), fB,
-                    hyp, layers=k),
-        part_record(base, "one_step_measured", r_norm,
-                    bound("proposition1", "one_step_measured", vals, override), fB, hyp, layers=k),
-        part_record(base, "uniform", gap, bound("proposition1", "uniform", vals, override), fB,
-                    _hyp(inst, {"lambda*s<1": meas.lam * s < 1}), layers=k),
-        part_record(base, "mean", bnorm, bound("proposition1", "mean", vals, override), fB, hyp,
-                    layers=k),
+        part_record(
+            base,
+            "one_step",
+            r_norm,
+            bound("proposition1", "one_step", vals, override),
+            fB,
+            hyp,
+            layers=k,
+        ),
+        part_record(
+            base,
+            "one_step_measured",
+            r_norm,
+            bound("proposition1", "one_step_measured", vals, override),
+            fB,
+            hyp,
+            layers=k,
+        ),
+        part_record(
+            base,
+            "uniform",
+            gap,
+            bound("proposition1", "uniform", vals, override),
+            fB,
+            _hyp(inst, {"lambda*s<1": meas.lam * s < 1}),
+            layers=k,
+        ),
+        part_record(
+            base, "mean", bnorm, bound("proposition1", "mean", vals, override), fB, hyp, layers=k
+        ),
     ]
 
 
 def _measure(inst):
-    return measure(inst.P, inst.X0, inst.weights, inst.params["activation"], inst.params["loss"],
-                   inst.targets, inst.lam)
+    return measure(
+        inst.P,
+        inst.X0,
+        inst.weights,
+        inst.params["activation"],
+        inst.params["loss"],
+        inst.targets,
+        inst.lam,
+    )
 
 
 def _mid_summary(rows):
-    deep = [r for r in rows if r["part"] == "recursion" and r["depth"] >= 6
-            and r["verdict"] != "hypotheses not met" and r["activation"] != "identity"
-            and r["lambda"] * r["scale"] < 1]
-    return {"middle_layer_effect": {
-        "instances (depth >= 6, non-linear, lambda s < 1)": len(deep),
-        "E(B^(k)) smallest strictly inside 0 < k < L": sum(r["interior_minimum"] for r in deep)}}
+    deep = [
+        r
+        for r in rows
+        if r["part"] == "recursion"
+        and r["depth"] >= 6
+        and r["verdict"] != "hypotheses not met"
+        and r["activation"] != "identity"
+        and r["lambda"] * r["scale"] < 1
+    ]
+    return {
+        "middle_layer_effect": {
+            "instances (depth >= 6, non-linear, lambda s < 1)": len(deep),
+            "E(B^(k)) smallest strictly inside 0 < k < L": sum(r["interior_minimum"] for r in deep),
+        }
+    }
 
 
-@register("theorem2", "Non-linear backward oversmoothing with forward interaction",
-          ("theorem2",), DEFAULTS)
+@register(
+    "theorem2",
+    "Non-linear backward oversmoothing with forward interaction",
+    ("theorem2",),
+    DEFAULTS,
+)
 def run_theorem2(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
@@ -184,8 +346,9 @@ def run_theorem2(settings, progress=None):
     return rows, (), _mid_summary(rows)
 
 
-@register("proposition1", "Backward mean follows the linearised recursion", ("proposition1",),
-          DEFAULTS)
+@register(
+    "proposition1", "Backward mean follows the linearised recursion", ("proposition1",), DEFAULTS
+)
 def run_proposition1(settings, progress=None):
     rows = []
     override = settings.get("bound_override")

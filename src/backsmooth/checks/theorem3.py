@@ -33,14 +33,19 @@ from backsmooth.checks._signals import measure
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import mean_row
 
-__all__ = ["run", "DEFAULTS", "certified_deltas"]
+__all__ = ["DEFAULTS", "certified_deltas", "run"]
 
 DEFAULTS = {
     "graph": ["flat", "er", "sbm", "csbm", "regular", "complete", "barbell", "karate"],
-    "n": (4, 30), "depth": (1, 12), "width": (1, 6),
+    "n": (4, 30),
+    "depth": (1, 12),
+    "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "softplus", "relu"],
-    "scale": ["auto", "unit"], "loss": ["mse", "cross_entropy"], "propagation": "lazy",
-    "trials": 100, "seed": 0,
+    "scale": ["auto", "unit"],
+    "loss": ["mse", "cross_entropy"],
+    "propagation": "lazy",
+    "trials": 100,
+    "seed": 0,
 }
 
 
@@ -49,13 +54,29 @@ def certified_deltas(meas, c_rho, mu=None, override=None):
     L, n = meas.depth, meas.n
     mu = meas.mu if mu is None else mu
     k = np.arange(L + 1)
-    common = {"n": n, "xi": meas.xi, "mu": mu, "c_rho": c_rho, "lam": meas.lam, "beta": meas.beta,
-              "E_BL": meas.E_B[-1], "L": L}
-    fwd = bound("theorem3", "forward_route", dict(common, Q_k=meas.Q, S_k=meas.S, Sigma_k=meas.Sigma,
-                                                 E_Xk=meas.E_X, k=k), override)
+    common = {
+        "n": n,
+        "xi": meas.xi,
+        "mu": mu,
+        "c_rho": c_rho,
+        "lam": meas.lam,
+        "beta": meas.beta,
+        "E_BL": meas.E_B[-1],
+        "L": L,
+    }
+    fwd = bound(
+        "theorem3",
+        "forward_route",
+        dict(common, Q_k=meas.Q, S_k=meas.S, Sigma_k=meas.Sigma, E_Xk=meas.E_X, k=k),
+        override,
+    )
     K, Mm = np.meshgrid(k, k, indexing="ij")
-    back = bound("theorem3", "backward_route",
-                 dict(common, Q_k=meas.Q[K], S_k=meas.S[K], m=Mm, Sigma_m=meas.Sigma[Mm]), override)
+    back = bound(
+        "theorem3",
+        "backward_route",
+        dict(common, Q_k=meas.Q[K], S_k=meas.S[K], m=Mm, Sigma_m=meas.Sigma[Mm]),
+        override,
+    )
     back = np.where(Mm >= K, back, np.inf).min(axis=1)
     return np.minimum(fwd, back)
 
@@ -65,8 +86,14 @@ def rows_for(inst, meas, fit, override=None):
     rho = _activation(inst.params["activation"])
     c_rho = rho.derivative_lipschitz
     base = base_row(inst, "theorem3")
-    base.update({"fit_converged": bool(fit.converged), "grad_L": float(meas.grad_norms[-1]),
-                 "mean_output_error": meas.mu, "s_L": float(meas.s[-1])})
+    base.update(
+        {
+            "fit_converged": bool(fit.converged),
+            "grad_L": float(meas.grad_norms[-1]),
+            "mean_output_error": meas.mu,
+            "s_L": float(meas.s[-1]),
+        }
+    )
     hyp = hypotheses(inst, ("A1+", "A2", "A2a", "A2b"))
     k = np.arange(L + 1)
     grads = meas.grad_norms
@@ -76,41 +103,111 @@ def rows_for(inst, meas, fit, override=None):
     trivial = meas.xi * meas.Q * meas.S * B_F
     with np.errstate(invalid="ignore", over="ignore"):
         delta = certified_deltas(meas, c_rho, override=override)
-    rows = [part_record(base, "per_layer", grads, delta, f, hyp, layers=k,
-                        vacuous=bool(np.all(delta >= trivial)))]
+    rows = [
+        part_record(
+            base,
+            "per_layer",
+            grads,
+            delta,
+            f,
+            hyp,
+            layers=k,
+            vacuous=bool(np.all(delta >= trivial)),
+        )
+    ]
     gamma = float(np.linalg.norm(mean_row(meas.X[-1])))
-    mu0 = bound("lemma4", "mu0", {"delta_L": grads[-1], "lam": meas.lam, "n": n, "E_XL": meas.E_X[-1],
-                                  "E_BL": meas.E_B[-1], "gamma": gamma if gamma > 0 else np.nan},
-                override)
+    mu0 = bound(
+        "lemma4",
+        "mu0",
+        {
+            "delta_L": grads[-1],
+            "lam": meas.lam,
+            "n": n,
+            "E_XL": meas.E_X[-1],
+            "E_BL": meas.E_B[-1],
+            "gamma": gamma if gamma > 0 else np.nan,
+        },
+        override,
+    )
     with np.errstate(invalid="ignore", over="ignore"):
         delta_d = certified_deltas(meas, c_rho, mu=float(mu0), override=override)
-    rows.append(part_record(base, "per_layer_lemma4", grads, delta_d, f,
-                            dict(hyp, **{"||xbar^(L)||>=gamma>0": gamma > 0}), layers=k,
-                            vacuous=bool(np.all(delta_d >= trivial)), mu0=float(mu0)))
+    rows.append(
+        part_record(
+            base,
+            "per_layer_lemma4",
+            grads,
+            delta_d,
+            f,
+            dict(hyp, **{"||xbar^(L)||>=gamma>0": gamma > 0}),
+            layers=k,
+            vacuous=bool(np.all(delta_d >= trivial)),
+            mu0=float(mu0),
+        )
+    )
     s = float(meas.s.max())
     Ms = np.arange(L + 1)
-    vals = {"n": n, "xi": meas.xi, "s": s, "L": L, "M": Ms, "mu": meas.mu, "lam": meas.lam,
-            "E_BL": meas.E_B[-1], "c_rho": c_rho, "E_X0": meas.E_X[0], "beta": meas.beta}
+    vals = {
+        "n": n,
+        "xi": meas.xi,
+        "s": s,
+        "L": L,
+        "M": Ms,
+        "mu": meas.mu,
+        "lam": meas.lam,
+        "E_BL": meas.E_B[-1],
+        "c_rho": c_rho,
+        "E_X0": meas.E_X[0],
+        "beta": meas.beta,
+    }
     with np.errstate(invalid="ignore", over="ignore"):
         dM = bound("theorem3", "uniform", vals, override)
         uni = float(np.nanmin(dM)) if np.isfinite(dM).any() or np.isinf(dM).any() else np.nan
     gmax = float(grads.max())
     fmax = float(f.max())
     triv = float(trivial.max())
-    rows.append(part_record(base, "uniform", gmax, uni, fmax,
-                            dict(hyp, **{"lambda*s<1": meas.lam * s < 1}), vacuous=bool(uni >= triv)))
+    rows.append(
+        part_record(
+            base,
+            "uniform",
+            gmax,
+            uni,
+            fmax,
+            dict(hyp, **{"lambda*s<1": meas.lam * s < 1}),
+            vacuous=bool(uni >= triv),
+        )
+    )
     clean = float(bound("theorem3", "clean", vals, override))
-    rows.append(part_record(base, "clean", gmax, clean, fmax, dict(hyp, **{"s<=1": s <= 1 + 1e-12}),
-                            vacuous=bool(clean >= triv)))
-    full = float(np.sqrt(np.sum(grads ** 2)))
-    rows.append(part_record(base_row(inst, "definition1"), "full_gradient", full,
-                            bound("definition1", "full_gradient", {"L": L, "delta": gmax}, override),
-                            fmax, {}))
+    rows.append(
+        part_record(
+            base,
+            "clean",
+            gmax,
+            clean,
+            fmax,
+            dict(hyp, **{"s<=1": s <= 1 + 1e-12}),
+            vacuous=bool(clean >= triv),
+        )
+    )
+    full = float(np.sqrt(np.sum(grads**2)))
+    rows.append(
+        part_record(
+            base_row(inst, "definition1"),
+            "full_gradient",
+            full,
+            bound("definition1", "full_gradient", {"L": L, "delta": gmax}, override),
+            fmax,
+            {},
+        )
+    )
     return rows
 
 
-@register("theorem3", "Stationary output layer => every layer near-stationary (with Lemma 4, Definition 1)",
-          ("theorem3", "definition1", "lemma4"), DEFAULTS)
+@register(
+    "theorem3",
+    "Stationary output layer => every layer near-stationary (with Lemma 4, Definition 1)",
+    ("theorem3", "definition1", "lemma4"),
+    DEFAULTS,
+)
 def run(settings, progress=None):
     from backsmooth.numeric.output_layer import fit_output_layer
 
@@ -119,28 +216,51 @@ def run(settings, progress=None):
     for inst in instances(settings, progress):
         act, loss = inst.params["activation"], inst.params["loss"]
         try:
-            fit = fit_output_layer(inst.P, inst.X0, inst.weights, targets=inst.targets, loss=loss,
-                                   activation=act, tol=1e-10, max_iter=100)
+            fit = fit_output_layer(
+                inst.P,
+                inst.X0,
+                inst.weights,
+                targets=inst.targets,
+                loss=loss,
+                activation=act,
+                tol=1e-10,
+                max_iter=100,
+            )
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
             failed.append(f"instance {inst.params['instance']}: {str(exc)[:80]}")
             continue
         meas = measure(inst.P, inst.X0, fit.weights, act, loss, inst.targets, inst.lam)
         rows.extend(rows_for(inst, meas, fit, override))
     judged = [r for r in rows if r["claim"] == "theorem3" and r["verdict"] != "hypotheses not met"]
-    vac = {p: (sum(r["vacuous"] for r in judged if r["part"] == p),
-               sum(r["part"] == p for r in judged))
-           for p in ("per_layer", "per_layer_lemma4", "uniform", "clean")}
-    notes = [f"{p}: bound vacuous (>= the trivial bound ||X^(0)||_F Q_k S_k ||B^(L)||_F, no "
-             f"oversmoothing used) in {v} of {t} judged instances" for p, (v, t) in vac.items()]
+    vac = {
+        p: (
+            sum(r["vacuous"] for r in judged if r["part"] == p),
+            sum(r["part"] == p for r in judged),
+        )
+        for p in ("per_layer", "per_layer_lemma4", "uniform", "clean")
+    }
+    notes = [
+        f"{p}: bound vacuous (>= the trivial bound ||X^(0)||_F Q_k S_k ||B^(L)||_F, no "
+        f"oversmoothing used) in {v} of {t} judged instances"
+        for p, (v, t) in vac.items()
+    ]
     unconv = sum(1 for r in rows if r["part"] == "per_layer" and not r["fit_converged"])
     if unconv:
-        notes.append(f"{unconv} output-layer fits did not reach ||grad_L|| <= 1e-10 (separable "
-                     "cross-entropy has no minimiser); Theorem 3(a) still applies with the measured mu")
+        notes.append(
+            f"{unconv} output-layer fits did not reach ||grad_L|| <= 1e-10 (separable "
+            "cross-entropy has no minimiser); Theorem 3(a) still applies with the measured mu"
+        )
     if failed:
-        notes.append(f"{len(failed)} instance(s) skipped: fit_output_layer failed ({failed[0]}; "
-                     "non-finite weights from the cross-entropy Newton solver on extreme inputs)")
+        notes.append(
+            f"{len(failed)} instance(s) skipped: fit_output_layer failed ({failed[0]}; "
+            "non-finite weights from the cross-entropy Newton solver on extreme inputs)"
+        )
     fitted = [r for r in rows if r["part"] == "per_layer"]
-    extra = {"vacuous": {p: {"vacuous": v, "judged": t} for p, (v, t) in vac.items()},
-             "median_mean_output_error_after_fit": float(np.median([r["mean_output_error"] for r in fitted])),
-             "median_grad_L_after_fit": float(np.median([r["grad_L"] for r in fitted]))}
+    extra = {
+        "vacuous": {p: {"vacuous": v, "judged": t} for p, (v, t) in vac.items()},
+        "median_mean_output_error_after_fit": float(
+            np.median([r["mean_output_error"] for r in fitted])
+        ),
+        "median_grad_L_after_fit": float(np.median([r["grad_L"] for r in fitted])),
+    }
     return rows, notes, extra
