@@ -82,7 +82,7 @@ def math_image(latex: str, fontsize: float = 15.0) -> str | None:
     latex = _mathtext_dialect(latex)
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "backsmooth",
-                                "mathtext.fontset": "cm"}):
+                                "mathtext.fontset": "stix"}):
         try:
             mathtext.math_to_image(f"${latex}$", buf, prop=FontProperties(size=fontsize),
                                    format="svg", dpi=rcParams["figure.dpi"])
@@ -201,6 +201,9 @@ ol.steps > li { margin: 6px 0 10px; max-width: none; }
 .plots figure { margin: 0; flex: 1 1 430px; max-width: 100%; }
 .plots img, figure.fig img { max-width: 100%; height: auto; border: 1px solid var(--line);
                              border-radius: 4px; background: #fff; }
+figure.fig figure { margin: 0; }
+figure.fig img { width: 100%; }
+table.data.narrow { width: auto; min-width: 40%; }
 figcaption { font-size: 13px; color: var(--muted); }
 figure.fig { margin: 10px 0 24px; }
 .summary { border: 2px solid var(--line); border-radius: 8px; padding: 10px 16px; margin: 14px 0;

@@ -89,7 +89,8 @@ def _derivation(sec) -> str:
         items.append(
             f'<li><div class="step-head">{esc(st.get("description"))} {status_badge(ok)} '
             f'<span class="step-meta">by {esc(st.get("method"))}</span></div>'
-            f'{formula(st.get("latex"), st.get("text"))}</li>')
+            + (formula(st.get("latex"), st.get("text")) if st.get("latex") or st.get("text")
+               else "") + "</li>")
     head = (f'<p>{len(steps)} step(s), {sum(bool(s.get("verified")) for s in steps)} verified '
             f'by sympy ({fmt(sec["seconds"], 3)} s).</p>')
     return head + f'<ol class="steps">{"".join(items)}</ol>'
@@ -131,8 +132,9 @@ def _proof(sec) -> str:
 
 
 _PLOT_CAPTION = ("left: each row's measured value against its bound (an upper bound holds on or "
-                 "below the dashed line); right: histogram of measured/bound over the rows whose "
-                 "hypotheses hold (1 = tight)")
+                 "below the dashed line, a lower bound on or above it); right: histogram of "
+                 "measured/bound over the rows whose hypotheses hold (1 = tight, above 1 = "
+                 "violated), or of the relative deviation when the claim is an identity")
 _STANDARD = {"instances", "checks", "holds", "violations", "hypotheses_not_met", "tightest_ratio",
              "tightest_case", "max_identity_deviation", "rate", "worst_violation", "parts"}
 
@@ -313,7 +315,8 @@ def _environment(doc) -> str:
     if env and env["status"] == "done":
         d = env["data"]
         out.append(_kv([(k, esc(v)) for k, v in d.get("platform", {}).items()]))
-        out.append(table(["package", "version"], sorted(d.get("packages", {}).items())))
+        out.append(table(["package", "version"], sorted(d.get("packages", {}).items()),
+                         cls="data narrow"))
     times = {}
     for s in doc["sections"].values():
         t = times.setdefault(s["kind"], [0, 0.0, 0.0])
@@ -326,11 +329,14 @@ def _environment(doc) -> str:
                f"{esc(st.get('jobs', 1))} worker process(es), so section times add up to more). "
                "CPU seconds are those of the section's process.</p>" if wall else "")
     out.append(table(["section kind", "count", "seconds (wall, summed)", "CPU seconds"],
-                     [(k, v[0], f"{v[1]:.2f}", f"{v[2]:.2f}") for k, v in times.items()]))
-    slow = sorted(doc["sections"].items(), key=lambda kv: -float(kv[1].get("seconds", 0)))[:12]
-    out.append("<details><summary>slowest sections</summary>"
-               + table(["section", "status", "seconds"],
-                       [(k, s["status"], f"{float(s.get('seconds', 0)):.2f}") for k, s in slow])
+                     [(k, v[0], f"{v[1]:.2f}", f"{v[2]:.2f}") for k, v in times.items()],
+                     cls="data narrow"))
+    slow = sorted(doc["sections"].items(), key=lambda kv: -float(kv[1].get("seconds", 0)))
+    out.append("<details><summary>every section, slowest first</summary>"
+               + table(["section", "status", "seconds (wall)", "CPU seconds"],
+                       [(k, s["status"], f"{float(s.get('seconds', 0)):.2f}",
+                         f"{float(s.get('cpu_seconds', 0)):.2f}") for k, s in slow],
+                       cls="data narrow")
                + "</details>")
     return "".join(out)
 

@@ -70,6 +70,8 @@ def _step_forms(step):
 
     from backsmooth.symbolic.render import latex_step, text_step
 
+    if str(step.lhs) == "lhs" and str(step.rhs) == "rhs":
+        return None, None  # instance-checked step whose sides are functions: its description says it
     shapes = [x.shape for x in (step.lhs, step.rhs) if isinstance(x, sp.MatrixBase)]
     if shapes:
         # render.text_step simplifies every matrix entry (over a minute for the backprop
@@ -257,7 +259,8 @@ def _environment(name, ctx):
     from importlib import metadata
 
     pkgs = {}
-    for p in ("backsmooth", "numpy", "scipy", "sympy", "networkx", "matplotlib", "tqdm"):
+    for p in ("backsmooth", "numpy", "scipy", "sympy", "networkx", "matplotlib", "tqdm",
+              "threadpoolctl"):
         try:
             pkgs[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
