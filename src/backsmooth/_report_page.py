@@ -244,7 +244,9 @@ def _claim(doc, name, checks, out_dir) -> str:
     out += [formula(st.get("latex"), st.get("text")) for st in d.get("statement", [])]
     out.append("<h4>derivation</h4>" + _derivation(secs.get(f"derivation/{name}")))
     out.append("<h4>proof</h4>" + _proof(secs.get(f"proof/{name}")))
-    mine = [s for s in checks if name in s["data"].get("claims", [])]
+    mine = sorted((s for s in checks if name in s["data"].get("claims", [])),
+                  key=lambda s: (s["data"].get("provenance", {}).get(name) == "extension",
+                                 s["name"] != name))
     if not mine:
         out.append('<h4>numeric check</h4><p class="note">no numeric check covers this claim'
                    "</p>")
