@@ -49,7 +49,8 @@ def image_file_uri(path) -> str:
 
 
 #: LaTeX spellings mathtext does not know -> the ones it does (same meaning)
-_DIALECT = ((re.compile(r"\\le(?![a-zA-Z])"), r"\\leq"), (re.compile(r"\\ge(?![a-zA-Z])"), r"\\geq"),
+_DIALECT = ((re.compile(r"\\le(?![a-zA-Z])"), r"\\leq"),
+            (re.compile(r"\\ge(?![a-zA-Z])"), r"\\geq"),
             (re.compile(r"\\frac(\w)(\w)"), r"\\frac{\1}{\2}"),
             (re.compile(r"\\operatorname\{([^}]*)\}"), r"\\mathrm{\1}"))
 
@@ -82,7 +83,7 @@ def math_image(latex: str, fontsize: float = 15.0) -> str | None:
     latex = _mathtext_dialect(latex)
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "backsmooth",
-                                "mathtext.fontset": "stix"}):
+                                "mathtext.fontset": "stix", "savefig.transparent": True}):
         try:
             mathtext.math_to_image(f"${latex}$", buf, prop=FontProperties(size=fontsize),
                                    format="svg", dpi=rcParams["figure.dpi"])
@@ -91,13 +92,14 @@ def math_image(latex: str, fontsize: float = 15.0) -> str | None:
     return data_uri(buf.getvalue(), "image/svg+xml")
 
 
-def formula(latex: str | None, text: str | None, *, display: bool = True) -> str:
+def formula(latex: str | None, text: str | None, *, display: bool = True,
+            size: float = 15.0) -> str:
     """A formula: its typeset picture (if mathtext can parse it) with the plain text beside.
 
     ``text`` is always shown (as ``code``); the picture's ``alt`` is the LaTeX source.
     """
     long = bool(latex) and len(latex) > MAX_TYPESET
-    uri = math_image(latex) if latex and not long else None
+    uri = math_image(latex, size) if latex and not long else None
     cls = "formula" if display else "formula inline"
     parts = [f'<div class="{cls}">']
     if uri:
@@ -157,7 +159,8 @@ body { font: 15px/1.5 "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color:
        background: var(--bg); margin: 0; }
 main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 21px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h2 { font-size: 21px; margin: 36px 0 10px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
 h3 { font-size: 17px; margin: 20px 0 6px; }
 h4 { font-size: 15px; margin: 14px 0 4px; color: var(--muted); text-transform: uppercase;
      letter-spacing: .04em; }

@@ -200,9 +200,16 @@ def _check(sec, out_dir, claim=None) -> str:
     out.append(_kv(pairs))
     parts = s.get("parts") or {}
     if parts:
-        out.append(table(["part", "rows", "violations", "hypotheses not met", "max ratio"],
-                         [(p, v.get("checks"), v.get("violations"), v.get("hypotheses_not_met"),
-                           fmt(v.get("max_ratio"), 6)) for p, v in parts.items()]))
+        head = ["part", "rows", "violations", "hypotheses not met", "max ratio"]
+        rows = [[p, v.get("checks"), v.get("violations"), v.get("hypotheses_not_met"),
+                 fmt(v.get("max_ratio"), 6)] for p, v in parts.items()]
+        if any(v.get("rate") for v in parts.values()):
+            head.append("median fitted vs predicted rate (instances)")
+            for row, v in zip(rows, parts.values()):
+                r = v.get("rate") or {}
+                row.append(f"{fmt(r.get('median_fitted'))} vs {fmt(r.get('median_predicted'))} "
+                           f"({r.get('instances')})" if r else "-")
+        out.append(table(head, rows))
     if home:
         for n in d.get("notes", []):
             out.append(f'<p class="note">note: {esc(n)}</p>')
@@ -241,7 +248,8 @@ def _claim(doc, name, checks, out_dir) -> str:
     hyps = d.get("hypotheses") or []
     out.append("<p><b>Hypotheses:</b> " + (esc(", ".join(hyps)) if hyps else "none") + "</p>")
     out.append("<h4>statement</h4>")
-    out += [formula(st.get("latex"), st.get("text")) for st in d.get("statement", [])]
+    out += [formula(st.get("latex"), st.get("text"), size=18.0)
+            for st in d.get("statement", [])]
     out.append("<h4>derivation</h4>" + _derivation(secs.get(f"derivation/{name}")))
     out.append("<h4>proof</h4>" + _proof(secs.get(f"proof/{name}")))
     mine = sorted((s for s in checks if name in s["data"].get("claims", [])),

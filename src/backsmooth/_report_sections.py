@@ -71,7 +71,7 @@ def _step_forms(step):
     from backsmooth.symbolic.render import latex_step, text_step
 
     if str(step.lhs) == "lhs" and str(step.rhs) == "rhs":
-        return None, None  # instance-checked step whose sides are functions: its description says it
+        return None, None  # sides are functions (instance-checked step): the description says it
     shapes = [x.shape for x in (step.lhs, step.rhs) if isinstance(x, sp.MatrixBase)]
     if shapes:
         # render.text_step simplifies every matrix entry (over a minute for the backprop
@@ -108,7 +108,8 @@ def _derivation(name, ctx):
         latex, text = _step_forms(st)
         rows.append({"description": st.description, "latex": latex, "text": text,
                      "relation": st.relation, "verified": bool(st.verified), "method": st.method})
-    return "done", {"steps": rows, "verified": bool(rows) and all(r["verified"] for r in rows)}, None
+    verified = bool(rows) and all(r["verified"] for r in rows)
+    return "done", {"steps": rows, "verified": verified}, None
 
 
 # ---------------------------------------------------------------- proofs
