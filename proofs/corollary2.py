@@ -110,7 +110,14 @@ def _constructed_floats():
         out.append((np.linalg.norm(g.B[-1].mean(0)), 0.0, sc))
         for kk in range(net["L"] + 1):
             gk = np.linalg.norm(g.weight_gradients[kk])
-            out.append((gk, min(routes(new, kk)), gk + 1e-300))
+            # Scale of the round-off (on_instances allows FLOAT_ATOL * scale): grad_k = F^T B^(k)
+            # is computed from backward signals whose un-cancelled size is ||B^(k)||_F <=
+            # S_k ||B^(L)||_F (F4), so its absolute round-off is a few eps times
+            # ||F^(k)||_F S_k ||B^(L)||_F. Without it, gradients that vanish exactly (lambda = 0)
+            # compare round-off 1e-15 with a bound of 1e-15 and flip with summation order.
+            S_k = float(np.prod(new["s"][kk + 1:]))
+            floor = np.linalg.norm(P @ fwd.X[kk]) * S_k * np.linalg.norm(g.B[-1])
+            out.append((gk, min(routes(new, kk)), gk + floor + 1e-300))
     arr = np.array(out)
     return arr[:, 0], arr[:, 1], arr[:, 2]
 
