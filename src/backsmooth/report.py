@@ -34,6 +34,7 @@ import datetime
 import pathlib
 import time
 import traceback
+from concurrent.futures.process import BrokenProcessPool
 
 from backsmooth._report_data import (
     exit_code, load, new_document, save, section, summarise, summary_line,
@@ -158,17 +159,28 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
         for key in pending:
             record(key, _run_one(key, out, seed, profile))
         return
+    broken = False
     with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
         running = {}
-        while pending or running:
+        while (pending and not broken) or running:
             ready = [k for k in pending if _AFTER.get(k) not in running.values()
                      and _AFTER.get(k) not in pending]
-            for key in ready[: max(jobs - len(running), 0)]:
+            for key in ready[: max(jobs - len(running), 0)] if not broken else ():
                 pending.remove(key)
                 running[pool.submit(_run_one, key, str(out), seed, profile)] = key
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
-                record(running.pop(fut), fut.result())
+                key = running.pop(fut)
+                try:
+                    rec = fut.result()
+                except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
+                    broken = True
+                    kind, name = key.split("/", 1)
+                    rec = section(kind, name, "error", 0.0, {},
+                                  f"the worker process running this section died: {exc}")
+                record(key, rec)
+    for key in pending:  # after a worker died: the rest in this process
+        record(key, _run_one(key, out, seed, profile))
 
 
 def write_page(doc, out) -> pathlib.Path:
