@@ -3,7 +3,8 @@
 ass:P (A1, the paper, via its review S2): :math:`P` is symmetric, stochastic
 (:math:`P 1 = 1`, hence also :math:`1^T P = 1^T`), and every eigenvalue other than the top
 eigenvalue 1 (eigenvector :math:`1`) satisfies :math:`|\\mu| \\le \\lambda < 1`.
-ass:P+ (our extension, used where a proof needs non-negativity): ass:P and :math:`P \\ge 0`.
+ass:P+ (our reconstruction of the paper's "stochastic", kept separate because only some proofs
+need non-negativity): ass:P and :math:`P \\ge 0`.
 
 :func:`assumption_report` measures every ingredient of these assumptions for any square
 ``P`` and returns an :class:`AssumptionReport`; :func:`require_ass_P` is the validation helper

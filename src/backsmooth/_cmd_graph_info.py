@@ -20,8 +20,9 @@ def register(subparsers) -> None:
         help="assumption report (ass:P) and lambda of a graph's propagation matrix",
         description=(
             "Build the propagation matrix P of GRAPH and report which parts of the paper's "
-            "assumption ass:P [paper] hold: symmetric, P1 = 1, lambda < 1; and ass:P+ (P >= 0) "
-            "[extension]. GRAPH: karate, les_miserables, florentine, davis, er[:n=..,c=..], "
+            "assumption ass:P [paper] hold: symmetric, P1 = 1, lambda < 1; and ass:P+ (P >= 0, "
+            "the paper's \"stochastic\") [reconstruction]. GRAPH: karate, les_miserables, "
+            "florentine, davis, er[:n=..,c=..], "
             "sbm[:n=..,c=..,lg=..], csbm[:n=..,c=..,lg=..,mu=..,p=..], regular[:n=..,d=..], "
             "cycle:N, path:N, complete:N, star:N, or the path of a 'u v [w]' edge-list file."
         ),
@@ -59,6 +60,9 @@ def run(args) -> int:
     print(f"graph {args.graph}: {header['nodes']} nodes, {edges} edges"
           + (f" (seed {args.seed})" if random else ""))
     print(f"P = {args.kind} propagation matrix; lambda = {report.lambda_:.12g}")
-    print("ass:P [paper]: P symmetric, P1 = 1, lambda < 1; ass:P+ [extension]: also P >= 0")
+    print(
+        "ass:P [paper]: P symmetric, P1 = 1, lambda < 1; "
+        "ass:P+ [reconstruction]: also P >= 0 (the paper's \"stochastic\")"
+    )
     print(report)
     return 0
