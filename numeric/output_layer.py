@@ -140,11 +140,18 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
         while np.linalg.norm(grad) > tol and iterations < max_iter:
             iterations += 1
             Hs = _ce_hessian(F, p)
+            if not np.all(np.isfinite(Hs)):
+                break  # features so large that the Hessian overflows: keep the last finite iterate
             step = -np.linalg.lstsq(Hs, grad.ravel(), rcond=1e-14)[0].reshape(d, C)
+            if not np.all(np.isfinite(step)):
+                break
             gnorm = np.linalg.norm(grad)
             t = 1.0
             while t > 1e-12:
                 v_new, g_new, p_new = _ce_value_grad(F, Y1, Wl + t * step)
+                if not (np.isfinite(v_new) and np.all(np.isfinite(g_new))):
+                    t *= 0.5
+                    continue
                 # accept a decrease of the loss, or (below round-off of the loss) of the gradient
                 if v_new <= value - 1e-4 * t * abs(np.sum(grad * step)) or (
                         abs(v_new - value) <= 1e-14 * max(1.0, abs(value)) and np.linalg.norm(g_new) < gnorm):

@@ -168,3 +168,19 @@ class TestFitOutputLayer:
         from backsmooth.numeric import forward
         F = forward(net, s.features, W).F[-1]
         np.testing.assert_allclose(fit.output_weight, np.linalg.pinv(F) @ Y, atol=1e-8)
+
+
+class TestFitOutputLayerExtremeWeights:
+    def test_cross_entropy_fit_stays_finite_with_huge_features(self):
+        """s = 1e3 makes the output-layer features ~1e9: Newton must not return NaN weights."""
+        from backsmooth import numeric as bn
+
+        sample = bn.contextual_sbm(60, avg_degree=10, seed=0)
+        P = bn.propagation_matrix(sample)
+        for seed in range(5):
+            W = bn.initial_weights([16, 8, 8, 2], "spectral", scale=1e3, seed=seed)
+            fit = bn.fit_output_layer(P, sample.features, W, targets=sample.labels,
+                                      loss="cross_entropy", activation="identity")
+            assert np.all(np.isfinite(fit.output_weight))
+            assert np.isfinite(fit.loss)
+            assert fit.converged == (fit.gradient_norm <= 1e-10)
