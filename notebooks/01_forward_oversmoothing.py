@@ -32,38 +32,11 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Math, display
 
 import backsmooth
 import backsmooth.numeric as bn
-import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
-from backsmooth.symbolic.render import latex_step
-
-
-def show_derivation(steps, limit=None):
-    """Print each sympy step with its status; typeset the relation when it is short."""
-    print(f"{len(steps)} steps, {sum(st.verified for st in steps)} verified by sympy")
-    for i, st in enumerate(steps[:limit], 1):
-        print(f"{i:2d}. [{'verified' if st.verified else 'NOT VERIFIED'}, {st.method}] {st.description}")
-        tex = latex_step(st)
-        if st.method != "rational instances" and len(tex) <= 300:
-            display(Math(tex))
-
-
-def plot_check(check, part, xlabel, ylabel, title):
-    """Measured value against its bound for every instance of one part of a check."""
-    rows = [r for r in check.table() if r["part"] == part and r["verdict"] != "hypotheses not met"]
-    shown = [r for r in rows if r["resolvable"]]
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.loglog([r["bound"] for r in shown], [r["measured"] for r in shown], "o", ms=4, alpha=0.7,
-              label=f"{len(shown)} instances ({len(rows) - len(shown)} below round-off, not shown)")
-    values = [v for r in shown for v in (r["bound"], r["measured"]) if v > 0]
-    ax.loglog([min(values), max(values)], [min(values), max(values)], "k--", lw=1, label="measured = bound")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+from backsmooth.display import plot_check, show_check, show_derivation, show_proof, show_statement
 
 # %% [markdown]
 # ## Statement
@@ -71,12 +44,7 @@ def plot_check(check, part, xlabel, ylabel, title):
 # source), `[reconstruction]` (our precise or corrected version) or `[extension]`.
 
 # %%
-claim = bs.claim("theorem1")
-print(f"Theorem 1 [{claim.provenance}] {claim.title}")
-print("hypotheses:", ", ".join(claim.hypotheses))
-print("provenance:", claim.provenance_note)
-for tex in claim.latex():
-    display(Math(tex))
+show_statement("theorem1")
 
 # %% [markdown]
 # ## Derivation
@@ -86,7 +54,7 @@ for tex in claim.latex():
 # sympy cannot decide, an exact check on rational instances (labelled as such).
 
 # %%
-show_derivation(bs.derive("theorem1"))
+show_derivation("theorem1")
 
 # %% [markdown]
 # ## Proof
@@ -96,8 +64,7 @@ show_derivation(bs.derive("theorem1"))
 # or only *checked on instances*.
 
 # %%
-result = bp.verify(bp.proof("theorem1"))
-print(bp.render_text(result))
+show_proof("theorem1")
 
 # %% [markdown]
 # ## Numeric check
@@ -109,14 +76,13 @@ print(bp.render_text(result))
 
 # %%
 check = backsmooth.check("theorem1", trials=20, seed=0)
-print(check)
-for part, p in check.summary["parts"].items():
-    print(f"  {part:>8}: {p['checks']} checks, {p['violations']} violations, max ratio {p['max_ratio']}")
+show_check(check)
 print("rate:", check.summary["rate"])
 
 # %%
-plot_check(check, "uniform", r"bound $(\lambda s)^k\mathcal{E}(X^{(0)})$",
-           r"measured $\mathcal{E}(X^{(k)})$", "Theorem 1 on random instances")
+ax = plot_check(check, "uniform")
+ax.set(xlabel=r"bound $(\lambda s)^k\mathcal{E}(X^{(0)})$",
+       ylabel=r"measured $\mathcal{E}(X^{(k)})$", title="Theorem 1 on random instances")
 plt.show()
 
 # %% [markdown]

@@ -35,39 +35,11 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Math, display
 
 import backsmooth
 import backsmooth.numeric as bn
-import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
-from backsmooth.symbolic.render import latex_step
-
-
-def show_derivation(steps, limit=None):
-    """Print each sympy step with its status; typeset the relation when it is short."""
-    print(f"{len(steps)} steps, {sum(st.verified for st in steps)} verified by sympy")
-    for i, st in enumerate(steps[:limit], 1):
-        print(f"{i:2d}. [{'verified' if st.verified else 'NOT VERIFIED'}, {st.method}] {st.description}")
-        tex = latex_step(st)
-        if st.method != "rational instances" and len(tex) <= 300:
-            display(Math(tex))
-
-
-def plot_check(check, part, xlabel, ylabel, title):
-    """Measured value against its bound for every instance of one part of a check."""
-    rows = [r for r in check.table() if r["part"] == part and r["verdict"] != "hypotheses not met"]
-    shown = [r for r in rows if r["resolvable"]]
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.loglog([r["bound"] for r in shown], [r["measured"] for r in shown], "o", ms=4, alpha=0.7,
-              label=f"{len(shown)} instances ({len(rows) - len(shown)} below round-off, not shown)")
-    values = [v for r in shown for v in (r["bound"], r["measured"]) if v > 0]
-    ax.loglog([min(values), max(values)], [min(values), max(values)], "k--", lw=1, label="measured = bound")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
+from backsmooth.display import plot_check, show_check, show_derivation, show_proof, show_statement
 
 # %% [markdown]
 # ## Statements
@@ -76,12 +48,7 @@ def plot_check(check, part, xlabel, ylabel, title):
 
 # %%
 for name in ("corollary1", "theorem2", "proposition1"):
-    c = bs.claim(name)
-    print(f"{name} [{c.provenance}] {c.title}")
-    print("  hypotheses:", ", ".join(c.hypotheses))
-    print("  provenance:", c.provenance_note)
-    for tex in c.latex():
-        display(Math(tex))
+    show_statement(name)
 
 # %% [markdown]
 # ## Derivations
@@ -92,21 +59,21 @@ for name in ("corollary1", "theorem2", "proposition1"):
 # network, the commutation $\Pi P^m = P^m \Pi$, and the rate.
 
 # %%
-show_derivation(bs.derive("corollary1"))
+show_derivation("corollary1")
 
 # %% [markdown]
 # **Theorem 2**: the exact split $B^{(k)} = G_k D_k + R_k \odot G_k$ into a linear-GNN step and
 # a non-linear remainder, $c_\rho$ for tanh, and the unrolled recursion.
 
 # %%
-show_derivation(bs.derive("theorem2"))
+show_derivation("theorem2")
 
 # %% [markdown]
 # **Proposition 1**: the mean of $B^{(k)}$ follows the linearised recursion up to
 # $r_k = \frac1n (R_k \odot G_k)^T \mathbf 1$.
 
 # %%
-show_derivation(bs.derive("proposition1"))
+show_derivation("proposition1")
 
 # %% [markdown]
 # ## Proofs
@@ -114,8 +81,7 @@ show_derivation(bs.derive("proposition1"))
 
 # %%
 for name in ("corollary1", "theorem2", "proposition1"):
-    print(bp.render_text(bp.verify(bp.proof(name))))
-    print()
+    show_proof(name)
 
 # %% [markdown]
 # ## Numeric checks
@@ -129,15 +95,14 @@ for name in ("corollary1", "theorem2", "proposition1"):
 # %%
 checks = {name: backsmooth.check(name, trials=15, seed=0)
           for name in ("corollary1", "theorem2", "proposition1")}
-for name, check in checks.items():
-    print(check)
-    for part, p in check.summary["parts"].items():
-        print(f"  {part:>20}: {p['checks']} checks, {p['violations']} violations, max ratio {p['max_ratio']}")
+for check in checks.values():
+    show_check(check)
 print("Theorem 2, mid-layer effect:", checks["theorem2"].summary["middle_layer_effect"])
 
 # %%
-plot_check(checks["theorem2"], "recursion", "bound (Theorem 2 (iii), one step)",
-           r"measured $\mathcal{E}(B^{(k)})$", "Theorem 2 on random instances")
+ax = plot_check(checks["theorem2"], "recursion")
+ax.set(xlabel="bound (Theorem 2 (iii), one step)", ylabel=r"measured $\mathcal{E}(B^{(k)})$",
+       title="Theorem 2 on random instances")
 plt.show()
 
 # %% [markdown]

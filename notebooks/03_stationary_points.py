@@ -32,39 +32,10 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Math, display
 
 import backsmooth
 import backsmooth.numeric as bn
-import backsmooth.proofs as bp
-import backsmooth.symbolic as bs
-from backsmooth.symbolic.render import latex_step
-
-
-def show_derivation(steps, limit=None):
-    """Print each sympy step with its status; typeset the relation when it is short."""
-    print(f"{len(steps)} steps, {sum(st.verified for st in steps)} verified by sympy")
-    for i, st in enumerate(steps[:limit], 1):
-        print(f"{i:2d}. [{'verified' if st.verified else 'NOT VERIFIED'}, {st.method}] {st.description}")
-        tex = latex_step(st)
-        if st.method != "rational instances" and len(tex) <= 300:
-            display(Math(tex))
-
-
-def plot_check(check, part, xlabel, ylabel, title):
-    """Measured value against its bound for every instance of one part of a check."""
-    rows = [r for r in check.table() if r["part"] == part and r["verdict"] != "hypotheses not met"]
-    shown = [r for r in rows if r["resolvable"]]
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.loglog([r["bound"] for r in shown], [r["measured"] for r in shown], "o", ms=4, alpha=0.7,
-              label=f"{len(shown)} instances ({len(rows) - len(shown)} below round-off, not shown)")
-    values = [v for r in shown for v in (r["bound"], r["measured"]) if v > 0]
-    ax.loglog([min(values), max(values)], [min(values), max(values)], "k--", lw=1, label="measured = bound")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
+from backsmooth.display import show_check, show_derivation, show_proof, show_statement
 
 # %% [markdown]
 # ## Statements
@@ -74,12 +45,7 @@ def plot_check(check, part, xlabel, ylabel, title):
 
 # %%
 for name in ("definition1", "lemma4", "theorem3", "corollary2"):
-    c = bs.claim(name)
-    print(f"{name} [{c.provenance}] {c.title}")
-    print("  hypotheses:", ", ".join(c.hypotheses) or "none")
-    print("  provenance:", c.provenance_note)
-    for tex in c.latex():
-        display(Math(tex))
+    show_statement(name)
 
 # %% [markdown]
 # ## Derivations
@@ -87,7 +53,7 @@ for name in ("definition1", "lemma4", "theorem3", "corollary2"):
 # for MSE and cross-entropy.
 
 # %%
-show_derivation(bs.derive("definition1"))
+show_derivation("definition1")
 
 # %% [markdown]
 # **Lemma 4** and **Theorem 3**: the counter-example that forces the correction (a
@@ -95,23 +61,22 @@ show_derivation(bs.derive("definition1"))
 # the uniform and clean forms.
 
 # %%
-show_derivation(bs.derive("lemma4"))
-show_derivation(bs.derive("theorem3"))
+show_derivation("lemma4")
+show_derivation("theorem3")
 
 # %% [markdown]
 # **Corollary 2**: the loss lower bound $L_{const} - \mathcal E(Y)\mathcal E(H^{(L)})$ (MSE) and
 # the mean-fitted output layer.
 
 # %%
-show_derivation(bs.derive("corollary2"))
+show_derivation("corollary2")
 
 # %% [markdown]
 # ## Proofs
 
 # %%
 for name in ("definition1", "lemma4", "theorem3", "corollary2"):
-    print(bp.render_text(bp.verify(bp.proof(name))))
-    print()
+    show_proof(name)
 
 # %% [markdown]
 # ## Numeric checks
@@ -125,10 +90,8 @@ for name in ("definition1", "lemma4", "theorem3", "corollary2"):
 # %%
 checks = {"theorem3": backsmooth.check("theorem3", trials=10, seed=0),
           "corollary2": backsmooth.check("corollary2", trials=4, seed=0, graph="er_dense")}
-for name, check in checks.items():
-    print(check)
-    for part, p in check.summary["parts"].items():
-        print(f"  {part:>20}: {p['checks']} checks, {p['violations']} violations, max ratio {p['max_ratio']}")
+for check in checks.values():
+    show_check(check)
 print("Corollary 2, spurious points:", checks["corollary2"].summary["spurious_points"])
 print("Corollary 2, rate of max_k ||grad_k|| per layer of depth:", checks["corollary2"].summary["rate"])
 

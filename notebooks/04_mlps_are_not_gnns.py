@@ -36,48 +36,16 @@ import sympy as sp
 
 import backsmooth
 import backsmooth.numeric as bn
-import backsmooth.proofs as bp
 import backsmooth.symbolic as bs
 from backsmooth.checks.proposition2 import construction
+from backsmooth.display import show_check, show_derivation, show_proof, show_statement
 from backsmooth.symbolic.counterexample import counterexample
-from backsmooth.symbolic.render import latex_step
-
-
-def show_derivation(steps, limit=None):
-    """Print each sympy step with its status; typeset the relation when it is short."""
-    print(f"{len(steps)} steps, {sum(st.verified for st in steps)} verified by sympy")
-    for i, st in enumerate(steps[:limit], 1):
-        print(f"{i:2d}. [{'verified' if st.verified else 'NOT VERIFIED'}, {st.method}] {st.description}")
-        tex = latex_step(st)
-        if st.method != "rational instances" and len(tex) <= 300:
-            display(Math(tex))
-
-
-def plot_check(check, part, xlabel, ylabel, title):
-    """Measured value against its bound for every instance of one part of a check."""
-    rows = [r for r in check.table() if r["part"] == part and r["verdict"] != "hypotheses not met"]
-    shown = [r for r in rows if r["resolvable"]]
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ax.loglog([r["bound"] for r in shown], [r["measured"] for r in shown], "o", ms=4, alpha=0.7,
-              label=f"{len(shown)} instances ({len(rows) - len(shown)} below round-off, not shown)")
-    values = [v for r in shown for v in (r["bound"], r["measured"]) if v > 0]
-    ax.loglog([min(values), max(values)], [min(values), max(values)], "k--", lw=1, label="measured = bound")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
 
 # %% [markdown]
 # ## Statement
 
 # %%
-c = bs.claim("proposition2")
-print(f"Proposition 2 [{c.provenance}] {c.title}")
-print("hypotheses:", ", ".join(c.hypotheses))
-print("provenance:", c.provenance_note)
-for tex in c.latex():
-    display(Math(tex))
+show_statement("proposition2")
 
 # %% [markdown]
 # ## Exact computation
@@ -99,17 +67,13 @@ for model in ("mlp", "gnn"):
 # activations id, tanh and ReLU, MLP and GNN, and depths 1 and 2 (the first steps are shown).
 
 # %%
-steps = bs.derive("proposition2")
-show_derivation(steps, limit=8)
-print("...")
-print({m: sum(st.method == m for st in steps) for m in sorted({st.method for st in steps})},
-      "- all verified:", all(st.verified for st in steps))
+show_derivation("proposition2", limit=8)
 
 # %% [markdown]
 # ## Proof
 
 # %%
-print(bp.render_text(bp.verify(bp.proof("proposition2"))))
+show_proof("proposition2")
 
 # %% [markdown]
 # ## Numeric check
@@ -120,9 +84,7 @@ print(bp.render_text(bp.verify(bp.proof("proposition2"))))
 
 # %%
 check = backsmooth.check("proposition2", trials=10, seed=0, exact_depths=[1])
-print(check)
-for part, p in check.summary["parts"].items():
-    print(f"  {part:>12}: {p['checks']} checks, {p['violations']} violations")
+show_check(check)
 print("max deviation from the exact values:", check.summary["max_identity_deviation"])
 side = check.summary["side_by_side"]
 for key, value in side.items():

@@ -1,0 +1,228 @@
+"""Tests of backsmooth.display: the notebook helpers on real claims, derivations and checks."""
+
+import dataclasses
+
+import matplotlib
+import numpy as np
+import pytest
+import sympy as sp
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+import backsmooth  # noqa: E402
+import backsmooth.symbolic as bs  # noqa: E402
+from backsmooth import display  # noqa: E402
+from backsmooth.display import (  # noqa: E402
+    check_text, derivation_text, plot_check, proof_text, show_check, show_derivation,
+    show_proof, show_statement, statement_text,
+)
+from backsmooth.symbolic.steps import identity_step, rational_step  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def check_result():
+    """A small real check with both bound parts (<=) and identity parts (==)."""
+    return backsmooth.check("corollary1", trials=2, seed=0)
+
+
+@pytest.fixture
+def typeset(monkeypatch):
+    """Record what would be typeset: display(Math(tex)) appends tex."""
+    shown = []
+    monkeypatch.setattr(display, "_math_display", lambda math: (shown.append, lambda tex: tex))
+    return shown
+
+
+@pytest.fixture
+def two_steps(monkeypatch):
+    """derive("lemma1") replaced by one true identity and one false rational inequality."""
+    x = sp.Symbol("x", positive=True)
+    steps = (identity_step("square of a sum", (x + 1) ** 2, x**2 + 2 * x + 1),
+             rational_step("false on instances", x + 1, x, [{x: sp.Rational(1, 2)}]))
+    monkeypatch.setattr(bs, "derive", lambda name: steps)
+    return steps
+
+
+class TestStatementText:
+    def test_theorem1_names_claim_provenance_hypotheses_and_statement(self):
+        c = bs.claim("theorem1")
+        text = statement_text("theorem1")
+        assert text.splitlines()[0] == f"theorem1 [{c.provenance}] {c.title}"
+        assert all(h in text for h in c.hypotheses)
+        assert c.provenance_note in text
+        assert all(rel in text for rel in c.text())
+
+    def test_claim_without_hypotheses_says_none(self):
+        assert bs.claim("definition1").hypotheses == ()
+        assert "hypotheses: none" in statement_text("definition1")
+
+    def test_unknown_claim(self):
+        with pytest.raises(ValueError, match="unknown claim 'theorem9'; known claims: .*theorem1"):
+            statement_text("theorem9")
+
+    def test_not_a_name(self):
+        with pytest.raises(TypeError, match="claim name"):
+            statement_text(bs.claim("theorem1"))
+
+
+class TestShowStatement:
+    def test_outside_a_kernel_prints_the_text(self, capsys):
+        show_statement("theorem1")
+        assert capsys.readouterr().out == statement_text("theorem1") + "\n"
+
+    def test_in_a_kernel_typesets_each_relation(self, capsys, typeset):
+        show_statement("theorem2", math=True)
+        out = capsys.readouterr().out
+        assert out.startswith(f"theorem2 [{bs.claim('theorem2').provenance}]")
+        assert "statement:" not in out
+        assert typeset == list(bs.claim("theorem2").latex())
+
+
+class TestDerivationText:
+    def test_lemma1_every_step_with_its_status_and_method(self):
+        steps = bs.derive("lemma1")
+        lines = derivation_text("lemma1").splitlines()
+        assert lines[0].startswith(f"lemma1: {len(steps)} steps, {len(steps)} verified by sympy")
+        assert len(lines) == 1 + len(steps)
+        for i, (line, st) in enumerate(zip(lines[1:], steps), 1):
+            assert line.strip().startswith(f"{i}. [verified, {st.method}]")
+            assert line.endswith(st.description)
+
+    def test_failed_step_is_marked(self, two_steps):
+        assert two_steps[1].verified is False
+        lines = derivation_text("lemma1").splitlines()
+        assert lines[0] == ("lemma1: 2 steps, 1 verified by sympy "
+                            "(rational instances 1, simplify 1)")
+        assert "[verified, simplify] square of a sum" in lines[1]
+        assert "[NOT VERIFIED, rational instances] false on instances" in lines[2]
+
+    def test_limit_counts_the_steps_left_out(self):
+        n = len(bs.derive("lemma1"))
+        lines = derivation_text("lemma1", limit=1).splitlines()
+        assert len(lines) == 3
+        assert lines[-1] == f" ... {n - 1} more steps"
+
+    def test_extra_derivation_name(self):
+        assert derivation_text("backprop").startswith("backprop: ")
+
+    def test_unknown_name(self):
+        with pytest.raises(ValueError, match="unknown derivation 'lemma9'"):
+            derivation_text("lemma9")
+
+    @pytest.mark.parametrize("limit", [-1, 1.5])
+    def test_bad_limit(self, limit):
+        with pytest.raises(ValueError, match="limit must be a non-negative int"):
+            derivation_text("lemma1", limit=limit)
+
+
+class TestShowDerivation:
+    def test_outside_a_kernel_prints_the_text(self, capsys):
+        show_derivation("lemma1", limit=2)
+        assert capsys.readouterr().out == derivation_text("lemma1", limit=2) + "\n"
+
+    def test_typesets_symbolic_steps_not_rational_instances(self, capsys, typeset, two_steps):
+        show_derivation("lemma1")
+        from backsmooth.symbolic.render import latex_step
+
+        assert typeset == [latex_step(two_steps[0])]
+        assert "NOT VERIFIED" in capsys.readouterr().out
+
+
+class TestProofText:
+    def test_lemma1_proof_passes(self, capsys):
+        text = proof_text("lemma1")
+        assert text.startswith("Proof of lemma1: PASSED")
+        show_proof("lemma1")
+        assert capsys.readouterr().out == text + "\n\n"
+
+    def test_unknown_proof(self):
+        with pytest.raises(ValueError, match="no proof named 'lemma9'"):
+            proof_text("lemma9")
+
+
+class TestCheckText:
+    def test_one_line_per_part_with_counts(self, check_result):
+        text = check_text(check_result)
+        assert text.startswith(str(check_result))
+        parts = check_result.summary["parts"]
+        part_lines = text.splitlines()[len(str(check_result).splitlines()):]
+        assert sorted(li.split(":")[0].strip() for li in part_lines) == sorted(parts)
+        for li in part_lines:
+            p = parts[li.split(":")[0].strip()]
+            assert f"{p['checks']} checks, {p['violations']} violations" in li
+
+    def test_identity_parts_give_deviation_bounds_give_ratio(self, check_result):
+        lines = {li.split(":")[0].strip(): li for li in check_text(check_result).splitlines()[2:]}
+        worst = max(r["deviation"] for r in check_result.records if r["part"] == "closed_form")
+        assert lines["closed_form"].endswith(f"max deviation {worst:.3g}")
+        assert worst < 1e-12  # a closed form of the linear GNN, exact up to round-off
+        ratio = check_result.summary["parts"]["uniform"]["max_ratio"]
+        assert lines["uniform"].endswith(f"max ratio {ratio:.3g}")
+
+    def test_show_check_prints(self, check_result, capsys):
+        show_check(check_result)
+        assert capsys.readouterr().out == check_text(check_result) + "\n"
+
+    def test_not_a_result(self):
+        with pytest.raises(TypeError, match="CheckResult"):
+            check_text({"summary": {}})
+
+
+class TestPlotCheck:
+    def test_one_part_plots_bound_against_measured(self, check_result):
+        ax = plot_check(check_result, "uniform")
+        try:
+            rows = [r for r in check_result.records
+                    if r["part"] == "uniform" and r["resolvable"] and r["measured"] > 0]
+            assert rows, "the small check should have resolvable instances"
+            points = ax.get_lines()[0]
+            assert sorted(points.get_xdata()) == sorted(r["bound"] for r in rows)
+            assert sorted(points.get_ydata()) == sorted(r["measured"] for r in rows)
+            diagonal = ax.get_lines()[-1]
+            assert np.array_equal(diagonal.get_xdata(), diagonal.get_ydata())
+            assert ax.get_xlabel() == "bound" and ax.get_ylabel() == "measured"
+            assert "corollary1" in ax.get_title()
+            assert ax.get_xscale() == ax.get_yscale() == "log"
+        finally:
+            plt.close(ax.figure)
+
+    def test_every_part_in_the_legend(self, check_result):
+        ax = plot_check(check_result)
+        try:
+            labels = [t.get_text() for t in ax.get_legend().get_texts()]
+            for part in check_result.summary["parts"]:
+                assert any(lab.startswith(f"{part}: ") for lab in labels)
+            # identity parts compare an error with 0: nothing to show on log axes, and said so
+            assert any(lab.startswith("closed_form: 0 (") for lab in labels)
+        finally:
+            plt.close(ax.figure)
+
+    def test_draws_on_the_given_axes(self, check_result):
+        fig, ax = plt.subplots()
+        try:
+            assert plot_check(check_result, "product", ax=ax) is ax
+            assert ax.get_lines()
+        finally:
+            plt.close(fig)
+
+    def test_violated_rows_are_marked(self, check_result):
+        rows = [dict(r) for r in check_result.records]
+        target = next(r for r in rows if r["part"] == "uniform" and r["resolvable"])
+        target["verdict"] = "violated"
+        ax = plot_check(dataclasses.replace(check_result, records=tuple(rows)), "uniform")
+        try:
+            crosses = [li for li in ax.get_lines() if li.get_marker() == "x"]
+            assert len(crosses) == 1
+            assert list(crosses[0].get_xdata()) == [target["bound"]]
+        finally:
+            plt.close(ax.figure)
+
+    def test_unknown_part(self, check_result):
+        with pytest.raises(ValueError, match="has no part 'nope'; its parts: closed_form"):
+            plot_check(check_result, "nope")
+
+    def test_not_a_result(self):
+        with pytest.raises(TypeError, match="CheckResult"):
+            plot_check([1, 2, 3])
