@@ -15,7 +15,7 @@ from backsmooth.checks._framework import (
     summarise,
     verdicts,
 )
-from backsmooth.checks._instances import build_instance, draw, resolve_scale
+from backsmooth.checks._instances import RERUN_KEYS, build_instance, draw, resolve_scale
 
 
 class TestVerdicts:
@@ -114,18 +114,8 @@ class TestSampling:
 
     def test_rerun_with_recorded_parameters_rebuilds_the_instance(self):
         a = build_instance({"graph": ["er", "sbm"], "n": (4, 12), "depth": (1, 5), "seed": 2}, 7)
-        keys = (
-            "graph",
-            "n",
-            "depth",
-            "width",
-            "activation",
-            "scale",
-            "loss",
-            "propagation",
-            "seed",
-        )
-        b = build_instance({k: a.params[k] for k in keys}, 7)
+        # the keys a summary's "rerun" carries (start = 7 is the index passed below)
+        b = build_instance({k: a.params[k] for k in RERUN_KEYS}, 7)
         assert np.array_equal(a.P, b.P) and np.array_equal(a.X0, b.X0)
         assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
 

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backsmooth.checks._instances import RERUN_KEYS
+
 __all__ = [
     "CHECKS",
     "EPS",
@@ -172,20 +174,6 @@ def fitted_rate(values, steps=None):
     return float(np.exp(slope))
 
 
-_RERUN_KEYS = (
-    "graph",
-    "n",
-    "depth",
-    "width",
-    "activation",
-    "scale",
-    "loss",
-    "propagation",
-    "seed",
-    "start",
-)
-
-
 def summarise(records):
     """Summary of a table: counts, the tightest case (with re-run settings), rate fits."""
     rows = list(records)
@@ -202,7 +190,7 @@ def summarise(records):
         top = max(ineq, key=lambda r: r["ratio"])
         out["tightest_ratio"] = top["ratio"]
         out["tightest_case"] = {k: top.get(k) for k in ("part", "layer", "measured", "bound")}
-        out["tightest_case"]["rerun"] = {k: top.get(k) for k in _RERUN_KEYS if k in top}
+        out["tightest_case"]["rerun"] = {k: top.get(k) for k in RERUN_KEYS if k in top}
     else:
         out["tightest_ratio"] = None
     eq = [r for r in judged if r["relation"] == "=="]
@@ -214,7 +202,7 @@ def summarise(records):
         out["worst_violation"] = {
             k: worst.get(k) for k in ("part", "layer", "measured", "bound", "ratio")
         }
-        out["worst_violation"]["rerun"] = {k: worst.get(k) for k in _RERUN_KEYS if k in worst}
+        out["worst_violation"]["rerun"] = {k: worst.get(k) for k in RERUN_KEYS if k in worst}
     rates = [
         r
         for r in judged

@@ -42,6 +42,7 @@ from backsmooth.numeric.propagation import propagation_matrix, top_eigenvector
 __all__ = [
     "COMMON_SETTINGS",
     "FAMILIES",
+    "RERUN_KEYS",
     "Instance",
     "build_instance",
     "draw",
@@ -67,8 +68,9 @@ FAMILIES = (
     "davis",
 )
 
-#: settings every check understands (besides its own)
-COMMON_SETTINGS = (
+#: the parameters every instance records that rebuild it: the settings it draws, ``seed`` and its
+#: index ``start`` (``check(name, trials=1, **rerun)`` with these recorded values re-runs it)
+RERUN_KEYS = (
     "graph",
     "n",
     "depth",
@@ -77,12 +79,12 @@ COMMON_SETTINGS = (
     "scale",
     "loss",
     "propagation",
-    "P",
-    "trials",
     "seed",
     "start",
-    "bound_override",
 )
+
+#: settings every check understands (besides its own)
+COMMON_SETTINGS = RERUN_KEYS + ("P", "trials", "bound_override")
 
 _INT_SETTINGS = ("n", "depth", "width")
 

@@ -8,6 +8,8 @@ returns the inputs every bound needs, per layer ``k = 0..L`` where relevant:
 ``Q_k = prod_{i<k} s_i``, ``S_k = prod_{i=k+1}^{L} s_i``,
 ``Sigma_k = sum_{j=k}^{L-1} s_j E(X^(j))``,
 ``beta = ||B^(L)||_row``, ``mu = ||bbar^(L)||``, ``xi = ||X^(0)||_F`` and the gradient norms.
+:func:`measure_instance` and :func:`fit_output` run the core on a sampled instance of
+:mod:`backsmooth.checks._instances` (its ``P``, ``X^(0)``, weights, activation, loss, targets).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from backsmooth.numeric.initialisation import spectral_norms
 from backsmooth.numeric.measures import max_row_norm, mean_row, pairwise_difference_norm
 from backsmooth.numeric.model import gradients
 
-__all__ = ["Measured", "measure"]
+__all__ = ["FIT_ERRORS", "Measured", "fit_output", "measure", "measure_instance"]
 
 
 @dataclass(frozen=True)
@@ -129,4 +131,43 @@ def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> M
         X_scale=X_sc,
         H_scale=H_sc,
         B_scale=B_sc,
+    )
+
+
+def measure_instance(inst, weights=None, *, reference=None) -> Measured:
+    """:func:`measure` on a sampled instance, with its own weights unless ``weights`` is given."""
+    return measure(
+        inst.P,
+        inst.X0,
+        inst.weights if weights is None else weights,
+        inst.params["activation"],
+        inst.params["loss"],
+        inst.targets,
+        inst.lam,
+        reference=reference,
+    )
+
+
+#: what :func:`fit_output` raises on extreme inputs (non-finite weights, singular systems);
+#: a check skips the instance and says so in its notes
+FIT_ERRORS = (ValueError, FloatingPointError, np.linalg.LinAlgError)
+
+
+def fit_output(inst, **options):
+    """Train the output layer of a sampled instance alone (hidden weights kept).
+
+    :func:`backsmooth.numeric.output_layer.fit_output_layer` on the instance's ``P``,
+    ``X^(0)``, weights, targets, loss and activation; ``options`` (``tol``, ``max_iter``) are
+    passed on.  Raises one of :data:`FIT_ERRORS` when the fit fails.
+    """
+    from backsmooth.numeric.output_layer import fit_output_layer
+
+    return fit_output_layer(
+        inst.P,
+        inst.X0,
+        inst.weights,
+        targets=inst.targets,
+        loss=inst.params["loss"],
+        activation=inst.params["activation"],
+        **options,
     )

@@ -24,7 +24,7 @@ from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
 from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import measure
+from backsmooth.checks._signals import measure_instance
 from backsmooth.numeric.measures import mean_row
 
 __all__ = ["DEFAULTS", "run"]
@@ -146,14 +146,5 @@ def run(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        meas = measure(
-            inst.P,
-            inst.X0,
-            inst.weights,
-            inst.params["activation"],
-            inst.params["loss"],
-            inst.targets,
-            inst.lam,
-        )
-        rows.extend(rows_for(inst, meas, override))
+        rows.extend(rows_for(inst, measure_instance(inst), override))
     return rows, (), {}

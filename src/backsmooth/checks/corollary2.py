@@ -30,7 +30,7 @@ from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
 from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import measure
+from backsmooth.checks._signals import measure_instance
 from backsmooth.checks.theorem3 import certified_deltas
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.initialisation import initial_weights
@@ -86,7 +86,7 @@ def _point(inst, depth, override, init):
     lf = loss_function(loss)
     c_star = lf.best_constant_output(inst.targets, num_outputs=d_out)
     W[-1] = mean_fitted_output_layer(fwd.X[-1], c_star)
-    meas = measure(inst.P, inst.X0, W, act, loss, inst.targets, inst.lam)
+    meas = measure_instance(inst, W)
     L_const = lf.best_constant_loss(inst.targets)
     E_Y = pairwise_difference_norm(_targets_matrix(loss, inst.targets, d_out))
     return meas, L_const, E_Y

@@ -31,7 +31,8 @@ from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import part_record, register
 from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for
-from backsmooth.checks._signals import measure
+from backsmooth.checks._signals import measure_instance
+from backsmooth.checks.theorem1 import bound_values as theorem1_values
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm
 
@@ -64,18 +65,9 @@ def rows_for(inst, meas_u, meas_c, override=None):
     rho = _activation(inst.params["activation"])
     u = inst.reference / np.linalg.norm(inst.reference)
     L, n = meas_u.depth, meas_u.n
-    k = np.arange(L + 1)
+    vals = theorem1_values(meas_u)
+    k, s = vals["k"], vals["s"]
     top = slice(1, None)
-    s = float(meas_u.s[: max(L, 1)].max())
-    vals = {
-        "lam": meas_u.lam,
-        "s": s,
-        "k": k,
-        "E_X0": meas_u.E_X[0],
-        "Lam_k": meas_u.Lam,
-        "s_k": meas_u.s,
-        "E_Xk": meas_u.E_X,
-    }
     rows = []
     lin = _hyp_u(inst, True, rho)
     fX = floor_for(meas_u, meas_u.X_scale)
@@ -118,18 +110,6 @@ def rows_for(inst, meas_u, meas_c, override=None):
             "k": kk,
             "E_BL": meas_u.E_B[-1],
         }
-        fB = floor_for(meas_u, meas_u.B_scale[:L])
-        rows.append(
-            part_record(
-                base_row(inst, "corollary1"),
-                "corollary1_uniform (E_u)",
-                meas_u.E_B[:L],
-                bound("corollary1", "uniform", vb, override),
-                fB,
-                lin,
-                layers=kk,
-            )
-        )
         vr = {
             "lam": meas_u.lam,
             "s_k": meas_u.s[:L],
@@ -139,17 +119,20 @@ def rows_for(inst, meas_u, meas_c, override=None):
             "B_row_k1": np.array([max_row_norm(b) for b in meas_u.B[1:]]),
             "c_rho": rho.derivative_lipschitz,
         }
-        rows.append(
-            part_record(
-                base_row(inst, "theorem2"),
-                "theorem2_recursion (E_u)",
-                meas_u.E_B[:L],
-                bound("theorem2", "recursion", vr, override),
-                fB,
-                lin,
-                layers=kk,
+        fB = floor_for(meas_u, meas_u.B_scale[:L])
+        # the backward bounds proven for linear GNNs, on E_u(B^(k)), k < L
+        for claim, part, values in (("corollary1", "uniform", vb), ("theorem2", "recursion", vr)):
+            rows.append(
+                part_record(
+                    base_row(inst, claim),
+                    f"{claim}_{part} (E_u)",
+                    meas_u.E_B[:L],
+                    bound(claim, part, values, override),
+                    fB,
+                    lin,
+                    layers=kk,
+                )
             )
-        )
     # the paper's constant-reference Theorem 1 on the same non-stochastic P
     vc = {"lam": meas_c.lam, "s": s, "k": k, "E_X0": meas_c.E_X[0]}
     rows.append(
@@ -187,16 +170,8 @@ def run(settings, progress=None):
             X0 = 2.0 * np.sqrt(inst.n) * np.outer(ref / np.linalg.norm(ref), c / np.linalg.norm(c))
         params = dict(inst.params, input="aligned with u" if X0 is not inst.X0 else "random")
         inst = inst.__class__(**{**inst.__dict__, "reference": ref, "X0": X0, "params": params})
-        args = (
-            inst.P,
-            inst.X0,
-            inst.weights,
-            inst.params["activation"],
-            inst.params["loss"],
-            inst.targets,
-            inst.lam,
-        )
-        rows.extend(rows_for(inst, measure(*args, reference=ref), measure(*args), override))
+        meas_u, meas_c = measure_instance(inst, reference=ref), measure_instance(inst)
+        rows.extend(rows_for(inst, meas_u, meas_c, override))
     notes = []
     for part in sorted({r["part"] for r in rows}):
         pr = [r for r in rows if r["part"] == part]

@@ -19,11 +19,11 @@ from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import EPS, part_record, register
 from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import measure
+from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
 
-__all__ = ["DEFAULTS", "run"]
+__all__ = ["DEFAULTS", "lemma4_values", "run"]
 
 DEFAULTS = {
     "graph": [
@@ -158,20 +158,22 @@ def rows_for(inst, meas, override=None):
     return rows
 
 
-def _lemma4_rows(inst, meas, override, state):
-    n = meas.n
+def lemma4_values(meas):
+    """Measured inputs of Lemma 4's ``mu_0``, with ``gamma = ||xbar^(L)||`` (NaN when 0)."""
     gamma = float(np.linalg.norm(mean_row(meas.X[-1])))
-    vals = {
+    return {
         "delta_L": meas.grad_norms[-1],
         "lam": meas.lam,
-        "n": n,
+        "n": meas.n,
         "E_XL": meas.E_X[-1],
         "E_BL": meas.E_B[-1],
         "gamma": gamma if gamma > 0 else np.nan,
-        "Lam_L": meas.Lam[-1],
-        "E_X0": meas.E_X[0],
     }
-    hyp = hypotheses(inst, ("A1",), **{"||xbar^(L)||>=gamma>0": gamma > 0})
+
+
+def _lemma4_rows(inst, meas, override, state):
+    vals = dict(lemma4_values(meas), Lam_L=meas.Lam[-1], E_X0=meas.E_X[0])
+    hyp = hypotheses(inst, ("A1",), **{"||xbar^(L)||>=gamma>0": vals["gamma"] > 0})
     f = floor_for(meas, meas.B_scale[-1])
     return [
         part_record(
@@ -194,28 +196,16 @@ def _lemma4_rows(inst, meas, override, state):
     DEFAULTS,
 )
 def run(settings, progress=None):
-    from backsmooth.numeric.output_layer import fit_output_layer
-
     rows, skipped = [], 0
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        act, loss = inst.params["activation"], inst.params["loss"]
-        meas = measure(inst.P, inst.X0, inst.weights, act, loss, inst.targets, inst.lam)
-        rows.extend(rows_for(inst, meas, override))
+        rows.extend(rows_for(inst, measure_instance(inst), override))
         try:
-            fit = fit_output_layer(
-                inst.P,
-                inst.X0,
-                inst.weights,
-                targets=inst.targets,
-                loss=loss,
-                activation=act,
-                max_iter=50,
-            )
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            fit = fit_output(inst, max_iter=50)
+        except FIT_ERRORS:
             skipped += 1
             continue
-        fitted = measure(inst.P, inst.X0, fit.weights, act, loss, inst.targets, inst.lam)
+        fitted = measure_instance(inst, fit.weights)
         rows.extend(_lemma4_rows(inst, fitted, override, "output layer fitted"))
     notes = (
         (

@@ -27,7 +27,7 @@ from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
 from backsmooth.checks._signals import measure
 
-__all__ = ["DEFAULTS", "run"]
+__all__ = ["DEFAULTS", "bound_values", "run"]
 
 DEFAULTS = {
     "graph": [
@@ -56,69 +56,57 @@ DEFAULTS = {
 }
 
 
-def rows_for(inst, meas, override=None, claim="theorem1"):
-    """The table rows of Theorem 1 on one measured instance."""
+def bound_values(meas):
+    """Measured inputs of the Theorem 1 bounds (``s = max_i s_i`` over ``i < L``)."""
     L = meas.depth
-    k = np.arange(L + 1)
-    s = float(meas.s[: max(L, 1)].max())
-    alpha = float(inst.params["alpha"])
-    vals = {
+    return {
         "lam": meas.lam,
-        "s": s,
-        "k": k,
+        "s": float(meas.s[: max(L, 1)].max()),
+        "k": np.arange(L + 1),
         "E_X0": meas.E_X[0],
         "Lam_k": meas.Lam,
-        "alpha": alpha,
         "s_k": meas.s,
         "E_Xk": meas.E_X,
     }
+
+
+def rows_for(inst, meas, override=None, claim="theorem1"):
+    """The table rows of Theorem 1 on one measured instance."""
+    alpha = float(inst.params["alpha"])
+    vals = dict(bound_values(meas), alpha=alpha)
+    k, s = vals["k"], vals["s"]
     base = base_row(inst, claim)
     hyp = hypotheses(inst, ("A1", "A2"))
     fX = floor_for(meas, meas.X_scale)
     fit = fitted_rate(np.where(meas.E_X > fX, meas.E_X, np.nan))
     # k = 0 is the trivial equality E(X^(0)) <= E(X^(0)): the bounds are judged on k >= 1
     top = slice(1, None)
-    kk = k[top]
-    rows = [
-        part_record(
+
+    def bounds_E_X(part, hyps, **extra):  # a row bounding E(X^(k)), k >= 1
+        return part_record(
             base,
-            "product",
+            part,
             meas.E_X[top],
-            bound(claim, "product", vals, override)[top],
+            bound(claim, part, vals, override)[top],
             fX[top],
-            hyp,
-            layers=kk,
-        ),
-        part_record(
-            base,
-            "uniform",
-            meas.E_X[top],
-            bound(claim, "uniform", vals, override)[top],
-            fX[top],
-            hyp,
-            layers=kk,
-            fitted_rate=fit,
-            predicted_rate=meas.lam * s,
-        ),
-    ]
+            hyps,
+            layers=k[top],
+            **extra,
+        )
+
     hyp_alpha = dict(hyp)
     with np.errstate(divide="ignore"):
         limit = np.power(np.float64(meas.lam), -alpha) if alpha < 1 else 0.0
     hyp_alpha["s<=lambda^(-alpha), alpha<1"] = bool(alpha < 1 and s <= limit * (1 + 1e-12))
-    rows.append(
-        part_record(
-            base,
+    return [
+        bounds_E_X("product", hyp),
+        bounds_E_X("uniform", hyp, fitted_rate=fit, predicted_rate=meas.lam * s),
+        bounds_E_X(
             "alpha",
-            meas.E_X[top],
-            bound(claim, "alpha", vals, override)[top],
-            fX[top],
             hyp_alpha,
-            layers=kk,
             fitted_rate=fit,
             predicted_rate=meas.lam ** (1 - alpha) if alpha < 1 else None,
-        )
-    )
-    rows.append(
+        ),
         part_record(
             base,
             "step",
@@ -127,9 +115,8 @@ def rows_for(inst, meas, override=None, claim="theorem1"):
             floor_for(meas, meas.H_scale),
             hyp,
             layers=k,
-        )
-    )
-    return rows
+        ),
+    ]
 
 
 @register(
@@ -140,16 +127,15 @@ def run(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        meas = measure(
-            inst.P,
-            inst.X0,
-            inst.weights,
-            inst.params["activation"],
-            "mse",
+        # Theorem 1 is about the forward pass only: the backward pass runs with an MSE head
+        # whatever the instance's loss (zero targets for cross-entropy labels)
+        targets = (
             inst.targets
             if inst.params["loss"] == "mse"
-            else np.zeros((inst.n, inst.weights[-1].shape[1])),
-            inst.lam,
+            else np.zeros((inst.n, inst.weights[-1].shape[1]))
+        )
+        meas = measure(
+            inst.P, inst.X0, inst.weights, inst.params["activation"], "mse", targets, inst.lam
         )
         rows.extend(rows_for(inst, meas, override))
     return rows, (), {}

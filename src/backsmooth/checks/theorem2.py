@@ -28,7 +28,7 @@ from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import part_record, register, roundoff_floor
 from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import measure
+from backsmooth.checks._signals import measure_instance
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm, mean_row
 
@@ -82,6 +82,26 @@ def _hyp(inst, s_cond):
     return hypotheses(inst, ("A1+", "A2", "A2b"), **s_cond)
 
 
+def _layer_values(meas, rho, lin):
+    """Measured inputs shared by the Theorem 2 and Proposition 1 bounds (layers ``k < L``)."""
+    L = meas.depth
+    return {
+        "lam": meas.lam,
+        "s_k": meas.s[:L],
+        "s_k1": meas.s[1:],
+        "E_Xk": meas.E_X[:L],
+        "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
+        "c_rho": rho.derivative_lipschitz,
+        "E_Hk": meas.E_H[:L],
+        "G_max": np.array([np.abs(d["G"]).max() for d in lin]),
+        "s": float(meas.s.max()),
+        "L": L,
+        "k": np.arange(L),
+        "E_X0": meas.E_X[0],
+        "beta": meas.beta,
+    }
+
+
 def rows_theorem2(inst, meas, override=None):
     L, n = meas.depth, meas.n
     if L == 0:
@@ -89,7 +109,8 @@ def rows_theorem2(inst, meas, override=None):
     rho = _activation(inst.params["activation"])
     lin, _ = linearisation(meas, inst.weights, rho)
     base = base_row(inst, "theorem2")
-    k = np.arange(L)
+    vals = dict(_layer_values(meas, rho, lin), E_Bk1=meas.E_B[1:], E_BL=meas.E_B[-1])
+    k, s = vals["k"], vals["s"]
     # relative to the signal's scale (B^(k) itself may be tiny by cancellation, e.g. P = J)
     split = np.array(
         [
@@ -98,26 +119,21 @@ def rows_theorem2(inst, meas, override=None):
             for j, d in enumerate(lin)
         ]
     )
-    s = float(meas.s.max())
-    vals = {
-        "lam": meas.lam,
-        "s_k": meas.s[:L],
-        "s_k1": meas.s[1:],
-        "E_Bk1": meas.E_B[1:],
-        "E_Xk": meas.E_X[:L],
-        "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
-        "c_rho": rho.derivative_lipschitz,
-        "E_Hk": meas.E_H[:L],
-        "G_max": np.array([np.abs(d["G"]).max() for d in lin]),
-        "s": s,
-        "L": L,
-        "k": k,
-        "E_BL": meas.E_B[-1],
-        "E_X0": meas.E_X[0],
-        "beta": meas.beta,
-    }
     fB = floor_for(meas, meas.B_scale[:L])
     hyp = _hyp(inst, {})
+
+    def bounds_E_B(part, hyps, values=vals, **extra):  # a row bounding E(B^(k)), k < L
+        return part_record(
+            base,
+            part,
+            meas.E_B[:L],
+            bound("theorem2", part, values, override),
+            fB,
+            hyps,
+            layers=k,
+            **extra,
+        )
+
     kmin = int(np.argmin(meas.E_B))
     mid = {"argmin_E_B": kmin, "interior_minimum": bool(0 < kmin < L)}
     # relative error of the split: rho'(H) is evaluated at H carrying round-off ~ eps max|H|
@@ -137,43 +153,10 @@ def rows_theorem2(inst, meas, override=None):
             relation="==",
             layers=k,
         ),
-        part_record(
-            base,
-            "recursion",
-            meas.E_B[:L],
-            bound("theorem2", "recursion", vals, override),
-            fB,
-            hyp,
-            layers=k,
-            **mid,
-        ),
-        part_record(
-            base,
-            "recursion_measured",
-            meas.E_B[:L],
-            bound("theorem2", "recursion_measured", vals, override),
-            fB,
-            hyp,
-            layers=k,
-        ),
-        part_record(
-            base,
-            "unrolled",
-            meas.E_B[:L],
-            bound("theorem2", "unrolled", vals, override),
-            fB,
-            _hyp(inst, {"lambda^2*s<1": meas.lam**2 * s < 1}),
-            layers=k,
-        ),
-        part_record(
-            base,
-            "unrolled_s_le_1",
-            meas.E_B[:L],
-            bound("theorem2", "unrolled_s_le_1", vals, override),
-            fB,
-            _hyp(inst, {"s<=1": s <= 1 + 1e-12}),
-            layers=k,
-        ),
+        bounds_E_B("recursion", hyp, **mid),
+        bounds_E_B("recursion_measured", hyp),
+        bounds_E_B("unrolled", _hyp(inst, {"lambda^2*s<1": meas.lam**2 * s < 1})),
+        bounds_E_B("unrolled_s_le_1", _hyp(inst, {"s<=1": s <= 1 + 1e-12})),
     ]
     # (ii) ||R_k||_F <= c_rho sqrt(n) E(H^(k)) (only rho' Lipschitz is used)
     R_norm = np.array([np.linalg.norm(d["R"]) for d in lin])
@@ -208,17 +191,7 @@ def rows_theorem2(inst, meas, override=None):
         [np.sum(meas.lam ** (np.arange(j, L) - j + 1) * terms[j:]) for j in range(L)]
     )
     vals_v = dict(vals, S_k=meas.S[:L], Sigma_lam_k=Sigma_lam)
-    rows.append(
-        part_record(
-            base,
-            "unrolled_product",
-            meas.E_B[:L],
-            bound("theorem2", "unrolled_product", vals_v, override),
-            fB,
-            hyp,
-            layers=k,
-        )
-    )
+    rows.append(bounds_E_B("unrolled_product", hyp, vals_v))
     return rows
 
 
@@ -229,29 +202,11 @@ def rows_proposition1(inst, meas, override=None):
     rho = _activation(inst.params["activation"])
     lin, Nb = linearisation(meas, inst.weights, rho)
     base = base_row(inst, "proposition1")
-    k = np.arange(L)
-    s = float(meas.s.max())
+    vals = dict(_layer_values(meas, rho, lin), S_k=meas.S[:L], mu=meas.mu, Sigma_k=meas.Sigma[:L])
+    k, s = vals["k"], vals["s"]
     r_norm = np.array([np.linalg.norm(d["r"]) for d in lin])
     gap = np.array([np.linalg.norm(mean_row(meas.B[j]) - Nb[j]) for j in range(L)])
-    bnorm = np.array([np.linalg.norm(mean_row(b)) for b in meas.B[:L]])
-    vals = {
-        "lam": meas.lam,
-        "s_k": meas.s[:L],
-        "s_k1": meas.s[1:],
-        "E_Xk": meas.E_X[:L],
-        "B_row_k1": np.array([max_row_norm(b) for b in meas.B[1:]]),
-        "c_rho": rho.derivative_lipschitz,
-        "E_Hk": meas.E_H[:L],
-        "G_max": np.array([np.abs(d["G"]).max() for d in lin]),
-        "s": s,
-        "L": L,
-        "k": k,
-        "E_X0": meas.E_X[0],
-        "beta": meas.beta,
-        "S_k": meas.S[:L],
-        "mu": meas.mu,
-        "Sigma_k": meas.Sigma[:L],
-    }
+    bbar = np.array([np.linalg.norm(mean_row(b)) for b in meas.B])  # ||bbar^(k)||, k = 0..L
     fB = floor_for(meas, meas.B_scale[:L])
     hyp = _hyp(inst, {})
     vals2 = dict(
@@ -261,57 +216,23 @@ def rows_proposition1(inst, meas, override=None):
         gbar_inf=np.array(
             [np.abs(inst.weights[j + 1] @ mean_row(meas.B[j + 1])).max() for j in range(L)]
         ),
-        bbar_k1=np.array([np.linalg.norm(mean_row(b)) for b in meas.B[1:]]),
+        bbar_k1=bbar[1:],
     )
     hyp2 = hypotheses(inst, ("A1+", "A2", "A2b", "A2c"))
-    second = [
-        part_record(base, v, r_norm, bound("proposition1", v, vals2, override), fB, hyp2, layers=k)
-        for v in ("second_order", "second_order_a_priori")
-    ]
-    return second + [
-        part_record(
-            base,
-            "one_step",
-            r_norm,
-            bound("proposition1", "one_step", vals, override),
-            fB,
-            hyp,
-            layers=k,
-        ),
-        part_record(
-            base,
-            "one_step_measured",
-            r_norm,
-            bound("proposition1", "one_step_measured", vals, override),
-            fB,
-            hyp,
-            layers=k,
-        ),
-        part_record(
-            base,
-            "uniform",
-            gap,
-            bound("proposition1", "uniform", vals, override),
-            fB,
-            _hyp(inst, {"lambda*s<1": meas.lam * s < 1}),
-            layers=k,
-        ),
-        part_record(
-            base, "mean", bnorm, bound("proposition1", "mean", vals, override), fB, hyp, layers=k
-        ),
-    ]
 
+    def row(part, measured, hyps, values=vals):
+        return part_record(
+            base, part, measured, bound("proposition1", part, values, override), fB, hyps, layers=k
+        )
 
-def _measure(inst):
-    return measure(
-        inst.P,
-        inst.X0,
-        inst.weights,
-        inst.params["activation"],
-        inst.params["loss"],
-        inst.targets,
-        inst.lam,
-    )
+    return [
+        row("second_order", r_norm, hyp2, vals2),
+        row("second_order_a_priori", r_norm, hyp2, vals2),
+        row("one_step", r_norm, hyp),
+        row("one_step_measured", r_norm, hyp),
+        row("uniform", gap, _hyp(inst, {"lambda*s<1": meas.lam * s < 1})),
+        row("mean", bbar[:L], hyp),
+    ]
 
 
 def _mid_summary(rows):
@@ -342,7 +263,7 @@ def run_theorem2(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        rows.extend(rows_theorem2(inst, _measure(inst), override))
+        rows.extend(rows_theorem2(inst, measure_instance(inst), override))
     return rows, (), _mid_summary(rows)
 
 
@@ -353,5 +274,5 @@ def run_proposition1(settings, progress=None):
     rows = []
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        rows.extend(rows_proposition1(inst, _measure(inst), override))
+        rows.extend(rows_proposition1(inst, measure_instance(inst), override))
     return rows, (), {}

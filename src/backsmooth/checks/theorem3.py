@@ -29,9 +29,9 @@ from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import part_record, register
 from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import measure
+from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
+from backsmooth.checks.lemmas import lemma4_values
 from backsmooth.numeric.activations import activation as _activation
-from backsmooth.numeric.measures import mean_row
 
 __all__ = ["DEFAULTS", "certified_deltas", "run"]
 
@@ -49,21 +49,24 @@ DEFAULTS = {
 }
 
 
-def certified_deltas(meas, c_rho, mu=None, override=None):
-    """``delta_k = min(T1_k, T2_k)`` of Theorem 3(a) for ``k = 0..L`` (``mu`` default: measured)."""
-    L, n = meas.depth, meas.n
-    mu = meas.mu if mu is None else mu
-    k = np.arange(L + 1)
-    common = {
-        "n": n,
+def _common_values(meas, c_rho, mu):
+    """Measured inputs every Theorem 3 bound takes (``mu``: measured or Lemma 4's ``mu_0``)."""
+    return {
+        "n": meas.n,
         "xi": meas.xi,
         "mu": mu,
         "c_rho": c_rho,
         "lam": meas.lam,
         "beta": meas.beta,
         "E_BL": meas.E_B[-1],
-        "L": L,
+        "L": meas.depth,
     }
+
+
+def certified_deltas(meas, c_rho, mu=None, override=None):
+    """``delta_k = min(T1_k, T2_k)`` of Theorem 3(a) for ``k = 0..L`` (``mu`` default: measured)."""
+    common = _common_values(meas, c_rho, meas.mu if mu is None else mu)
+    k = np.arange(meas.depth + 1)
     fwd = bound(
         "theorem3",
         "forward_route",
@@ -115,20 +118,8 @@ def rows_for(inst, meas, fit, override=None):
             vacuous=bool(np.all(delta >= trivial)),
         )
     ]
-    gamma = float(np.linalg.norm(mean_row(meas.X[-1])))
-    mu0 = bound(
-        "lemma4",
-        "mu0",
-        {
-            "delta_L": grads[-1],
-            "lam": meas.lam,
-            "n": n,
-            "E_XL": meas.E_X[-1],
-            "E_BL": meas.E_B[-1],
-            "gamma": gamma if gamma > 0 else np.nan,
-        },
-        override,
-    )
+    vals4 = lemma4_values(meas)
+    mu0 = bound("lemma4", "mu0", vals4, override)
     with np.errstate(invalid="ignore", over="ignore"):
         delta_d = certified_deltas(meas, c_rho, mu=float(mu0), override=override)
     rows.append(
@@ -138,27 +129,14 @@ def rows_for(inst, meas, fit, override=None):
             grads,
             delta_d,
             f,
-            dict(hyp, **{"||xbar^(L)||>=gamma>0": gamma > 0}),
+            dict(hyp, **{"||xbar^(L)||>=gamma>0": vals4["gamma"] > 0}),
             layers=k,
             vacuous=bool(np.all(delta_d >= trivial)),
             mu0=float(mu0),
         )
     )
     s = float(meas.s.max())
-    Ms = np.arange(L + 1)
-    vals = {
-        "n": n,
-        "xi": meas.xi,
-        "s": s,
-        "L": L,
-        "M": Ms,
-        "mu": meas.mu,
-        "lam": meas.lam,
-        "E_BL": meas.E_B[-1],
-        "c_rho": c_rho,
-        "E_X0": meas.E_X[0],
-        "beta": meas.beta,
-    }
+    vals = dict(_common_values(meas, c_rho, meas.mu), s=s, M=np.arange(L + 1), E_X0=meas.E_X[0])
     with np.errstate(invalid="ignore", over="ignore"):
         dM = bound("theorem3", "uniform", vals, override)
         uni = float(np.nanmin(dM)) if np.isfinite(dM).any() or np.isinf(dM).any() else np.nan
@@ -209,28 +187,15 @@ def rows_for(inst, meas, fit, override=None):
     DEFAULTS,
 )
 def run(settings, progress=None):
-    from backsmooth.numeric.output_layer import fit_output_layer
-
     rows, failed = [], []
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
-        act, loss = inst.params["activation"], inst.params["loss"]
         try:
-            fit = fit_output_layer(
-                inst.P,
-                inst.X0,
-                inst.weights,
-                targets=inst.targets,
-                loss=loss,
-                activation=act,
-                tol=1e-10,
-                max_iter=100,
-            )
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            fit = fit_output(inst, tol=1e-10, max_iter=100)
+        except FIT_ERRORS as exc:
             failed.append(f"instance {inst.params['instance']}: {str(exc)[:80]}")
             continue
-        meas = measure(inst.P, inst.X0, fit.weights, act, loss, inst.targets, inst.lam)
-        rows.extend(rows_for(inst, meas, fit, override))
+        rows.extend(rows_for(inst, measure_instance(inst, fit.weights), fit, override))
     judged = [r for r in rows if r["claim"] == "theorem3" and r["verdict"] != "hypotheses not met"]
     vac = {
         p: (
