@@ -26,6 +26,7 @@ from backsmooth.numeric.measures import (
     mean_row,
     pairwise_difference_energy,
     pairwise_difference_norm,
+    stable_norm,
 )
 from backsmooth.numeric.output_layer import OutputLayerFit, fit_output_layer
 from backsmooth.numeric.propagation import (
@@ -62,7 +63,7 @@ __all__ = [
     "INITIALISATIONS", "initial_weights", "spectral_norms",
     "LOSSES", "Loss", "as_mask", "loss_function",
     "centred_component", "frobenius_norms", "layer_norms", "max_row_norm", "mean_component",
-    "mean_row", "pairwise_difference_energy", "pairwise_difference_norm",
+    "mean_row", "pairwise_difference_energy", "pairwise_difference_norm", "stable_norm",
     "ForwardPass", "GraphConvolution", "Gradients", "Network", "backward", "forward", "gnn",
     "gradients", "mlp",
     "AssumptionReport", "assumption_report", "require_ass_P",

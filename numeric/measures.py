@@ -36,7 +36,29 @@ __all__ = [
     "layer_norms",
     "frobenius_norms",
     "max_row_norm",
+    "stable_norm",
 ]
+
+
+def stable_norm(A) -> float:
+    """Frobenius (or Euclidean) norm computed without underflow or overflow.
+
+    ``sqrt(sum(a**2))`` loses every digit once the entries fall below ``1e-154`` (their
+    squares are subnormal) -- which oversmoothed signals and vanishing gradients reach.
+    Scaling by ``max|a|`` first keeps full relative precision.
+
+    Examples
+    --------
+    >>> stable_norm(np.array([3e-170, 4e-170]))
+    5e-170
+    """
+    A = np.asarray(A, dtype=np.float64)
+    if A.size == 0:
+        return 0.0
+    scale = float(np.max(np.abs(A)))
+    if scale == 0.0 or not np.isfinite(scale):
+        return scale
+    return scale * float(np.sqrt(np.sum((A / scale) ** 2)))
 
 
 def mean_row(X) -> np.ndarray:
@@ -85,8 +107,7 @@ def pairwise_difference_energy(X, reference=None) -> float:
     1.0
     """
     X = as_float_matrix("X", X)
-    C = centred_component(X, reference)
-    return float(np.sum(C * C) / X.shape[0])
+    return pairwise_difference_norm(X, reference) ** 2
 
 
 def pairwise_difference_norm(X, reference=None) -> float:
@@ -97,7 +118,8 @@ def pairwise_difference_norm(X, reference=None) -> float:
     >>> pairwise_difference_norm(np.ones((5, 3)))   # constant rows: fully oversmoothed
     0.0
     """
-    return float(np.sqrt(pairwise_difference_energy(X, reference)))
+    X = as_float_matrix("X", X)
+    return stable_norm(centred_component(X, reference)) / float(np.sqrt(X.shape[0]))
 
 
 def layer_norms(signals, reference=None) -> np.ndarray:
@@ -107,7 +129,7 @@ def layer_norms(signals, reference=None) -> np.ndarray:
 
 def frobenius_norms(matrices) -> np.ndarray:
     """``||M||_F`` of every matrix of a list (e.g. per-layer gradient norms)."""
-    return np.array([float(np.linalg.norm(M)) for M in matrices])
+    return np.array([stable_norm(M) for M in matrices])
 
 
 def max_row_norm(X) -> float:

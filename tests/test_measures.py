@@ -78,3 +78,19 @@ class TestDecomposition:
 
     def test_max_row_norm(self):
         assert max_row_norm(np.array([[3.0, 4.0], [1.0, 0.0]])) == 5.0
+
+
+class TestUnderflow:
+    """Oversmoothed signals and vanishing gradients reach 1e-160: squares underflow."""
+
+    def test_stable_norm_keeps_relative_precision(self):
+        from backsmooth.numeric import stable_norm
+
+        assert stable_norm(np.array([3e-170, 4e-170])) == pytest.approx(5e-170, rel=1e-15)
+        assert stable_norm(np.array([3e170, 4e170])) == pytest.approx(5e170, rel=1e-15)
+        assert stable_norm(np.zeros(3)) == 0.0
+
+    def test_pairwise_difference_norm_is_scale_equivariant(self):
+        X = np.random.default_rng(3).standard_normal((7, 2))
+        t = 1e-165
+        assert pairwise_difference_norm(X * t) == pytest.approx(t * pairwise_difference_norm(X), rel=1e-13)

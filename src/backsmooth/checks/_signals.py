@@ -20,7 +20,13 @@ import numpy as np
 
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.initialisation import spectral_norms
-from backsmooth.numeric.measures import max_row_norm, mean_row, pairwise_difference_norm
+from backsmooth.numeric.measures import (
+    frobenius_norms,
+    max_row_norm,
+    mean_row,
+    pairwise_difference_norm,
+    stable_norm,
+)
 from backsmooth.numeric.model import gradients
 
 __all__ = ["FIT_ERRORS", "Measured", "fit_output", "measure", "measure_instance"]
@@ -125,9 +131,9 @@ def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> M
         S=S,
         Sigma=Sigma,
         beta=max_row_norm(B[-1]),
-        mu=float(np.linalg.norm(mean_row(B[-1]))),
+        mu=stable_norm(mean_row(B[-1])),
         xi=float(np.linalg.norm(X[0])),
-        grad_norms=g.gradient_norms,
+        grad_norms=frobenius_norms(g.weight_gradients),
         X_scale=X_sc,
         H_scale=H_sc,
         B_scale=B_sc,

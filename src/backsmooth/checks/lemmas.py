@@ -21,7 +21,7 @@ from backsmooth.checks._instances import instances
 from backsmooth.checks._runner import base_row, floor_for, hypotheses
 from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
 from backsmooth.numeric.activations import activation as _activation
-from backsmooth.numeric.measures import mean_row, pairwise_difference_norm
+from backsmooth.numeric.measures import mean_row, pairwise_difference_norm, stable_norm
 
 __all__ = ["DEFAULTS", "lemma4_values", "run"]
 
@@ -160,7 +160,7 @@ def rows_for(inst, meas, override=None):
 
 def lemma4_values(meas):
     """Measured inputs of Lemma 4's ``mu_0``, with ``gamma = ||xbar^(L)||`` (NaN when 0)."""
-    gamma = float(np.linalg.norm(mean_row(meas.X[-1])))
+    gamma = stable_norm(mean_row(meas.X[-1]))
     return {
         "delta_L": meas.grad_norms[-1],
         "lam": meas.lam,
