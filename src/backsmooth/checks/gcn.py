@@ -158,8 +158,12 @@ def rows_for(inst, meas_u, meas_c, override=None):
 )
 def run(settings, progress=None):
     rows = []
+    skipped = 0
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
+        if inst.depth == 0:  # no layer k >= 1: nothing to bound
+            skipped += 1
+            continue
         ref = inst.reference if inst.reference is not None else np.ones(inst.n)
         X0 = inst.X0
         if inst.params["instance"] % 3 == 0:
@@ -173,6 +177,8 @@ def run(settings, progress=None):
         meas_u, meas_c = measure_instance(inst, reference=ref), measure_instance(inst)
         rows.extend(rows_for(inst, meas_u, meas_c, override))
     notes = []
+    if skipped:
+        notes.append(f"{skipped} instance(s) of depth L = 0 skipped: the bounds concern layers k >= 1")
     for part in sorted({r["part"] for r in rows}):
         pr = [r for r in rows if r["part"] == part]
         judged = [r for r in pr if r["verdict"] != "hypotheses not met"]

@@ -125,8 +125,12 @@ def rows_for(inst, meas, override=None, claim="theorem1"):
 def run(settings, progress=None):
     """Run the Theorem 1 check (see the module docstring); returns ``(rows, notes, extra)``."""
     rows = []
+    skipped = 0
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
+        if inst.depth == 0:  # no layer k >= 1: nothing to bound
+            skipped += 1
+            continue
         # Theorem 1 is about the forward pass only: the backward pass runs with an MSE head
         # whatever the instance's loss (zero targets for cross-entropy labels)
         targets = (
@@ -138,4 +142,7 @@ def run(settings, progress=None):
             inst.P, inst.X0, inst.weights, inst.params["activation"], "mse", targets, inst.lam
         )
         rows.extend(rows_for(inst, meas, override))
-    return rows, (), {}
+    notes = ()
+    if skipped:
+        notes = (f"{skipped} instance(s) of depth L = 0 skipped: Theorem 1 bounds layers k >= 1",)
+    return rows, notes, {}
