@@ -63,6 +63,24 @@ def mean_row(X):
     return X.T * ones(X.shape[0]) / X.shape[0]
 
 
+def backward_step_split():
+    """One non-linear backward step on generic 3 x 3 symbols, split as in Theorem 2 (i).
+
+    Returns a dict with ``H`` (3 x 2), ``B1`` (= B^(k+1), 3 x 2), ``W`` (= W^(k+1), 2 x 2),
+    ``G = P3 B1 W^T``, ``D = diag(rho'(hbar))``, ``R = rho'(H) - 1 rho'(hbar)^T`` and
+    ``Bk = rho'(H) o G`` (``rho'`` a generic function), shared by Theorem 2 and Proposition 1.
+    """
+    rho_prime = sp.Function("rho_prime")
+    H, B1, W = mat("h", 3, 2), mat("b", 3, 2), mat("w", 2, 2)
+    G = P3 * B1 * W.T
+    hbar = H.T * ones(3) / 3
+    dr = H.applyfunc(rho_prime)
+    D = sp.diag(*[rho_prime(hbar[c]) for c in range(2)])
+    R = dr - ones(3) * sp.Matrix([[rho_prime(hbar[c]) for c in range(2)]])
+    return {"H": H, "B1": B1, "W": W, "G": G, "D": D, "R": R,
+            "Bk": sp.matrix_multiply_elementwise(dr, G)}
+
+
 def fro2(M):
     return sum(x**2 for x in M)
 

@@ -11,26 +11,18 @@ import numpy as np
 import sympy as sp
 
 from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import A1, A1P, A2, A2B, A2C, P3, SETTING, collect, mat, ones, registry_identity
+from backsmooth.proofs._common import (A1, A1P, A2, A2B, A2C, SETTING, backward_step_split, collect,
+                                       mat, ones, registry_identity)
 from backsmooth.proofs.checks import on_instances, symbolic_identity
 from backsmooth.proofs.framework import Proof, Step
 from backsmooth.proofs.theorem2 import layer_quantities
 
 __all__ = ["proposition1_proof"]
 
-_rp = sp.Function("rho_prime")
-
-
 def _residual_identity():
-    H, B1, W = mat("h", 3, 2), mat("b", 3, 2), mat("w", 2, 2)
-    G = P3 * B1 * W.T
-    hbar = H.T * ones(3) / 3
-    dr = H.applyfunc(_rp)
-    D = sp.diag(*[_rp(hbar[c]) for c in range(2)])
-    Rm = dr - ones(3) * sp.Matrix([[_rp(hbar[c]) for c in range(2)]])
-    Bk = sp.matrix_multiply_elementwise(dr, G)
-    bk, b1 = Bk.T * ones(3) / 3, B1.T * ones(3) / 3
-    return bk - D * W * b1, sp.matrix_multiply_elementwise(Rm, G).T * ones(3) / 3
+    q = backward_step_split()
+    bk, b1 = q["Bk"].T * ones(3) / 3, q["B1"].T * ones(3) / 3
+    return bk - q["D"] * q["W"] * b1, sp.matrix_multiply_elementwise(q["R"], q["G"]).T * ones(3) / 3
 
 
 def _unrolled_identity():

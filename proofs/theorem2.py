@@ -13,8 +13,8 @@ import numpy as np
 import sympy as sp
 
 from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A1P, A2, A2B, A3, P3, SETTING, Pi, collect, mat, ones,
-                                       registry_identity)
+from backsmooth.proofs._common import (A1, A1P, A2, A2B, A3, P3, SETTING, Pi, backward_step_split,
+                                       collect, registry_identity)
 from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 
@@ -27,20 +27,12 @@ k = sp.Symbol("k", integer=True, nonnegative=True)
 j = sp.Symbol("j", integer=True)
 c_rho, beta, E_X0, E_BL = sp.symbols("c_rho beta E_X0 E_BL", nonnegative=True)
 _v = sp.Symbol("v", positive=True)
-_rp = sp.Function("rho_prime")
-
-
 def split_check(sign=1):
     """Symbolic check of (i): ``Pi B^(k) = P Pi B^(k+1) W^T D + sign * Pi (R o G)`` (sign=1 true)."""
     def build():
-        H, B1, W = mat("h", 3, 2), mat("b", 3, 2), mat("w", 2, 2)
-        G = P3 * B1 * W.T
-        hbar = H.T * ones(3) / 3
-        dr = H.applyfunc(_rp)
-        D = sp.diag(*[_rp(hbar[c]) for c in range(2)])
-        Rm = dr - ones(3) * sp.Matrix([[_rp(hbar[c]) for c in range(2)]])
-        RG = sp.matrix_multiply_elementwise(Rm, G)
-        Bk = sp.matrix_multiply_elementwise(dr, G)
+        q = backward_step_split()
+        B1, W, G, D, Bk = q["B1"], q["W"], q["G"], q["D"], q["Bk"]
+        RG = sp.matrix_multiply_elementwise(q["R"], G)
         return [(Bk, G * D + RG), (Pi(3) * Bk, P3 * (Pi(3) * B1) * W.T * D + sign * Pi(3) * RG)]
     return symbolic_identity(build, "general symmetric stochastic 3 x 3 P, generic H, B^(k+1), W, generic rho'")
 
