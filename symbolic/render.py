@@ -66,8 +66,15 @@ def _is_matrix_step(step):
     return isinstance(step.lhs, sp.MatrixBase) or isinstance(step.rhs, sp.MatrixBase)
 
 
+def _is_instance_placeholder(step) -> bool:
+    """Steps checked on rational instances of callables carry placeholder sides lhs/rhs."""
+    return step.lhs == sp.Symbol("lhs") and step.rhs == sp.Symbol("rhs")
+
+
 def latex_step(step) -> str:
     """LaTeX math fragment of a derivation step (matrices are named by shape only)."""
+    if _is_instance_placeholder(step):
+        return r"\mathrm{checked\ on\ exact\ rational\ instances\ (see\ the\ description)}"
     if _is_matrix_step(step):
         shape = step.lhs.shape if isinstance(step.lhs, sp.MatrixBase) else step.rhs.shape
         return r"\mathrm{entrywise\ identity\ of\ %d \times %d\ matrices}" % shape
@@ -76,4 +83,6 @@ def latex_step(step) -> str:
 
 def text_step(step) -> str:
     """Plain text of a derivation step (lhs relation rhs)."""
+    if _is_instance_placeholder(step):
+        return "(checked on exact rational instances: see the description)"
     return f"{text_expr(step.lhs)} {_REL_TEXT[step.relation]} {text_expr(step.rhs)}"
