@@ -1,6 +1,7 @@
 """Tests of resumable sweeps (src/backsmooth/sweep.py)."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -56,10 +57,15 @@ class TestResume:
         assert _rows(out) == full
 
     def test_killed_sweep_resumes_without_loss_or_repeat(self, tmp_path):
+        # training points (~0.3 s each) so that a kill after the first results lands midway
+        # whatever the machine's speed (profile points take ~5 ms: the whole sweep could
+        # finish before the kill)
+        slow = {"task": "train", "fixed": {"graph": "csbm:n=300,c=20", "width": 8, "epochs": 300},
+                "grid": {"depth": [2, 4, 6, 8], "activation": ["tanh", "relu"], "seed": [0, 1]}}
         config = tmp_path / "c.json"
-        config.write_text(json.dumps(CONFIG))
+        config.write_text(json.dumps(slow))
         reference = tmp_path / "ref.jsonl"
-        run_sweep(CONFIG, reference, workers=2)
+        run_sweep(slow, reference, workers=2)
 
         out = tmp_path / "out.jsonl"
         cmd = [sys.executable, "-m", "backsmooth.cli", "sweep", str(config), "--out", str(out),
@@ -67,16 +73,14 @@ class TestResume:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         deadline = time.time() + 120
-        while time.time() < deadline and len(read_results(out)) < 3:
-            time.sleep(0.05)
-        import os
-
+        while time.time() < deadline and len(read_results(out)) < 2:
+            time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         partial = read_results(out)
-        assert 3 <= len(partial) < 16, "the sweep should have been killed midway"
+        assert 2 <= len(partial) < 16, "the sweep should have been killed midway"
 
-        info = run_sweep(CONFIG, out, workers=2)
+        info = run_sweep(slow, out, workers=2)
         assert info["skipped"] == len(partial) and info["ran"] == 16 - len(partial)
         keys = [json.loads(line)["key"] for line in out.read_text().splitlines() if line.strip().startswith("{")]
         assert len(keys) == len(set(keys)) == 16, "a finished point ran twice or one was lost"
