@@ -17,6 +17,8 @@ import random
 
 import sympy as sp
 
+from backsmooth.proofs._common import J, Pi, ones  # noqa: F401 (re-exported for the proofs)
+
 __all__ = [
     "R", "hadamard", "ones", "J", "Pi", "E", "fro", "row_norm", "max_abs",
     "rational_propagations", "rational_weight", "rational_matrix", "RHO", "net_forward",
@@ -34,18 +36,6 @@ def hadamard(n):
     if H.shape[0] != n:
         raise ValueError(f"n must be a power of 2, got {n}")
     return H
-
-
-def ones(n):
-    return sp.ones(n, 1)
-
-
-def J(n):
-    return sp.ones(n, n) / n
-
-
-def Pi(n):
-    return sp.eye(n) - J(n)
 
 
 def fro(M):

@@ -31,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from backsmooth.proofs.framework import Evidence
+from backsmooth.symbolic.steps import is_zero  # one exact zero test for derivations and proofs
 
 __all__ = [
     "FLOAT_RTOL",
@@ -48,19 +49,6 @@ __all__ = [
 FLOAT_RTOL = 1e-9
 #: absolute tolerance, relative to the instance's scale (for quantities that are exactly 0)
 FLOAT_ATOL = 1e-12
-
-
-def is_zero(expr) -> bool:
-    """True when ``expr`` (scalar or matrix) simplifies to exactly 0."""
-    if isinstance(expr, sp.MatrixBase):
-        return all(is_zero(e) for e in expr)
-    expr = sp.sympify(expr)
-    if expr == 0:
-        return True
-    e = sp.expand(expr)
-    if e == 0:
-        return True
-    return sp.simplify(e) == 0
 
 
 def _pairs(built):

@@ -397,7 +397,7 @@ def _mean_exact():
     out = []
     for net in ex.exact_networks("identity"):
         L, B, s = net["L"], net["B"], net["s"]
-        mu = ex.fro(ex.Pi(1) if False else sp.Matrix(B[L]).T * ex.ones(net["n"]) / net["n"])
+        mu = ex.fro(sp.Matrix(B[L]).T * ex.ones(net["n"]) / net["n"])
         for k in range(L + 1):
             bk = sp.Matrix(B[k]).T * ex.ones(net["n"]) / net["n"]
             out.append((ex.fro(bk), sp.prod(s[k + 1:]) * mu))
