@@ -23,6 +23,13 @@ and ``backward_lean(op, X, X_next, saved, W, G, ws, need_input_gradient) -> (B, 
 plain ``forward``/``backward`` pair still works: :class:`_PlainLayer` adapts it by saving
 ``(F, H)``.  ``op`` is a :class:`~backsmooth.numeric._sparse.PropagationOperator` and ``ws`` a
 dict of scratch buffers reused across layers.
+
+Node order: when the operator renumbers the nodes for locality, everything inside the engine
+(stored ``X^(k)``, the ``B^(k)`` during the backward pass, what layers see) is in the
+operator's internal order.  :func:`lean_forward` permutes ``X^(0)`` once, :func:`lean_backward`
+permutes the output error once, and what leaves the engine is in the caller's order again:
+:attr:`ForwardState.output`, :meth:`ForwardState.signal` and the kept ``B^(k)``.  The weight
+gradients sum over nodes, so they need no permutation.
 """
 
 from __future__ import annotations
@@ -68,12 +75,12 @@ class _PlainLayer:
         self.layer, self.symmetric = layer, symmetric
 
     def forward_lean(self, op, X, W, ws):
-        F, H, X_next = self.layer.forward(op.matrix, X, W)
+        F, H, X_next = self.layer.forward(op.internal_matrix, X, W)
         return X_next, (F, H)
 
     def backward_lean(self, op, X, X_next, saved, W, G, ws, need_input_gradient=True):
         F, H = saved
-        return self.layer.backward(op.matrix, F, H, W, G, symmetric=self.symmetric)
+        return self.layer.backward(op.internal_matrix, F, H, W, G, symmetric=self.symmetric)
 
 
 def _lean(layer, symmetric):
@@ -82,7 +89,8 @@ def _lean(layer, symmetric):
 
 @dataclass(eq=False)
 class ForwardState:
-    """What the lean forward pass keeps: checkpoints ``X^(k)``, per-layer ``saved``, output."""
+    """What the lean forward pass keeps: checkpoints ``X^(k)``, per-layer ``saved``, output
+    (all in the operator's internal node order)."""
 
     layers: tuple
     op: object
@@ -92,9 +100,18 @@ class ForwardState:
     interval: int
     symmetric: bool
 
+    _output: object = None  # the output in the caller's order, made on first use
+
     @property
     def output(self):
-        return self.stored[-1]
+        """The network output ``H^(L)`` in the caller's node order."""
+        if self._output is None:
+            self._output = self.op.to_external(self.stored[-1])
+        return self._output
+
+    def signal(self, k: int) -> np.ndarray:
+        """``X^(k)`` in the caller's node order (recomputed when dropped; not cached)."""
+        return self.op.to_external(self.input_of(k))
 
     def run(self, k_from: int, k_to: int):
         """Recompute layers ``k_from..k_to-1`` from the stored ``X^(k_from)``, keeping their
@@ -110,7 +127,7 @@ class ForwardState:
             self.saved[k] = saved
 
     def input_of(self, k: int) -> np.ndarray:
-        """``X^(k)``, recomputed from the nearest checkpoint below when dropped (not cached)."""
+        """``X^(k)`` in the internal order, recomputed from the nearest checkpoint below when dropped (not cached)."""
         if self.stored[k] is not None:
             return self.stored[k]
         c = k - k % self.interval
@@ -122,13 +139,16 @@ class ForwardState:
 
 
 def lean_forward(layers, op, X0, weights, *, interval: int = 1, symmetric: bool = False) -> ForwardState:
-    """Forward pass keeping ``X^(k)`` for ``k % interval == 0`` (every layer when 1)."""
+    """Forward pass keeping ``X^(k)`` for ``k % interval == 0`` (every layer when 1).
+
+    ``X0`` is in the caller's node order (it is permuted once into the operator's order).
+    """
     L1 = len(layers)
     state = ForwardState(tuple(layers), op, list(weights), [None] * (L1 + 1), [None] * L1,
                          int(interval), bool(symmetric))
-    state.stored[0] = X0
-    X, ws = X0, {}
     with op.blas_limits():
+        X, ws = op.to_internal(X0), {}
+        state.stored[0] = X
         for k in range(L1):
             X, saved = _lean(layers[k], symmetric).forward_lean(op, X, weights[k], ws)
             if interval == 1 or k == L1 - 1 or (k + 1) % interval == 0:
@@ -141,7 +161,9 @@ def lean_forward(layers, op, X0, weights, *, interval: int = 1, symmetric: bool 
 def lean_backward(state: ForwardState, G: np.ndarray, *, keep_signals: bool = True, on_signal=None):
     """Backward pass from ``G = B^(L)`` (output error): ``(B list or None, weight gradients)``.
 
-    Segments ``[c, c + s)`` are processed from the last to the first; a dropped segment is
+    ``G`` and the returned ``B^(k)`` are in the caller's node order; ``on_signal(k, B)``
+    receives ``B^(k)`` in the operator's internal order (use it for order-free quantities
+    such as norms and energies).  Segments ``[c, c + s)`` are processed from the last to the first; a dropped segment is
     recomputed from its checkpoint ``X^(c)`` and released after its backward step.
     ``on_signal(k, B)`` is called with every ``B^(k)`` (e.g. to record its energy).
     """
@@ -150,6 +172,7 @@ def lean_backward(state: ForwardState, G: np.ndarray, *, keep_signals: bool = Tr
     grads = [None] * L1
     ws: dict = {}
     with state.op.blas_limits():
+        G = state.op.to_internal(G)
         for c in reversed(range(0, L1, state.interval)):
             G = _backward_segment(state, c, min(c + state.interval, L1), G, Bs, grads, ws, on_signal)
     return Bs, grads
@@ -167,8 +190,8 @@ def _backward_segment(state, c, end, G, Bs, grads, ws, on_signal):
                                              need_input_gradient=k > 0)
         if on_signal is not None:
             on_signal(k, B)
-        if Bs is not None:
-            Bs[k] = B
+        if Bs is not None:  # B may be the layer's scratch buffer: keep a copy
+            Bs[k] = state.op.to_external(B, copy=True)
     if recomputed:  # release the segment: keep only its checkpoint X^(c)
         for k in range(c, end):
             state.saved[k] = None

@@ -113,9 +113,13 @@ class GraphConvolution:
         H = np.empty((n, d_out), X.dtype)
         saved = np.empty_like(H) if self.lean_saves else None
         narrow_first = d_out <= d_in
-        Y = _engine.scratch(ws, "XW" if narrow_first else "F", (n, min(d_in, d_out)), X.dtype)
+        if narrow_first:  # X W goes straight into the operator's column panels (no copy)
+            panels = op.column_panels(d_out, X.dtype)
+            Yp = [_engine.scratch(ws, f"XW{j}", (n, c1 - c0), X.dtype) for j, (c0, c1) in enumerate(panels)]
+        else:
+            Y = _engine.scratch(ws, "F", (n, d_in), X.dtype)
 
-        def finish(a, b):  # rows a:b of P Y are final: complete H, then X_next, in place
+        def finish(a, b):  # rows a:b of P (X W) or P X are final: complete H, then X_next, in place
             if not narrow_first:
                 np.matmul(Y[a:b], W, out=H[a:b])
             if saved is not None:
@@ -126,8 +130,12 @@ class GraphConvolution:
                 H[a:b] += r * X[a:b]
 
         if narrow_first:
-            op.map_rows(lambda a, b: np.matmul(X[a:b], W, out=Y[a:b]), n, d_out)
-            op.apply(Y, out=H, epilogue=finish)
+            def product(a, b):
+                for Yj, (c0, c1) in zip(Yp, panels):
+                    np.matmul(X[a:b], W[:, c0:c1], out=Yj[a:b])
+
+            op.map_rows(product, n, d_out)
+            op.apply(Yp, out=H, epilogue=finish)
         else:
             op.apply(X, out=Y, epilogue=finish)
         return H, saved
@@ -138,10 +146,17 @@ class GraphConvolution:
         ``B = rho'(H) * G``, then, chunk by chunk as ``C = P^T B`` is produced,
         ``dLoss/dW = sum_chunks X^T C`` and ``dLoss/dX = C W^T (+ residual G)``.  When the
         input is much narrower than the output, ``F = P X`` and ``P^T (B W^T)`` are cheaper
-        and are used instead.  ``need_input_gradient=False`` skips ``dLoss/dX``.
+        and are used instead.  ``need_input_gradient=False`` skips ``dLoss/dX``.  ``B`` and
+        ``dLoss/dX`` are written into scratch buffers of ``ws``: they are valid until the next
+        call with ``ws`` (the engine copies the ``B`` it keeps).
         """
         rho, r, n, (d_in, d_out) = self.activation, self.residual, G.shape[0], W.shape
-        B = np.empty_like(G)
+        B = _engine.scratch(ws, "B", G.shape, G.dtype)
+        narrow_input = need_input_gradient and 2 * d_in < d_out
+        panels = [] if narrow_input else op.column_panels(d_out, G.dtype)
+        # for P^T B in column panels, B is also written into them while in cache
+        Bp = [_engine.scratch(ws, f"B{j}", (n, c1 - c0), G.dtype)
+              for j, (c0, c1) in enumerate(panels)] if len(panels) > 1 else []
 
         def signal(a, b):
             if rho.is_linear:
@@ -151,11 +166,17 @@ class GraphConvolution:
             else:
                 B[a:b] = rho.derivative_from_output(X_next[a:b])
                 B[a:b] *= G[a:b]
+            for Bj, (c0, c1) in zip(Bp, panels):
+                Bj[a:b] = B[a:b, c0:c1]
 
         op.map_rows(signal, n, d_out)
-        grad_X = np.empty((n, d_in), G.dtype) if need_input_gradient else None
+        grad_X = None
+        if need_input_gradient:  # a scratch buffer (the engine uses it at once), never G's own
+            grad_X = _engine.scratch(ws, "dX", (n, d_in), G.dtype)
+            if np.shares_memory(grad_X, G):
+                grad_X = _engine.scratch(ws, "dX'", (n, d_in), G.dtype)
         partial = {}  # chunk start -> its term of dLoss/dW (summed in a fixed order)
-        if need_input_gradient and 2 * d_in < d_out:
+        if narrow_input:
             F = _engine.scratch(ws, "F", (n, d_in), X.dtype)
             op.apply(X, out=F, epilogue=lambda a, b: partial.__setitem__(a, F[a:b].T @ B[a:b]))
             T = _engine.scratch(ws, "BW", (n, d_in), G.dtype)
@@ -173,7 +194,7 @@ class GraphConvolution:
                     if r:
                         grad_X[a:b] += r * G[a:b]
 
-            op.apply_transpose(B, out=C, epilogue=finish)
+            op.apply_transpose(Bp or B, out=C, epilogue=finish)
         grad_W = np.zeros(W.shape, G.dtype)
         for a in sorted(partial):
             grad_W += partial[a]
@@ -280,9 +301,9 @@ class ForwardPass:
         L1 = len(net.layers)
 
         def plain(k):  # F^(k), H^(k) by the layer's own plain forward step
-            return net.layers[k].forward(net.P, state.input_of(k), state.weights[k])
+            return net.layers[k].forward(net.P, state.signal(k), state.weights[k])
 
-        X = _engine.LazySignals(L1, state.input_of)
+        X = _engine.LazySignals(L1, state.signal)
         F = _engine.LazySignals(L1, lambda k: plain(k)[0])
         H = _engine.LazySignals(L1, lambda k: state.output if k == L1 - 1 else plain(k)[1])
         return cls(X=X, F=F, H=H, _state=state)

@@ -78,13 +78,21 @@ def assert_agrees(fast, ref, dtype):
         assert rel(fast.weight_gradients[k], g) <= tol, f"dLoss/dW^({k})"
 
 
-@pytest.fixture(params=[1, 2], ids=["one_thread", "two_threads"])
+@pytest.fixture(params=[(1, False), (2, False), (2, True)],
+                ids=["one_thread", "two_threads", "two_threads_reordered_panels"])
 def threads(request, monkeypatch):
-    """Run with one thread and with two (small chunks so that 2 threads really split rows)."""
-    monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", str(request.param))
+    """Run with one thread and with two (small chunks so that 2 threads really split rows);
+    the third variant also renumbers the nodes (reverse Cuthill-McKee) and splits every sparse
+    product into column panels of two columns (the large-graph path, forced on small ones)."""
+    count, large_graph_path = request.param
+    monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", str(count))
     monkeypatch.setattr(_sparse, "_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(_sparse, "_CHUNK_ROWS", 16)
-    return request.param
+    if large_graph_path:
+        monkeypatch.setattr(_sparse, "_REORDER_MIN_ROWS", 0)
+        monkeypatch.setattr(_sparse, "_MIN_PANEL_COLUMNS", 1)
+        monkeypatch.setattr(_sparse, "_PANEL_BYTES", 1000)  # 2 float64 columns of 40-60 rows
+    return count
 
 
 class TestFastEqualsReference:
@@ -147,7 +155,7 @@ class TestCheckpointing:
         for a, b in zip(full.weight_gradients + full.B, lean.weight_gradients + lean.B):
             assert np.array_equal(a, b)
 
-    def test_lazy_forward_signals_after_checkpointing(self):
+    def test_lazy_forward_signals_after_checkpointing(self, threads):
         P = random_graph(30, 11)
         X, W, Y = instance(30, 6, 4, "mse", seed=11)
         fwd = forward(P, X, W, "tanh", checkpoint=True)
@@ -163,6 +171,67 @@ class TestCheckpointing:
     def test_bad_checkpoint(self):
         with pytest.raises(ValueError, match="checkpoint must be"):
             forward(None, np.ones((3, 2)), [np.ones((2, 2))], checkpoint=0)
+
+
+class TestLargeGraphPath:
+    """The pieces of the large-graph path on their own: node order and column panels."""
+
+    def test_order_is_a_permutation_and_the_moves_are_inverse(self):
+        P = random_graph(70, 12, symmetric=False)
+        op = _sparse.PropagationOperator(P, reorder=True)
+        assert sorted(op.order.tolist()) == list(range(70))
+        X = np.random.default_rng(12).standard_normal((70, 3))
+        assert np.array_equal(op.to_internal(X), X[op.order])
+        assert np.array_equal(op.to_external(op.to_internal(X)), X)
+        assert np.array_equal(op.internal_matrix.toarray(), P.toarray()[op.order][:, op.order])
+        # the products run in the internal order: P X = (to_external o apply o to_internal) X
+        Xi = op.to_internal(X)
+        assert rel(op.to_external(op.apply(Xi)), P @ X) <= 1e-15
+        assert rel(op.to_external(op.apply_transpose(Xi)), P.T @ X) <= 1e-15
+
+    def test_reordering_shrinks_the_bandwidth_of_a_shuffled_path(self):
+        n = 200
+        path = sp.diags_array([np.ones(n - 1), np.ones(n - 1)], offsets=[-1, 1]).tocsr()
+        shuffle = np.random.default_rng(13).permutation(n)
+        P = sp.csr_array(path[shuffle][:, shuffle])
+        order = _sparse.locality_order(P, symmetric=True)
+        rows, cols = P[order][:, order].nonzero()
+        assert np.abs(rows - cols).max() == 1  # RCM recovers the path
+
+    def test_column_panels_cover_the_columns(self, monkeypatch):
+        op = _sparse.PropagationOperator(random_graph(100, 14))
+        monkeypatch.setattr(_sparse, "_MIN_PANEL_COLUMNS", 4)
+        monkeypatch.setattr(_sparse, "_PANEL_BYTES", 100 * 8 * 4)  # 4 float64 columns fit
+        assert op.column_panels(11, np.float64) == [(0, 4), (4, 8), (8, 11)]
+        assert op.column_panels(11, np.float32) == [(0, 8), (8, 11)]
+        assert op.column_panels(3, np.float64) == [(0, 3)]  # fits: one panel
+        monkeypatch.setattr(_sparse, "_PANEL_BYTES", 100 * 8 * 7)
+        assert op.column_panels(20, np.float64) == [(0, 4), (4, 8), (8, 12), (12, 16), (16, 20)]
+        monkeypatch.setattr(_sparse, "_PANEL_BYTES", 100 * 8 * 3)
+        assert op.column_panels(20, np.float64) == [(0, 20)]  # 3 < _MIN_PANEL_COLUMNS: no split
+        assert _sparse.PropagationOperator(np.eye(3)).column_panels(50, np.float64) == [(0, 50)]
+
+    @pytest.mark.parametrize("transpose", [False, True])
+    def test_panel_products_equal_the_plain_product(self, transpose, monkeypatch):
+        monkeypatch.setattr(_sparse, "_PANEL_BYTES", 90 * 8 * 2)
+        monkeypatch.setattr(_sparse, "_MIN_PANEL_COLUMNS", 1)
+        P = random_graph(90, 15, symmetric=False)
+        op = _sparse.PropagationOperator(P)
+        X = np.random.default_rng(15).standard_normal((90, 5))
+        ref = (P.T if transpose else P) @ X
+        product = op.apply_transpose if transpose else op.apply
+        seen = np.zeros(90, int)
+
+        def epilogue(a, b):  # every row is final when the epilogue sees it, and seen once
+            assert rel(out[a:b], ref[a:b]) <= 1e-15
+            seen[a:b] += 1
+
+        out = np.empty((90, 5))
+        product(X, out=out, epilogue=epilogue)  # the operator splits X itself
+        assert rel(out, ref) <= 1e-15 and (seen == 1).all()
+        panels = [np.ascontiguousarray(X[:, c0:c1]) for c0, c1 in op.column_panels(5, X.dtype)]
+        assert len(panels) == 3
+        assert rel(product(panels), ref) <= 1e-15  # caller-made panels
 
 
 class TestKeepSignals:
