@@ -15,14 +15,18 @@ kernel replaces it in one place.  ``P = None`` stands for the identity (an MLP).
   Each thread walks its block in chunks of ``_CHUNK_ROWS`` rows and may run an *epilogue*
   on each finished chunk while it is still in cache (the activation, the small dense
   products with ``W``), which fuses a whole layer into one pass over memory.
-* Large sparse operators renumber the nodes once for locality (reverse Cuthill-McKee,
-  :func:`locality_order`): a row of ``P X`` then reads rows of ``X`` stored near each
-  other, so far fewer of them miss the cache (a float64 ``n x 32`` block at ``n = 10^5`` is
-  25.6 MB, about the size of the last-level cache).  The operator's products work in that
-  *internal* order; :meth:`PropagationOperator.to_internal` and
-  :meth:`~PropagationOperator.to_external` move row blocks between the two orders, so the
-  engine permutes its input once, runs every layer in the internal order and returns
-  signals in the caller's order.  Products that sum over nodes (the weight gradients
+* A sparse product reads one row of ``X`` per non-zero, at scattered places, so it runs at
+  the speed of the cache that holds ``X``.  Two measures keep ``X`` in cache.  Products
+  whose ``X`` exceeds half the last-level cache run in column panels that fit
+  (:meth:`PropagationOperator.column_panels`; a float64 ``n x 32`` block at ``n = 10^5`` is
+  25.6 MB against 32 MiB of L3, two 16-column panels fit).  And large graphs whose nodes can
+  be renumbered so that neighbours sit close (meshes, road networks, any graph with geometry
+  read in a scrambled order) are renumbered once (reverse Cuthill-McKee,
+  :func:`locality_order`); expanders such as SBM graphs, where no order helps, are left
+  alone.  The products of a renumbered operator work in its *internal* order;
+  :meth:`PropagationOperator.to_internal` and :meth:`~PropagationOperator.to_external` move
+  row blocks between the two orders, so the engine permutes its input once, runs every
+  layer in the internal order and returns signals in the caller's order.  Products that sum over nodes (the weight gradients
   ``X^T C``) do not depend on the order.
 * The dense products inside the fast path are small (``d x d``) and run per chunk, so BLAS
   is limited to one thread while the engine runs (:meth:`PropagationOperator.blas_limits`,
@@ -66,8 +70,10 @@ def _last_level_cache_bytes(default: int = 32 * 2**20) -> int:
 
 #: rows per chunk of an elementwise pass (about 1 MiB per float64 operand at width 32)
 _CHUNK_ROWS = 4096
-#: sparse operators with at least this many rows are renumbered for locality by default
+#: sparse operators with at least this many rows are renumbered for locality by default when
+#: the new order shrinks the mean index distance between neighbours at least this much
 _REORDER_MIN_ROWS = 32_768
+_REORDER_MIN_GAIN = 2.0
 #: a column panel of a propagated block should fit in this many bytes (half the last-level cache)
 _PANEL_BYTES = _last_level_cache_bytes() // 2
 #: narrower panels cost more passes over ``P`` than their cache hits save
@@ -148,6 +154,14 @@ def locality_order(P, *, symmetric: bool = False) -> np.ndarray:
     return np.asarray(reverse_cuthill_mckee(pattern, symmetric_mode=bool(symmetric)), dtype=np.intp)
 
 
+def _mean_neighbour_distance(P: sp.csr_array) -> float:
+    """Mean ``|i - j|`` over the non-zeros ``P_ij`` (how far apart neighbours are stored)."""
+    if P.nnz == 0:
+        return 0.0
+    rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
+    return float(np.abs(rows - P.indices).mean())
+
+
 def _row_blocks(P: sp.csr_array, parts: int) -> list:
     """Split CSR ``P`` into ``parts`` row blocks of about equal non-zeros, each a list of
     chunks ``(a, b, indptr, indices, data)`` of at most ``_CHUNK_ROWS`` rows (views of ``P``)."""
@@ -189,9 +203,10 @@ class PropagationOperator:
     threads : int, optional
         Size of the thread pool (default :func:`num_threads`).
     reorder : bool, optional
-        Renumber the nodes for locality (:func:`locality_order`); default: for sparse ``P``
-        with at least ``_REORDER_MIN_ROWS`` rows.  The products then take and return blocks
-        in the internal order (:attr:`order`); see :meth:`to_internal`.
+        Renumber the nodes for locality (:func:`locality_order`).  Default (None): for a
+        sparse ``P`` with at least ``_REORDER_MIN_ROWS`` rows, and only when the new order
+        at least halves the mean index distance between neighbours.  The products then take
+        and return blocks in the internal order (:attr:`order`); see :meth:`to_internal`.
 
     Examples
     --------
@@ -219,10 +234,19 @@ class PropagationOperator:
         self.order = self._inverse = None
         if P is None:
             return
-        if reorder is None:
-            reorder = self.sparse and P.shape[0] >= _REORDER_MIN_ROWS
-        if reorder and self.sparse and P.shape[0] > 1:
-            self.order = locality_order(P, symmetric=self.symmetric)
+        order = None
+        if reorder is None and self.sparse and P.shape[0] >= _REORDER_MIN_ROWS:
+            # adopt the order only where it brings neighbours markedly closer (a graph with
+            # geometry given in a scrambled order); expanders such as SBM graphs gain nothing
+            order = locality_order(P, symmetric=self.symmetric)
+            before = _mean_neighbour_distance(sp.csr_array(P))
+            after = _mean_neighbour_distance(sp.csr_array(P)[order][:, order])
+            if not after * _REORDER_MIN_GAIN <= before:
+                order = None
+        elif reorder and self.sparse and P.shape[0] > 1:
+            order = locality_order(P, symmetric=self.symmetric)
+        if order is not None:
+            self.order = order
             self._inverse = np.empty_like(self.order)
             self._inverse[self.order] = np.arange(self.order.size)
             P = sp.csr_array(P)[self.order][:, self.order]

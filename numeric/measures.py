@@ -23,6 +23,8 @@ normalisation ``D^-1/2 (A+I) D^-1/2``) the oversmoothed limit is the top eigenve
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from backsmooth.numeric._validation import as_float_matrix
@@ -119,7 +121,39 @@ def pairwise_difference_norm(X, reference=None) -> float:
     0.0
     """
     X = as_float_matrix("X", X)
-    return stable_norm(centred_component(X, reference)) / float(np.sqrt(X.shape[0]))
+    if reference is not None:
+        return stable_norm(centred_component(X, reference)) / float(np.sqrt(X.shape[0]))
+    return _centred_norm(X) / float(np.sqrt(X.shape[0]))
+
+
+#: rows per chunk of :func:`_centred_norm` (a chunk stays in cache between its passes)
+_NORM_CHUNK_ROWS = 4096
+
+
+def _centred_norm(X: np.ndarray) -> float:
+    """``||X - 1 xbar^T||_F`` as :func:`stable_norm` computes it, in two passes over ``X``.
+
+    The centred rows are formed chunk by chunk; each chunk's sum of squares is scaled by its
+    own largest entry and the partial sums are merged on the largest scale (the scaled sum
+    of squares of LAPACK's ``nrm2``), so no centred copy of ``X`` is made and nothing
+    underflows.  Used by the engine on every ``B^(k)`` when signals are not kept.
+    """
+    xbar = X.mean(axis=0)
+    scale, ssq = 0.0, 0.0
+    for a in range(0, X.shape[0], _NORM_CHUNK_ROWS):
+        C = X[a:a + _NORM_CHUNK_ROWS] - xbar
+        s = float(np.max(np.abs(C))) if C.size else 0.0
+        if not np.isfinite(s):
+            return s
+        if s == 0.0:
+            continue
+        C /= s
+        q = float(np.vdot(C, C))
+        if s > scale:
+            ssq, scale = ssq * (scale / s) ** 2 + q, s
+        else:
+            ssq += q * (s / scale) ** 2
+    return scale * math.sqrt(ssq)
 
 
 def layer_norms(signals, reference=None) -> np.ndarray:

@@ -94,3 +94,17 @@ class TestUnderflow:
         X = np.random.default_rng(3).standard_normal((7, 2))
         t = 1e-165
         assert pairwise_difference_norm(X * t) == pytest.approx(t * pairwise_difference_norm(X), rel=1e-13)
+
+    @pytest.mark.parametrize("scales", [(1.0, 1.0, 1.0), (1e-200, 1.0, 1e-190), (1.0, 1e-170, 1e150),
+                                        (0.0, 1e-300, 0.0)])
+    def test_chunked_norm_equals_the_centred_copy(self, scales, monkeypatch):
+        """The engine's two-pass, chunk-scaled E(X) against stable_norm of the centred copy,
+        with chunks whose magnitudes differ by up to 1e350 (merging partial sums must neither
+        underflow nor lose the small chunks' digits where they matter)."""
+        from backsmooth.numeric import measures, stable_norm
+
+        monkeypatch.setattr(measures, "_NORM_CHUNK_ROWS", 5)
+        rng = np.random.default_rng(4)
+        X = np.vstack([s * rng.standard_normal((5, 3)) for s in scales] + [rng.standard_normal((2, 3)) * scales[1]])
+        expected = stable_norm(X - X.mean(axis=0)) / np.sqrt(X.shape[0])
+        assert pairwise_difference_norm(X) == pytest.approx(expected, rel=1e-14)

@@ -90,6 +90,7 @@ def threads(request, monkeypatch):
     monkeypatch.setattr(_sparse, "_CHUNK_ROWS", 16)
     if large_graph_path:
         monkeypatch.setattr(_sparse, "_REORDER_MIN_ROWS", 0)
+        monkeypatch.setattr(_sparse, "_REORDER_MIN_GAIN", 0.0)
         monkeypatch.setattr(_sparse, "_MIN_PANEL_COLUMNS", 1)
         monkeypatch.setattr(_sparse, "_PANEL_BYTES", 1000)  # 2 float64 columns of 40-60 rows
     return count
@@ -197,6 +198,17 @@ class TestLargeGraphPath:
         order = _sparse.locality_order(P, symmetric=True)
         rows, cols = P[order][:, order].nonzero()
         assert np.abs(rows - cols).max() == 1  # RCM recovers the path
+
+    def test_renumbering_by_default_only_where_it_brings_neighbours_closer(self, monkeypatch):
+        monkeypatch.setattr(_sparse, "_REORDER_MIN_ROWS", 100)
+        n = 300
+        path = sp.csr_array(sp.diags_array([np.ones(n - 1), np.ones(n - 1)], offsets=[-1, 1]))
+        shuffle = np.random.default_rng(16).permutation(n)
+        assert _sparse.PropagationOperator(path[shuffle][:, shuffle]).order is not None
+        assert _sparse.PropagationOperator(path).order is None  # already in a good order
+        assert _sparse.PropagationOperator(random_graph(n, 16)).order is None  # no order helps
+        assert _sparse.PropagationOperator(random_graph(99, 16)).order is None  # small graph
+        assert _sparse.PropagationOperator(random_graph(n, 16), reorder=True).order is not None
 
     def test_column_panels_cover_the_columns(self, monkeypatch):
         op = _sparse.PropagationOperator(random_graph(100, 14))
