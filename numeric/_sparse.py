@@ -26,8 +26,8 @@ kernel replaces it in one place.  ``P = None`` stands for the identity (an MLP).
   alone.  The products of a renumbered operator work in its *internal* order;
   :meth:`PropagationOperator.to_internal` and :meth:`~PropagationOperator.to_external` move
   row blocks between the two orders, so the engine permutes its input once, runs every
-  layer in the internal order and returns signals in the caller's order.  Products that sum over nodes (the weight gradients
-  ``X^T C``) do not depend on the order.
+  layer in the internal order and returns signals in the caller's order.  Products that
+  sum over nodes (the weight gradients ``X^T C``) do not depend on the order.
 * The dense products inside the fast path are small (``d x d``) and run per chunk, so BLAS
   is limited to one thread while the engine runs (:meth:`PropagationOperator.blas_limits`,
   through ``threadpoolctl`` when installed): BLAS's own threads would compete with the
@@ -234,22 +234,18 @@ class PropagationOperator:
         self.order = self._inverse = None
         if P is None:
             return
-        order = None
-        if reorder is None and self.sparse and P.shape[0] >= _REORDER_MIN_ROWS:
-            # adopt the order only where it brings neighbours markedly closer (a graph with
-            # geometry given in a scrambled order); expanders such as SBM graphs gain nothing
+        large = P.shape[0] >= _REORDER_MIN_ROWS if self.sparse else False
+        if self.sparse and P.shape[0] > 1 and (reorder or reorder is None and large):
             order = locality_order(P, symmetric=self.symmetric)
-            before = _mean_neighbour_distance(sp.csr_array(P))
-            after = _mean_neighbour_distance(sp.csr_array(P)[order][:, order])
-            if not after * _REORDER_MIN_GAIN <= before:
-                order = None
-        elif reorder and self.sparse and P.shape[0] > 1:
-            order = locality_order(P, symmetric=self.symmetric)
-        if order is not None:
-            self.order = order
-            self._inverse = np.empty_like(self.order)
-            self._inverse[self.order] = np.arange(self.order.size)
-            P = sp.csr_array(P)[self.order][:, self.order]
+            renumbered = sp.csr_array(P)[order][:, order]
+            # by default, adopt the order only where it brings neighbours markedly closer (a
+            # graph with geometry read in a scrambled order); expanders such as SBM graphs gain
+            # nothing and would pay for the permutations
+            if reorder or (_mean_neighbour_distance(renumbered) * _REORDER_MIN_GAIN
+                           <= _mean_neighbour_distance(sp.csr_array(P))):
+                self.order, self._inverse = order, np.empty_like(order)
+                self._inverse[order] = np.arange(order.size)
+                P = renumbered
         if self.sparse:
             self._P = _compact_csr(P)
             self._blocks = _row_blocks(self._P, self.threads)
@@ -287,8 +283,11 @@ class PropagationOperator:
     def apply(self, X: np.ndarray, out: np.ndarray | None = None, epilogue=None) -> np.ndarray:
         """Return ``P X`` (written into ``out`` if given).
 
-        ``epilogue(a, b)``, if given, is called once rows ``a:b`` of the result are final,
-        on the thread that computed them; the chunks ``[a, b)`` cover every row once.
+        ``X`` is an ``n x d`` array or a list of column panels ``[X[:, c0:c1], ...]`` (C
+        contiguous, e.g. as :meth:`column_panels` splits ``d``), which saves the operator
+        from splitting ``X`` itself.  ``epilogue(a, b)``, if given, is called once rows
+        ``a:b`` of the result are final, on the thread that computed them; the chunks
+        ``[a, b)`` cover every row once.
         """
         return self._product(False, X, out, epilogue)
 
