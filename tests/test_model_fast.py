@@ -273,6 +273,34 @@ class TestFloat32:
         assert_agrees(fast, reference(P, X64, W64, "tanh", loss, Y), np.float32)
 
 
+class _PlainOnly:
+    """A layer with only the plain ``forward``/``backward`` pair (no lean methods)."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def forward(self, P, X, W):
+        return self.layer.forward(P, X, W)
+
+    def backward(self, P, F, H, W, G, *, symmetric=False):
+        return self.layer.backward(P, F, H, W, G, symmetric=symmetric)
+
+
+class TestLayerWithoutLeanMethods:
+    @pytest.mark.parametrize("checkpoint", [False, 2])
+    def test_engine_adapts_a_plain_layer(self, checkpoint, threads):
+        """A variant layer written with forward/backward only runs through the engine
+        (the adapter keeps its F and H), also with renumbered nodes and checkpointing."""
+        from backsmooth.numeric.model import Network
+
+        P = random_graph(50, 17, symmetric=False)
+        X, W, Y = instance(50, 4, 6, "cross_entropy", seed=17)
+        net = gnn(P, 4, "tanh")
+        plain = Network(net.P, tuple(_PlainOnly(layer) for layer in net.layers), net.symmetric)
+        fast = gradients(plain, X, W, loss="cross_entropy", targets=Y, checkpoint=checkpoint)
+        assert_agrees(fast, reference(P, X, W, "tanh", "cross_entropy", Y), np.float64)
+
+
 class TestHandBuiltForwardPass:
     def test_plain_forward_pass_still_backpropagates(self):
         """A ForwardPass built by hand (lists of F, H) goes through the plain recursion."""
