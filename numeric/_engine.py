@@ -127,7 +127,8 @@ class ForwardState:
             self.saved[k] = saved
 
     def input_of(self, k: int) -> np.ndarray:
-        """``X^(k)`` in the internal order, recomputed from the nearest checkpoint below when dropped (not cached)."""
+        """``X^(k)`` in the internal order, recomputed from the nearest checkpoint below when
+        dropped (not cached)."""
         if self.stored[k] is not None:
             return self.stored[k]
         c = k - k % self.interval
@@ -161,11 +162,11 @@ def lean_forward(layers, op, X0, weights, *, interval: int = 1, symmetric: bool 
 def lean_backward(state: ForwardState, G: np.ndarray, *, keep_signals: bool = True, on_signal=None):
     """Backward pass from ``G = B^(L)`` (output error): ``(B list or None, weight gradients)``.
 
-    ``G`` and the returned ``B^(k)`` are in the caller's node order; ``on_signal(k, B)``
-    receives ``B^(k)`` in the operator's internal order (use it for order-free quantities
-    such as norms and energies).  Segments ``[c, c + s)`` are processed from the last to the first; a dropped segment is
-    recomputed from its checkpoint ``X^(c)`` and released after its backward step.
-    ``on_signal(k, B)`` is called with every ``B^(k)`` (e.g. to record its energy).
+    ``G`` and the returned ``B^(k)`` are in the caller's node order.  Segments
+    ``[c, c + s)`` are processed from the last to the first; a dropped segment is recomputed
+    from its checkpoint ``X^(c)`` and released after its backward step.  ``on_signal(k, B)``
+    is called with every ``B^(k)`` (e.g. to record its energy), in the operator's internal
+    node order: use it for order-free quantities such as norms and energies.
     """
     L1 = len(state.layers)
     Bs = [None] * L1 if keep_signals else None

@@ -47,7 +47,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["propagate", "propagate_transpose", "PropagationOperator", "num_threads", "locality_order"]
+__all__ = ["PropagationOperator", "locality_order", "num_threads", "propagate",
+           "propagate_transpose"]
 
 #: below this many multiply-adds a product runs on the calling thread
 _PARALLEL_MIN_WORK = 1_000_000

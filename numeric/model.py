@@ -115,7 +115,8 @@ class GraphConvolution:
         narrow_first = d_out <= d_in
         if narrow_first:  # X W goes straight into the operator's column panels (no copy)
             panels = op.column_panels(d_out, X.dtype)
-            Yp = [_engine.scratch(ws, f"XW{j}", (n, c1 - c0), X.dtype) for j, (c0, c1) in enumerate(panels)]
+            Yp = [_engine.scratch(ws, f"XW{j}", (n, c1 - c0), X.dtype)
+                  for j, (c0, c1) in enumerate(panels)]
         else:
             Y = _engine.scratch(ws, "F", (n, d_in), X.dtype)
 
