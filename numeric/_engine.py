@@ -35,8 +35,9 @@ gradients sum over nodes, so they need no permutation.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -101,6 +102,8 @@ class ForwardState:
     symmetric: bool
 
     _output: object = None  # the output in the caller's order, made on first use
+    # a backward pass recomputes and drops segments of ``stored``/``saved``: one at a time
+    lock: object = field(default_factory=threading.RLock, repr=False)
 
     @property
     def output(self):
@@ -129,14 +132,16 @@ class ForwardState:
     def input_of(self, k: int) -> np.ndarray:
         """``X^(k)`` in the internal order, recomputed from the nearest checkpoint below when
         dropped (not cached)."""
-        if self.stored[k] is not None:
-            return self.stored[k]
-        c = k - k % self.interval
-        X, ws = self.stored[c], {}
-        with self.op.blas_limits():
-            for j in range(c, k):
-                X, _ = _lean(self.layers[j], self.symmetric).forward_lean(self.op, X, self.weights[j], ws)
-        return X
+        with self.lock:
+            if self.stored[k] is not None:
+                return self.stored[k]
+            c = k - k % self.interval
+            X, ws = self.stored[c], {}
+            with self.op.blas_limits():
+                for j in range(c, k):
+                    layer = _lean(self.layers[j], self.symmetric)
+                    X, _ = layer.forward_lean(self.op, X, self.weights[j], ws)
+            return X
 
 
 def lean_forward(layers, op, X0, weights, *, interval: int = 1, symmetric: bool = False) -> ForwardState:
@@ -159,8 +164,13 @@ def lean_forward(layers, op, X0, weights, *, interval: int = 1, symmetric: bool 
     return state
 
 
-def lean_backward(state: ForwardState, G: np.ndarray, *, keep_signals: bool = True, on_signal=None):
+def lean_backward(state: ForwardState, G: np.ndarray, *, weights=None, keep_signals: bool = True,
+                  on_signal=None):
     """Backward pass from ``G = B^(L)`` (output error): ``(B list or None, weight gradients)``.
+
+    ``weights`` (default: those of the forward pass) are used for the backward products and
+    any recomputation.  Backward passes on one state run one at a time (they recompute and
+    release its segments), so threads may share a forward pass.
 
     ``G`` and the returned ``B^(k)`` are in the caller's node order.  Segments
     ``[c, c + s)`` are processed from the last to the first; a dropped segment is recomputed
@@ -172,7 +182,9 @@ def lean_backward(state: ForwardState, G: np.ndarray, *, keep_signals: bool = Tr
     Bs = [None] * L1 if keep_signals else None
     grads = [None] * L1
     ws: dict = {}
-    with state.op.blas_limits():
+    with state.lock, state.op.blas_limits():
+        if weights is not None:
+            state.weights = list(weights)
         G = state.op.to_internal(G)
         for c in reversed(range(0, L1, state.interval)):
             G = _backward_segment(state, c, min(c + state.interval, L1), G, Bs, grads, ws, on_signal)

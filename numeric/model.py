@@ -466,13 +466,13 @@ def backward(P, fwd: ForwardPass, weights, *, loss="mse", targets=None, mask=Non
         if len(weights) != len(state.layers):
             raise ValueError(f"the network has {len(state.layers)} layers but {len(weights)} "
                              "weight matrices were given")
-        state.weights = weights
         norms = None if keep_signals else np.full(len(weights), np.nan)
 
         def record(k, B):
             norms[k] = pairwise_difference_norm(B)
 
-        Bs, grads = _engine.lean_backward(state, np.ascontiguousarray(G), keep_signals=keep_signals,
+        Bs, grads = _engine.lean_backward(state, np.ascontiguousarray(G), weights=weights,
+                                          keep_signals=keep_signals,
                                           on_signal=None if keep_signals else record)
     return Gradients(loss=value, B=Bs, weight_gradients=grads, forward=fwd, signal_norms=norms)
 

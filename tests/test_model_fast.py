@@ -301,6 +301,29 @@ class TestLayerWithoutLeanMethods:
         assert_agrees(fast, reference(P, X, W, "tanh", "cross_entropy", Y), np.float64)
 
 
+class TestSharedForwardPass:
+    def test_threads_may_backpropagate_through_one_checkpointed_forward_pass(self, threads):
+        """Backward passes recompute and release segments of the shared forward state; run
+        from several threads at once they must neither crash nor mix their numbers."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        P = random_graph(300, 18)
+        X, W, Y = instance(300, 6, 6, "mse", seed=18)
+        fwd = forward(gnn(P, 6, "tanh"), X, W, checkpoint=2)
+        serial = backward(None, fwd, W, targets=Y)
+
+        def run(i):
+            if i % 3 == 2:  # a lazy X^(k) read while other threads backpropagate
+                return [fwd.X[k] for k in range(7)]
+            return backward(None, fwd, W, targets=Y).weight_gradients
+
+        with ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(run, range(12)))
+        for i, result in enumerate(results):
+            expected = [fwd.X[k] for k in range(7)] if i % 3 == 2 else serial.weight_gradients
+            assert all(np.array_equal(a, b) for a, b in zip(result, expected))
+
+
 class TestHandBuiltForwardPass:
     def test_plain_forward_pass_still_backpropagates(self):
         """A ForwardPass built by hand (lists of F, H) goes through the plain recursion."""
