@@ -46,9 +46,9 @@ from backsmooth.numeric.samplers import (
     stochastic_block_model,
 )
 from backsmooth.numeric.training import OPTIMIZERS, TrainingHistory, train, trainable_layers
+from backsmooth.numeric.layers import GraphConvolution
 from backsmooth.numeric.model import (
     ForwardPass,
-    GraphConvolution,
     Gradients,
     Network,
     backward,

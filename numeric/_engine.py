@@ -19,7 +19,7 @@ checkpoint just before its backward step (about ``sqrt(L)`` arrays live, one ext
 
 A layer takes part through two methods, ``forward_lean(op, X, W, ws) -> (X_next, saved)``
 and ``backward_lean(op, X, X_next, saved, W, G, ws, need_input_gradient) -> (B, dW, dX)``
-(:class:`~backsmooth.numeric.model.GraphConvolution` has them).  Any other layer with only the
+(:class:`~backsmooth.numeric.layers.GraphConvolution` has them).  Any other layer with only the
 plain ``forward``/``backward`` pair still works: :class:`_PlainLayer` adapts it by saving
 ``(F, H)``.  ``op`` is a :class:`~backsmooth.numeric._sparse.PropagationOperator` and ``ws`` a
 dict of scratch buffers reused across layers.

@@ -23,11 +23,9 @@ the input by the recursion (paper, section 4)
 
 and the weight gradients are ``dLoss/dW^(k) = F^(k)T B^(k)``.
 
-Open to variants: a network is a tuple of :class:`GraphConvolution` layers, each of which
-knows its own forward step and its vector-Jacobian product; the backward loop is written
-once for all of them.  ``residual`` adds a skip connection ``X^(k+1) = rho(H^(k)) +
-residual X^(k)`` (an extension, not in the paper); more layer types only need a
-``forward``/``backward`` pair with the same signature.
+Open to variants: a network is a tuple of layers (:mod:`~backsmooth.numeric.layers`), each
+of which knows its own forward step and its vector-Jacobian product; the backward loop is
+written once for all of them (:mod:`~backsmooth.numeric._engine`).
 """
 
 from __future__ import annotations
@@ -39,14 +37,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from backsmooth.numeric import _engine
-from backsmooth.numeric._sparse import PropagationOperator, propagate, propagate_transpose
+from backsmooth.numeric._sparse import PropagationOperator
 from backsmooth.numeric._validation import as_float_matrix, as_square_operator, check_finite
-from backsmooth.numeric.activations import Activation, activation as _activation
+from backsmooth.numeric.activations import activation as _activation
+from backsmooth.numeric.layers import GraphConvolution
 from backsmooth.numeric.losses import loss_function
 from backsmooth.numeric.measures import pairwise_difference_norm
 
 __all__ = [
-    "GraphConvolution",
     "Network",
     "ForwardPass",
     "Gradients",
@@ -56,150 +54,6 @@ __all__ = [
     "backward",
     "gradients",
 ]
-
-
-@dataclass(frozen=True)
-class GraphConvolution:
-    """One layer ``X -> rho(P X W) + residual * X``.
-
-    ``residual = 0`` is the paper's vanilla layer.  ``forward`` returns ``(F, H, X_next)``;
-    ``backward`` maps ``G = dLoss/dX_next`` to ``(B, dLoss/dW, dLoss/dX)`` with
-    ``B = rho'(H) * G`` (the paper's backward signal of this layer).
-    """
-
-    activation: Activation
-    residual: float = 0.0
-
-    def forward(self, P, X, W):
-        F = propagate(P, X)
-        H = F @ W
-        X_next = self.activation.function(H)
-        if self.residual:
-            if X.shape != X_next.shape:
-                raise ValueError(
-                    f"a residual layer needs equal input and output widths, got {X.shape[1]} -> {W.shape[1]}"
-                )
-            X_next = X_next + self.residual * X
-        return F, H, X_next
-
-    def backward(self, P, F, H, W, G, *, symmetric=False):
-        B = G if self.activation.is_linear else self.activation.derivative(H) * G
-        grad_W = F.T @ B
-        grad_X = propagate_transpose(P, B @ W.T, symmetric=symmetric)
-        if self.residual:
-            grad_X = grad_X + self.residual * G
-        return B, grad_W, grad_X
-
-    # -- the memory-lean pair used by the engine (same maths, fewer stored arrays) ----------
-    @property
-    def lean_saves(self) -> bool:
-        """Whether :meth:`forward_lean` must keep ``rho'(H)`` (it cannot be read off ``X_next``)."""
-        rho = self.activation
-        return not rho.is_linear and (bool(self.residual) or rho.derivative_from_output is None)
-
-    def forward_lean(self, op, X, W, ws):
-        """Return ``(X_next, saved)``: ``saved = rho'(H)`` if :attr:`lean_saves`, else None.
-
-        ``H = P X W`` is formed as ``P (X W)`` when ``W`` does not widen the signal and as
-        ``(P X) W`` otherwise (the propagation runs on the narrower block); the activation
-        is applied to each chunk of rows as soon as the propagation has finished it.
-        """
-        n, (d_in, d_out) = X.shape[0], W.shape
-        if self.residual and d_in != d_out:
-            raise ValueError(
-                f"a residual layer needs equal input and output widths, got {d_in} -> {d_out}"
-            )
-        rho, r = self.activation, self.residual
-        H = np.empty((n, d_out), X.dtype)
-        saved = np.empty_like(H) if self.lean_saves else None
-        narrow_first = d_out <= d_in
-        if narrow_first:  # X W goes straight into the operator's column panels (no copy)
-            panels = op.column_panels(d_out, X.dtype)
-            Yp = [_engine.scratch(ws, f"XW{j}", (n, c1 - c0), X.dtype)
-                  for j, (c0, c1) in enumerate(panels)]
-        else:
-            Y = _engine.scratch(ws, "F", (n, d_in), X.dtype)
-
-        def finish(a, b):  # rows a:b of P (X W) or P X are final: complete H, then X_next, in place
-            if not narrow_first:
-                np.matmul(Y[a:b], W, out=H[a:b])
-            if saved is not None:
-                saved[a:b] = rho.derivative(H[a:b])
-            if not rho.is_linear:
-                H[a:b] = rho.function(H[a:b])
-            if r:
-                H[a:b] += r * X[a:b]
-
-        if narrow_first:
-            def product(a, b):
-                for Yj, (c0, c1) in zip(Yp, panels):
-                    np.matmul(X[a:b], W[:, c0:c1], out=Yj[a:b])
-
-            op.map_rows(product, n, d_out)
-            op.apply(Yp, out=H, epilogue=finish)
-        else:
-            op.apply(X, out=Y, epilogue=finish)
-        return H, saved
-
-    def backward_lean(self, op, X, X_next, saved, W, G, ws, need_input_gradient=True):
-        """Return ``(B, dLoss/dW, dLoss/dX)`` from ``G = dLoss/dX_next`` with one ``C = P^T B``.
-
-        ``B = rho'(H) * G``, then, chunk by chunk as ``C = P^T B`` is produced,
-        ``dLoss/dW = sum_chunks X^T C`` and ``dLoss/dX = C W^T (+ residual G)``.  When the
-        input is much narrower than the output, ``F = P X`` and ``P^T (B W^T)`` are cheaper
-        and are used instead.  ``need_input_gradient=False`` skips ``dLoss/dX``.  ``B`` and
-        ``dLoss/dX`` are written into scratch buffers of ``ws``: they are valid until the next
-        call with ``ws`` (the engine copies the ``B`` it keeps).
-        """
-        rho, r, n, (d_in, d_out) = self.activation, self.residual, G.shape[0], W.shape
-        B = _engine.scratch(ws, "B", G.shape, G.dtype)
-        narrow_input = need_input_gradient and 2 * d_in < d_out
-        panels = [] if narrow_input else op.column_panels(d_out, G.dtype)
-        # for P^T B in column panels, B is also written into them while in cache
-        Bp = [_engine.scratch(ws, f"B{j}", (n, c1 - c0), G.dtype)
-              for j, (c0, c1) in enumerate(panels)] if len(panels) > 1 else []
-
-        def signal(a, b):
-            if rho.is_linear:
-                B[a:b] = G[a:b]
-            elif saved is not None:
-                np.multiply(saved[a:b], G[a:b], out=B[a:b])
-            else:
-                B[a:b] = rho.derivative_from_output(X_next[a:b])
-                B[a:b] *= G[a:b]
-            for Bj, (c0, c1) in zip(Bp, panels):
-                Bj[a:b] = B[a:b, c0:c1]
-
-        op.map_rows(signal, n, d_out)
-        grad_X = None
-        if need_input_gradient:  # a scratch buffer (the engine uses it at once), never G's own
-            grad_X = _engine.scratch(ws, "dX", (n, d_in), G.dtype)
-            if np.shares_memory(grad_X, G):
-                grad_X = _engine.scratch(ws, "dX'", (n, d_in), G.dtype)
-        partial = {}  # chunk start -> its term of dLoss/dW (summed in a fixed order)
-        if narrow_input:
-            F = _engine.scratch(ws, "F", (n, d_in), X.dtype)
-            op.apply(X, out=F, epilogue=lambda a, b: partial.__setitem__(a, F[a:b].T @ B[a:b]))
-            T = _engine.scratch(ws, "BW", (n, d_in), G.dtype)
-            op.map_rows(lambda a, b: np.matmul(B[a:b], W.T, out=T[a:b]), n, d_in)
-            op.apply_transpose(T, out=grad_X)
-            if r:
-                grad_X += r * G
-        else:
-            C = _engine.scratch(ws, "C", (n, d_out), G.dtype)
-
-            def finish(a, b):  # rows a:b of C = P^T B are final
-                partial[a] = X[a:b].T @ C[a:b]
-                if grad_X is not None:
-                    np.matmul(C[a:b], W.T, out=grad_X[a:b])
-                    if r:
-                        grad_X[a:b] += r * G[a:b]
-
-            op.apply_transpose(Bp or B, out=C, epilogue=finish)
-        grad_W = np.zeros(W.shape, G.dtype)
-        for a in sorted(partial):
-            grad_W += partial[a]
-        return B, grad_W, grad_X
 
 
 @dataclass(frozen=True)
