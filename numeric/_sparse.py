@@ -271,8 +271,14 @@ class PropagationOperator:
         """Inverse of :meth:`to_internal`: rows in the caller's order (a new array when the
         operator reorders or ``copy`` is True, ``Y`` itself otherwise)."""
         if self.order is None:
-            return Y.copy() if copy else Y
+            return self._copy(Y) if copy else Y
         return self._gather(Y, self._inverse)
+
+    def _copy(self, X):
+        out = np.empty_like(X)
+        self.map_rows(lambda a, b: np.copyto(out[a:b], X[a:b]), X.shape[0],
+                      int(np.prod(X.shape[1:], dtype=int)))
+        return out
 
     def _gather(self, X, rows):
         out = np.empty((rows.size,) + X.shape[1:], dtype=X.dtype)
