@@ -49,6 +49,7 @@ import warnings
 
 import numpy as np
 
+from _timing import interleaved_medians
 from backsmooth.numeric import gnn, gradients, initial_weights
 from backsmooth.numeric.propagation import propagation_matrix
 from backsmooth.numeric.samplers import contextual_sbm
@@ -242,17 +243,13 @@ def compare(n, dtype, depth, width, repeats, memory, bandwidth, log):
         del go, bo, gt, bt
     elif torch is not None:
         row["torch_skipped"] = f"estimated {torch_estimate / 2**30:.1f} GiB > half of free memory"
-    t_ours, t_torch = [], []
-    for _ in range(repeats):  # interleaved: both sides see the same machine load
-        t0 = time.perf_counter()
-        ours(net, X, y, W, keep)
-        t_ours.append(time.perf_counter() - t0)
-        if side is not None:
-            t0 = time.perf_counter()
-            side.run(keep)
-            t_torch.append(time.perf_counter() - t0)
-    row["time_ours"] = float(np.median(t_ours))
-    row["time_torch"] = float(np.median(t_torch)) if t_torch else float("nan")
+    calls = {"ours": lambda net=net: ours(net, X, y, W, keep)}  # bound now: both are freed below
+    if side is not None:
+        calls["torch"] = lambda side=side: side.run(keep)
+    medians = interleaved_medians(calls, repeats)
+    del calls
+    row["time_ours"] = medians["ours"]
+    row["time_torch"] = medians.get("torch", float("nan"))
     row["ratio"] = row["time_torch"] / row["time_ours"]
     del side, net, P
     gc.collect()
@@ -272,17 +269,12 @@ def depth_scaling(n, dtype, depths, width, repeats):
         P, X, y, W = problem(n, depth, width, dtype)
         net = gnn(P, depth, "tanh", dtype=dtype)
         ours(net, X, y, W, True)
-        side = TorchSide(P, X, y, W) if torch is not None else None
-        t_o, t_t = [], []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            ours(net, X, y, W, True)
-            t_o.append(time.perf_counter() - t0)
-            if side is not None:
-                t0 = time.perf_counter()
-                side.run(True)
-                t_t.append(time.perf_counter() - t0)
-        out.append((depth, float(np.median(t_o)), float(np.median(t_t)) if t_t else float("nan")))
+        calls = {"ours": lambda: ours(net, X, y, W, True)}
+        if torch is not None:
+            side = TorchSide(P, X, y, W)
+            calls["torch"] = lambda: side.run(True)
+        medians = interleaved_medians(calls, repeats)
+        out.append((depth, medians["ours"], medians.get("torch", float("nan"))))
     return out
 
 

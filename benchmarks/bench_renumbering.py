@@ -20,12 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from _timing import interleaved_medians
 from backsmooth.numeric import _sparse, gnn, gradients, initial_weights
 from backsmooth.numeric.propagation import propagation_matrix
 from backsmooth.numeric.samplers import contextual_sbm
@@ -59,17 +59,13 @@ def measure(name, P, depth, repeats, seed):
         net.__dict__["operator"] = _sparse.PropagationOperator(net.P, symmetric=net.symmetric,
                                                                reorder=reorder)
         nets[label] = net
-    times = {"off": [], "on": []}
-    for label in times:  # warm-up
-        gradients(nets[label], X, W, loss="cross_entropy", targets=y)
-    for _ in range(repeats):
-        for label in times:
-            t0 = time.perf_counter()
-            gradients(nets[label], X, W, loss="cross_entropy", targets=y)
-            times[label].append(time.perf_counter() - t0)
+    calls = {label: (lambda net=nets[label]: gradients(net, X, W, loss="cross_entropy", targets=y))
+             for label in ("off", "on")}
+    interleaved_medians(calls, 1)  # warm-up
+    medians = interleaved_medians(calls, repeats)
     order = nets["on"].operator.order
     csr = sp.csr_array(P)
-    off, on = (float(np.median(times[k])) for k in ("off", "on"))
+    off, on = medians["off"], medians["on"]
     return {"graph": name, "n": n, "off": off, "on": on, "speed-up": off / on,
             "distance before": _sparse._mean_neighbour_distance(csr),
             "distance after": _sparse._mean_neighbour_distance(csr[order][:, order]),
