@@ -1,6 +1,6 @@
 """Elementwise activation functions rho with their derivatives.
 
-The paper's assumption ass:sigma (called (A2) in ``shared/paper/theorems.md``) asks that
+The paper's assumption ass:sigma (called (A2) in ``docs/theory.md``) asks that
 rho be elementwise and 1-Lipschitz, so that ``|rho'| <= 1``; the finer results need more:
 
 * (A2a) ``rho(0) = 0`` (hence ``|rho(x)| <= |x|``), used for norm bounds on ``X^(k)``;

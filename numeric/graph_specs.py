@@ -8,7 +8,7 @@ A spec is ``NAME`` or ``NAME:ARGS``, or the path of an edge-list file:
 ``er[:n=1000,c=10]``          Erdos-Renyi with average degree ``c`` (or ``p=``)
 ``sbm[:n=1000,c=10,lg=2]``    two balanced blocks, the CSBM graph of
                               :func:`~backsmooth.numeric.samplers.contextual_sbm` (no features)
-``csbm[:n=1000,c=50,lg=2,mu=1,p=16]``  the Contextual SBM (defaults of experiment-settings.md),
+``csbm[:n=1000,c=50,lg=2,mu=1,p=16]``  the Contextual SBM (defaults of docs/experiment-settings.md),
                               largest component kept
 ``regular[:n=1000,d=10]``     random regular graph
 ``cycle:8``, ``path:5``, ``complete:5``, ``star:5``  the deterministic graphs of networkx

@@ -10,7 +10,7 @@ nodes ``M`` (``m = |M|``; by default every node):
   ``B^(L)_i = (softmax(H_i) - e_{y_i})/m`` on ``M``.
 
 Rows outside the mask have ``B^(L)_i = 0``.  ``best_constant_loss`` is ``L_const`` of
-Definition 1 (theorems.md): the loss of the best constant predictor ``H = 1 c^T``.
+Definition 1 (docs/theory.md): the loss of the best constant predictor ``H = 1 c^T``.
 """
 
 from __future__ import annotations

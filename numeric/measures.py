@@ -7,7 +7,7 @@ centring ``Pi = I - J``, the *pairwise-difference energy* (eq. "dirichlet" of th
 
     E(X)^2 = \\frac{1}{2n^2} \\sum_{i,j} \\|X_i - X_j\\|^2 = \\frac{1}{n}\\|\\Pi X\\|_F^2 .
 
-Conventions (``shared/paper/notes.md`` discusses which one the paper writes):
+Conventions (``docs/theory.md`` states the one every bound uses):
 
 - :func:`pairwise_difference_energy` returns the squared quantity ``E(X)^2`` above;
 - :func:`pairwise_difference_norm` returns its square root ``E(X) = ||Pi X||_F / sqrt(n)``.

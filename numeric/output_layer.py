@@ -12,7 +12,7 @@ With the hidden layers ``W^(0..L-1)`` fixed, the output ``H^(L) = F^(L) W^(L)`` 
   (exact Hessian, least-squares solve so the flat direction ``W -> W + v 1^T`` is harmless)
   down to ``||grad_L||_F <= tol``.
 
-This is the "trained last layer" of Lemma 4 / Theorem 3 / Corollary 2 in ``theorems.md``:
+This is the "trained last layer" of Lemma 4 / Theorem 3 / Corollary 2 in ``docs/theory.md``:
 checks call :func:`fit_output_layer` and then measure every other layer's gradient.  Note
 (Corollary 2 there): the least-squares ``W^(L)`` may have a huge norm, since it also fits the
 tiny fluctuation of an oversmoothed ``F^(L)``; and with separable classes cross-entropy has no

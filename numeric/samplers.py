@@ -14,7 +14,7 @@ exactly sequential sampling without replacement). Conditionally on :math:`m` the
 uniform, so each pair is an edge independently with probability :math:`p_{ab}`: the model is
 exact, in :math:`O(n + m)` time and memory.
 
-**Contextual SBM** (Deshpande et al. 2018; the project's convention, experiment-settings.md):
+**Contextual SBM** (Deshpande et al. 2018; the project's convention, docs/experiment-settings.md):
 average degree :math:`c`, graph signal :math:`\\lambda_G`, feature signal :math:`\\mu`,
 :math:`p` features; two balanced classes :math:`y_i = \\pm 1`,
 

@@ -18,7 +18,7 @@ Record ``t`` of a :class:`TrainingHistory` describes the weights ``theta_t`` *be
 ``t`` (record 0 is the initialisation, record ``epochs`` the final weights): the loss, the
 train/test accuracy (classification), every layer's gradient norm ``||grad_k||_F``, and the
 mean output error ``||bbar^(L)||`` (``bbar^(L) = B^(L)T 1/n``, the quantity that Lemma 4 and
-Theorem 3 of ``theorems.md`` tie to the gradients).  Every ``profile_every`` epochs it also
+Theorem 3 of ``docs/theory.md`` tie to the gradients).  Every ``profile_every`` epochs it also
 stores the profiles ``E(X^(k))``, ``E(B^(k))`` (root convention, see
 :mod:`~backsmooth.numeric.measures`) and the mean-row norms ``||xbar^(k)||``, ``||bbar^(k)||``.
 

@@ -25,7 +25,7 @@ A2B = "(A2b) rho' is c_rho-Lipschitz"
 A2C = "(A2c) rho'' is c_2-Lipschitz"
 A3 = "(A3) s_i <= s for every i"
 LINEAR = "rho = id (linear GNN)"
-#: the notation of theorems.md section 0, available to every proof
+#: the notation of docs/theory.md, available to every proof
 SETTING = (
     "GNN recursion",  # F = P X, H = F W, X' = rho(H), B recursion, grad_k = F^T B
     "J, Pi",

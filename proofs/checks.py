@@ -45,7 +45,7 @@ __all__ = [
 
 #: relative tolerance for float instances: accumulated float64 round-off of the small
 #: products involved (a few hundred flops, eps = 2.2e-16), with a wide safety margin;
-#: the same 1e-9 that theorems.md's numerical protocol uses for "violation".
+#: the same 1e-9 that docs/theory.md's numerical protocol uses for "violation".
 FLOAT_RTOL = 1e-9
 #: absolute tolerance, relative to the instance's scale (for quantities that are exactly 0)
 FLOAT_ATOL = 1e-12

@@ -1,4 +1,4 @@
-"""Proof of Corollary 1 (linear GNN backward: exact closed form), ``theorems.md`` section 3.
+"""Proof of Corollary 1 (linear GNN backward: exact closed form), ``docs/theory.md``.
 
 ``B^(k) = P^(L-k) B^(L) M_k^T``, ``bbar^(k) = M_k bbar^(L)``,
 ``Pi B^(k) = P^(L-k) Pi B^(L) M_k^T`` hence ``E(B^(k)) <= lambda^(L-k) S_k E(B^(L)) <=

@@ -1,4 +1,4 @@
-"""Proof of Corollary 2 (many spurious delta-stationary points), ``theorems.md`` section 8.
+"""Proof of Corollary 2 (many spurious delta-stationary points), ``docs/theory.md``.
 
 (a) For every theta: ``Loss >= L_const - E(Y) E(H^(L)) >= L_const - E(Y) lambda s_L Lam_L E(X^(0))``.
 (b) The mean-fitting output layer ``W^(L) = xbar^(L) c*^T / ||xbar^(L)||^2`` gives mean output
@@ -157,6 +157,6 @@ def corollary2_proof() -> Proof:
              check=on_instances("<=", floats=_constructed_floats, detail="MSE nets with the mean-fitting last layer")),
     )
     return Proof("corollary2", h, steps, ("loss lower bound", "a priori loss bound", "constructed stationary"),
-                 notes=("theorems.md replaces the reconstruction's norm-constrained last-layer minimiser (only a KKT "
+                 notes=("Our statement replaces the reconstruction's norm-constrained last-layer minimiser (only a KKT "
                         "point) by the explicit mean-fitting W^(L); this proof checks that construction.",
                         "The 'many' part (c) is a dimension count, not machine-checked."))

@@ -150,7 +150,7 @@ class Proof:
         Names (step labels or introduced facts) that together are the claim's statement;
         each must be established by the steps.
     notes : tuple of str
-        Where this proof departs from ``theorems.md`` (corrections), and why.
+        Where this proof departs from ``docs/theory.md`` (corrections), and why.
     """
 
     claim: str

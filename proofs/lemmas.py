@@ -1,5 +1,5 @@
 """Proofs of Lemma 1 (pairwise identity), Lemma 2 (contractions), Lemma 3 (gradient split)
-and the mean propagation of backward signals (``theorems.md`` sections 1 and 3).
+and the mean propagation of backward signals (``docs/theory.md``).
 
 Lemma 1: ``(1/(2n^2)) sum_ij ||X_i - X_j||^2 = (1/n)||Pi X||_F^2 = (1/n)||X||_F^2 - ||xbar||^2
 = min_c (1/n)||X - 1c^T||_F^2``.  Lemma 2: under (A1), ``E(P^m X) <= lambda^m E(X)``,

@@ -1,4 +1,4 @@
-"""Proof of Proposition 1 (the backward mean follows the linearised recursion), ``theorems.md`` 5.
+"""Proof of Proposition 1 (the backward mean follows the linearised recursion), ``docs/theory.md``.
 
 ``r_k := bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1``, ``||r_k|| <= c_rho E(H^(k))
 ||G_k||_max``; second order ``||r_k|| <= c_rho lambda s_(k+1) E(H^(k)) E(B^(k+1)) + (c_2/2)

@@ -1,4 +1,4 @@
-"""Proof of Proposition 2 (MLPs are not GNNs: exact counter-examples), ``theorems.md`` section 9.
+"""Proof of Proposition 2 (MLPs are not GNNs: exact counter-examples), ``docs/theory.md``.
 
 n = 2, ``X^(0) = I_2``, ``Y = (1, -1)^T``, MSE.  Construction A: ``W^(0) = [[a,0],[a,0]]``,
 ``W^(k) = diag(a_k, 1)``, ``W^(L) = (0, w)^T`` with a generic rho, ``rho(0) = 0``, ``rho'(0) = 1``.
@@ -127,5 +127,5 @@ def proposition2_proof() -> Proof:
     )
     return Proof("proposition2", h, steps, ("exact small depths", "all depths", "gradient norm", "trained output",
                                             "statement"),
-                 notes=("theorems.md strengthens the reconstruction's 2-sample example (mean error -1/2) to mu = 0, "
+                 notes=("Our statement strengthens the reconstruction's 2-sample example (mean error -1/2) to mu = 0, "
                         "loss = L_const, any depth; construction B (ReLU) is not machine-checked here.",))

@@ -1,4 +1,4 @@
-"""Proof of Theorem 1 (forward oversmoothing), ``theorems.md`` section 2.
+"""Proof of Theorem 1 (forward oversmoothing), ``docs/theory.md``.
 
 ``E(H^(k)) <= lambda s_k E(X^(k))`` and ``E(X^(k)) <= prod_{i<k}(lambda s_i) E(X^(0)) <=
 (lambda s)^k E(X^(0))``; with ``s <= lambda^(-alpha)``: ``<= lambda^((1-alpha)k) E(X^(0))``.

@@ -1,4 +1,4 @@
-"""Proof of Theorem 2 (non-linear backward oversmoothing), ``theorems.md`` section 4.
+"""Proof of Theorem 2 (non-linear backward oversmoothing), ``docs/theory.md``.
 
 With ``G_k = P B^(k+1) W^(k+1)T``, ``D_k = diag(rho'(hbar^(k)))``, ``R_k = rho'(H^(k)) -
 1 rho'(hbar^(k))^T``: ``B^(k) = G_k D_k + R_k o G_k``; ``E(B^(k)) <= lambda s_(k+1) E(B^(k+1)) +
@@ -179,7 +179,7 @@ def theorem2_proof() -> Proof:
              check=on_instances("<=", floats=_uniform_floats)),
     )
     return Proof("theorem2", h, steps, ("split", "recursion", "row growth", "unrolled", "statement"),
-                 notes=("theorems.md corrects the reconstruction's unrolled constant: it carries the backward "
+                 notes=("Our statement corrects the reconstruction's unrolled constant: it carries the backward "
                         "growth S_k = prod_{i>k} s_i and the max-row norm ||B||_row (||.||_max alone cannot be "
                         "propagated through ||W||_2); this proof follows the corrected version.",
                         "(v) rests on the telescoping identity s_{k+1} S_{k+1} = S_k, checked symbolically for "

@@ -1,10 +1,10 @@
-"""Proofs of Definition 1, Lemma 4 and Theorem 3, ``theorems.md`` sections 6-7.
+"""Proofs of Definition 1, Lemma 4 and Theorem 3, ``docs/theory.md``.
 
 Definition 1: layer-wise ``delta``-stationarity gives ``||nabla Loss|| <= sqrt(L+1) delta``;
 the MSE best constant predictor has loss ``E(Y)^2/2``.  Lemma 4: ``n ||xbar^(L)|| mu <=
 ||grad_L||_F + lambda n E(X^(L)) E(B^(L))``.  Theorem 3(a): ``||grad_k||_F <= min(T1_k, T2_k)``.
 
-Correction kept from theorems.md (checked here exactly): "||grad_L|| <= delta implies every
+Correction kept from docs/theory.md (checked here exactly): "||grad_L|| <= delta implies every
 layer near-stationary" is false without ``||xbar^(L)|| >= gamma``.
 """
 
@@ -207,7 +207,7 @@ def theorem3_proof() -> Proof:
              check=symbolic_identity(registry_identity("theorem3", "forward_route", _t2))),
     )
     return Proof("theorem3", h, steps, ("T1", "T2", "statement"),
-                 notes=("theorems.md corrects the reconstruction: a lower bound ||xbar^(L)|| >= gamma is needed "
+                 notes=("Our statement corrects the reconstruction: a lower bound ||xbar^(L)|| >= gamma is needed "
                         "(Lemma 4); step 'gamma needed' checks the counter-example exactly.",
                         "Frobenius norms replace the reconstruction's ||X^(k)||_2 <= s^k ||X^(0)||_2 (Lemma 2 warning).",
                         "Parts (b), (c) (uniform forms) are not separately machine-checked here."))

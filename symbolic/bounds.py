@@ -54,7 +54,7 @@ class BoundVariant:
     symbols : tuple of sympy.Symbol
         Ordered arguments of the numeric function.
     description : str
-        Where the form comes from (theorems.md item).
+        Where the form comes from (docs/theory.md item).
     """
 
     claim: str

@@ -1,6 +1,6 @@
 """The registry of the paper's claims: one place, stable names, provenance.
 
-Each :class:`Claim` carries its hypotheses (the labels of ``shared/paper/theorems.md``:
+Each :class:`Claim` carries its hypotheses (the labels of ``docs/theory.md``:
 ``A1`` = ass:P (P symmetric, P1 = 1, non-trivial eigenvalues |mu_i| <= lambda < 1),
 ``A1+`` = A1 and P >= 0, ``A2`` = ass:sigma (rho elementwise, 1-Lipschitz), ``A2a`` =
 rho(0) = 0, ``A2b`` = rho' c_rho-Lipschitz, ``A2c`` = rho'' c_2-Lipschitz, ``A3`` = s_i <= s,
@@ -105,11 +105,11 @@ _SPEC = (
      ("A1",),
      (sp.Le(E_PmX, lam**m * E_X), sp.Le(E_XW, s_k * E_X), sp.Le(E_rhoX, E_X))),
     ("lemma3", "Gradient = mean part + centred part", "reconstruction",
-     "Ours (theorems.md Lemma 3): X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B); P in the middle",
+     "Ours (docs/theory.md Lemma 3): X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B); P in the middle",
      ("A1",),
      (sp.Le(grad_k, n * sp.Symbol("xbar_k", nonnegative=True) * bbar_k + lam * n * E_Xk * E_Bk),)),
     ("lemma4", "Stationary output layer => small mean output error", "reconstruction",
-     "New in theorems.md (Lemma 4); makes the paper's 'trained last layer' step rigorous; needs "
+     "Ours (Lemma 4); makes the paper's 'trained last layer' step rigorous; needs "
      "||xbar^(L)|| >= gamma",
      ("A1", "||xbar^(L)||>=gamma"),
      (sp.Le(mu, (delta_L + lam * n * E_XL * E_BL) / (n * gamma)),)),
@@ -148,7 +148,7 @@ _SPEC = (
      (sp.Le(grad_k, delta), sp.Le(grad_norm, sp.sqrt(L + 1) * delta), sp.Eq(L_const, E_Y**2 / 2))),
     ("theorem3", "A stationary output layer is a global stationary point", "reconstruction",
      "Corrected: the paper's statement needs ||xbar^(L)|| >= gamma (counter-example W^(L-1) = 0 "
-     "in theorems.md section 7); bound via the mean output error mu; Frobenius norms",
+     "in docs/theory.md); bound via the mean output error mu; Frobenius norms",
      ("A1+", "A2", "A2a", "A2b", "A3", "lambda*s<1"),
      (sp.Le(grad_k, sp.sqrt(n) * xi * s**L * (
          mu + lam**(L - M) * E_BL + 2 * c_rho * lam * s * E_X0 * beta * (lam * s)**M / (1 - lam * s))),)),

@@ -1,4 +1,4 @@
-"""Proposition 2: MLPs are not GNNs, exact counter-examples (``theorems.md`` section 9).
+"""Proposition 2: MLPs are not GNNs, exact counter-examples (``docs/theory.md``).
 
 Setting: n = 2, ``X^(0) = I_2``, widths 2, output width 1, ``Y = (1, -1)^T``, MSE
 ``(1/(2n))||H - Y||^2`` (L_const = 1/2, ybar = 0).

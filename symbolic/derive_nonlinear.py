@@ -1,6 +1,6 @@
 """Theorem 2 and Proposition 1: non-linear backward oversmoothing and the backward mean.
 
-Notation (``theorems.md`` section 4): ``G_k = P B^(k+1) W^(k+1)^T``, ``D_k = diag(rho'(hbar^(k)))``,
+Notation (``docs/theory.md``): ``G_k = P B^(k+1) W^(k+1)^T``, ``D_k = diag(rho'(hbar^(k)))``,
 ``R_k = rho'(H^(k)) - 1 rho'(hbar^(k))^T``.  Derived here:
 
 * the exact split ``B^(k) = G_k D_k + R_k * G_k`` and its centred form

@@ -1,6 +1,6 @@
 """The paper's scalar symbols, with the sympy assumptions the statements need.
 
-Conventions (``shared/paper/theorems.md`` section 0): ``J = 11^T/n``, ``Pi = I - J``,
+Conventions (``docs/theory.md``): ``J = 11^T/n``, ``Pi = I - J``,
 ``E(X) = ||Pi X||_F / sqrt(n)`` (the ROOT convention: ``E(X)^2 = (1/(2n^2)) sum_ij
 ||X_i - X_j||^2``), ``s_k = ||W^(k)||_2``, ``lambda`` bounds every non-trivial eigenvalue of
 ``P`` in absolute value.  Measured quantities (``E(X^(0))``, ``||B^(L)||_row``, ...) are

@@ -5,7 +5,7 @@ import argparse
 import pytest
 from backsmooth.numeric.propagation import propagation_matrix
 
-from backsmooth import _cmd_check
+from backsmooth.cli import check as _cmd_check
 from backsmooth.checks import CHECKS, ORDER, check
 
 SMALL = {"n": (3, 10), "depth": (1, 5), "width": (1, 3), "trials": 6}

@@ -1,4 +1,4 @@
-"""The ``backsmooth derive`` command (backsmooth._cmd_derive)."""
+"""The ``backsmooth derive`` command (backsmooth.cli.derive)."""
 
 import argparse
 import io
@@ -6,7 +6,7 @@ import io
 import pytest
 
 import backsmooth.symbolic as bs
-from backsmooth import _cmd_derive
+from backsmooth.cli import derive as _cmd_derive
 
 
 def _run(argv, capsys):

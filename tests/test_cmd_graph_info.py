@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from backsmooth import _cmd_graph_info
+from backsmooth.cli import graph_info as _cmd_graph_info
 
 
 def _run(argv, capsys):

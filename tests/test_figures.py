@@ -1,6 +1,6 @@
 """Tests of backsmooth.figures: the claims each figure makes, checked on the data it plots.
 
-Quick settings (n = 500, 200 epochs, experiment-settings.md 'Quick'), one seed.
+Quick settings (n = 500, 200 epochs, docs/experiment-settings.md 'Quick'), one seed.
 """
 
 import argparse
@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from backsmooth import _cmd_figure
+from backsmooth.cli import figure as _cmd_figure
 from backsmooth.figures import (
     default_settings, figure1_data, figure2_data, mechanism_data, phase_data, plot_figure1,
     plot_figure2, plot_mechanism, plot_phase, stationary_epoch,

@@ -1,4 +1,4 @@
-"""Guards of the folder-to-namespace mapping (see shared/style.md).
+"""Guards of the folder-to-namespace mapping .
 
 setuptools ``package-dir`` maps ``symbolic/``, ``numeric/``, ``proofs/`` and
 ``src/backsmooth/`` into one namespace ``backsmooth``; a package folder missing from the
@@ -54,20 +54,20 @@ def _imports_of(folder):
 def test_numeric_never_imports_sympy_or_the_edge():
     bad = {n for n in _imports_of("numeric") if n.split(".")[0] in {"sympy", "matplotlib", "tqdm"}
            or n.startswith(("backsmooth.symbolic", "backsmooth.proofs", "backsmooth.checks",
-                            "backsmooth.figures", "backsmooth.cli"))}
+                            "backsmooth.figures", "backsmooth.cli", "backsmooth.report"))}
     assert not bad, bad
 
 
 def test_symbolic_never_imports_numeric_or_the_edge():
     bad = {n for n in _imports_of("symbolic") if n.split(".")[0] in {"matplotlib", "tqdm"}
            or n.startswith(("backsmooth.numeric", "backsmooth.proofs", "backsmooth.checks",
-                            "backsmooth.figures", "backsmooth.cli"))}
+                            "backsmooth.figures", "backsmooth.cli", "backsmooth.report"))}
     assert not bad, bad
 
 
 def test_proofs_never_import_the_edge():
     bad = {n for n in _imports_of("proofs") if n.split(".")[0] in {"matplotlib", "tqdm"}
-           or n.startswith(("backsmooth.checks", "backsmooth.figures", "backsmooth.cli", "backsmooth._cmd"))}
+           or n.startswith(("backsmooth.checks", "backsmooth.figures", "backsmooth.cli", "backsmooth.report"))}
     assert not bad, bad
 
 

@@ -200,7 +200,7 @@ class TestRendering:
 
 class TestCLI:
     def _parser(self):
-        from backsmooth import _cmd_proof
+        from backsmooth.cli import proof as _cmd_proof
 
         parser = argparse.ArgumentParser(prog="backsmooth")
         sub = parser.add_subparsers(dest="command")

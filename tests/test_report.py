@@ -15,10 +15,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from backsmooth import _cmd_report
-from backsmooth._report_data import exit_code, new_document, section, summarise
-from backsmooth._report_page import render_page
-from backsmooth._report_plots import check_plot
+from backsmooth.cli import report as _cmd_report
+from backsmooth.report.data import exit_code, new_document, section, summarise
+from backsmooth.report.page import render_page
+from backsmooth.report.plots import check_plot
 from backsmooth.report import build_report, plan
 from backsmooth.symbolic import claims
 

@@ -243,7 +243,7 @@ def build_instance(settings, index, *, defaults_for=None):
         )
     if graph == "flat":
         # P = J + lambda (I - J): every non-trivial eigenvalue equals lambda, the adversarial P of
-        # theorems.md on which Theorem 1 / Corollary 1 are attained for linear GNNs
+        # docs/theory.md on which Theorem 1 / Corollary 1 are attained for linear GNNs
         lam_flat = round(
             float(srng.uniform(0.05, 0.99)), 6
         )  # as written in the spec: re-runs match

@@ -13,7 +13,7 @@ __all__ = ["base_row", "check", "floor_for", "hypotheses"]
 
 
 def hypotheses(inst, labels, activation=None, **side):
-    """Map each hypothesis label of theorems.md to whether it holds on ``inst``.
+    """Map each hypothesis label of docs/theory.md to whether it holds on ``inst``.
 
     ``labels`` lists the labels the claim needs among ``A1`` (ass:P), ``A1+`` (ass:P and
     ``P >= 0``), ``A2`` (1-Lipschitz), ``A2a`` (``rho(0) = 0``), ``A2b`` (``rho'``

@@ -1,6 +1,6 @@
 """Check of Corollary 1 (backward oversmoothing of linear GNNs) and of the mean propagation.
 
-Statement (theorems.md section 3): under (A1) with ``rho = id`` and ``M_k = W^(k+1) ... W^(L)``,
+Statement (docs/theory.md): under (A1) with ``rho = id`` and ``M_k = W^(k+1) ... W^(L)``,
 
 .. math::
 

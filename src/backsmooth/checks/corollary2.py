@@ -1,4 +1,4 @@
-"""Check of Corollary 2 (many spurious delta-stationary points), theorems.md section 8.
+"""Check of Corollary 2 (many spurious delta-stationary points), docs/theory.md.
 
 Construction (the corrected one): hidden weights ``W^(0..L-1)`` random with spectral norm
 ``s`` (``init="orthogonal"`` by default: every singular value ``s``; with Gaussian weights

@@ -1,4 +1,4 @@
-"""Checks of Lemmas 1-4 (theorems.md section 1 and section 7).
+"""Checks of Lemmas 1-4 (docs/theory.md).
 
 * Lemma 1 (identity): ``E(X)^2 = (1/(2n^2)) sum_ij ||X_i - X_j||^2 = ||X||_F^2/n - ||xbar||^2``;
   the measured side is the brute-force pairwise sum (an independent oracle), the other side

@@ -1,4 +1,4 @@
-"""Check of Proposition 2 (MLPs are not GNNs: exact counter-examples), theorems.md section 9.
+"""Check of Proposition 2 (MLPs are not GNNs: exact counter-examples), docs/theory.md.
 
 Setting: ``n = 2``, ``X^(0) = I_2``, widths ``2, ..., 2, 1``, ``Y = (1, -1)^T``, MSE
 ``(1/(2n))||H - Y||^2`` (``L_const = 1/2``).  Construction A (``rho(0) = 0``, ``rho'(0) = 1``):
@@ -206,7 +206,7 @@ def side_by_side(depth=16, seed=0, n=120, loss="mse", epochs=300):
     Two ways of training the output layer alone: Adam (as in training practice) and its exact
     minimiser (:func:`~backsmooth.numeric.output_layer.fit_output_layer`).  MSE targets are the
     non-centred ``+-1 + 0.5``.  The exact minimiser of an oversmoothed GNN fits the tiny
-    fluctuation of ``P X^(L)`` with a huge ``||W^(L)||`` (theorems.md, Corollary 2), which
+    fluctuation of ``P X^(L)`` with a huge ``||W^(L)||`` (docs/theory.md, Corollary 2), which
     inflates the hidden gradients: both are reported.
     """
     from backsmooth.numeric.graph_specs import graph_by_name

@@ -1,6 +1,6 @@
 """Check of Theorem 1 (forward oversmoothing).
 
-Statement (theorems.md section 2; provenance from the symbolic registry): under ass:P (A1) and
+Statement (docs/theory.md; provenance from the symbolic registry): under ass:P (A1) and
 ass:sigma (A2, rho 1-Lipschitz), for every ``k = 0..L``
 
 .. math::

@@ -1,6 +1,6 @@
 """Checks of Theorem 2 (non-linear backward oversmoothing) and Proposition 1 (backward mean).
 
-Theorem 2 (theorems.md section 4), under (A1+), (A2), (A2b), with ``G_k = P B^(k+1) W^(k+1)T``,
+Theorem 2 (docs/theory.md), under (A1+), (A2), (A2b), with ``G_k = P B^(k+1) W^(k+1)T``,
 ``D_k = diag(rho'(hbar^(k)))``, ``R_k = rho'(H^(k)) - 1 rho'(hbar^(k))^T``:
 
 .. math::

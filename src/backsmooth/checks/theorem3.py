@@ -5,7 +5,7 @@ Protocol: sample hidden weights ``W^(0..L-1)``, train the output layer alone to
 stationarity (:func:`backsmooth.numeric.output_layer.fit_output_layer`: least squares for
 MSE, Newton for cross-entropy, ``||grad_L||_F <= 1e-10``), then measure every layer's
 gradient ``||grad_k||_F``, the mean output error ``mu = ||bbar^(L)||`` and compare with
-(theorems.md section 7, hypotheses (A1+), (A2), (A2a), (A2b)):
+(docs/theory.md, hypotheses (A1+), (A2), (A2a), (A2b)):
 
 * ``per_layer`` (a): ``||grad_k||_F <= delta_k = min(T1_k, T2_k)``, ``T1_k`` minimised over
   ``m = k..L`` (the registry's ``backward_route`` and ``forward_route``);

@@ -158,7 +158,7 @@ def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_d
     return {"figure": "1", "provenance": PROVENANCE["figure1"], "settings": settings.to_dict(),
             "seeds": list(seeds), "depths": {"deep": L, "shallow": l}, "runs": runs, "theory": theory,
             "notes": [
-                "Theorem 3 delta: a posteriori per-layer bound delta_k = min(T1_k, T2_k) of theorems.md "
+                "Theorem 3 delta: a posteriori per-layer bound delta_k = min(T1_k, T2_k) of docs/theory.md "
                 "section 7 (a), evaluated with the measured s_i, E(X^(j)), E(B^(L)), ||bbar^(L)||, "
                 "||B^(L)||_row; it is called vacuous at an epoch where max_k delta_k is not below the "
                 "largest gradient norm at initialisation (see delta_informative_fraction).",
@@ -222,7 +222,7 @@ def mechanism_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache
                         "profile_epochs": r["profile_epochs"]} for r in rs]
     return {"figure": "mechanism", "provenance": PROVENANCE["mechanism"], "settings": settings.to_dict(),
             "seeds": list(seeds), "depth": L, "middle_layer": k, "runs": runs, "lemma3_parts": parts,
-            "notes": ["Lemma 3 (theorems.md): grad_k = n xbar^(k) bbar^(k)T + ((I-J)X^(k))^T P (I-J)B^(k), so "
+            "notes": ["Lemma 3 (docs/theory.md): grad_k = n xbar^(k) bbar^(k)T + ((I-J)X^(k))^T P (I-J)B^(k), so "
                       "||grad_k|| <= n||xbar^(k)|| ||bbar^(k)|| + lambda n E(X^(k)) E(B^(k)) (lambda = 1 for the MLP)."]}
 
 

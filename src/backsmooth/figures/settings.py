@@ -1,7 +1,7 @@
 """Settings of the reproduced figures and the CSBM problem they train on.
 
-The paper's own experiment settings are unknown (``shared/paper/notes.md`` section 8); the
-defaults below are OUR calibrated settings (``shared/paper/experiment-settings.md``), chosen
+The paper's own experiment settings are unknown; the
+defaults below are OUR calibrated settings (``docs/experiment-settings.md``), chosen
 so that the paper's qualitative picture appears.  Every data file records the settings it used
 and a provenance field.
 """
@@ -23,7 +23,7 @@ PROVENANCE = {
 
 @dataclass(frozen=True)
 class FigureSettings:
-    """CSBM data, model and training settings (defaults: experiment-settings.md, 'Default')."""
+    """CSBM data, model and training settings (defaults: docs/experiment-settings.md, 'Default')."""
 
     n: int = 1000
     avg_degree: float = 50.0
@@ -48,7 +48,7 @@ class FigureSettings:
         out = asdict(self)
         out["train_nodes"] = "all nodes (mean cross-entropy over all nodes)"
         out["bias_skip_normalisation"] = "none (vanilla GNN)"
-        out["source"] = "shared/paper/experiment-settings.md (ours, calibrated; the paper's settings are unknown)"
+        out["source"] = "docs/experiment-settings.md (ours, calibrated; the paper's settings are unknown)"
         return out
 
     def with_(self, **changes) -> "FigureSettings":

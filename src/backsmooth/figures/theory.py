@@ -1,7 +1,7 @@
 """Theory drawn over the figures' data, evaluated from the symbolic registry.
 
 Every line comes from :func:`backsmooth.symbolic.bounds.bound_function` (the lambdified
-sympy bounds of ``theorems.md``), evaluated at quantities measured on the run:
+sympy bounds of ``docs/theory.md``), evaluated at quantities measured on the run:
 
 * Figure 2, forward: Theorem 1 (uniform) ``E(X^(k)) <= (lambda s)^k E(X^(0))``;
 * Figure 2, backward: Corollary 1 (uniform) ``(lambda s)^(L-k) E(B^(L))`` -- the rate of a

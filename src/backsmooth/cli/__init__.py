@@ -1,6 +1,6 @@
 """The ``backsmooth`` command line.
 
-Each subcommand lives in its own module ``backsmooth._cmd_<name>`` exposing
+Each subcommand lives in its own module ``backsmooth.cli.<name>`` exposing
 ``register(subparsers)``; this module only assembles the parser and dispatches.
 Subcommand modules import their heavy dependencies lazily, inside ``run``.
 
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"backsmooth {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
-        module = importlib.import_module(f"backsmooth._cmd_{name}")
+        module = importlib.import_module(f"backsmooth.cli.{name}")
         module.register(subparsers)
     return parser
 
@@ -73,5 +73,3 @@ def main(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

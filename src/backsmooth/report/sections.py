@@ -12,7 +12,7 @@ Components (imported lazily, inside each runner):
 * claim: :func:`backsmooth.symbolic.claim` (title, provenance, hypotheses, statement);
 * derivation: :func:`backsmooth.symbolic.derive` (sympy-checked steps);
 * proof: :func:`backsmooth.proofs.proof` and :func:`backsmooth.proofs.verify`;
-* check: :func:`backsmooth.checks.check`, plotted by :mod:`backsmooth._report_plots`;
+* check: :func:`backsmooth.checks.check`, plotted by :mod:`backsmooth.report.plots`;
 * figure: :mod:`backsmooth.figures` (data runner, then its own plotting);
 * environment: versions and platform.
 """
@@ -141,7 +141,7 @@ def check_names() -> tuple:
 
 
 def _check(name, ctx):
-    from backsmooth._report_plots import check_plot
+    from backsmooth.report.plots import check_plot
     from backsmooth.checks import CHECKS, check
     from backsmooth.checks._framework import summarise  # the checks' own summary, per claim
 

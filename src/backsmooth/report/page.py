@@ -1,4 +1,4 @@
-"""The report page: ``results.json`` (see :mod:`backsmooth._report_data`) rendered as HTML.
+"""The report page: ``results.json`` (see :mod:`backsmooth.report.data`) rendered as HTML.
 
 :func:`render_page` is a pure function of the results document and the output folder
 (where the images the document names are read from and embedded as base64), so the page
@@ -12,7 +12,7 @@ figures; the environment (versions, platform, seed, time per section); the files
 
 Examples
 --------
->>> from backsmooth._report_data import new_document
+>>> from backsmooth.report.data import new_document
 >>> page = render_page(new_document({"profile": "quick", "seed": 0}), ".")
 >>> page.startswith("<!DOCTYPE html>")
 True
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import pathlib
 
-from backsmooth._html import CSS, badge, esc, formula, image_file_uri, status_badge, table
-from backsmooth._report_data import summarise
+from backsmooth.report.html import CSS, badge, esc, formula, image_file_uri, status_badge, table
+from backsmooth.report.data import summarise
 
 __all__ = ["render_page", "fmt"]
 
@@ -123,7 +123,7 @@ def _proof(sec) -> str:
             + f'<br>evidence: {esc(st.get("kind"))}: {esc(st.get("detail"))}</div></li>')
     out.append(f'<ol class="steps">{"".join(items)}</ol>')
     if d.get("notes"):
-        out.append("<p class=\"note\">Departures from theorems.md: "
+        out.append("<p class=\"note\">Corrections to the paper's statements: "
                    + " ".join(esc(n) for n in d["notes"]) + "</p>")
     if d.get("latex_source"):
         out.append("<details><summary>LaTeX source of this proof</summary><pre>"

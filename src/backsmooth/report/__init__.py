@@ -36,7 +36,7 @@ import time
 import traceback
 from concurrent.futures.process import BrokenProcessPool
 
-from backsmooth._report_data import (
+from backsmooth.report.data import (
     exit_code, load, new_document, save, section, summarise, summary_line,
 )
 
@@ -86,7 +86,7 @@ def plan(profile: str, claims) -> list:
     Derivations of the symbolic registry that are not claims (e.g. the backward recursion,
     ReLU) follow the claims.
     """
-    from backsmooth._report_sections import check_names, derivation_names, figure_names
+    from backsmooth.report.sections import check_names, derivation_names, figure_names
 
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -104,7 +104,7 @@ def _one_blas_thread():
     """Limit BLAS to one thread per worker (``jobs`` workers already fill the cores).
 
     The matrices are thin (n x 32); oversubscribed BLAS threads on a loaded 2-core machine
-    were measured an order of magnitude slower (see ``backsmooth._cmd_figure``).
+    were measured an order of magnitude slower (see ``backsmooth.cli.figure``).
     """
     import contextlib
 
@@ -122,7 +122,7 @@ def _run_one(key, out, seed, profile):
 
 
 def _run_section(key, out, seed, profile):
-    from backsmooth._report_sections import RUNNERS, SectionContext
+    from backsmooth.report.sections import RUNNERS, SectionContext
 
     kind, name = key.split("/", 1)
     p = PROFILES[profile]
@@ -185,7 +185,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
 
 def write_page(doc, out) -> pathlib.Path:
     """Render ``index.html`` from the results document ``doc`` into ``out``."""
-    from backsmooth._report_page import render_page
+    from backsmooth.report.page import render_page
 
     out = pathlib.Path(out)
     path = out / "index.html"
