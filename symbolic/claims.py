@@ -102,7 +102,7 @@ _SPEC = (
      (sp.Eq(E_X**2, X_F**2 / n - xbar**2),)),
     ("lemma2", "P contracts the complement of constants by lambda", "reconstruction",
      "Standard consequence of ass:P used by the paper's Theorem 1 proof; statement ours",
-     ("A1",),
+     ("A1", "A2"),
      (sp.Le(E_PmX, lam**m * E_X), sp.Le(E_XW, s_k * E_X), sp.Le(E_rhoX, E_X))),
     ("lemma3", "Gradient = mean part + centred part", "reconstruction",
      "Ours (docs/theory.md Lemma 3): X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B); P in the middle",

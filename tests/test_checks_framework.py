@@ -128,7 +128,12 @@ class TestSampling:
 
 class TestCheckFunction:
     def test_registry_in_paper_order(self):
-        assert set(ORDER) == set(CHECKS)
+        from backsmooth.checks._registry import DEPRECATED_ALIASES
+        from backsmooth.symbolic import claims
+
+        assert set(ORDER) == set(CHECKS) - set(DEPRECATED_ALIASES)
+        own = [name for name in ORDER if name in claims()]
+        assert own == sorted(own, key=claims().index)
 
     def test_unknown_check(self):
         with pytest.raises(ValueError, match="unknown check 'theorem9'"):

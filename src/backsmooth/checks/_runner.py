@@ -9,7 +9,7 @@ from backsmooth.checks._framework import CHECKS, CheckResult, summarise
 from backsmooth.checks._instances import COMMON_SETTINGS
 from backsmooth.numeric.activations import activation as _activation
 
-__all__ = ["base_row", "check", "floor_for", "hypotheses"]
+__all__ = ["base_row", "check", "claim_hypotheses", "floor_for", "hypotheses"]
 
 
 def hypotheses(inst, labels, activation=None, **side):
@@ -33,6 +33,63 @@ def hypotheses(inst, labels, activation=None, **side):
     out = {h: bool(table[h]) for h in labels}
     out.update({k: bool(v) for k, v in side.items()})
     return out
+
+
+#: labels a check decides from the instance alone (others come as side conditions)
+INSTANCE_LABELS = ("A1", "A1+", "A2", "A2a", "A2b", "A2c", "rho=id")
+
+
+def claim_hypotheses(inst, claim, *, parts=None, extra=(), activation=None, **side):
+    """Whether each hypothesis of ``claim`` (as the registry states it) holds on ``inst``.
+
+    The labels come from :func:`backsmooth.symbolic.claim`, never re-typed by the check, so
+    a check and its claim cannot drift apart: a label the instance cannot decide must be given
+    in ``side`` (e.g. ``A3`` or ``lambda*s<1`` with the value the check measured), and a
+    ``side`` key that is not a hypothesis of the claim is an error.
+
+    Parameters
+    ----------
+    inst : Instance
+    claim : str
+        A claim name of the registry.
+    parts : tuple of str, optional
+        The hypotheses one part of the claim uses (a subset of the claim's); default all.
+    extra : tuple of str, optional
+        Hypotheses a bound *variant* adds beyond the claim's (e.g. ``A2c`` for Proposition
+        1's second-order form, ``s<=1`` for a uniform form), decided from the instance or
+        given in ``side``.
+    activation : str, optional
+        Activation to judge (default: the instance's).
+    **side
+        Value of every label of the claim that the instance does not decide.
+
+    Raises
+    ------
+    ValueError
+        A part that is not a hypothesis of the claim, a side condition the claim does not
+        state, or a claim's hypothesis the check left undecided.
+    """
+    from backsmooth.symbolic.claims import claim as _claim
+
+    stated = _claim(claim).hypotheses
+    labels = tuple(stated) if parts is None else tuple(parts)
+    stray = [h for h in labels if h not in stated]
+    if stray:
+        raise ValueError(f"{claim} does not state hypotheses {stray}; its hypotheses: {stated}")
+    stray = [h for h in side if h not in labels and h not in extra]
+    if stray:
+        raise ValueError(f"side conditions {stray} are not hypotheses of {claim} "
+                         f"(among {labels})")
+    undecided = [h for h in labels if h not in INSTANCE_LABELS and h not in side]
+    if undecided:
+        raise ValueError(f"the check of {claim} must decide its hypotheses {undecided} "
+                         "(pass them as side conditions)")
+    own = tuple(h for h in labels + tuple(extra) if h not in side)
+    unknown = [h for h in own if h not in INSTANCE_LABELS]
+    if unknown:
+        raise ValueError(f"the check of {claim} must decide {unknown} (pass them as side "
+                         "conditions)")
+    return hypotheses(inst, own, activation=activation, **side)
 
 
 def base_row(inst, claim):
@@ -80,8 +137,9 @@ def check(name, *, progress=None, **settings):
     >>> again.violations
     0
     """
-    if name not in CHECKS:
-        raise ValueError(f"unknown check {name!r}; known checks: {', '.join(CHECKS)}")
+    from backsmooth.checks._registry import resolve
+
+    name = resolve(name, CHECKS)
     spec = CHECKS[name]
     allowed = set(COMMON_SETTINGS) | set(spec.defaults)
     unknown = sorted(set(settings) - allowed)

@@ -23,7 +23,7 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
 from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
 from backsmooth.checks._signals import measure_instance
 from backsmooth.numeric.measures import mean_row
 
@@ -64,7 +64,10 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
     B = meas.B
     base = base_row(inst, claim)
     s = float(meas.s[1:].max()) if L >= 1 else float(meas.s[0])
-    hyp = hypotheses(inst, ("A1", "rho=id"))
+    # the exact closed form and the product form use A1 and rho = id; the uniform forms add A3
+    # (s_i <= s for i = 1..L, true here because s is the measured max)
+    hyp = claim_hypotheses(inst, claim, parts=("A1", "rho=id"))
+    hyp_s = claim_hypotheses(inst, claim, A3=bool(L == 0 or np.all(meas.s[1:] <= s)))
     # closed form B^(k) = P^(L-k) B^(L) M_k^T and mean bbar^(k) = M_k bbar^(L)
     allow = roundoff_floor(1.0, L, n, meas.width)
     errs, mean_errs, dist = [], [], []
@@ -115,7 +118,7 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
                 measured[low],
                 bound(claim, part, vals, override)[low],
                 floor[low],
-                hyp,
+                hyp if part == "product" else hyp_s,
                 layers=k[low],
                 **extra,
             )
@@ -128,7 +131,7 @@ def rows_for(inst, meas, override=None, claim="corollary1"):
             mean_norm[low],
             bound("mean_propagation", "product", vals, override)[low],
             fB[low],
-            hyp,
+            claim_hypotheses(inst, "mean_propagation"),
             layers=k[low],
         )
     )

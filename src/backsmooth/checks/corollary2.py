@@ -29,7 +29,7 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
 from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
 from backsmooth.checks._signals import measure_instance
 from backsmooth.checks.theorem3 import certified_deltas
 from backsmooth.numeric.activations import activation as _activation
@@ -98,7 +98,7 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
     L, n = meas.depth, meas.n
     base = base_row(inst, "corollary2")
     base["depth"] = L
-    hyp = hypotheses(inst, ("A1+", "A2", "A2a", "A2b"))
+    hyp = claim_hypotheses(inst, "corollary2")
     with np.errstate(invalid="ignore", over="ignore"):
         delta_k = certified_deltas(meas, rho.derivative_lipschitz, override=override)
     delta = float(np.max(delta_k))

@@ -18,12 +18,13 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import EPS, part_record, register
 from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
 from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import mean_row, pairwise_difference_norm, stable_norm
 
-__all__ = ["DEFAULTS", "lemma4_values", "run"]
+__all__ = ["DEFAULTS", "lemma4_values", "rows_for", "run", "run_lemma1", "run_lemma2",
+           "run_lemma3", "run_lemma4"]
 
 DEFAULTS = {
     "graph": [
@@ -67,7 +68,14 @@ def _complex_bound(name, variant, vals, override):
 
 
 def rows_for(inst, meas, override=None):
-    n, L = meas.n, meas.depth
+    """The table rows of Lemmas 1-4 on one measured instance (Lemma 4 at these weights)."""
+    return (_lemma1_rows(inst, meas, override) + _lemma2_rows(inst, meas, override)
+            + _lemma3_rows(inst, meas, override) + _lemma4_rows(inst, meas, override,
+                                                                "random weights"))
+
+
+def _lemma1_rows(inst, meas, override=None):
+    n = meas.n
     rows = []
     signals = list(meas.X) + list(meas.B)
     measured = np.array([_pairwise(S) for S in signals])
@@ -90,7 +98,13 @@ def rows_for(inst, meas, override=None):
             base_row(inst, "lemma1"), "identity", measured, identity, floor, {}, relation="=="
         )
     )
-    # Lemma 2 on X = X^(0) (and H^(0) for rho)
+    return rows
+
+
+def _lemma2_rows(inst, meas, override=None):
+    """Lemma 2 on X = X^(0) (and on every H^(k) for rho)."""
+    L = meas.depth
+    rows = []
     X = meas.X[0]
     m = np.arange(0, 6)
     powers, PX = [], X
@@ -98,7 +112,7 @@ def rows_for(inst, meas, override=None):
         powers.append(pairwise_difference_norm(PX))
         PX = meas.P @ PX
     b2 = {"lam": meas.lam, "m": m, "E_X": meas.E_X[0], "s_k": meas.s[0]}
-    hypA1 = hypotheses(inst, ("A1",))
+    hypA1 = claim_hypotheses(inst, "lemma2", parts=("A1",))
     fX = floor_for(meas, meas.X_scale[0])
     rows.append(
         part_record(
@@ -131,11 +145,17 @@ def rows_for(inst, meas, override=None):
             E_rho,
             bound("lemma2", "activation", {"E_X": E_H}, override),
             floor_for(meas, meas.H_scale),
-            hypotheses(inst, ("A2",)),
+            claim_hypotheses(inst, "lemma2", parts=("A2",)),
             layers=np.arange(L + 1),
         )
     )
-    # Lemma 3 per layer
+    return rows
+
+
+def _lemma3_rows(inst, meas, override=None):
+    """Lemma 3 on every layer."""
+    n, L = meas.n, meas.depth
+    rows = []
     k = np.arange(L + 1)
     G = meas.grads.weight_gradients
     centred = np.array(
@@ -150,11 +170,10 @@ def rows_for(inst, meas, override=None):
             centred,
             bound("lemma3", "centred", b3, override),
             floor_for(meas, scale3),
-            hypA1,
+            claim_hypotheses(inst, "lemma3"),
             layers=k,
         )
     )
-    rows.extend(_lemma4_rows(inst, meas, override, "random weights"))
     return rows
 
 
@@ -173,7 +192,7 @@ def lemma4_values(meas):
 
 def _lemma4_rows(inst, meas, override, state):
     vals = dict(lemma4_values(meas), Lam_L=meas.Lam[-1], E_X0=meas.E_X[0])
-    hyp = hypotheses(inst, ("A1",), **{"||xbar^(L)||>=gamma>0": vals["gamma"] > 0})
+    hyp = claim_hypotheses(inst, "lemma4", **{"||xbar^(L)||>=gamma": vals["gamma"] > 0})
     f = floor_for(meas, meas.B_scale[-1])
     return [
         part_record(
@@ -189,32 +208,70 @@ def _lemma4_rows(inst, meas, override, state):
     ]
 
 
+def _lemma4_run_rows(inst, meas, override):
+    """Lemma 4 at random weights and, when the fit succeeds, after fitting the output layer."""
+    rows = _lemma4_rows(inst, meas, override, "random weights")
+    try:
+        fit = fit_output(inst, max_iter=50)
+    except FIT_ERRORS:
+        return rows, False
+    fitted = measure_instance(inst, fit.weights)
+    return rows + _lemma4_rows(inst, fitted, override, "output layer fitted"), True
+
+
+def _run(settings, progress, parts):
+    rows, skipped = [], 0
+    override = settings.get("bound_override")
+    for inst in instances(settings, progress):
+        meas = measure_instance(inst)
+        for part in parts:
+            if part is _lemma4_run_rows:
+                more, fitted = part(inst, meas, override)
+                skipped += not fitted
+                rows.extend(more)
+            else:
+                rows.extend(part(inst, meas, override))
+    notes = ()
+    if skipped:
+        notes = (f"Lemma 4 after fitting skipped on {skipped} instance(s): fit_output_layer "
+                 "failed (non-finite weights on extreme inputs)",)
+    return rows, notes, {}
+
+
+@register("lemma1", "Lemma 1: E(X)^2 = ||X||_F^2/n - ||xbar||^2 (pairwise-difference identity)",
+          ("lemma1",), DEFAULTS)
+def run_lemma1(settings, progress=None):
+    """Run the Lemma 1 check; returns ``(rows, notes, extra)``."""
+    return _run(settings, progress, (_lemma1_rows,))
+
+
+@register("lemma2", "Lemma 2: E(P^m X) <= lambda^m E(X), E(XW) <= ||W||_2 E(X), E(rho(X)) <= E(X)",
+          ("lemma2",), DEFAULTS)
+def run_lemma2(settings, progress=None):
+    """Run the Lemma 2 check; returns ``(rows, notes, extra)``."""
+    return _run(settings, progress, (_lemma2_rows,))
+
+
+@register("lemma3", "Lemma 3: gradient = mean part + centred part, centred part <= lambda n E E",
+          ("lemma3",), DEFAULTS)
+def run_lemma3(settings, progress=None):
+    """Run the Lemma 3 check; returns ``(rows, notes, extra)``."""
+    return _run(settings, progress, (_lemma3_rows,))
+
+
+@register("lemma4", "Lemma 4: stationary output layer => small mean output error",
+          ("lemma4",), DEFAULTS)
+def run_lemma4(settings, progress=None):
+    """Run the Lemma 4 check; returns ``(rows, notes, extra)``."""
+    return _run(settings, progress, (_lemma4_run_rows,))
+
+
 @register(
     "lemmas",
-    "Lemmas 1-4: pairwise identity, contractions, gradient decomposition, mean error",
+    "Lemmas 1-4 in one pass (deprecated name: use lemma1 ... lemma4)",
     ("lemma1", "lemma2", "lemma3", "lemma4"),
     DEFAULTS,
 )
 def run(settings, progress=None):
-    rows, skipped = [], 0
-    override = settings.get("bound_override")
-    for inst in instances(settings, progress):
-        rows.extend(rows_for(inst, measure_instance(inst), override))
-        try:
-            fit = fit_output(inst, max_iter=50)
-        except FIT_ERRORS:
-            skipped += 1
-            continue
-        fitted = measure_instance(inst, fit.weights)
-        rows.extend(_lemma4_rows(inst, fitted, override, "output layer fitted"))
-    notes = (
-        (
-            (
-                f"Lemma 4 after fitting skipped on {skipped} instance(s): fit_output_layer "
-                "failed (non-finite weights on extreme inputs)"
-            ),
-        )
-        if skipped
-        else ()
-    )
-    return rows, notes, {}
+    """All four lemmas in one pass over the instances (the deprecated ``lemmas`` check)."""
+    return _run(settings, progress, (_lemma1_rows, _lemma2_rows, _lemma3_rows, _lemma4_run_rows))

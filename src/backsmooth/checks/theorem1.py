@@ -24,7 +24,7 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import fitted_rate, part_record, register
 from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
 from backsmooth.checks._signals import measure
 
 __all__ = ["DEFAULTS", "bound_values", "run"]
@@ -76,7 +76,7 @@ def rows_for(inst, meas, override=None, claim="theorem1"):
     vals = dict(bound_values(meas), alpha=alpha)
     k, s = vals["k"], vals["s"]
     base = base_row(inst, claim)
-    hyp = hypotheses(inst, ("A1", "A2"))
+    hyp = claim_hypotheses(inst, "theorem1")
     fX = floor_for(meas, meas.X_scale)
     fit = fitted_rate(np.where(meas.E_X > fX, meas.E_X, np.nan))
     # k = 0 is the trivial equality E(X^(0)) <= E(X^(0)): the bounds are judged on k >= 1

@@ -27,12 +27,12 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import part_record, register, roundoff_floor
 from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
 from backsmooth.checks._signals import measure_instance
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm, mean_row
 
-__all__ = ["DEFAULTS", "linearisation", "run_proposition1", "run_theorem2"]
+__all__ = ["DEFAULTS", "linearisation", "rows_proposition1", "run_theorem2"]
 
 DEFAULTS = {
     "graph": [
@@ -78,8 +78,9 @@ def linearisation(meas, weights, rho):
     return out[::-1], Nb
 
 
-def _hyp(inst, s_cond):
-    return hypotheses(inst, ("A1+", "A2", "A2b"), **s_cond)
+def _hyp(inst, s_cond, claim="theorem2"):
+    """The claim's hypotheses (from the registry) plus a bound variant's side conditions."""
+    return claim_hypotheses(inst, claim, extra=tuple(s_cond), **s_cond)
 
 
 def _layer_values(meas, rho, lin):
@@ -168,7 +169,7 @@ def rows_theorem2(inst, meas, override=None):
             R_norm,
             bound("theorem2", "R_norm", vals_R, override),
             amp * roundoff_floor(np.sqrt(n), L, n, meas.width),
-            hypotheses(inst, ("A2", "A2b")),
+            claim_hypotheses(inst, "theorem2", parts=("A2", "A2b")),
             layers=k,
         )
     )
@@ -181,7 +182,7 @@ def rows_theorem2(inst, meas, override=None):
             B_row,
             bound("theorem2", "row_growth", vals, override),
             fB * np.sqrt(n),
-            hypotheses(inst, ("A1+", "A2")),
+            claim_hypotheses(inst, "theorem2", parts=("A1+", "A2")),
             layers=k,
         )
     )
@@ -208,7 +209,7 @@ def rows_proposition1(inst, meas, override=None):
     gap = np.array([np.linalg.norm(mean_row(meas.B[j]) - Nb[j]) for j in range(L)])
     bbar = np.array([np.linalg.norm(mean_row(b)) for b in meas.B])  # ||bbar^(k)||, k = 0..L
     fB = floor_for(meas, meas.B_scale[:L])
-    hyp = _hyp(inst, {})
+    hyp = _hyp(inst, {}, "proposition1")
     vals2 = dict(
         vals,
         E_Bk1=meas.E_B[1:],
@@ -218,7 +219,7 @@ def rows_proposition1(inst, meas, override=None):
         ),
         bbar_k1=bbar[1:],
     )
-    hyp2 = hypotheses(inst, ("A1+", "A2", "A2b", "A2c"))
+    hyp2 = claim_hypotheses(inst, "proposition1", extra=("A2c",))
 
     def row(part, measured, hyps, values=vals):
         return part_record(
@@ -230,7 +231,7 @@ def rows_proposition1(inst, meas, override=None):
         row("second_order_a_priori", r_norm, hyp2, vals2),
         row("one_step", r_norm, hyp),
         row("one_step_measured", r_norm, hyp),
-        row("uniform", gap, _hyp(inst, {"lambda*s<1": meas.lam * s < 1})),
+        row("uniform", gap, _hyp(inst, {"lambda*s<1": meas.lam * s < 1}, "proposition1")),
         row("mean", bbar[:L], hyp),
     ]
 
@@ -265,14 +266,3 @@ def run_theorem2(settings, progress=None):
     for inst in instances(settings, progress):
         rows.extend(rows_theorem2(inst, measure_instance(inst), override))
     return rows, (), _mid_summary(rows)
-
-
-@register(
-    "proposition1", "Backward mean follows the linearised recursion", ("proposition1",), DEFAULTS
-)
-def run_proposition1(settings, progress=None):
-    rows = []
-    override = settings.get("bound_override")
-    for inst in instances(settings, progress):
-        rows.extend(rows_proposition1(inst, measure_instance(inst), override))
-    return rows, (), {}

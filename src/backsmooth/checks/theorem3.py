@@ -28,7 +28,7 @@ import numpy as np
 from backsmooth.checks._bounds import bound
 from backsmooth.checks._framework import part_record, register
 from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
+from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
 from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
 from backsmooth.checks.lemmas import lemma4_values
 from backsmooth.numeric.activations import activation as _activation
@@ -97,7 +97,9 @@ def rows_for(inst, meas, fit, override=None):
             "s_L": float(meas.s[-1]),
         }
     )
-    hyp = hypotheses(inst, ("A1+", "A2", "A2a", "A2b"))
+    # part (a) (per layer) uses A1+, A2, A2a, A2b; the uniform form (b) adds A3 (s_i <= s, true
+    # here because s is the measured max_i s_i) and lambda s < 1
+    hyp = claim_hypotheses(inst, "theorem3", parts=("A1+", "A2", "A2a", "A2b"))
     k = np.arange(L + 1)
     grads = meas.grad_norms
     scale = np.sqrt(n) * meas.X_scale * meas.B_scale * np.sqrt(n)
@@ -129,7 +131,9 @@ def rows_for(inst, meas, fit, override=None):
             grads,
             delta_d,
             f,
-            dict(hyp, **{"||xbar^(L)||>=gamma>0": vals4["gamma"] > 0}),
+            claim_hypotheses(inst, "theorem3", parts=("A1+", "A2", "A2a", "A2b"),
+                             extra=("||xbar^(L)||>=gamma",),
+                             **{"||xbar^(L)||>=gamma": vals4["gamma"] > 0}),
             layers=k,
             vacuous=bool(np.all(delta_d >= trivial)),
             mu0=float(mu0),
@@ -150,7 +154,8 @@ def rows_for(inst, meas, fit, override=None):
             gmax,
             uni,
             fmax,
-            dict(hyp, **{"lambda*s<1": meas.lam * s < 1}),
+            claim_hypotheses(inst, "theorem3", A3=bool(np.all(meas.s <= s)),
+                             **{"lambda*s<1": meas.lam * s < 1}),
             vacuous=bool(uni >= triv),
         )
     )
@@ -162,7 +167,9 @@ def rows_for(inst, meas, fit, override=None):
             gmax,
             clean,
             fmax,
-            dict(hyp, **{"s<=1": s <= 1 + 1e-12}),
+            claim_hypotheses(inst, "theorem3", parts=("A1+", "A2", "A2a", "A2b", "A3"),
+                             extra=("s<=1",), A3=bool(np.all(meas.s <= s)),
+                             **{"s<=1": s <= 1 + 1e-12}),
             vacuous=bool(clean >= triv),
         )
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 
 __all__ = ["format_table", "register", "run"]
 
@@ -30,7 +31,8 @@ def register(subparsers):
             "when no claim is violated, 1 otherwise, 2 for bad usage."
         ),
     )
-    p.add_argument("name", nargs="?", help="check to run (see --list)")
+    p.add_argument("name", nargs="?", help="claim whose check to run (see --list); a claim "
+                   "without a check of its own runs the check that covers it")
     p.add_argument("--all", action="store_true", help="run every check")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument(
@@ -115,11 +117,12 @@ def _graph_setting(value):
 def run(args) -> int:
     """Run ``backsmooth check``; returns the exit code."""
     from backsmooth.checks import CHECKS, ORDER, check
+    from backsmooth.checks._registry import DEPRECATED_ALIASES, resolve
 
     if args.list:
         for name in ORDER:
             spec = CHECKS[name]
-            print(f"{name:14s} {spec.title}  [claims: {', '.join(spec.claims)}]")
+            print(f"{name:16s} {spec.title}  [claims: {', '.join(spec.claims)}]")
         return 0
     if args.all == bool(args.name):
         print(
@@ -127,13 +130,16 @@ def run(args) -> int:
             file=sys.stderr,
         )
         return 2
-    names = list(ORDER) if args.all else [args.name]
-    if args.name and args.name not in CHECKS:
-        print(
-            f"backsmooth check: error: unknown check {args.name!r}; known: {', '.join(ORDER)}",
-            file=sys.stderr,
-        )
+    if args.name in DEPRECATED_ALIASES:
+        print(f"backsmooth check: warning: {DEPRECATED_ALIASES[args.name][1]}", file=sys.stderr)
+    try:
+        names = list(ORDER) if args.all else [resolve(args.name, CHECKS, warn=False)]
+    except ValueError as exc:
+        print(f"backsmooth check: error: {exc}", file=sys.stderr)
         return 2
+    if args.name and names[0] != args.name:
+        print(f"backsmooth check: {args.name} is judged by the {names[0]!r} check",
+              file=sys.stderr)
     if args.trials is not None and args.trials < 1:
         print("backsmooth check: error: --trials must be >= 1", file=sys.stderr)
         return 2
@@ -179,7 +185,9 @@ def run(args) -> int:
                     bar.update(old.summary["instances"])
                     continue
             try:
-                res = check(name, progress=bar.update, **own)
+                with warnings.catch_warnings():  # the deprecation was printed above
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    res = check(name, progress=bar.update, **own)
             except (ValueError, TypeError) as exc:
                 bar.close()
                 print(f"backsmooth check {name}: error: {exc}", file=sys.stderr)

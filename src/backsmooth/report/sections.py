@@ -134,10 +134,10 @@ def _proof(name, ctx):
 
 # ---------------------------------------------------------------- numeric checks
 def check_names() -> tuple:
-    """Names of the registered numeric checks (:data:`backsmooth.checks.CHECKS`)."""
-    from backsmooth.checks import CHECKS
+    """Names of the numeric checks in paper order (:data:`backsmooth.checks.ORDER`)."""
+    from backsmooth.checks import ORDER
 
-    return tuple(CHECKS)
+    return tuple(ORDER)
 
 
 def _check(name, ctx):
