@@ -15,8 +15,10 @@ from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_i
 from backsmooth.proofs.framework import dependency_order
 from backsmooth.proofs.registry import _all_proofs
 
-CLAIMS = ("lemma1", "lemma2", "lemma3", "mean_propagation", "theorem1", "corollary1", "theorem2",
-          "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2")
+from backsmooth.symbolic import claims
+
+#: the one list of claims (a claim added to the registry is tested here without an edit)
+CLAIMS = claims()
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +28,25 @@ def results():
 
 class TestRegistry:
     def test_every_claim_has_a_proof(self):
+        from backsmooth.proofs.registry import missing_proofs
+
+        assert missing_proofs() == (), "write NAME_proof() in a module of backsmooth.proofs"
         assert set(proofs()) == set(CLAIMS)
 
-    def test_matches_symbolic_registry(self):
-        symbolic = pytest.importorskip("backsmooth.symbolic")
-        assert set(symbolic.claims()) == set(CLAIMS)
+    def test_builder_naming_no_claim_is_refused(self, monkeypatch):
+        import types
+
+        from backsmooth.proofs import lemmas, registry
+
+        monkeypatch.setattr(lemmas, "lemma9_proof", types.FunctionType(
+            lemmas.lemma1_proof.__code__, lemmas.__dict__, "lemma9_proof"), raising=False)
+        registry.builders.cache_clear()
+        try:
+            with pytest.raises(ValueError, match="lemma9_proof names no claim"):
+                registry.builders()
+        finally:
+            monkeypatch.undo()
+            registry.builders.cache_clear()
 
     def test_dependency_order(self):
         order = proofs()
