@@ -57,6 +57,18 @@ show_statement("theorem1")
 show_derivation("theorem1")
 
 # %% [markdown]
+# The derivation rests on two tools. **Lemma 1**: $\mathcal E(X)^2 = \|X\|_F^2/n -
+# \|\bar x\|^2$, the identity behind the pairwise form of $\mathcal E$. **Lemma 2**: under
+# (A1) $P$ contracts the complement of the constants by $\lambda$, a weight matrix by its
+# spectral norm, and a 1-Lipschitz activation not at all.
+
+# %%
+show_statement("lemma1")
+show_derivation("lemma1")
+show_statement("lemma2")
+show_derivation("lemma2")
+
+# %% [markdown]
 # ## Proof
 # `backsmooth.proofs` chains the steps from the hypotheses to the statement; the chain is
 # checked (every step uses only hypotheses, earlier steps or proved claims) and each step

@@ -76,6 +76,15 @@ show_derivation("theorem2")
 show_derivation("proposition1")
 
 # %% [markdown]
+# **Mean propagation** (linear GNN): the mean of the backward signals is carried back by the
+# weights alone, $\bar b^{(k)} = M_k \bar b^{(L)}$, so its size is set by the mean output
+# error $\mu$.
+
+# %%
+show_statement("mean_propagation")
+show_derivation("mean_propagation")
+
+# %% [markdown]
 # ## Proofs
 # Each proof is a chain of machine-checked steps; its status is that of its weakest step.
 

@@ -56,11 +56,15 @@ for name in ("definition1", "lemma4", "theorem3", "corollary2"):
 show_derivation("definition1")
 
 # %% [markdown]
+# **Lemma 3** splits each layer's gradient into a mean part $n \bar x^{(k)} \bar b^{(k)T}$ and
+# a centred part bounded by $\lambda n \mathcal E(X^{(k)}) \mathcal E(B^{(k)})$.
 # **Lemma 4** and **Theorem 3**: the counter-example that forces the correction (a
 # stationary output layer with a non-stationary layer below it), and the depth factors of
 # the uniform and clean forms.
 
 # %%
+show_statement("lemma3")
+show_derivation("lemma3")
 show_derivation("lemma4")
 show_derivation("theorem3")
 

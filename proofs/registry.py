@@ -74,11 +74,11 @@ def builders() -> dict:
     return {c: found[c] for c in names if c in found}
 
 
-def missing_proofs() -> tuple:
-    """Claims of the registry that have no ``NAME_proof`` builder."""
+def missing_proofs(names=None) -> tuple:
+    """Claims (default: the registry's) that have no ``NAME_proof`` builder."""
     from backsmooth.symbolic.claims import claims
 
-    return tuple(c for c in claims() if c not in builders())
+    return tuple(c for c in (claims() if names is None else names) if c not in builders())
 
 
 def _build(name) -> Proof:

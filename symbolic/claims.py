@@ -39,7 +39,7 @@ from backsmooth.symbolic.symbols import (
     s_i, s_k, s_k1, s_L, w, xbar, xbar_L, xi, B_row_k1,
 )
 
-__all__ = ["Claim", "CLAIMS", "claims", "claim", "PROVENANCES", "ROOT_CONVENTION"]
+__all__ = ["Claim", "CLAIMS", "claims", "claim", "check_keys", "PROVENANCES", "ROOT_CONVENTION"]
 
 PROVENANCES = ("paper", "reconstruction", "extension")
 ROOT_CONVENTION = "E(X) = ||(I - 11^T/n) X||_F / sqrt(n)  (E(X)^2 = (1/(2n^2)) sum_ij ||X_i - X_j||^2)"
@@ -178,6 +178,22 @@ def _build():
 
 #: name -> Claim, in paper order (lemmas first, then the numbered results)
 CLAIMS = _build()
+
+
+def check_keys(table, what, extra=()) -> None:
+    """Raise ``ValueError`` unless ``table``'s keys are claim names (or listed in ``extra``).
+
+    Every per-claim table of the package (bound variants, derivations, ...) is keyed by the
+    claim name; this check, run when each table's module loads, refuses a key that names no
+    claim, so a renamed or removed claim cannot leave a stale entry behind.
+    """
+    stray = [key for key in table if key not in CLAIMS and key not in extra]
+    if stray:
+        raise ValueError(f"{what} has entries {stray} that name no claim of the registry "
+                         f"({', '.join(CLAIMS)})")
+
+
+check_keys(_bounds.BOUNDS, "symbolic.bounds.BOUNDS")
 
 
 def claims() -> tuple:

@@ -1,5 +1,9 @@
 """``derive(name)``: run the sympy derivation of a claim and return its checked steps.
 
+The derivation of claim ``NAME`` is its entry in ``_TABLE`` (where it combines several
+functions) or else a function ``derive_NAME()`` of one of the ``derive_*`` modules;
+:func:`missing_derivations` names the claims that have neither.
+
 Every derivation is performed when called (and cached: the steps are immutable), so
 ``derive`` reports what sympy established now, never a stored answer.  Besides the
 claims of the registry two derivations have their own names: ``"backprop"`` (the backward
@@ -24,9 +28,9 @@ from backsmooth.symbolic import derive_nonlinear as _nl
 from backsmooth.symbolic import derive_relu as _relu
 from backsmooth.symbolic import derive_stationary as _st
 from backsmooth.symbolic import derive_theorem1 as _t1
-from backsmooth.symbolic.claims import claims
+from backsmooth.symbolic.claims import check_keys, claims
 
-__all__ = ["derive", "derivations", "EXTRA_DERIVATIONS"]
+__all__ = ["derive", "derivations", "missing_derivations", "EXTRA_DERIVATIONS"]
 
 #: derivations that are not claims of the registry, with a one-line description
 EXTRA_DERIVATIONS = {
@@ -55,6 +59,28 @@ _TABLE = {
 }
 
 
+#: modules searched for ``derive_NAME`` when ``_TABLE`` has no entry for claim ``NAME``
+_DERIVE_MODULES = (_lm, _bw, _t1, _nl, _st, _ce, _relu)
+
+check_keys(_TABLE, "symbolic.derivations._TABLE", extra=EXTRA_DERIVATIONS)
+
+
+def _builder(name):
+    """The derivation of ``name``: its ``_TABLE`` entry, else a ``derive_NAME`` function."""
+    if name in _TABLE:
+        return _TABLE[name]
+    for module in _DERIVE_MODULES:
+        fn = getattr(module, f"derive_{name}", None)
+        if fn is not None:
+            return fn
+    return None
+
+
+def missing_derivations(names=None) -> tuple:
+    """Claims (default: the registry's) with no derivation (no ``_TABLE`` entry, no ``derive_NAME``)."""
+    return tuple(c for c in (claims() if names is None else names) if _builder(c) is None)
+
+
 def derivations() -> tuple:
     """Every name ``derive`` accepts: the claims (paper order), then ``backprop``, ``relu``."""
     return claims() + tuple(EXTRA_DERIVATIONS)
@@ -62,7 +88,7 @@ def derivations() -> tuple:
 
 @lru_cache(maxsize=None)
 def _run(name):
-    return tuple(_TABLE[name]())
+    return tuple(_builder(name)())
 
 
 def derive(name) -> tuple:
@@ -73,6 +99,6 @@ def derive(name) -> tuple:
     ValueError
         If ``name`` is unknown (the message lists the known names).
     """
-    if not isinstance(name, str) or name not in _TABLE:
+    if not isinstance(name, str) or _builder(name) is None:
         raise ValueError(f"unknown derivation {name!r}; known names: {', '.join(derivations())}")
     return _run(name)
