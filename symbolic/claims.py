@@ -169,6 +169,9 @@ _SPEC = (
 def _build():
     out = {}
     for name, title, prov, note, hyps, statement in _SPEC:
+        if not _bounds.BOUNDS.get(name):
+            raise ValueError(f"claim {name!r} has no bound variant: add BOUNDS[{name!r}] in "
+                             "symbolic/bounds.py (its first variant is the claim's default bound)")
         v = _bounds.bound_variant(name)
         out[name] = Claim(name=name, title=title, provenance=prov, provenance_note=note,
                           hypotheses=tuple(hyps), statement=tuple(statement), bound=v.expr,
