@@ -65,11 +65,27 @@ _DERIVE_MODULES = (_lm, _bw, _t1, _nl, _st, _ce, _relu)
 check_keys(_TABLE, "symbolic.derivations._TABLE", extra=EXTRA_DERIVATIONS)
 
 
+def _derive_modules():
+    """The modules above, then every other ``backsmooth.symbolic.derive_*`` module."""
+    import importlib
+    import pkgutil
+
+    import backsmooth.symbolic as pkg
+
+    named = {m.__name__ for m in _DERIVE_MODULES}
+    more = [importlib.import_module(f"backsmooth.symbolic.{i.name}")
+            for i in pkgutil.iter_modules(pkg.__path__)
+            if i.name.startswith("derive_") and f"backsmooth.symbolic.{i.name}" not in named]
+    return _DERIVE_MODULES + tuple(more)
+
+
 def _builder(name):
     """The derivation of ``name``: its ``_TABLE`` entry, else a ``derive_NAME`` function."""
     if name in _TABLE:
         return _TABLE[name]
-    for module in _DERIVE_MODULES:
+    if not isinstance(name, str) or not name.isidentifier():
+        return None
+    for module in _derive_modules():
         fn = getattr(module, f"derive_{name}", None)
         if fn is not None:
             return fn
