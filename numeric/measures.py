@@ -38,6 +38,7 @@ __all__ = [
     "layer_norms",
     "frobenius_norms",
     "max_row_norm",
+    "fitted_rate",
     "stable_norm",
 ]
 
@@ -170,3 +171,39 @@ def max_row_norm(X) -> float:
     """``||X||_row = max_i ||X_i||_2`` (used by Theorem 2 for backward signals)."""
     X = np.asarray(X)
     return float(np.sqrt(np.max(np.sum(X * X, axis=1))))
+
+
+def fitted_rate(values, steps=None):
+    """Per-step rate of a sequence: ``exp`` of the least-squares slope of ``log values``.
+
+    The measured counterpart of a geometric bound's rate (``lambda s`` in Theorem 1):
+    ``values[j] ~ C rate**steps[j]``.
+
+    Parameters
+    ----------
+    values : array_like
+        Positive values (e.g. ``E(X^(k))`` per layer); values at or below 0 and non-finite
+        ones are dropped.
+    steps : array_like, optional
+        Abscissae (default ``0, 1, 2, ...``).
+
+    Returns
+    -------
+    float or None
+        The rate; **None** (never NaN) when fewer than two values remain or they share one
+        step: there is then no rate to report, and JSON writes ``null``.
+
+    Examples
+    --------
+    >>> fitted_rate([8.0, 4.0, 2.0, 1.0])
+    0.5
+    >>> fitted_rate([1.0, 0.0]) is None
+    True
+    """
+    v = np.asarray(values, float)
+    x = np.arange(v.size, dtype=float) if steps is None else np.asarray(steps, float)
+    keep = np.isfinite(v) & (v > 0)
+    if keep.sum() < 2 or np.ptp(x[keep]) == 0:
+        return None
+    slope = np.polyfit(x[keep], np.log(v[keep]), 1)[0]
+    return float(np.exp(slope))

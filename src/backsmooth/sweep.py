@@ -28,6 +28,8 @@ import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
+from backsmooth._json import to_jsonable
+
 __all__ = ["load_config", "grid_points", "point_key", "read_results", "run_sweep", "run_point", "TASKS"]
 
 TASKS = ("profile", "train", "check")
@@ -147,7 +149,7 @@ def run_point(point: dict) -> dict:
         from backsmooth.checks import check
 
         result = check(point["claim"], trials=point["trials"], seed=point["seed"])
-        return {"summary": json.loads(json.dumps(result.summary, default=str))}
+        return {"summary": to_jsonable(result.summary)}
     bn, P, X, W, targets = _network_inputs(point)
     if task == "profile":
         g = bn.gradients(P, X, W, activation=point["activation"], loss=point["loss"], targets=targets)

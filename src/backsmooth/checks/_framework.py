@@ -37,7 +37,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from backsmooth._json import to_jsonable
 from backsmooth.checks._instances import RERUN_KEYS
+from backsmooth.numeric.measures import fitted_rate
 
 __all__ = [
     "CHECKS",
@@ -160,20 +162,6 @@ def part_record(
     return row
 
 
-def fitted_rate(values, steps=None):
-    """``exp`` of the least-squares slope of ``log values`` against ``steps``.
-
-    Values at or below 0 (or non-finite) are dropped; None if fewer than two remain.
-    """
-    v = np.asarray(values, float)
-    x = np.arange(v.size, dtype=float) if steps is None else np.asarray(steps, float)
-    keep = np.isfinite(v) & (v > 0)
-    if keep.sum() < 2 or np.ptp(x[keep]) == 0:
-        return None
-    slope = np.polyfit(x[keep], np.log(v[keep]), 1)[0]
-    return float(np.exp(slope))
-
-
 def summarise(records):
     """Summary of a table: counts, the tightest case (with re-run settings), rate fits."""
     rows = list(records)
@@ -248,19 +236,8 @@ def summarise(records):
     return out
 
 
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        x = float(x)
-        return x if math.isfinite(x) else str(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+#: the one JSON conversion of the package (non-finite floats -> "nan"/"inf"/"-inf")
+_jsonable = to_jsonable
 
 
 @dataclass(frozen=True)

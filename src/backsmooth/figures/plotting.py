@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import pathlib
 
 import numpy as np
+
+from backsmooth._json import to_jsonable
 
 __all__ = ["plot_figure1", "plot_figure2", "plot_mechanism", "plot_phase", "save_figure", "to_jsonable"]
 
@@ -32,22 +33,6 @@ def _interactive() -> bool:
     return hasattr(sys, "ps1")
 
 
-def to_jsonable(obj):
-    """Numpy arrays -> lists, NaN/inf -> None, recursively."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        return x if math.isfinite(x) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def _write_csv(path, header, columns):

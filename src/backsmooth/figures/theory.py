@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from backsmooth.numeric.measures import fitted_rate as _fitted_rate
+
 __all__ = ["theorem3_delta", "fitted_rate", "forward_rate_line", "backward_rate_lines",
            "stationary_epoch", "informative_fraction"]
 
@@ -71,15 +73,9 @@ def theorem3_delta(history, *, n: int, xi: float, lam: float, c_rho: float) -> n
     return out
 
 
-def fitted_rate(values, ks=None) -> float:
-    """``exp`` of the least-squares slope of ``log values`` against ``k``: the per-layer rate."""
-    values = np.asarray(values, dtype=float)
-    ks = np.arange(values.size) if ks is None else np.asarray(ks, dtype=float)
-    ok = values > 0
-    if ok.sum() < 2:
-        return float("nan")
-    slope = np.polyfit(ks[ok], np.log(values[ok]), 1)[0]
-    return float(np.exp(slope))
+#: the per-layer rate (one home: :func:`backsmooth.numeric.measures.fitted_rate`; None, not
+#: NaN, when no rate can be fitted)
+fitted_rate = _fitted_rate
 
 
 def forward_rate_line(lam: float, s: float, L: int, E_X0: float) -> np.ndarray:

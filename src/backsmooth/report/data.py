@@ -23,9 +23,10 @@ Examples
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
+
+from backsmooth._json import to_jsonable
 
 __all__ = ["FORMAT", "STATUSES", "new_document", "section", "save", "load", "jsonable",
            "summarise", "exit_code", "summary_line"]
@@ -48,19 +49,8 @@ def section(kind, name, status, seconds, data=None, error=None) -> dict:
             "data": jsonable(data or {}), "error": error}
 
 
-def jsonable(x):
-    """``x`` with numpy scalars/arrays, tuples and non-finite floats made JSON-safe."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in x]
-    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):  # numpy scalar or array
-        return jsonable(x.tolist())
-    if isinstance(x, float):
-        return x if math.isfinite(x) else str(x)
-    if isinstance(x, (str, int, bool)) or x is None:
-        return x
-    return str(x)
+#: the one JSON conversion of the package (:func:`backsmooth._json.to_jsonable`)
+jsonable = to_jsonable
 
 
 def save(doc: dict, path) -> None:
