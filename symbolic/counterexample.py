@@ -28,7 +28,7 @@ import sympy as sp
 from backsmooth.symbolic.gnn import SymbolicGNN, forward, mean_row, mse_loss
 from backsmooth.symbolic.steps import identity_step
 
-__all__ = ["counterexample", "derive_proposition2", "notes_two_sample_example", "w_sym", "p_sym"]
+__all__ = ["construction", "counterexample", "derive_proposition2", "notes_two_sample_example", "w_sym", "p_sym"]
 
 w_sym = sp.Symbol("w", real=True)
 p_sym = sp.Symbol("p", real=True)
@@ -41,18 +41,47 @@ _ACT = {
 }
 
 
-def _weights(construction, L):
-    if construction == "A":
-        a = sp.Rational(3, 2)
+def construction(kind, L, w=w_sym, a=sp.Rational(3, 2), a_k=None) -> list:
+    """Weights ``W^(0), ..., W^(L)`` of Proposition 2's construction ``"A"`` or ``"B"``.
+
+    The one home of the counter-example (the check evaluates it in floats).  Construction A
+    (``rho(0) = 0``, ``rho'(0) = 1``): ``W^(0) = [[a, 0], [a, 0]]``, ``W^(k) = diag(a_k, 1)``,
+    ``W^(L) = (0, w)^T``; construction B (ReLU or id): ``W^(0) = 1 1^T``, ``W^(k) = I``,
+    ``W^(L) = (w, -w)^T``.
+
+    Parameters
+    ----------
+    kind : {"A", "B"}
+    L : int
+        Depth (``L >= 1``).
+    w, a : sympy.Expr or float
+        Output weight and first-layer weight (``a`` is used by construction A only).
+    a_k : sequence of length ``L - 1``, optional
+        Hidden weights of construction A (default ``(k + 1)/2``, ``k = 1..L-1``).
+
+    Examples
+    --------
+    >>> [W.shape for W in construction("B", 2)]
+    [(2, 2), (2, 2), (2, 1)]
+    """
+    if kind == "A":
+        a_k = [sp.Rational(k + 1, 2) for k in range(1, L)] if a_k is None else list(a_k)
+        if len(a_k) != L - 1:
+            raise ValueError(f"construction A of depth {L} needs {L - 1} hidden weights a_k, "
+                             f"got {len(a_k)}")
         Ws = [sp.ImmutableMatrix([[a, 0], [a, 0]])]
-        Ws += [sp.ImmutableMatrix(sp.diag(sp.Rational(k + 1, 2), 1)) for k in range(1, L)]
-        Ws.append(sp.ImmutableMatrix([[0], [w_sym]]))
-    elif construction == "B":
+        Ws += [sp.ImmutableMatrix(sp.diag(ak, 1)) for ak in a_k]
+        Ws.append(sp.ImmutableMatrix([[0], [w]]))
+    elif kind == "B":
         Ws = [sp.ImmutableMatrix(sp.ones(2, 2))] + [sp.ImmutableMatrix(sp.eye(2))] * (L - 1)
-        Ws.append(sp.ImmutableMatrix([[w_sym], [-w_sym]]))
+        Ws.append(sp.ImmutableMatrix([[w], [-w]]))
     else:
-        raise ValueError(f"construction must be 'A' or 'B', got {construction!r}")
+        raise ValueError(f"construction must be 'A' or 'B', got {kind!r}")
     return Ws
+
+
+def _weights(kind, L):
+    return construction(kind, L)
 
 
 def counterexample(construction, L, rho="id", P="mlp"):

@@ -41,16 +41,15 @@ DEFAULTS = {
 
 
 def construction(kind, L, w, a=1.0, a_k=None):
-    """Weights ``W^(0..L)`` of construction ``"A"`` or ``"B"`` (module docstring)."""
+    """Float weights ``W^(0..L)`` of construction ``"A"`` or ``"B"`` (default ``a_k = 1``).
+
+    Evaluates the one construction, :func:`backsmooth.symbolic.counterexample.construction`.
+    """
+    from backsmooth.symbolic.counterexample import construction as exact
+
     a_k = [1.0] * (L - 1) if a_k is None else list(a_k)
-    if kind == "A":
-        W = [np.array([[a, 0.0], [a, 0.0]])] + [np.diag([ak, 1.0]) for ak in a_k]
-        W.append(np.array([[0.0], [w]]))
-    elif kind == "B":
-        W = [np.ones((2, 2))] + [np.eye(2) for _ in range(L - 1)] + [np.array([[w], [-w]])]
-    else:
-        raise ValueError(f"construction must be 'A' or 'B', got {kind!r}")
-    return W
+    Ws = exact(kind, L, w=float(w), a=float(a), a_k=[float(x) for x in a_k])
+    return [np.array(W.tolist(), dtype=float) for W in Ws]
 
 
 def _P(p):
