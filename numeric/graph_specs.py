@@ -13,6 +13,8 @@ A spec is ``NAME`` or ``NAME:ARGS``, or the path of an edge-list file:
 ``regular[:n=1000,d=10]``     random regular graph
 ``cycle:8``, ``path:5``, ``complete:5``, ``star:5``  the deterministic graphs of networkx
                               (``star:k`` has k + 1 nodes)
+``barbell:8``                 two cliques of ``max(2, N // 2)`` nodes joined by one edge
+                              (lambda close to 1)
 a file path                   :func:`~backsmooth.numeric.graphs.read_edge_list`
 ============================  ===============================================================
 """
@@ -39,7 +41,7 @@ _DEFAULTS = {
     "csbm": {"n": 1000, "c": 50.0, "lg": 2.0, "mu": 1.0, "p": 16},
     "regular": {"n": 1000, "d": 10},
 }
-_DETERMINISTIC = ("cycle", "path", "complete", "star")
+_DETERMINISTIC = ("cycle", "path", "complete", "star", "barbell")
 
 #: the spec names understood by :func:`graph_by_name` (besides file paths)
 GRAPH_SPECS = REAL_GRAPHS + tuple(_DEFAULTS) + _DETERMINISTIC
@@ -103,7 +105,10 @@ def graph_by_name(spec, seed=None):
                              f"e.g. {key}:8") from None
         if k < 1:
             raise ValueError(f"graph spec {spec!r}: N must be >= 1")
-        G = getattr(nx, f"{key}_graph")(k)
+        if key == "barbell":
+            G = nx.barbell_graph(max(2, k // 2), 0)
+        else:
+            G = getattr(nx, f"{key}_graph")(k)
         return GraphSample(adjacency_matrix(G, weight=None), None, key, {"n": k})
     if key in _DEFAULTS:
         o = _parse_options(key, args)

@@ -231,5 +231,10 @@ class TestGraphByName:
 
     def test_every_listed_spec_resolves(self):
         for name in GRAPH_SPECS:
-            spec = f"{name}:5" if name in ("cycle", "path", "complete", "star") else name
+            spec = f"{name}:5" if name in ("cycle", "path", "complete", "star", "barbell") else name
             graph_by_name(spec, seed=0)
+
+    def test_barbell_two_cliques_and_a_bridge(self):
+        g = graph_by_name("barbell:8")
+        # two K4 (6 edges each) and one bridge: 13 edges, stored twice
+        assert g.n == 8 and int(g.adjacency.nnz) == 2 * 13

@@ -179,7 +179,7 @@ def _family_spec(family, n, rng):
         if (n * d) % 2:  # n d must be even; d = 2 would give a union of cycles (disconnected)
             d = d + 1 if d + 1 < n else d - 1
         return f"regular:n={n},d={d}"
-    if family in ("cycle", "path", "complete", "star"):
+    if family in ("cycle", "path", "complete", "star", "barbell"):
         return f"{family}:{n - 1 if family == 'star' else n}"
     return family
 
@@ -189,11 +189,6 @@ def _graph(spec, rng):
     if not isinstance(spec, (str, os.PathLike)):
         return adjacency_matrix(spec), None, None
     spec = os.fspath(spec)
-    if spec.startswith("barbell:"):
-        import networkx as nx
-
-        m = max(2, int(spec.split(":")[1]) // 2)
-        return adjacency_matrix(nx.barbell_graph(m, 0), weight=None), None, None
     g = graph_by_name(spec, seed=rng)
     return g.adjacency, getattr(g, "labels", None), getattr(g, "features", None)
 
@@ -271,10 +266,9 @@ def build_instance(settings, index, *, defaults_for=None):
             "sbm",
             "csbm",
             "regular",
+            "barbell",
         ):
             spec = _family_spec(graph, n, srng)
-        elif graph == "barbell":
-            spec = f"barbell:{n}"
         else:
             spec = graph if isinstance(graph, (str, os.PathLike)) else "user graph"
         A, labels, feats = _graph(graph if spec == "user graph" else spec, drng)
