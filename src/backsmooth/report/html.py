@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 
 __all__ = ["esc", "data_uri", "image_file_uri", "math_image", "formula", "badge",
-           "status_badge", "table", "CSS"]
+           "status_badge", "table", "fmt", "kv_table", "error_block", "figure_img", "CSS"]
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 
@@ -150,6 +150,48 @@ def table(header, rows, *, cls="data") -> str:
         out.append("<tr>" + "".join(cell(v, "td") for v in r) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def fmt(x, digits=4) -> str:
+    """Compact number formatting for tables (``None`` -> "-")."""
+    if x is None or x == "":
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        if x == 0:
+            return "0"
+        if 1e-3 <= abs(x) < 1e5:
+            return f"{x:.{digits}g}"
+        return f"{x:.{max(digits - 1, 1)}e}"
+    return str(x)
+
+
+def kv_table(pairs) -> str:
+    """A two-column key/value table (keys escaped, values already HTML)."""
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in pairs)
+    return f'<table class="kv">{rows}</table>'
+
+
+def error_block(sec) -> str:
+    """The crash message of a section record, traceback folded away."""
+    msg = (sec.get("error") or "unknown error").strip()
+    first, _, rest = msg.partition("\n")
+    more = (f"<details><summary>traceback</summary><pre>{esc(rest)}</pre></details>"
+            if rest.strip() else "")
+    return f'<div class="error">crashed: {esc(first)}{more}</div>'
+
+
+def figure_img(out_dir, rel, caption="") -> str:
+    """An image of the output folder embedded as a figure (a note if the file is missing)."""
+    path = pathlib.Path(out_dir) / rel
+    if not path.is_file():
+        return f'<p class="note">image {esc(rel)} is missing</p>'
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
+    return (f'<figure><img src="{image_file_uri(path)}" alt="{esc(caption or rel)}">'
+            f"{cap}</figure>")
 
 
 CSS = """

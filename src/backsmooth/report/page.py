@@ -20,51 +20,13 @@ True
 
 from __future__ import annotations
 
-import pathlib
-
-from backsmooth.report.html import CSS, badge, esc, formula, image_file_uri, status_badge, table
+from backsmooth.report.html import CSS, badge, esc, fmt, formula, status_badge, table
+from backsmooth.report.html import error_block as _error
+from backsmooth.report.html import figure_img as _img
+from backsmooth.report.html import kv_table as _kv
 from backsmooth.report.data import summarise
 
 __all__ = ["render_page", "fmt"]
-
-
-def fmt(x, digits=4) -> str:
-    """Compact number formatting for tables (``None`` -> "-")."""
-    if x is None or x == "":
-        return "-"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        if x == 0:
-            return "0"
-        if 1e-3 <= abs(x) < 1e5:
-            return f"{x:.{digits}g}"
-        return f"{x:.{max(digits - 1, 1)}e}"
-    return str(x)
-
-
-def _kv(pairs) -> str:
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in pairs)
-    return f'<table class="kv">{rows}</table>'
-
-
-def _error(sec) -> str:
-    msg = (sec.get("error") or "unknown error").strip()
-    first, _, rest = msg.partition("\n")
-    more = (f"<details><summary>traceback</summary><pre>{esc(rest)}</pre></details>"
-            if rest.strip() else "")
-    return f'<div class="error">crashed: {esc(first)}{more}</div>'
-
-
-def _img(out_dir, rel, caption="") -> str:
-    path = pathlib.Path(out_dir) / rel
-    if not path.is_file():
-        return f'<p class="note">image {esc(rel)} is missing</p>'
-    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return (f'<figure><img src="{image_file_uri(path)}" alt="{esc(caption or rel)}">'
-            f"{cap}</figure>")
 
 
 def _section_status(sec, ok_key) -> str:
