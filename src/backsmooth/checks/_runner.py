@@ -112,7 +112,9 @@ def check(name, *, progress=None, **settings):
     Parameters
     ----------
     name : str
-        A key of :data:`CHECKS` (``backsmooth.checks.CHECKS``).
+        A claim name (a claim without a check of its own, e.g. ``mean_propagation``, runs
+        the check that covers it: :func:`backsmooth.checks.check_for`), an extension check
+        (``gcn``) or a deprecated alias (``lemmas``, with a ``DeprecationWarning``).
     progress : callable, optional
         Called with ``1`` after each instance (e.g. ``tqdm.update``).
     **settings
@@ -122,7 +124,7 @@ def check(name, *, progress=None, **settings):
     Raises
     ------
     ValueError
-        Unknown check name.
+        Unknown name (the message lists the checks).
     TypeError
         Unknown setting.
 
