@@ -19,7 +19,7 @@ import sympy as sp
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A3, LINEAR, P3, SETTING, Pi, collect, mat, mean_row, ones,
                                        registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["corollary1_proof"]
@@ -119,7 +119,7 @@ def corollary1_proof() -> Proof:
              check=on_instances("<=", floats=_distance_floats, detail="160 linear GNNs")),
         Step("registry", "the chained bound (lambda s)^(L-k) E(B^(L)) is the registry's statement",
              uses=("uniform bound",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity("corollary1", "uniform",
+             check=scalar_identity(registry_identity("corollary1", "uniform",
                                                        lambda: (lam * s)**(L - k) * E_BL))),
     )
     return Proof("corollary1", h, steps, ("closed form", "mean", "uniform bound", "distance bound", "statement"))

@@ -23,9 +23,11 @@ import sympy as sp
 
 from backsmooth.proofs import _exact as ex
 from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A1P, A2, A2A, LINEAR, P3, P_p, SETTING, J, Pi, collect,
+from backsmooth.proofs._common import (A1, A1P, A2, A2A, A3, LINEAR, P3, P_p, SETTING, J, Pi, collect,
                                        fro2, mat, mean_row, ones, registry_identity, p_)
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs import algebra as al
+from backsmooth.proofs import rules as ru
+from backsmooth.proofs.checks import on_instances, scalar_identity, scalar_inequality, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["lemma1_proof", "lemma2_proof", "lemma3_proof", "mean_propagation_proof"]
@@ -339,6 +341,64 @@ def _layer_floats():
     return collect(fl.network_instances(), f)
 
 
+_Xa, _Ba, _Pa = al.matrix("X"), al.matrix("B"), al.matrix("P")
+
+
+def _grad_all():
+    return al.transpose(_Pa * _Xa) * _Ba, al.transpose(_Xa) * _Pa * _Ba
+
+
+def _cross_all():
+    Xc, Bc = ru.PI * _Xa, ru.PI * _Ba
+    return [(al.transpose(Xc) * _Pa * al.ONE, 0), (al.ONE_T * _Pa * Bc, 0),
+            (al.transpose(Xc) * _Pa * Bc, al.transpose(Xc) * (_Pa * ru.PI) * Bc)]
+
+
+def _decomposition_all(sign=1):
+    def build():
+        rhs = al.n * al.mean(_Xa) * al.transpose(al.mean(_Ba)) + \
+            sign * al.transpose(ru.PI * _Xa) * _Pa * (ru.PI * _Ba)
+        return al.transpose(_Xa) * _Pa * _Ba, rhs
+    return build
+
+
+#: the remainder (Pi X)^T P (Pi B), as written in the rule chains
+_REM = al.transpose(ru.PI * _Xa) * _Pa * ru.PI * _Ba
+
+
+def remainder_chain(target=None):
+    """``||(Pi X)^T P (Pi B)||_F <= lambda n E(X) E(B)`` by rules (Lemma 3)."""
+    Xt = al.transpose(_Xa)
+    links = [
+        ("identity", ru.Fro(_REM), {"to": Xt * ru.PI * (_Pa * ru.PI) * ru.PI * _Ba}),
+        ("submultiplicative", ru.Fro(Xt * ru.PI * _Pa * ru.PI * ru.PI * _Ba), {"split": 2, "pair": "2,F"}),
+        ("submultiplicative", ru.Fro(_Pa * ru.PI * ru.PI * _Ba), {"split": 2, "pair": "2,F"}),
+        ("spectral gap (A1)", ru.Spec(_Pa * ru.PI), {}),
+        ("transpose", ru.Spec(Xt * ru.PI), {}),
+        ("norm comparison", ru.Spec(ru.PI * _Xa), {}),
+        ("E definition", ru.Fro(ru.PI * _Xa), {}),
+        ("E definition", ru.Fro(ru.PI * _Ba), {}),
+    ]
+    tgt = ru.lam * al.n * ru.E(_Xa) * ru.E(_Ba) if target is None else target
+    return ru.RuleChain(ru.Fro(_REM), links, tgt, "Pi^2 = Pi, ||AB||_F <= ||A||_2 ||B||_F, ||P Pi||_2 <= lambda")
+
+
+def layer_split_chain():
+    """``n ||xbar|| ||bbar|| <= ||X^T P B||_F + lambda n E(X) E(B)`` by rules (3.1)."""
+    xb, bb = al.mean(_Xa), al.mean(_Ba)
+    grad = al.transpose(_Xa) * _Pa * _Ba
+    diff = grad - _REM
+    links = [
+        ("rank one", None, {"u": xb, "v": bb}),
+        ("identity", ru.Fro(al.n * xb * al.transpose(bb)), {"to": diff}),
+        ("triangle", ru.Fro(diff), {}),
+        ("homogeneity", ru.Fro(-_REM), {}),
+        ru.cite("remainder bound", ru.Fro(_REM), ru.lam * al.n * ru.E(_Xa) * ru.E(_Ba)),
+    ]
+    return ru.RuleChain(al.n * ru.Fro(xb) * ru.Fro(bb), links,
+                        ru.Fro(grad) + ru.lam * al.n * ru.E(_Xa) * ru.E(_Ba))
+
+
 def lemma3_proof() -> Proof:
     """Lemma 3 (exact gradient decomposition)."""
     h = (A1, "X in R^{n x d}", "B in R^{n x d'}") + SETTING
@@ -346,25 +406,29 @@ def lemma3_proof() -> Proof:
         Step("gradient form", "grad_k = F^(k)T B^(k) = X^(k)T P B^(k)",
              uses=(A1, "GNN recursion"), introduces=("grad = X^T P B",),
              reason="F = P X and P = P^T",
-             check=symbolic_identity(_grad_is_XPB, "symmetric stochastic 3 x 3 P, generic X, B")),
+             check=al.all_sizes_identity(_grad_all, detail="X, B, P of any size"),
+             also=(symbolic_identity(_grad_is_XPB, "symmetric stochastic 3 x 3 P, generic X, B"),)),
         Step("cross terms", "(Pi X)^T P 1 = 0, 1^T P Pi B = 0 and (Pi X)^T P Pi B = (Pi X)^T (P Pi)(Pi B)",
-             uses=("lemma2",), introduces=("cross terms vanish",),
+             uses=("lemma2", A1), introduces=("cross terms vanish",),
              reason="P 1 = 1, 1^T Pi = 0, Pi^2 = Pi (Lemma 2a)",
-             check=symbolic_identity(_cross_terms, "general symmetric stochastic 3 x 3 P")),
+             check=al.all_sizes_identity(_cross_all, detail="any n, any widths")),
         Step("decomposition", "X^T P B = n xbar bbar^T + (Pi X)^T P (Pi B)",
-             uses=("cross terms vanish", "xbar"), introduces=("gradient split",),
+             uses=("cross terms vanish", "xbar", A1), introduces=("gradient split",),
              reason="X = 1 xbar^T + Pi X, B = 1 bbar^T + Pi B; 1^T P 1 = n",
-             check=symbolic_identity(_decomposition(), "general symmetric stochastic 3 x 3 P, generic 3 x 2 X, B"),
+             check=al.all_sizes_identity(_decomposition_all(), detail="any n, any widths"),
+             also=(symbolic_identity(_decomposition(), "general symmetric stochastic 3 x 3 P, generic 3 x 2 X, B"),),
              latex=r"X^\top P B = n\,\bar x\bar b^\top + (\Pi X)^\top P(\Pi B)"),
         Step("remainder", "||(Pi X)^T P (Pi B)||_F <= lambda ||Pi X||_2 ||Pi B||_F <= lambda n E(X) E(B)",
-             uses=("gradient split", "lemma2", "E(X)"), introduces=("remainder bound",),
+             uses=("gradient split", "lemma2", "E(X)", A1), introduces=("remainder bound",),
              reason="||A^T M C||_F <= ||A||_2 ||M||_2 ||C||_F, ||P Pi||_2 <= lambda, ||.||_2 <= ||.||_F",
-             check=on_instances("<=", exact=_remainder_exact, floats=_remainder_floats,
-                                detail="signed and stochastic P, widths 1..4, lambda up to 0.999")),
+             check=remainder_chain(),
+             also=(on_instances("<=", exact=_remainder_exact, floats=_remainder_floats,
+                                detail="signed and stochastic P, widths 1..4, lambda up to 0.999"),)),
         Step("(3.1)", "n ||xbar^(k)|| ||bbar^(k)|| <= ||grad_k||_F + lambda n E(X^(k)) E(B^(k)) at every layer",
-             uses=("grad = X^T P B", "remainder bound"), introduces=("(3.1)",),
+             uses=("grad = X^T P B", "remainder bound", "gradient split", A1), introduces=("(3.1)",),
              reason="triangle inequality and ||x b^T||_F = ||x|| ||b||",
-             check=on_instances("<=", floats=_layer_floats, detail="every layer of 160 random GNNs")),
+             check=layer_split_chain(),
+             also=(on_instances("<=", floats=_layer_floats, detail="every layer of 160 random GNNs"),)),
     )
     return Proof("lemma3", h, steps, ("gradient split", "remainder bound", "(3.1)"))
 
@@ -416,31 +480,72 @@ def _uniform_product():
     return (_g * _s)**r, _s**r, {_g: 1 / (1 + _t)}
 
 
+_W, _B1, _BL = al.matrix("W^(k+1)"), al.matrix("B^(k+1)"), al.matrix("B^(L)")
+_M0, _M1 = al.matrix("M_k"), al.matrix("M_(k+1)")
+
+
+def _mean_step_all():
+    return al.mean(_Pa * _B1 * al.transpose(_W)), _W * al.mean(_B1)
+
+
+def mean_unrolled_check():
+    """``bbar^(k) = M_k bbar^(L)`` for every depth, by induction on ``L - k``."""
+    ih = al.Rewrite("induction hypothesis bbar^(k+1) = M_(k+1) bbar^(L)", (al.transpose(_B1), al.ONE),
+                    (_M1, al.transpose(_BL), al.ONE))
+    return al.induction("r = L - k", lambda: (al.mean(_BL), al.mean(_BL)),
+                        lambda: (al.mean(_Pa * _B1 * al.transpose(_W)), (_W * _M1) * al.mean(_BL)),
+                        ih, detail="M_L = I, M_k = W^(k+1) M_(k+1)")
+
+
+def mean_norm_checks():
+    """``||bbar^(k)|| <= ||M_k||_2 mu`` and ``||M_k||_2 <= S_k`` (induction) by rules."""
+    mu = ru.Fro(al.transpose(_BL) * al.ONE) / al.n
+    Sk, Sk1, sk1 = sp.symbols("S_k S_(k+1) s_(k+1)", positive=True)
+    first = ru.RuleChain(ru.Fro(_M0 * al.mean(_BL)), [
+        ("homogeneity", ru.Fro(_M0 * al.mean(_BL)), {}),
+        ("submultiplicative", ru.Fro(_M0 * al.transpose(_BL) * al.ONE), {"split": 1, "pair": "2,F"}),
+        ru.cite("||M_k||_2 <= S_k", ru.Spec(_M0), Sk)], Sk * mu)
+    base = ru.RuleChain(ru.Spec(al.matrix("I")), [("contraction", ru.Spec(al.matrix("I")), {})], 1,
+                        "M_L = I, S_L = 1 (empty product)")
+    step = ru.RuleChain(ru.Spec(_W * _M1), [
+        ("submultiplicative", ru.Spec(_W * _M1), {"split": 1, "pair": "2,2"}),
+        ("weight norm", ru.Spec(_W), {"k": "k+1"}),
+        ru.cite("induction hypothesis", ru.Spec(_M1), Sk1)],
+        sp.Symbol("s_k+1", positive=True) * Sk1, "S_k = s_(k+1) S_(k+1)")
+    return first, ru.ByInduction("r = L - k", base, step)
+
+
 def mean_propagation_proof() -> Proof:
     """Mean propagation of backward signals in a linear GNN."""
-    h = (A1, LINEAR) + SETTING
+    h = (A1, LINEAR, A3) + SETTING
     steps = (
         Step("one step", "bbar^(k) = W^(k+1) bbar^(k+1) when B^(k) = P B^(k+1) W^(k+1)T",
              uses=(A1, LINEAR, "GNN recursion", "lemma2"), introduces=("mean recursion",),
              reason="1^T P = 1^T (Lemma 2a): the mean is never attenuated by P",
-             check=symbolic_identity(_mean_step, "symmetric stochastic 3 x 3 P, generic B, W")),
+             check=al.all_sizes_identity(_mean_step_all, detail="any n, any widths"),
+             also=(symbolic_identity(_mean_step, "symmetric stochastic 3 x 3 P, generic B, W"),)),
         Step("unrolled", "bbar^(k) = M_k bbar^(L), M_k = W^(k+1) ... W^(L)",
-             uses=("mean recursion",), introduces=("M_k",),
+             uses=("mean recursion", A1), introduces=("M_k",),
              reason="induction on L - k",
-             check=symbolic_identity(_mean_unrolled, "two layers, generic weights")),
+             check=mean_unrolled_check()),
+        Step("||M_k||_2 <= S_k", "||M_k||_2 <= S_k = prod_{i=k+1}^L s_i",
+             uses=("M_k", "s_k, Q_k, S_k, Lam_k"), introduces=("||M_k||_2 <= S_k",),
+             reason="submultiplicativity of ||.||_2, induction on L - k",
+             check=mean_norm_checks()[1]),
         Step("norm", "||bbar^(k)|| <= ||M_k||_2 mu <= S_k mu",
-             uses=("M_k", "s_k, Q_k, S_k, Lam_k"), introduces=("product bound",),
+             uses=("M_k", "||M_k||_2 <= S_k", "s_k, Q_k, S_k, Lam_k"), introduces=("product bound",),
              reason="submultiplicativity of ||.||_2",
-             check=on_instances("<=", exact=_mean_exact, floats=_mean_floats,
-                                detail="linear GNNs; exact rational nets with exact spectral norms")),
+             check=mean_norm_checks()[0],
+             also=(on_instances("<=", exact=_mean_exact, floats=_mean_floats,
+                                detail="linear GNNs; exact rational nets with exact spectral norms"),)),
         Step("uniform", "S_k <= s^(L-k) when s_i <= s",
-             uses=("product bound",), introduces=("uniform bound",),
+             uses=("product bound", A3), introduces=("uniform bound",),
              reason="S_k = (g s)^(L-k) with g <= 1 the geometric mean of s_i/s",
-             check=symbolic_inequality(_uniform_product, "r = L - k >= 0 symbolic, g = 1/(1+t) in (0, 1]")),
+             check=scalar_inequality(_uniform_product, "r = L - k >= 0 symbolic, g = 1/(1+t) in (0, 1]")),
         Step("registry", "the chained bound S_k mu is the registry's statement",
              uses=("product bound",), introduces=("statement",),
              reason="identity with backsmooth.symbolic's bound",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "mean_propagation", "product",
                  lambda: sp.Symbol("S_k") * sp.Symbol("mu")))),
     )

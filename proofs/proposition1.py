@@ -13,7 +13,7 @@ import sympy as sp
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A1P, A2, A2B, A2C, SETTING, backward_step_split, collect,
                                        mat, ones, registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity
+from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity
 from backsmooth.proofs.framework import Proof, Step
 from backsmooth.proofs.theorem2 import layer_quantities
 
@@ -110,7 +110,7 @@ def proposition1_proof() -> Proof:
              check=on_instances("<=", floats=_mean_floats)),
         Step("registry", "the chained bound is the registry's 'mean' statement",
              uses=("mean bound",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "proposition1", "mean",
                  lambda: sp.Symbol("S_k") * (sp.Symbol("mu") + sp.Symbol("c_rho") * sp.Symbol("lambda")
                                              * sp.Symbol("beta") * sp.Symbol("Sigma_k"))))),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from backsmooth.proofs._common import P_p, p_, registry_identity
-from backsmooth.proofs.checks import symbolic_identity
+from backsmooth.proofs.checks import scalar_identity, symbolic_identity
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["proposition2_proof", "construction_A"]
@@ -120,7 +120,7 @@ def proposition2_proof() -> Proof:
              check=symbolic_identity(_optimal_output, "symbolic c")),
         Step("registry", "the GNN value matches the registry's gnn_A statement",
              uses=("gradient norm",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "proposition2", "gnn_A",
                  lambda: sp.Symbol("lambda", positive=True)**(sp.Symbol("L", integer=True, positive=True) + 1)
                  * sp.Abs(sp.Symbol("w", real=True)) / sp.sqrt(2)))),

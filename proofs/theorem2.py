@@ -15,7 +15,7 @@ import sympy as sp
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A1P, A2, A2B, A3, P3, SETTING, Pi, backward_step_split,
                                        collect, registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["theorem2_proof", "split_check", "layer_quantities"]
@@ -173,7 +173,7 @@ def theorem2_proof() -> Proof:
         Step("(vi) registry", "S_k <= s^(L-k) turns the unrolled bound into the registry's uniform statement",
              uses=("geometric", "unrolled"), introduces=("statement",),
              reason="s^(L-k) lambda s (lambda s)^k = lambda s^(L+1) lambda^k",
-             check=symbolic_identity(registry_identity("theorem2", "unrolled", _chained))),
+             check=scalar_identity(registry_identity("theorem2", "unrolled", _chained))),
         Step("(vi) on nets", "the uniform bound on networks with lambda^2 s < 1",
              uses=("statement",), introduces=("uniform checked",), reason="evaluation",
              check=on_instances("<=", floats=_uniform_floats)),

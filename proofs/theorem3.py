@@ -17,7 +17,7 @@ from backsmooth.proofs import _exact as ex
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones,
                                        registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["definition1_proof", "lemma4_proof", "theorem3_proof", "routes"]
@@ -106,7 +106,7 @@ def lemma4_proof() -> Proof:
              check=symbolic_inequality(_divide, "slacks t, w >= 0")),
         Step("registry", "mu_0 is the registry's Lemma 4 bound",
              uses=("mu_0",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "lemma4", "mu0",
                  lambda: (sp.Symbol("delta_L") + sp.Symbol("lambda") * sp.Symbol("n") * sp.Symbol("E_XL")
                           * sp.Symbol("E_BL")) / (sp.Symbol("n") * sp.Symbol("gamma"))))),
@@ -204,7 +204,7 @@ def theorem3_proof() -> Proof:
              check=on_instances("<=", floats=_route_floats("T2"), detail="a posteriori, every layer")),
         Step("registry", "T2_k is the registry's forward-route statement",
              uses=("T2",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity("theorem3", "forward_route", _t2))),
+             check=scalar_identity(registry_identity("theorem3", "forward_route", _t2))),
     )
     return Proof("theorem3", h, steps, ("T1", "T2", "statement"),
                  notes=("Our statement corrects the reconstruction: a lower bound ||xbar^(L)|| >= gamma is needed "

@@ -50,16 +50,48 @@ class TestVerify:
         assert r.chain_error is None
         assert r.failed_steps == (), render_text(r)
 
-    def test_weakest_evidence(self, results):
-        assert results["proposition2"].weakest == "proved symbolically"
-        assert results["definition1"].weakest == "proved symbolically"
-        assert results["theorem2"].weakest == "checked on instances"
+    @pytest.mark.parametrize("name", CLAIMS)
+    def test_strength_derived_from_steps_and_citations(self, results, name):
+        # the label is recomputed here from the steps' kinds and the cited claims' labels
+        order = ("all_sizes_identity", "rule", "fixed_size_identity", "instances", "unverified")
+        r = results[name]
+        own = max((s.evidence.kind for s in r.steps), key=order.index)
+        assert r.weakest == own
+        cited = [results[d].strength for d in r.dependencies]
+        assert r.strength == max([own] + cited, key=order.index)
+        assert r.is_proof == (r.strength in ("all_sizes_identity", "rule"))
+
+    def test_strength_includes_cited_claims(self):
+        ok = Step("a", "A", uses=("h", "lemma9"), check=_ok)
+        own = _toy([ok])
+        weak = _toy([Step("b", "B", uses=("h",), check=lambda: Evidence("instances", True, ""))])
+        weak = dataclasses.replace(weak, claim="lemma9")
+        r = verify(own, context={"lemma9": weak})
+        assert r.weakest == "all_sizes_identity" and r.strength == "instances" and not r.is_proof
+        assert verify(own, context={"lemma9": None}).strength == "unverified"
+
+    def test_legacy_kinds_are_mapped_honestly(self):
+        assert Evidence("symbolic identity", True, "4 x 2").kind == "fixed_size_identity"
+        assert Evidence("symbolic inequality", True).kind == "fixed_size_identity"
+        assert Evidence("symbolic identity", True).size == "size not stated"
+        assert Evidence("checked on instances", True).kind == "instances"
+        assert not Evidence("checked on instances", True).is_proof
+        with pytest.raises(ValueError):
+            Evidence("proved", True)
+
+    def test_fixed_size_steps_state_their_size(self, results):
+        for r in results.values():
+            for s in r.steps:
+                for ev in (s.evidence,) + s.also:
+                    if ev.kind == "fixed_size_identity":
+                        assert ev.size and ev.size != "size not stated", (r.claim, s.step.label)
 
     def test_instance_evidence_is_labelled(self, results):
         for r in results.values():
             for s in r.steps:
-                if s.evidence.kind == "checked on instances":
-                    assert "not a proof" in s.evidence.detail
+                for ev in (s.evidence,) + s.also:
+                    if ev.kind == "instances":
+                        assert "not a proof" in ev.detail or "check raised" in ev.detail
 
     def test_crashing_check_fails(self):
         def boom():
@@ -74,7 +106,7 @@ def _toy(steps, hyp=("h",), conclusion=None):
 
 
 def _ok():
-    return Evidence("symbolic identity", True, "")
+    return Evidence("all_sizes_identity", True, "")
 
 
 class TestChecker:
@@ -173,11 +205,11 @@ class TestWrongSteps:
         from backsmooth.proofs.theorem1 import uniform_rate_check
 
         real = proof("theorem1")
-        steps = tuple(dataclasses.replace(s, check=uniform_rate_check(2)) if s.label == "uniform on nets" else s
+        steps = tuple(dataclasses.replace(s, also=(uniform_rate_check(2),)) if s.label == "uniform" else s
                       for s in real.steps)
         r = verify(dataclasses.replace(real, steps=steps))
-        assert not r.passed and r.failed_steps == ("uniform on nets",)
-        assert "[\u2717] uniform on nets" in render_text(r)
+        assert not r.passed and r.failed_steps == ("uniform",)
+        assert "[\u2717] uniform" in render_text(r)
 
 
 class TestRendering:
@@ -194,8 +226,9 @@ class TestRendering:
         assert body.count("$") % 2 == 0
 
     def test_text_has_status_and_kind(self, results):
-        text = render_text(results["theorem1"])
-        assert "\u2713" in text and "checked on instances" in text and "proved symbolically" in text
+        text = render_text(results["lemma3"])
+        assert "\u2713" in text and "all_sizes_identity" in text and "rule" in text
+        assert "strength:" in text.splitlines()[0]
 
 
 class TestCLI:
