@@ -36,7 +36,8 @@ from backsmooth.proofs._common import A1 as _A1
 from backsmooth.proofs.framework import Evidence
 
 __all__ = ["n", "ONE", "ONE_T", "matrix", "transpose", "J", "Pi", "mean", "Rewrite", "A1_RULES",
-           "DEFINITIONS", "normal_form", "equal", "all_sizes_identity", "induction"]
+           "DEFINITIONS", "normal_form", "equal", "all_sizes_identity", "induction", "a_i", "a_j",
+           "power_sum", "double_sum", "double_sum_identity"]
 
 #: the number of nodes, symbolic
 n = sp.Symbol("n", positive=True, integer=True)
@@ -242,4 +243,40 @@ def induction(variable: str, base, step, hypothesis: Rewrite | None = None, rule
 
     check.wants_step = True
     check.rules = ("induction on " + variable,) + b.rules
+    return check
+
+
+#: entries a_i, a_j of one column at two rows, and the power sums S_p = sum_i a_i^p
+a_i, a_j = sp.symbols("a_i a_j", real=True)
+
+
+def power_sum(p):
+    """``S_p = sum_{i=1}^n a_i^p`` (``S_0 = n``)."""
+    return n if p == 0 else sp.Symbol(f"S_{p}", real=True)
+
+
+def double_sum(expr):
+    """``sum_{i,j=1}^n expr(a_i, a_j)`` for a polynomial, in power sums (any n).
+
+    Each monomial ``c a_i^p a_j^q`` sums to ``c S_p S_q`` (``sum_ij f(i) g(j) = (sum f)(sum g)``).
+    """
+    poly = sp.Poly(sp.expand(expr), a_i, a_j)
+    return sp.Add(*[c * power_sum(p) * power_sum(q) for (p, q), c in poly.terms()])
+
+
+def double_sum_identity(build, detail=""):
+    """A step check: ``sum_ij lhs(a_i, a_j) = rhs(S_1, S_2, n)`` for every n (evidence all_sizes_identity)."""
+    from backsmooth.proofs.checks import is_zero
+
+    def check() -> Evidence:
+        pairs = build()
+        if isinstance(pairs, tuple):
+            pairs = [pairs]
+        bad = [i for i, (lhs, rhs) in enumerate(pairs) if not is_zero(double_sum(lhs) - rhs)]
+        msg = (f"{len(pairs)} double sums over i, j = 1..n, n symbolic" if not bad else
+               f"double sums {bad} of {len(pairs)} differ")
+        return Evidence("all_sizes_identity", not bad, msg + (f"; {detail}" if detail else ""),
+                        rules=("double sum factorisation",))
+
+    check.rules = ("double sum factorisation",)
     return check

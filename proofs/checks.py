@@ -48,6 +48,7 @@ __all__ = [
     "is_zero",
     "scalar_identity",
     "scalar_inequality",
+    "exact_witness",
     "symbolic_identity",
     "symbolic_inequality",
     "on_instances",
@@ -220,6 +221,20 @@ def scalar_inequality(build, detail: str = ""):
     'rule'
     """
     return symbolic_inequality(build, detail, _kind="rule", _rules=(SCALAR_RULE,))
+
+
+#: the rule name of an existence statement decided exactly at a witness
+WITNESS_RULE = "exact witness (exact arithmetic)"
+
+
+def exact_witness(build, detail: str = ""):
+    """Return a check of an existence statement (a counter-example) decided exactly at a witness.
+
+    ``build()`` returns ``(lhs, rhs, {})`` triples as :func:`symbolic_inequality`, exact
+    numbers at the witness; sympy decides ``lhs <= rhs`` exactly.  An exact witness proves
+    "there is an instance with ...": evidence kind ``rule`` (rule :data:`WITNESS_RULE`).
+    """
+    return symbolic_inequality(build, detail, _kind="rule", _rules=(WITNESS_RULE,))
 
 
 def exact_le(a, b, relation: str = "<=") -> bool:

@@ -279,22 +279,39 @@ def rho_entrywise(term, **_):
     return Licence(type(term)(matrix(name[4:-1])), "<=", (A2, A2A))
 
 
-def cite(name, lhs, rhs):
-    """A link applying the fact ``lhs <= rhs`` established elsewhere (cited as ``name``)."""
-    return ("cite", lhs, {"fact": name, "rhs": rhs})
+def cite(name, lhs, rhs, needs=(), equal=False):
+    """A link applying the fact ``lhs <= rhs`` (``lhs = rhs`` if ``equal``) established elsewhere.
+
+    The fact is cited as ``name`` (an earlier step's label or introduced name, or a claim);
+    ``needs`` are further hypotheses its use here relies on.
+    """
+    return ("cite", lhs, {"fact": name, "rhs": rhs, "needs": tuple(needs), "equal": equal})
 
 
 @rule("cite")
-def cited(term, fact=None, rhs=None, lhs=None, **_):
-    """Apply an inequality established by an earlier step or a cited claim (``fact``)."""
+def cited(term, fact=None, rhs=None, needs=(), equal=False, **_):
+    """Apply an (in)equality established by an earlier step or a cited claim (``fact``)."""
     _need(fact is not None and rhs is not None, "cite: name the fact and its bound")
-    return Licence(rhs, "<=", (fact,))
+    return Licence(rhs, "==" if equal else "<=", (fact,) + tuple(needs))
+
+
+@rule("termwise sum")
+def termwise_sum(term, small=None, large=None, premise=None, **_):
+    """``sum f(a_ij) <= sum f(b_ij)`` when ``a_ij <= b_ij`` (``premise``) and f is non-decreasing."""
+    _need(isinstance(term, sp.Sum) and small is not None and large is not None and premise,
+          "termwise sum: a sum, the entries compared and the premise")
+    summand = term.function
+    _need(summand.has(small), f"termwise sum: {small} is not in the summand")
+    _need(_monotone(summand, small), "termwise sum: the summand is not non-decreasing in the entry")
+    return Licence(term.xreplace({small: large}), "<=", (premise,))
 
 
 def _monotone(expr, term):
-    tau = sp.Dummy("tau", nonnegative=True)
+    # derivative >= 0 for positive values of the term and of every norm; the expressions are
+    # continuous, so the monotonicity extends to the boundary (zero norms)
+    tau = sp.Dummy("tau", positive=True)
     e = expr.xreplace({term: tau})
-    atoms = {a: sp.Dummy(nonnegative=True) for a in e.atoms(_Norm)}
+    atoms = {a: sp.Dummy(positive=True) for a in e.atoms(_Norm)}
     e = e.xreplace(atoms)
     return _decided_nonnegative(sp.diff(e, tau))
 
