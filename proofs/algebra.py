@@ -216,8 +216,19 @@ def all_sizes_identity(build, rules=A1_RULES, detail: str = "", extra_rules=()):
         return Evidence("all_sizes_identity", not bad and not missing,
                         msg + (f"; {detail}" if detail else ""), rules=names)
 
+    def needs():
+        used: set = set()
+        pairs = build()
+        if isinstance(pairs, tuple) and len(pairs) == 2 and not isinstance(pairs[0], tuple):
+            pairs = [pairs]
+        for lhs, rhs in pairs:
+            used |= equal(lhs, rhs, rules)[1]
+        return tuple(sorted({r.hypothesis for r in used if r.hypothesis}))
+
     check.wants_step = True
     check.rules = tuple(r.name for r in rules) + tuple(extra_rules)
+    check.form, check.build, check.needs = "matrix identity", build, needs
+    check.remake = lambda new_build: all_sizes_identity(new_build, rules, detail, extra_rules)
     return check
 
 
@@ -243,6 +254,10 @@ def induction(variable: str, base, step, hypothesis: Rewrite | None = None, rule
 
     check.wants_step = True
     check.rules = ("induction on " + variable,) + b.rules
+    check.form, check.parts = "induction", (b, s)
+    check.needs = lambda: tuple(dict.fromkeys(b.needs() + s.needs()))
+    check.remake_parts = lambda base2, step2: induction(variable, base2.build, step2.build, hypothesis, rules,
+                                                        detail)
     return check
 
 
@@ -279,4 +294,6 @@ def double_sum_identity(build, detail=""):
                         rules=("double sum factorisation",))
 
     check.rules = ("double sum factorisation",)
+    check.form, check.build = "double sum", build
+    check.remake = lambda new_build: double_sum_identity(new_build, detail)
     return check

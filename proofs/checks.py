@@ -132,6 +132,8 @@ def scalar_identity(build, detail: str = ""):
             msg = f"scalar identities {bad} of {len(pairs)} do NOT simplify to 0"
         return Evidence("all_sizes_identity", not bad, f"{msg}{'; ' + detail if detail else ''}")
 
+    check.form, check.build = "identity", build
+    check.remake = lambda new_build: scalar_identity(new_build, detail)
     return check
 
 
@@ -198,6 +200,8 @@ def symbolic_inequality(build, detail: str = "", size: str = "", *, _kind="fixed
                         rules=_rules)
 
     check.rules = _rules
+    check.form, check.build = "inequality", build
+    check.remake = lambda new_build: symbolic_inequality(new_build, detail, size, _kind=_kind, _rules=_rules)
     return check
 
 

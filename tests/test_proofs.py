@@ -256,3 +256,73 @@ class TestCLI:
         assert self._run(["proof", "nonsense"]) == 2
         assert "known claims" in capsys.readouterr().err
         assert self._run(["proof"]) == 2
+
+
+class TestMutants:
+    """Altered chains must be rejected by the checker (issue: mutation test)."""
+
+    def _parser(self):
+        from backsmooth.cli import proof as _cmd_proof
+
+        parser = argparse.ArgumentParser(prog="backsmooth")
+        _cmd_proof.register(parser.add_subparsers(dest="command"))
+        return parser
+
+    def test_cli_mutants_all_rejected(self, capsys):
+        args = self._parser().parse_args(["proof", "lemma3", "--mutants"])
+        assert args.func(args) == 0
+        out = capsys.readouterr().out
+        m = re.search(r"total: (\d+) of (\d+) mutants rejected", out)
+        assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 15
+
+    def test_every_kind_of_mutant_is_built(self):
+        from backsmooth.proofs.mutants import mutation_report
+
+        rep = mutation_report(proof("lemma3"))
+        kinds = {m["mutant"].split(" (")[0].split(":")[0] for s in rep["steps"] for m in s["mutants"]}
+        for k in ("direction flipped", "hypothesis removed", "constant perturbed", "side condition dropped",
+                  "stronger conclusion"):
+            assert k in kinds, kinds
+        assert rep["rejected"] == rep["mutants"]
+
+    def test_an_accepting_checker_is_caught(self):
+        # a "rule" check that accepts anything: its mutants are accepted and reported
+        from backsmooth.proofs.mutants import mutation_report
+
+        def lax():
+            return Evidence("rule", True, "accepts anything")
+        lax.form, lax.build = "inequality", lambda: (sp.Integer(1), sp.Integer(2), {})
+        lax.remake = lambda build: lax
+        rep = mutation_report(_toy([Step("a", "1 <= 2", uses=("h",), check=lax)]))
+        assert rep["mutants"] == 2 and rep["rejected"] == 0
+
+    def test_removed_hypothesis_is_refused(self):
+        from backsmooth.proofs._common import A1
+        from backsmooth.proofs.lemmas import remainder_chain
+
+        chain = remainder_chain()
+        ok = Step("r", "remainder", uses=(A1,), check=chain)
+        assert chain(ok).passed
+        assert not chain(dataclasses.replace(ok, uses=())).passed
+        assert "(A1)" in chain(dataclasses.replace(ok, uses=())).detail
+
+
+class TestJSON:
+    def test_all_json(self, capsys):
+        import json
+
+        from backsmooth.cli import proof as _cmd_proof
+
+        parser = argparse.ArgumentParser(prog="backsmooth")
+        _cmd_proof.register(parser.add_subparsers(dest="command"))
+        args = parser.parse_args(["proof", "--all", "--json"])
+        args.func(args)
+        docs = json.loads(capsys.readouterr().out)
+        assert [d["claim"] for d in docs] == list(proofs())
+        kinds = {"all_sizes_identity", "rule", "fixed_size_identity", "instances"}
+        for d in docs:
+            assert d["strength"] in kinds | {"unverified"}
+            for st in d["steps"]:
+                assert st["kind"] in kinds and st["statement"] and isinstance(st["rules"], list)
+                if st["kind"] == "rule":
+                    assert st["rules"]
