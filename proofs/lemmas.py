@@ -299,6 +299,10 @@ _POWERS = "P^m 1 = 1, 1^T P^m = 1^T"
 #: the proved power facts as rewrite rules (hypothesis: the step that proves them)
 POWER_RULES = (al.Rewrite("P^m 1 = 1", (_Pm, al.ONE), (al.ONE,), 1, _POWERS),
                al.Rewrite("1^T P^m = 1^T", (al.ONE_T, _Pm), (al.ONE_T,), 1, _POWERS))
+#: the same facts for proofs that cite Lemma 2, with (P^m)^T = P^m (from P^T = P, (A1))
+POWER_RULES_CITED = (al.Rewrite("P^m 1 = 1 (Lemma 2)", (_Pm, al.ONE), (al.ONE,), 1, "lemma2"),
+                     al.Rewrite("1^T P^m = 1^T (Lemma 2)", (al.ONE_T, _Pm), (al.ONE_T,), 1, "lemma2"),
+                     al.Rewrite("(P^m)^T = P^m (A1)", (al.matrix("P^m^T"),), (_Pm,), 1, A1))
 
 
 def _commute_all():
