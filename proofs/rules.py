@@ -335,7 +335,8 @@ class RuleChain:
 
     def __init__(self, start, links, target, detail: str = ""):
         self.start, self.links, self.target, self.detail = start, list(links), target, detail
-        self.rules = tuple(dict.fromkeys(lk[0] if lk[0] != "scalar" else "scalar inequality (sympy)"
+        self.rules = tuple(dict.fromkeys({"scalar": "scalar inequality (sympy)",
+                                          "rewrite": "definitions (sums, products)"}.get(lk[0], lk[0])
                                          for lk in self.links))
 
     def needs(self):
@@ -348,6 +349,24 @@ class RuleChain:
     def _run(self):
         expr, needs, used = sp.sympify(self.start), [], []
         for i, (name, term, params) in enumerate(self.links):
+            if name == "rewrite":
+                from sympy.simplify.simplify import product_simplify, sum_simplify
+
+                new = sp.sympify(params["to"])
+                peeled = new
+                if "peel" in params:  # sum_{j=a}^{b} f(j) = f(a) + sum_{j=a+1}^{b} f(j), for a <= b
+                    a0 = params["peel"]
+                    peeled = new.replace(
+                        lambda e: isinstance(e, sp.Sum) and len(e.limits) == 1 and e.limits[0][1] == a0,
+                        lambda e: e.function.subs(e.limits[0][0], a0)
+                        + sp.Sum(e.function, (e.limits[0][0], a0 + 1, e.limits[0][2])))
+                diff = (expr - peeled).xreplace(params.get("defs", {}))
+                if not is_zero(sum_simplify(product_simplify(sp.expand(diff)))):
+                    raise RuleError(f"link {i}: {expr} = {new} does not follow from "
+                                    f"{params.get('name', 'the definitions')}")
+                expr = new
+                used.append("definition: " + params.get("name", "sums and products"))
+                continue
             if name == "scalar":
                 new = sp.sympify(params["to"])
                 rep = params.get("rep", {})
