@@ -49,6 +49,7 @@ __all__ = [
     "scalar_identity",
     "scalar_inequality",
     "exact_witness",
+    "construction_identity",
     "symbolic_identity",
     "symbolic_inequality",
     "on_instances",
@@ -101,6 +102,27 @@ def symbolic_identity(build, detail: str = "", size: str = ""):
         return Evidence("fixed_size_identity", not bad, f"{msg}{'; ' + detail if detail else ''}",
                         size=size or detail)
 
+    return check
+
+
+def construction_identity(build, detail: str = ""):
+    """Return a check of identities between the explicit matrices of a construction.
+
+    For a claim *about* an explicit construction (e.g. Proposition 2's ``n = 2`` network), its
+    matrices have the construction's own size and every free parameter (weights, ``p``, the
+    depth as a symbolic exponent) stays symbolic, so the identity holds for the whole
+    statement: evidence ``all_sizes_identity``.  Do not use it for generic matrices checked
+    at one size (that is :func:`symbolic_identity`).
+    """
+    inner = symbolic_identity(build, detail)
+
+    def check() -> Evidence:
+        ev = inner()
+        return Evidence("all_sizes_identity", ev.passed,
+                        ev.detail + " (the construction's own size; parameters and depth symbolic)")
+
+    check.form, check.build = "identity", build
+    check.remake = lambda new_build: construction_identity(new_build, detail)
     return check
 
 
