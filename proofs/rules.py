@@ -306,11 +306,32 @@ def termwise_sum(term, small=None, large=None, premise=None, **_):
     return Licence(term.xreplace({small: large}), "<=", (premise,))
 
 
-def _monotone(expr, term):
+def _decide_le(a, b, rep=None) -> bool:
+    """sympy decides ``a <= b`` (after ``rep``), directly or, both sides positive, on logarithms."""
+    a, b = sp.sympify(a).subs(rep or {}), sp.sympify(b).subs(rep or {})
+    if _decided_nonnegative(b - a):
+        return True
+    for x, y in ((a, b), (sp.factor(sp.simplify(a)), sp.factor(sp.simplify(b)))):
+        if x.is_positive and y.is_positive:
+            if _decided_nonnegative(sp.expand_log(sp.log(y) - sp.log(x), force=True)):
+                return True
+            ratio = sp.powsimp(sp.simplify(y / x), force=True)
+            if _decided_nonnegative(sp.expand_log(sp.log(ratio), force=True)):
+                return True
+        elif x.is_nonnegative and y.is_nonnegative:
+            # b = r a with a >= 0: b >= a where r >= 1 (and both are >= 0 where a = 0)
+            ratio = sp.powsimp(sp.simplify(y / x), force=True)
+            if _decided_nonnegative(ratio - 1) or (ratio.is_positive and _decided_nonnegative(
+                    sp.expand_log(sp.log(ratio), force=True))):
+                return True
+    return False
+
+
+def _monotone(expr, term, rep=None):
     # derivative >= 0 for positive values of the term and of every norm; the expressions are
     # continuous, so the monotonicity extends to the boundary (zero norms)
     tau = sp.Dummy("tau", positive=True)
-    e = expr.xreplace({term: tau})
+    e = expr.xreplace({term: tau}).subs(rep or {})
     atoms = {a: sp.Dummy(positive=True) for a in e.atoms(_Norm)}
     e = e.xreplace(atoms)
     return _decided_nonnegative(sp.diff(e, tau))
@@ -329,13 +350,19 @@ class RuleChain:
     target : sympy expression
         The stated bound; the chain must end exactly there.
     detail : str
+    rep : dict, optional
+        A re-parametrisation encoding hypotheses (``{lam: 1/(1+v)}``) used by the
+        monotonicity checks; ``rep_needs`` names those hypotheses (the step must cite them).
     """
 
     wants_step = True
 
-    def __init__(self, start, links, target, detail: str = ""):
+    def __init__(self, start, links, target, detail: str = "", rep=None, rep_needs=()):
         self.start, self.links, self.target, self.detail = start, list(links), target, detail
+        #: hypotheses encoded as a re-parametrisation for the monotonicity checks, and their names
+        self.rep, self.rep_needs = dict(rep or {}), tuple(rep_needs)
         self.rules = tuple(dict.fromkeys({"scalar": "scalar inequality (sympy)",
+                                          "scalar bound": "scalar inequality (sympy)",
                                           "rewrite": "definitions (sums, products)"}.get(lk[0], lk[0])
                                          for lk in self.links))
 
@@ -367,10 +394,23 @@ class RuleChain:
                 expr = new
                 used.append("definition: " + params.get("name", "sums and products"))
                 continue
+            if name == "scalar bound":  # a sub-term bounded by a larger one, decided by sympy
+                new = sp.sympify(params["to"])
+                rep = params.get("rep", {})
+                if not expr.has(term):
+                    raise RuleError(f"link {i} (scalar bound): {term} does not occur in {expr}")
+                if not _decide_le(term, new, rep):
+                    raise RuleError(f"link {i}: sympy cannot decide {term} <= {new}")
+                if not _monotone(expr, term, self.rep):
+                    raise RuleError(f"link {i} (scalar bound): {expr} is not non-decreasing in {term}")
+                expr = expr.xreplace({term: new})
+                used.extend(u for u in ("scalar inequality (sympy)", MONOTONE) if u not in used)
+                needs.extend(h for h in params.get("needs", ()) if h not in needs)
+                continue
             if name == "scalar":
                 new = sp.sympify(params["to"])
                 rep = params.get("rep", {})
-                if not _decided_nonnegative((new - expr).subs(rep)):
+                if not _decide_le(expr, new, rep):
                     raise RuleError(f"link {i}: sympy cannot decide {expr} <= {new}")
                 expr = new
                 used.append("scalar inequality (sympy)")
@@ -383,7 +423,7 @@ class RuleChain:
                 raise RuleError(f"link {i} ({name}): {term} does not occur in {expr}")
             lic = RULES[name](term, **params)
             if lic.relation == "<=":
-                if not _monotone(expr, term):
+                if not _monotone(expr, term, self.rep):
                     raise RuleError(f"link {i} ({name}): {expr} is not non-decreasing in {term}")
                 if MONOTONE not in used and expr != term:
                     used.append(MONOTONE)
@@ -392,6 +432,7 @@ class RuleChain:
             used.append(name)
         if not is_zero(sp.simplify(expr - self.target)):
             raise RuleError(f"the chain ends at {expr}, not at the stated bound {self.target}")
+        needs.extend(h for h in self.rep_needs if h not in needs)
         return expr, tuple(needs), tuple(dict.fromkeys(used))
 
     def __call__(self, step=None) -> Evidence:
