@@ -12,7 +12,31 @@ from __future__ import annotations
 
 from backsmooth.proofs.framework import PROOF_KINDS, ProofResult
 
-__all__ = ["render_text", "render_latex", "latex_escape"]
+__all__ = ["render_text", "render_latex", "latex_escape", "step_latex"]
+
+
+def step_latex(step) -> str:
+    """The step's statement as LaTeX: its ``latex`` field, else derived from its check
+    (a rule chain's start and bound, an identity's first pair), else ``""``."""
+    import sympy as sp
+
+    if step.latex:
+        return step.latex
+    check = step.check
+    try:
+        if hasattr(check, "start") and hasattr(check, "target"):
+            return sp.latex(check.start) + r" \le " + sp.latex(check.target)
+        form = getattr(check, "form", None)
+        if form in ("identity", "matrix identity", "double sum", "inequality"):
+            built = check.build()
+            first = built if isinstance(built, tuple) and not isinstance(built[0], tuple) else built[0]
+            rel = r" \le " if form == "inequality" else " = "
+            if isinstance(first[0], sp.MatrixBase):
+                return ""
+            return sp.latex(first[0]) + rel + sp.latex(first[1])
+    except Exception:  # a statement that sympy cannot print is shown as text
+        return ""
+    return ""
 
 _MARK = {True: "\u2713", False: "\u2717"}
 

@@ -56,25 +56,43 @@ class _Norm(sp.Function):
 class Fro(_Norm):
     """``||A||_F``."""
 
+    def _latex(self, printer):
+        return r"\|{}\|_F".format(printer._print(self.args[0]))
+
 
 class Spec(_Norm):
     """``||A||_2`` (spectral)."""
+
+    def _latex(self, printer):
+        return r"\|{}\|_2".format(printer._print(self.args[0]))
 
 
 class Row(_Norm):
     """``||A||_row = max_i ||A_i||`` (largest row norm)."""
 
+    def _latex(self, printer):
+        return r"\|{}\|_{{\mathrm{{row}}}}".format(printer._print(self.args[0]))
+
 
 class Max(_Norm):
     """``||A||_max = max_ij |A_ij|``."""
+
+    def _latex(self, printer):
+        return r"\|{}\|_{{\max}}".format(printer._print(self.args[0]))
 
 
 class Inf(_Norm):
     """``||A||_inf = max_i sum_j |A_ij|`` (operator norm on l_inf)."""
 
+    def _latex(self, printer):
+        return r"\|{}\|_\infty".format(printer._print(self.args[0]))
+
 
 class E(_Norm):
     """``E(X) = ||Pi X||_F / sqrt(n)``."""
+
+    def _latex(self, printer):
+        return r"E({})".format(printer._print(self.args[0]))
 
 
 class Had(sp.Function):
@@ -82,6 +100,9 @@ class Had(sp.Function):
 
     nargs = 2
     is_commutative = False
+
+    def _latex(self, printer):
+        return r"{} \odot {}".format(printer._print(self.args[0]), printer._print(self.args[1]))
 
 
 class RuleError(ValueError):

@@ -326,3 +326,27 @@ class TestJSON:
                 assert st["kind"] in kinds and st["statement"] and isinstance(st["rules"], list)
                 if st["kind"] == "rule":
                     assert st["rules"]
+
+
+class TestRichDisplay:
+    def test_proof_view_typesets_offline_with_badges(self):
+        from backsmooth.display import proof_view
+
+        view = proof_view("lemma3")
+        html = view._repr_html_()
+        assert 'src="data:image/' in html  # typeset formulas are inline pictures (offline)
+        assert 'src="http' not in html and "<script" not in html
+        assert html.count("st-ok") >= len(view.result.steps)
+        for kind in ("all_sizes_identity", "rule"):
+            assert kind in html
+        md = view._repr_markdown_()
+        assert md.count("\n1. ") + md.startswith("1. ") <= 1 and "`rule`" in md and "$" in md
+        assert view._repr_latex_().startswith(r"\begin{proof}")
+        assert str(view).startswith("Proof of lemma3")
+
+    def test_failed_step_shows_failed_badge(self):
+        from backsmooth.display import ProofView
+
+        bad = _toy([Step("a", "A", uses=("h",), check=lambda: Evidence("rule", False, "refused"))])
+        html = ProofView(verify(bad, context={}))._repr_html_()
+        assert "st-bad" in html and "refused" in html
