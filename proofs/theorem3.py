@@ -19,6 +19,14 @@ from backsmooth.proofs._common import (A1, A1P, A2, A2A, A2B, SETTING, Pi, colle
                                        registry_identity)
 from backsmooth.proofs.checks import exact_witness, scalar_identity, on_instances, symbolic_identity, symbolic_inequality
 from backsmooth.proofs import theorem3_uniform as tu
+from backsmooth.proofs.algebra import all_sizes_identity as _asi
+from backsmooth.proofs.checks import scalar_inequality
+from backsmooth.proofs.rules import AllOf
+
+
+def al_identity(build, detail):
+    """An identity of matrices of every size without hypotheses (definitions only)."""
+    return _asi(build, rules=(), detail=detail)
 from backsmooth.proofs._common import A3
 from backsmooth.proofs.framework import Proof, Step
 
@@ -50,22 +58,70 @@ def _ce_constant():
             for i in range(3)]
 
 
+_kk = sp.Symbol("k", integer=True)
+_Lsym = sp.Symbol("L", integer=True, nonnegative=True)
+_gk = sp.Function("g", nonnegative=True)  # g(k) = ||grad_k||_F
+_FULL_PREMISE = "||grad_k||_F <= delta for all k"
+
+
+def full_gradient_chain():
+    """``||nabla Loss|| = sqrt(sum_{k=0}^{L} ||grad_k||^2) <= sqrt(L+1) delta`` for every L (rules)."""
+    from backsmooth.proofs import rules as ru
+
+    total = sp.Sum(_gk(_kk)**2, (_kk, 0, _Lsym))
+    return ru.RuleChain(sp.sqrt(total), [
+        ("termwise sum", total, {"small": _gk(_kk), "large": delta, "premise": _FULL_PREMISE}),
+        ("rewrite", None, {"to": sp.sqrt(_Lsym + 1) * delta, "name": "sum of L + 1 equal terms"})],
+        sp.sqrt(_Lsym + 1) * delta, "L symbolic")
+
+
+def _mse_all():
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs.rules import PI
+
+    Y, c = al.matrix("Y"), al.matrix("c")
+    d = al.mean(Y) - c
+    lhs = al.transpose(Y - al.ONE * al.transpose(c)) * (Y - al.ONE * al.transpose(c))
+    return lhs, al.transpose(PI * Y) * (PI * Y) + al.n * d * al.transpose(d)
+
+
+def _mse_min():
+    a, b = sp.symbols("a b", nonnegative=True)  # a = ||Pi Y||^2, b = ||ybar - c||^2 (0 at c = ybar)
+    n = sp.Symbol("n", positive=True)
+    return a / (2 * n), a / (2 * n) + b / 2, {}
+
+
+def _ce_all():
+    # softmax(log pi)_c = pi_c / sum_j pi_j for K classes (K symbolic); = pi_c when sum_j pi_j = 1
+    K = sp.Symbol("K", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True)
+    pi = sp.IndexedBase("pi", positive=True)
+    c = sp.Symbol("c", integer=True)
+    Z = sp.Sum(sp.exp(sp.log(pi[j])), (j, 1, K))
+    soft = sp.exp(sp.log(pi[c])) / Z
+    return soft.subs(sp.Sum(pi[j], (j, 1, K)), 1).subs(Z.function, pi[j]).subs(sp.Sum(pi[j], (j, 1, K)), 1), pi[c]
+
+
 def definition1_proof() -> Proof:
     """Definition 1 (delta-stationary point; spurious relative to L_const)."""
-    h = ("grad_k for k = 0..L", "Loss") + SETTING
+    h = ("grad_k for k = 0..L", "Loss", _FULL_PREMISE) + SETTING
     steps = (
         Step("layer-wise to full", "||grad_k||_F <= delta for all k implies ||nabla Loss||_2 <= sqrt(L+1) delta",
-             uses=("grad_k for k = 0..L",), introduces=("full gradient",),
+             uses=("grad_k for k = 0..L", _FULL_PREMISE), introduces=("full gradient",),
              reason="||nabla||^2 = sum_k ||grad_k||^2 <= (L+1) max_k ||grad_k||^2",
-             check=symbolic_inequality(_full_gradient, "L = 3, ||grad_k|| = delta/(1+t_k), t_k >= 0")),
+             check=full_gradient_chain(),
+             also=(symbolic_inequality(_full_gradient, "L = 3, ||grad_k|| = delta/(1+t_k), t_k >= 0"),)),
         Step("MSE constant", "L_const = min_c (1/2n)||Y - 1c^T||_F^2 = (1/2n)||Pi Y||_F^2 = E(Y)^2/2, at c = ybar",
              uses=("Loss", "lemma1"), introduces=("L_const MSE",),
              reason="centring identity (Lemma 1); the gradient vanishes at c = ybar",
-             check=symbolic_identity(_mse_constant, "n = 3, two outputs, generic Y, c")),
+             check=AllOf(al_identity(_mse_all, "centring identity, any n and width"),
+                         scalar_inequality(_mse_min, "a = ||Pi Y||^2, b = ||ybar - c||^2 >= 0, zero at c = ybar")),
+             also=(symbolic_identity(_mse_constant, "n = 3, two outputs, generic Y, c"),)),
         Step("CE constant", "for cross-entropy the best constant is c* = log pi (softmax(c*) = pi), L_const = H(pi)",
              uses=("Loss",), introduces=("L_const CE",),
              reason="the gradient of the convex mean CE at a constant c is softmax(c) - pi",
-             check=symbolic_identity(_ce_constant, "3 classes, frequencies pi_c > 0 summing to 1")),
+             check=scalar_identity(_ce_all, "K classes (K symbolic), frequencies pi_c > 0 summing to 1"),
+             also=(symbolic_identity(_ce_constant, "3 classes, frequencies pi_c > 0 summing to 1"),)),
     )
     return Proof("definition1", h, steps, ("full gradient", "L_const MSE", "L_const CE"))
 
@@ -94,6 +150,15 @@ def _lemma4_floats():
     return collect(fl.network_instances(), f)
 
 
+def _output_split_chain():
+    """(3.1) of Lemma 3 at k = L, cited (a rule chain of one citation)."""
+    from backsmooth.proofs import rules as ru
+
+    xL, muL, gL, EX, EB = sp.symbols("xbar_L mu grad_L E_XL E_BL", nonnegative=True)
+    return ru.RuleChain(_n * xL * muL, [ru.cite("lemma3", _n * xL * muL, gL + ru.lam * _n * EX * EB)],
+                        gL + ru.lam * _n * EX * EB, "k = L in (3.1)")
+
+
 def lemma4_proof() -> Proof:
     """Lemma 4 (stationary output layer and ||xbar^(L)|| >= gamma imply a small mean error)."""
     h = (A1, "||xbar^(L)|| >= gamma > 0", "||grad_L||_F <= delta_L") + SETTING
@@ -101,11 +166,12 @@ def lemma4_proof() -> Proof:
         Step("(3.1) at L", "n ||xbar^(L)|| mu <= ||grad_L||_F + lambda n E(X^(L)) E(B^(L))",
              uses=("lemma3",), introduces=("output split",),
              reason="Lemma 3, (3.1) at k = L",
-             check=on_instances("<=", floats=_lemma4_floats, detail="mu <= mu_0 with gamma = ||xbar^(L)||")),
+             check=_output_split_chain(),
+             also=(on_instances("<=", floats=_lemma4_floats, detail="mu <= mu_0 with gamma = ||xbar^(L)||"),)),
         Step("divide", "mu <= mu_0 = (delta_L + lambda n E(X^(L)) E(B^(L))) / (n gamma)",
              uses=("output split", "||xbar^(L)|| >= gamma > 0", "||grad_L||_F <= delta_L"),
              introduces=("mu_0",), reason="divide by n ||xbar^(L)|| >= n gamma",
-             check=symbolic_inequality(_divide, "slacks t, w >= 0")),
+             check=scalar_inequality(_divide, "slacks t, w >= 0")),
         Step("registry", "mu_0 is the registry's Lemma 4 bound",
              uses=("mu_0",), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=scalar_identity(registry_identity(
@@ -114,7 +180,7 @@ def lemma4_proof() -> Proof:
                           * sp.Symbol("E_BL")) / (sp.Symbol("n") * sp.Symbol("gamma"))))),
         Step("a priori", "E(X^(L)) <= Lam_L E(X^(0)) gives the a priori mu_0",
              uses=("mu_0", "theorem1"), introduces=("a priori",), reason="Theorem 1; the bound is increasing in E(X^(L))",
-             check=symbolic_inequality(lambda: ((sp.Symbol("d") + _c * (_x)) / _n,
+             check=scalar_inequality(lambda: ((sp.Symbol("d") + _c * (_x)) / _n,
                                                 (sp.Symbol("d") + _c * (_x + _t)) / _n, {}),
                                        "monotone substitution E_XL = Lam_L E_X0 - t")),
     )
