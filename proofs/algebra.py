@@ -82,6 +82,8 @@ def transpose(expr):
                 word.append(sp.Pow(_tr_symbol(f.base), f.exp))
             elif f.is_Symbol:
                 word.append(_tr_symbol(f))
+            elif isinstance(f, sp.Function) and not f.is_commutative:
+                word.append(matrix(f"({f})^T"))  # an opaque matrix (e.g. a Hadamard product)
             else:
                 raise TypeError(f"cannot transpose {f!r}")
         out += sp.Mul(*c) * sp.Mul(*reversed(word))

@@ -83,14 +83,51 @@ def _mean_floats():
     return collect(fl.network_instances(), f)
 
 
+def _residual_all():
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs.rules import Had
+
+    P, B1, W1 = al.matrix("P"), al.matrix("B^(k+1)"), al.matrix("W^(k+1)")
+    D, R = al.matrix("D_k"), al.matrix("R_k")
+    G = P * B1 * al.transpose(W1)
+    RG = Had(R, G)
+    # B^(k) = G D + R o G (Theorem 2 (i)); D = D^T (diagonal)
+    return al.mean(G * D + RG) - D * W1 * al.mean(B1), al.transpose(RG) * al.ONE / al.n
+
+
+def residual_check():
+    """(i) for every size: ``bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1``."""
+    from backsmooth.proofs import algebra as al
+
+    diag = al.Rewrite("D_k^T = D_k (diagonal)", (al.matrix("D_k^T"),), (al.matrix("D_k"),))
+    return al.all_sizes_identity(_residual_all, tuple(al.A1_RULES) + (diag,),
+                                 "B^(k) = G_k D_k + R_k o G_k (Theorem 2 (i)), any n, widths")
+
+
+def unrolled_check():
+    """(iii) ``b_k = N_k b_L + sum_j N_k^(j) r_j`` for every depth, by induction on L - k."""
+    from backsmooth.proofs import algebra as al
+
+    A, b1, bL, N1, S1, N0, S0 = (al.matrix(x) for x in ("A_k", "b_(k+1)", "b_L", "N_(k+1)", "Sum_(k+1)",
+                                                          "N_k", "Sum_k"))
+    r = al.matrix("r_k")
+    ih = al.Rewrite("induction hypothesis b_(k+1) = N_(k+1) b_L + Sum_(k+1)", (b1,), (N1, bL))
+    # b_(k+1) = N_(k+1) b_L + Sum_(k+1): the rewrite handles the first term, the sum is added explicitly
+    return al.induction("L - k", lambda: (bL, bL),
+                        lambda: (A * (N1 * bL + S1) + r, (A * N1) * bL + (A * S1 + r)), None, rules=(),
+                        detail="N_k = A_k N_(k+1) (N_L = I), Sum_k = A_k Sum_(k+1) + r_k (Sum_L = 0), "
+                               "A_k = D_k W^(k+1)")
+
+
 def proposition1_proof() -> Proof:
     """Proposition 1 (backward mean follows the linearised recursion)."""
     h = (A1, A1P, A2, A2B, A2C) + SETTING
     steps = (
         Step("(i) residual", "r_k = bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1",
-             uses=("theorem2", "lemma2"), introduces=("residual",),
+             uses=("theorem2", "lemma2", A1), introduces=("residual",),
              reason="mean of G_k D_k is gbar_k^T D_k and gbar_k = W^(k+1) bbar^(k+1) (1^T P = 1^T)",
-             check=symbolic_identity(_residual_identity, "symmetric stochastic 3 x 3 P, generic H, B, W, rho'")),
+             check=residual_check(),
+             also=(symbolic_identity(_residual_identity, "symmetric stochastic 3 x 3 P, generic H, B, W, rho'"),)),
         Step("(i) bound", "||r_k|| <= c_rho E(H^(k)) ||G_k||_max <= c_rho lambda s_k s_(k+1) E(X^(k)) ||B^(k+1)||_row",
              uses=("residual", "theorem2", "theorem1"), introduces=("first order",),
              reason="Cauchy-Schwarz ||A^T 1||/n <= ||A||_F/sqrt(n), then as Theorem 2(iii)",
@@ -102,7 +139,8 @@ def proposition1_proof() -> Proof:
         Step("(iii) unrolled", "bbar^(k) = N_k bbar^(L) + sum_j N_k^(j) r_j",
              uses=("residual",), introduces=("unrolled identity",),
              reason="b_k = D_k W^(k+1) b_(k+1) + r_k, induct",
-             check=symbolic_identity(_unrolled_identity, "L = 3, generic A_k = D_k W^(k+1), r_k")),
+             check=unrolled_check(),
+             also=(symbolic_identity(_unrolled_identity, "L = 3, generic A_k = D_k W^(k+1), r_k"),)),
         Step("(iii)-(iv) bounds", "||bbar^(k) - N_k bbar^(L)|| <= c_rho lambda beta S_k Sigma_k and "
              "||bbar^(k)|| <= S_k (mu + c_rho lambda beta Sigma_k)",
              uses=("unrolled identity", "first order", "theorem2"), introduces=("mean bound",),
