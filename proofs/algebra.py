@@ -66,6 +66,10 @@ def _tr_symbol(sym):
     return matrix(name[:-2]) if name.endswith("^T") else matrix(name + "^T")
 
 
+#: letters standing for the transpose of an opaque matrix expression -> that expression
+OPAQUE_TRANSPOSES: dict = {}
+
+
 def transpose(expr):
     """``expr^T``: reverse every word and transpose each letter (``P^T`` stays a letter).
 
@@ -83,7 +87,9 @@ def transpose(expr):
             elif f.is_Symbol:
                 word.append(_tr_symbol(f))
             elif isinstance(f, sp.Function) and not f.is_commutative:
-                word.append(matrix(f"({f})^T"))  # an opaque matrix (e.g. a Hadamard product)
+                letter = matrix(f"({f})^T")  # an opaque matrix (e.g. a Hadamard product)
+                OPAQUE_TRANSPOSES[letter] = f
+                word.append(letter)
             else:
                 raise TypeError(f"cannot transpose {f!r}")
         out += sp.Mul(*c) * sp.Mul(*reversed(word))

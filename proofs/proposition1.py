@@ -119,6 +119,34 @@ def unrolled_check():
                                "A_k = D_k W^(k+1)")
 
 
+def first_order_chain():
+    """(i) bound for every size: ``||r_k|| <= c_rho E(H) ||G||_max <= c_rho lambda s_k s_(k+1) E(X) ||B^(k+1)||_row``."""
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs import rules as ru
+
+    P, B1, W1 = al.matrix("P"), al.matrix("B^(k+1)"), al.matrix("W^(k+1)")
+    R, H, X = al.matrix("R_k"), al.matrix("H^(k)"), al.matrix("X^(k)")
+    W1T = al.transpose(W1)
+    G = P * B1 * W1T
+    RG = ru.Had(R, G)
+    r = al.transpose(RG) * al.ONE / al.n
+    sk, sk1 = sp.Symbol("s_k", positive=True), sp.Symbol("s_k+1", positive=True)
+    links = [
+        ("homogeneity", ru.Fro(r), {}),
+        ("Cauchy-Schwarz (column sums)", ru.Fro(al.transpose(RG) * al.ONE), {}),
+        ("hadamard", ru.Fro(RG), {}),
+        ("Lipschitz rho' (A2b)", ru.Fro(R), {"H": H}),
+        ("E definition", ru.Fro(ru.PI * H), {}),
+        ru.cite("theorem1", ru.E(H), ru.lam * sk * ru.E(X)),
+        ("norm comparison", ru.Max(G), {}),
+        ("submultiplicative", ru.Row(G), {"split": 1, "pair": "inf,row"}),
+        ("contraction", ru.Inf(P), {}),
+        ("submultiplicative", ru.Row(B1 * W1T), {"split": 1, "pair": "row,2"}),
+        ("weight norm", ru.Spec(W1T), {"k": "k+1"})]
+    return ru.RuleChain(ru.Fro(r), links, ru.c_rho * ru.lam * sk * sk1 * ru.E(X) * ru.Row(B1),
+                        "r_k = (1/n)(R_k o G_k)^T 1 (step (i) residual)")
+
+
 def proposition1_proof() -> Proof:
     """Proposition 1 (backward mean follows the linearised recursion)."""
     h = (A1, A1P, A2, A2B, A2C) + SETTING
@@ -129,9 +157,11 @@ def proposition1_proof() -> Proof:
              check=residual_check(),
              also=(symbolic_identity(_residual_identity, "symmetric stochastic 3 x 3 P, generic H, B, W, rho'"),)),
         Step("(i) bound", "||r_k|| <= c_rho E(H^(k)) ||G_k||_max <= c_rho lambda s_k s_(k+1) E(X^(k)) ||B^(k+1)||_row",
-             uses=("residual", "theorem2", "theorem1"), introduces=("first order",),
+             uses=("residual", "theorem2", "theorem1", A1, A1P, A2B, "s_k, Q_k, S_k, Lam_k"),
+             introduces=("first order",),
              reason="Cauchy-Schwarz ||A^T 1||/n <= ||A||_F/sqrt(n), then as Theorem 2(iii)",
-             check=on_instances("<=", floats=_first_order_floats)),
+             check=first_order_chain(),
+             also=(on_instances("<=", floats=_first_order_floats),)),
         Step("(ii) second order", "||r_k|| <= c_rho lambda s_(k+1) E(H^(k)) E(B^(k+1)) + (c_2/2) ||gbar_k||_inf E(H^(k))^2",
              uses=("residual", A2C), introduces=("second order",),
              reason="G = 1 gbar^T + Pi G; Taylor of rho' with c_2-Lipschitz rho''; sum_i (Pi H)_ij = 0",

@@ -205,6 +205,20 @@ def comparison(term, **_):
     return Licence(up[type(term)](term.args[0]))
 
 
+@rule("Cauchy-Schwarz (column sums)")
+def column_sums(term, **_):
+    """``||A^T 1|| <= sqrt(n) ||A||_F`` (Cauchy-Schwarz on each column of ``A``)."""
+    from backsmooth.proofs.algebra import ONE, OPAQUE_TRANSPOSES
+
+    _need(type(term) is Fro, "Cauchy-Schwarz: only ||A^T 1||")
+    c, w = _word(term.args[0])
+    _need(c == 1 and len(w) >= 2 and w[-1] == ONE, "Cauchy-Schwarz: only ||A^T 1||")
+    At = sp.Mul(*w[:-1])
+    A = OPAQUE_TRANSPOSES.get(At) if len(w) == 2 else None
+    A = transpose(At) if A is None else A
+    return Licence(sp.sqrt(n) * Fro(A))
+
+
 @rule("hadamard")
 def hadamard(term, **_):
     """``||A o B||_F <= ||A||_F ||B||_max`` and ``||A o B||_row <= ||A||_max ||B||_row``."""
