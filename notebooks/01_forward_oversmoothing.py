@@ -72,8 +72,9 @@ show_derivation("lemma2")
 # ## Proof
 # `backsmooth.proofs` chains the steps from the hypotheses to the statement; the chain is
 # checked (every step uses only hypotheses, earlier steps or proved claims) and each step
-# carries a machine check. A proof is as strong as its weakest step: *proved symbolically*
-# or only *checked on instances*.
+# carries a machine check whose evidence is named for what it establishes: `all_sizes_identity`
+# and `rule` are proof; `fixed_size_identity` (one stated size) and `instances` are not. A
+# proof is as strong as its weakest step, including the claims it cites.
 
 # %%
 show_proof("theorem1")

@@ -86,7 +86,9 @@ show_derivation("mean_propagation")
 
 # %% [markdown]
 # ## Proofs
-# Each proof is a chain of machine-checked steps; its status is that of its weakest step.
+# Each proof is a chain of machine-checked steps; its strength is that of its weakest step
+# (cited claims included): `all_sizes_identity` and `rule` are proof, `fixed_size_identity`
+# and `instances` are not.
 
 # %%
 for name in ("corollary1", "theorem2", "proposition1"):

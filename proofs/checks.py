@@ -1,15 +1,24 @@
 """Machine checks for proof steps: each returns :class:`~backsmooth.proofs.framework.Evidence`.
 
-Three builders, each returning a zero-argument callable (the ``check`` of a
+Builders, each returning a zero-argument callable (the ``check`` of a
 :class:`~backsmooth.proofs.framework.Step`):
 
-- :func:`symbolic_identity`: ``lhs - rhs`` (scalars or explicit matrices) simplifies to 0;
-- :func:`symbolic_inequality`: ``rhs - lhs >= 0`` decided by sympy's assumption system after
-  the caller's re-parametrisation of the hypotheses (e.g. ``lambda = 1/(1+u)``, ``u > 0``,
-  encodes ``0 < lambda < 1``); undecided counts as failed;
+- :func:`scalar_identity`: ``lhs - rhs`` simplifies to 0 for scalar expressions in symbolic
+  parameters (``lambda``, ``s``, ``k``, ``L``, ``n``): evidence ``all_sizes_identity``;
+- :func:`scalar_inequality`: ``rhs - lhs >= 0`` decided by sympy for scalar expressions in
+  symbolic parameters, after the caller's re-parametrisation of the hypotheses (e.g.
+  ``lambda = 1/(1+u)``, ``u > 0``, encodes ``0 < lambda < 1``): evidence ``rule`` (rule
+  ``scalar inequality (sympy)``); undecided counts as failed;
+- :func:`symbolic_identity`: ``lhs - rhs`` (explicit matrices of one size) simplifies to 0:
+  evidence ``fixed_size_identity`` at the size its ``detail`` states;
+- :func:`symbolic_inequality`: as :func:`scalar_inequality` but for expressions built at
+  one size (e.g. ``L = 3``): evidence ``fixed_size_identity``;
 - :func:`on_instances`: the relation on exact rational instances (sympy numbers, compared
-  exactly) and on seeded random float instances (numpy, tolerance from float64 round-off),
-  labelled "checked on instances, not a proof".
+  exactly) and on seeded random float instances (numpy, tolerance from float64 round-off):
+  evidence ``instances``, "not a proof".
+
+Identities of matrices for every size are in :mod:`backsmooth.proofs.algebra`, inequalities
+licensed by named rules in :mod:`backsmooth.proofs.rules`.
 
 Every check can fail: a wrong assertion gives ``passed=False``.
 
@@ -37,6 +46,10 @@ __all__ = [
     "FLOAT_RTOL",
     "FLOAT_ATOL",
     "is_zero",
+    "scalar_identity",
+    "scalar_inequality",
+    "exact_witness",
+    "construction_identity",
     "symbolic_identity",
     "symbolic_inequality",
     "on_instances",
@@ -57,8 +70,10 @@ def _pairs(built):
     return list(built)
 
 
-def symbolic_identity(build, detail: str = ""):
-    """Return a check that every ``(lhs, rhs)`` from ``build()`` is an identity.
+def symbolic_identity(build, detail: str = "", size: str = ""):
+    """Return a check that every ``(lhs, rhs)`` from ``build()`` is an identity at one size.
+
+    Evidence kind ``fixed_size_identity`` (not a proof): explicit sympy matrices have one size.
 
     Parameters
     ----------
@@ -66,6 +81,8 @@ def symbolic_identity(build, detail: str = ""):
         Returns one pair ``(lhs, rhs)`` or a list of pairs (sympy scalars or matrices).
     detail : str
         What the symbols are (sizes, generic entries, symbolic exponents).
+    size : str
+        The size checked (default: ``detail``).
     """
 
     def check() -> Evidence:
@@ -82,8 +99,63 @@ def symbolic_identity(build, detail: str = ""):
         msg = f"{len(pairs)} identit{'y' if len(pairs) == 1 else 'ies'}: difference simplifies to 0"
         if bad:
             msg = f"identities {bad} of {len(pairs)} do NOT simplify to 0"
-        return Evidence("symbolic identity", not bad, f"{msg}{'; ' + detail if detail else ''}")
+        return Evidence("fixed_size_identity", not bad, f"{msg}{'; ' + detail if detail else ''}",
+                        size=size or detail)
 
+    return check
+
+
+def construction_identity(build, detail: str = ""):
+    """Return a check of identities between the explicit matrices of a construction.
+
+    For a claim *about* an explicit construction (e.g. Proposition 2's ``n = 2`` network), its
+    matrices have the construction's own size and every free parameter (weights, ``p``, the
+    depth as a symbolic exponent) stays symbolic, so the identity holds for the whole
+    statement: evidence ``all_sizes_identity``.  Do not use it for generic matrices checked
+    at one size (that is :func:`symbolic_identity`).
+    """
+    inner = symbolic_identity(build, detail)
+
+    def check() -> Evidence:
+        ev = inner()
+        return Evidence("all_sizes_identity", ev.passed,
+                        ev.detail + " (the construction's own size; parameters and depth symbolic)")
+
+    check.form, check.build = "identity", build
+    check.remake = lambda new_build: construction_identity(new_build, detail)
+    return check
+
+
+def scalar_identity(build, detail: str = ""):
+    """Return a check that every scalar ``(lhs, rhs)`` from ``build()`` is an identity.
+
+    For expressions in symbolic parameters (sizes, depths, rates), so an identity that
+    simplifies to 0 holds for every value: evidence ``all_sizes_identity``.  Explicit
+    matrices are refused (they have one size: use :func:`symbolic_identity`).
+
+    Examples
+    --------
+    >>> L = sp.Symbol("L", integer=True, positive=True)
+    >>> scalar_identity(lambda: (2**(L + 1), 2 * 2**L))().kind
+    'all_sizes_identity'
+    """
+
+    def check() -> Evidence:
+        pairs = _pairs(build())
+        bad = []
+        for i, (lhs, rhs) in enumerate(pairs):
+            if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+                raise TypeError("scalar_identity takes scalar expressions; explicit matrices have "
+                                "one size (symbolic_identity, or backsmooth.proofs.algebra)")
+            if not is_zero(sp.sympify(lhs) - sp.sympify(rhs)):
+                bad.append(i)
+        msg = f"{len(pairs)} scalar identit{'y' if len(pairs) == 1 else 'ies'} in symbolic parameters"
+        if bad:
+            msg = f"scalar identities {bad} of {len(pairs)} do NOT simplify to 0"
+        return Evidence("all_sizes_identity", not bad, f"{msg}{'; ' + detail if detail else ''}")
+
+    check.form, check.build = "identity", build
+    check.remake = lambda new_build: scalar_identity(new_build, detail)
     return check
 
 
@@ -109,7 +181,8 @@ def _decided_nonnegative(expr) -> bool:
     return False
 
 
-def symbolic_inequality(build, detail: str = ""):
+def symbolic_inequality(build, detail: str = "", size: str = "", *, _kind="fixed_size_identity",
+                        _rules=()):
     """Return a check that ``lhs <= rhs`` for every triple from ``build()``.
 
     Parameters
@@ -122,6 +195,10 @@ def symbolic_inequality(build, detail: str = ""):
         after expanding the logarithms); if it cannot, the check fails.
     detail : str
         The assumptions, in words.
+    size : str
+        The one size at which it was built (default: ``detail``); evidence kind
+        ``fixed_size_identity``.  For expressions in symbolic parameters use
+        :func:`scalar_inequality`.
     """
 
     def check() -> Evidence:
@@ -140,9 +217,50 @@ def symbolic_inequality(build, detail: str = ""):
         msg = f"{len(triples)} inequalit{'y' if len(triples) == 1 else 'ies'} decided by sympy"
         if bad:
             msg = f"sympy could not establish inequalities {bad} of {len(triples)}"
-        return Evidence("symbolic inequality", not bad, f"{msg}{'; ' + detail if detail else ''}")
+        return Evidence(_kind, not bad, f"{msg}{'; ' + detail if detail else ''}",
+                        size=(size or detail) if _kind == "fixed_size_identity" else "",
+                        rules=_rules)
 
+    check.rules = _rules
+    check.form, check.build = "inequality", build
+    check.remake = lambda new_build: symbolic_inequality(new_build, detail, size, _kind=_kind, _rules=_rules)
     return check
+
+
+#: the rule name of a scalar inequality decided by sympy
+SCALAR_RULE = "scalar inequality (sympy)"
+
+
+def scalar_inequality(build, detail: str = ""):
+    """Return a check that scalar ``lhs <= rhs`` holds for every value of the symbolic parameters.
+
+    Same input as :func:`symbolic_inequality`; the expressions must be scalars in symbolic
+    parameters (``k``, ``L``, ``lambda``, ``s``, slacks) whose hypotheses are encoded by the
+    re-parametrisation.  Evidence kind ``rule`` (rule :data:`SCALAR_RULE`); sympy not
+    deciding counts as failed.
+
+    Examples
+    --------
+    >>> u = sp.Symbol("u", positive=True)
+    >>> k = sp.Symbol("k", integer=True, nonnegative=True)
+    >>> scalar_inequality(lambda: ((1/(1+u))**(k+1), (1/(1+u))**k, {}))().kind
+    'rule'
+    """
+    return symbolic_inequality(build, detail, _kind="rule", _rules=(SCALAR_RULE,))
+
+
+#: the rule name of an existence statement decided exactly at a witness
+WITNESS_RULE = "exact witness (exact arithmetic)"
+
+
+def exact_witness(build, detail: str = ""):
+    """Return a check of an existence statement (a counter-example) decided exactly at a witness.
+
+    ``build()`` returns ``(lhs, rhs, {})`` triples as :func:`symbolic_inequality`, exact
+    numbers at the witness; sympy decides ``lhs <= rhs`` exactly.  An exact witness proves
+    "there is an instance with ...": evidence kind ``rule`` (rule :data:`WITNESS_RULE`).
+    """
+    return symbolic_inequality(build, detail, _kind="rule", _rules=(WITNESS_RULE,))
 
 
 def exact_le(a, b, relation: str = "<=") -> bool:
@@ -197,7 +315,7 @@ def on_instances(relation: str = "<=", *, exact=None, floats=None, detail: str =
             lhs, rhs = np.asarray(out[0], float), np.asarray(out[1], float)
             scale = np.asarray(out[2], float) if len(out) > 2 else np.ones_like(rhs)
             if lhs.shape != rhs.shape or lhs.size == 0:
-                return Evidence("checked on instances", False, "float instances: shape mismatch or none")
+                return Evidence("instances", False, "float instances: shape mismatch or none")
             tol = FLOAT_RTOL * np.abs(rhs) + FLOAT_ATOL * scale
             if relation == "==":
                 tol = FLOAT_RTOL * np.maximum(np.abs(lhs), np.abs(rhs)) + FLOAT_ATOL * scale
@@ -213,6 +331,6 @@ def on_instances(relation: str = "<=", *, exact=None, floats=None, detail: str =
                              f"max ratio lhs/rhs {worst:.6f}")
             ok = ok and not viol.any() and np.all(np.isfinite(lhs)) and np.all(np.isfinite(rhs))
         text = "; ".join(parts) + " (checked on instances, not a proof)"
-        return Evidence("checked on instances", ok, text + (f"; {detail}" if detail else ""))
+        return Evidence("instances", ok, text + (f"; {detail}" if detail else ""))
 
     return check

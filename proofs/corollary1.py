@@ -19,8 +19,12 @@ import sympy as sp
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A3, LINEAR, P3, SETTING, Pi, collect, mat, mean_row, ones,
                                        registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs import algebra as al
+from backsmooth.proofs import rules as ru
+from backsmooth.proofs.checks import scalar_inequality
 from backsmooth.proofs.framework import Proof, Step
+from backsmooth.proofs.lemmas import POWER_RULES_CITED
 
 __all__ = ["corollary1_proof"]
 
@@ -88,38 +92,105 @@ def _uniform():
     return (lam * g * s)**r, (lam * s)**r, {}
 
 
+_P, _Pm, _BLa = al.matrix("P"), al.matrix("P^m"), al.matrix("B^(L)")
+_Wk1, _M, _M1 = al.matrix("W^(k+1)"), al.matrix("M_k"), al.matrix("M_(k+1)")
+_mm = sp.Symbol("m", integer=True, nonnegative=True)  # m = L - k
+_Sk = sp.Symbol("S_k", positive=True)
+
+
+def closed_form_check():
+    """``B^(k) = P^(L-k) B^(L) M_k^T`` for every depth, by induction on ``L - k``."""
+    B1 = al.matrix("B^(k+1)")
+    ih = al.Rewrite("induction hypothesis B^(k+1) = P^m B^(L) M_(k+1)^T", (B1,),
+                    (_Pm, _BLa, al.transpose(_M1)))
+    return al.induction("m = L - k", lambda: (_BLa, _BLa),
+                        lambda: (_P * B1 * al.transpose(_Wk1),
+                                 (_P * _Pm) * _BLa * (al.transpose(_M1) * al.transpose(_Wk1))),
+                        ih, rules=(), detail="P^0 = I, M_L = I; P^(m+1) = P P^m, M_k^T = M_(k+1)^T W^(k+1)T")
+
+
+def _Bk():
+    return _Pm * _BLa * al.transpose(_M)
+
+
+def _mean_all():
+    return al.mean(_Bk()), _M * al.mean(_BLa)
+
+
+def _fluct_all():
+    return [(ru.PI * _Bk(), _Pm * (ru.PI * _BLa) * al.transpose(_M)),
+            (_Bk() - al.ONE * al.transpose(_M * al.mean(_BLa)), _Pm * (ru.PI * _BLa) * al.transpose(_M))]
+
+
+def _fluct_links():
+    Z = ru.PI * _BLa * al.transpose(_M)
+    return [
+        ("identity", ru.Fro(_Pm * ru.PI * _BLa * al.transpose(_M)),
+         {"to": _Pm * ru.PI * Z, "rewrites": POWER_RULES_CITED}),
+        ("submultiplicative", ru.Fro(_Pm * ru.PI * Z), {"split": 2, "pair": "2,F"}),
+        ru.cite("lemma2", ru.Spec(_Pm * ru.PI), ru.lam**_mm),
+        ("submultiplicative", ru.Fro(Z), {"split": 2, "pair": "F,2"}),
+        ("transpose", ru.Spec(al.transpose(_M)), {}),
+        ru.cite("mean_propagation", ru.Spec(_M), _Sk),
+        ("E definition", ru.Fro(ru.PI * _BLa), {})]
+
+
+def bound_chain():
+    """``E(B^(k)) <= lambda^(L-k) S_k E(B^(L))`` by rules."""
+    links = [("E definition", ru.E(_Bk()), {}),
+             ("identity", ru.Fro(ru.PI * _Bk()), {"to": _Pm * ru.PI * _BLa * al.transpose(_M),
+                                                  "rewrites": POWER_RULES_CITED})] + _fluct_links()
+    return ru.RuleChain(ru.E(_Bk()), links, ru.lam**_mm * _Sk * ru.E(_BLa), "m = L - k")
+
+
+def distance_chain():
+    """``||B^(k) - 1 (M_k bbar^(L))^T||_F <= sqrt(n) (lambda s)^(L-k) E(B^(L))`` by rules."""
+    start = _Bk() - al.ONE * al.transpose(_M * al.mean(_BLa))
+    links = [("identity", ru.Fro(start), {"to": _Pm * ru.PI * _BLa * al.transpose(_M),
+                                          "rewrites": POWER_RULES_CITED})] + _fluct_links() + [
+        ru.cite("mean_propagation", _Sk, ru.s**_mm, needs=(A3,))]
+    return ru.RuleChain(ru.Fro(start), links, sp.sqrt(al.n) * (ru.lam * ru.s)**_mm * ru.E(_BLa),
+                        "m = L - k; S_k <= s^(L-k) (mean propagation, uniform)")
+
+
 def corollary1_proof() -> Proof:
     """Corollary 1 (linear GNN backward, closed form)."""
     h = (A1, LINEAR, A3) + SETTING
     steps = (
         Step("(i) closed form", "B^(k) = P^(L-k) B^(L) M_k^T",
              uses=(LINEAR, "GNN recursion", A1), introduces=("closed form",),
-             reason="rho' = 1, P^T = P: B^(k) = P B^(k+1) W^(k+1)T; induct",
-             check=symbolic_identity(_closed_form, "L = 2, general symmetric stochastic 3 x 3 P, generic weights")),
+             reason="rho' = 1, P^T = P: B^(k) = P B^(k+1) W^(k+1)T; induct on L - k",
+             check=closed_form_check(),
+             also=(symbolic_identity(_closed_form, "L = 2, general symmetric stochastic 3 x 3 P, generic weights"),)),
         Step("(ii) mean", "bbar^(k) = M_k bbar^(L), never attenuated by P",
-             uses=("closed form", "mean_propagation"), introduces=("mean",),
-             reason="1^T P^m = 1^T (mean propagation)",
-             check=symbolic_identity(lambda: (mean_row(P3 * (P3 * _BL * _W2.T) * _W1.T),
-                                              _W1 * _W2 * mean_row(_BL)), "L = 2")),
+             uses=("closed form", "mean_propagation", "lemma2", A1), introduces=("mean",),
+             reason="1^T P^m = 1^T (Lemma 2, powers)",
+             check=al.all_sizes_identity(_mean_all, POWER_RULES_CITED, "m = L - k, any n, widths"),
+             also=(symbolic_identity(lambda: (mean_row(P3 * (P3 * _BL * _W2.T) * _W1.T),
+                                              _W1 * _W2 * mean_row(_BL)), "L = 2"),)),
         Step("(iii) fluctuation", "Pi B^(k) = P^(L-k) (Pi B^(L)) M_k^T and (iv) B^(k) - 1 (M_k bbar^(L))^T = P^(L-k) Pi B^(L) M_k^T",
-             uses=("closed form", "lemma2"), introduces=("fluctuation identity",),
-             reason="Pi P^m = P^m Pi (Lemma 2a), Pi B = B - 1 bbar^T",
-             check=symbolic_identity(_fluct, "L = 2, generic")),
+             uses=("closed form", "lemma2", A1), introduces=("fluctuation identity",),
+             reason="Pi P^m = P^m Pi (Lemma 2), Pi B = B - 1 bbar^T",
+             check=al.all_sizes_identity(_fluct_all, POWER_RULES_CITED, "m = L - k, any n, widths"),
+             also=(symbolic_identity(_fluct, "L = 2, generic"),)),
         Step("(iii) bound", "E(B^(k)) <= lambda^(L-k) ||M_k||_2 E(B^(L)), ||M_k||_2 <= S_k",
-             uses=("fluctuation identity", "lemma2"), introduces=("product bound",),
+             uses=("fluctuation identity", "lemma2", "mean_propagation", A1), introduces=("product bound",),
              reason="Lemma 2(b), (c); submultiplicativity",
-             check=on_instances("<=", floats=_fluct_floats, detail="160 linear GNNs incl. eigen-aligned (tight)")),
+             check=bound_chain(),
+             also=(on_instances("<=", floats=_fluct_floats, detail="160 linear GNNs incl. eigen-aligned (tight)"),)),
         Step("(iii) uniform", "lambda^(L-k) S_k <= (lambda s)^(L-k): L - k factors lambda s_i, i = k+1..L",
              uses=("product bound", A3), introduces=("uniform bound",),
              reason="geometric mean of s_i/s is <= 1 (note: weights ABOVE layer k, not s_k)",
-             check=symbolic_inequality(_uniform, "r = L - k symbolic")),
+             check=scalar_inequality(_uniform, "r = L - k symbolic")),
         Step("(iv) distance", "||B^(k) - 1 (M_k bbar^(L))^T||_F <= sqrt(n) (lambda s)^(L-k) E(B^(L))",
-             uses=("fluctuation identity", "uniform bound"), introduces=("distance bound",),
+             uses=("fluctuation identity", "uniform bound", "lemma2", "mean_propagation", A1, A3),
+             introduces=("distance bound",),
              reason="||Pi B||_F = sqrt(n) E(B)",
-             check=on_instances("<=", floats=_distance_floats, detail="160 linear GNNs")),
+             check=distance_chain(),
+             also=(on_instances("<=", floats=_distance_floats, detail="160 linear GNNs"),)),
         Step("registry", "the chained bound (lambda s)^(L-k) E(B^(L)) is the registry's statement",
              uses=("uniform bound",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity("corollary1", "uniform",
-                                                       lambda: (lam * s)**(L - k) * E_BL))),
+             check=scalar_identity(registry_identity("corollary1", "uniform",
+                                                     lambda: (lam * s)**(L - k) * E_BL))),
     )
     return Proof("corollary1", h, steps, ("closed form", "mean", "uniform bound", "distance bound", "statement"))

@@ -14,7 +14,8 @@ from scipy.special import softmax
 
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.algebra import all_sizes_identity
+from backsmooth.proofs.checks import on_instances, scalar_inequality, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 from backsmooth.proofs.theorem3 import routes
 
@@ -122,6 +123,36 @@ def _constructed_floats():
     return arr[:, 0], arr[:, 1], arr[:, 2]
 
 
+def _mse_split_all():
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs.rules import PI
+
+    H, Y = al.matrix("H"), al.matrix("Y")
+    d = al.mean(H) - al.mean(Y)
+    C = PI * H - PI * Y
+    CY, CH = PI * Y, PI * H
+    return [(al.transpose(H - Y) * (H - Y), al.n * d * al.transpose(d) + al.transpose(C) * C),
+            (al.transpose(C) * C, al.transpose(CY) * CY - al.transpose(CY) * CH - al.transpose(CH) * CY
+             + al.transpose(CH) * CH)]
+
+
+def _mean_fit_all():
+    from backsmooth.proofs import algebra as al
+
+    x, c = al.matrix("x"), al.matrix("c")
+    q = sp.Symbol("q", positive=True)  # q = ||x||^2 = x^T x
+    W = x * al.transpose(c) / q
+    return al.transpose(W) * x, c
+
+
+def mean_fit_check():
+    from backsmooth.proofs import algebra as al
+
+    q = sp.Symbol("q", positive=True)
+    norm = al.Rewrite("x^T x = ||x||^2 = q (definition)", (al.matrix("x^T"), al.matrix("x")), (), q)
+    return al.all_sizes_identity(_mean_fit_all, (norm,), "any widths, x != 0")
+
+
 def corollary2_proof() -> Proof:
     """Corollary 2 (spurious stationary points, MSE and cross-entropy)."""
     h = (A1, A1P, A2, A2A, A2B, "Loss MSE or mean CE, pi_c > 0") + SETTING
@@ -130,7 +161,8 @@ def corollary2_proof() -> Proof:
              "(1/2n)||Pi H - Pi Y||^2 = L_const - <Pi Y, Pi H>/n + E(H)^2/2",
              uses=("definition1", "lemma1"), introduces=("MSE split",),
              reason="Lemma 1 centring identity",
-             check=symbolic_identity(_mse_split, "n = 3, two outputs, generic H, Y")),
+             check=all_sizes_identity(_mse_split_all, (), "Gram matrices (traces give the losses), any n, widths"),
+             also=(symbolic_identity(_mse_split, "n = 3, two outputs, generic H, Y"),)),
         Step("(a) lower bound", "Loss(theta) >= L_const - E(Y) E(H^(L)) (MSE and CE)",
              uses=("MSE split", "definition1", "Loss MSE or mean CE, pi_c > 0"), introduces=("loss lower bound",),
              reason="convexity of per-node losses at the mean row c, sum_i (Pi H)_i = 0, Cauchy-Schwarz",
@@ -138,19 +170,20 @@ def corollary2_proof() -> Proof:
         Step("(a) a priori", "E(H^(L)) <= lambda s_L Lam_L E(X^(0))",
              uses=("loss lower bound", "theorem1"), introduces=("a priori loss bound",),
              reason="Theorem 1 (step and product forms)",
-             check=symbolic_inequality(_monotone_in_EH,
+             check=scalar_inequality(_monotone_in_EH,
                                        "the lower bound decreases in E(H^(L)) = bound - t, t >= 0")),
         Step("(b) mean fit", "W^(L) = xbar^(L) c*^T/||xbar^(L)||^2 gives mean output W^(L)T xbar^(L) = c*",
              uses=("lemma2",), introduces=("mean output",),
              reason="the mean row of P X^(L) is xbar^(L) (Lemma 2a)",
-             check=symbolic_identity(_mean_fit, "generic xbar in R^3, c in R^2")),
+             check=mean_fit_check(),
+             also=(symbolic_identity(_mean_fit, "generic xbar in R^3, c in R^2"),)),
         Step("(b) softmax Lipschitz", "softmax is 1/2-Lipschitz, so CE: mu <= E(H^(L))/(2n)",
              uses=("mean output",), introduces=("CE mean error",),
              reason="Jacobian diag(p) - pp^T: v^T J v = Var_p(v) <= (max v - min v)^2/4 <= ||v||^2/2 (Popoviciu)",
              check=on_instances("<=", floats=_softmax_floats, detail="600 random pairs")),
         Step("(b) range", "(max v - min v)^2 <= 2 ||v||^2",
              uses=("CE mean error",), introduces=("Popoviciu step",), reason="(a + b)^2 >= 0",
-             check=symbolic_inequality(_popoviciu, "real a, b")),
+             check=scalar_inequality(_popoviciu, "real a = max v, b = min v")),
         Step("(b) stationary", "at the constructed points mu = 0 (MSE) and ||grad_k||_F <= min(T1_k, T2_k)",
              uses=("mean output", "theorem3"), introduces=("constructed stationary",),
              reason="Theorem 3(a) with mu = 0",

@@ -13,7 +13,7 @@ import sympy as sp
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A1P, A2, A2B, A2C, SETTING, backward_step_split, collect,
                                        mat, ones, registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity
+from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity
 from backsmooth.proofs.framework import Proof, Step
 from backsmooth.proofs.theorem2 import layer_quantities
 
@@ -83,18 +83,85 @@ def _mean_floats():
     return collect(fl.network_instances(), f)
 
 
+def _residual_all():
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs.rules import Had
+
+    P, B1, W1 = al.matrix("P"), al.matrix("B^(k+1)"), al.matrix("W^(k+1)")
+    D, R = al.matrix("D_k"), al.matrix("R_k")
+    G = P * B1 * al.transpose(W1)
+    RG = Had(R, G)
+    # B^(k) = G D + R o G (Theorem 2 (i)); D = D^T (diagonal)
+    return al.mean(G * D + RG) - D * W1 * al.mean(B1), al.transpose(RG) * al.ONE / al.n
+
+
+def residual_check():
+    """(i) for every size: ``bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1``."""
+    from backsmooth.proofs import algebra as al
+
+    diag = al.Rewrite("D_k^T = D_k (diagonal)", (al.matrix("D_k^T"),), (al.matrix("D_k"),))
+    return al.all_sizes_identity(_residual_all, tuple(al.A1_RULES) + (diag,),
+                                 "B^(k) = G_k D_k + R_k o G_k (Theorem 2 (i)), any n, widths")
+
+
+def unrolled_check():
+    """(iii) ``b_k = N_k b_L + sum_j N_k^(j) r_j`` for every depth, by induction on L - k."""
+    from backsmooth.proofs import algebra as al
+
+    A, b1, bL, N1, S1, N0, S0 = (al.matrix(x) for x in ("A_k", "b_(k+1)", "b_L", "N_(k+1)", "Sum_(k+1)",
+                                                          "N_k", "Sum_k"))
+    r = al.matrix("r_k")
+    ih = al.Rewrite("induction hypothesis b_(k+1) = N_(k+1) b_L + Sum_(k+1)", (b1,), (N1, bL))
+    # b_(k+1) = N_(k+1) b_L + Sum_(k+1): the rewrite handles the first term, the sum is added explicitly
+    return al.induction("L - k", lambda: (bL, bL),
+                        lambda: (A * (N1 * bL + S1) + r, (A * N1) * bL + (A * S1 + r)), None, rules=(),
+                        detail="N_k = A_k N_(k+1) (N_L = I), Sum_k = A_k Sum_(k+1) + r_k (Sum_L = 0), "
+                               "A_k = D_k W^(k+1)")
+
+
+def first_order_chain():
+    """(i) bound for every size: ``||r_k|| <= c_rho E(H) ||G||_max <= c_rho lambda s_k s_(k+1) E(X) ||B^(k+1)||_row``."""
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs import rules as ru
+
+    P, B1, W1 = al.matrix("P"), al.matrix("B^(k+1)"), al.matrix("W^(k+1)")
+    R, H, X = al.matrix("R_k"), al.matrix("H^(k)"), al.matrix("X^(k)")
+    W1T = al.transpose(W1)
+    G = P * B1 * W1T
+    RG = ru.Had(R, G)
+    r = al.transpose(RG) * al.ONE / al.n
+    sk, sk1 = sp.Symbol("s_k", positive=True), sp.Symbol("s_k+1", positive=True)
+    links = [
+        ("homogeneity", ru.Fro(r), {}),
+        ("Cauchy-Schwarz (column sums)", ru.Fro(al.transpose(RG) * al.ONE), {}),
+        ("hadamard", ru.Fro(RG), {}),
+        ("Lipschitz rho' (A2b)", ru.Fro(R), {"H": H}),
+        ("E definition", ru.Fro(ru.PI * H), {}),
+        ru.cite("theorem1", ru.E(H), ru.lam * sk * ru.E(X)),
+        ("norm comparison", ru.Max(G), {}),
+        ("submultiplicative", ru.Row(G), {"split": 1, "pair": "inf,row"}),
+        ("contraction", ru.Inf(P), {}),
+        ("submultiplicative", ru.Row(B1 * W1T), {"split": 1, "pair": "row,2"}),
+        ("weight norm", ru.Spec(W1T), {"k": "k+1"})]
+    return ru.RuleChain(ru.Fro(r), links, ru.c_rho * ru.lam * sk * sk1 * ru.E(X) * ru.Row(B1),
+                        "r_k = (1/n)(R_k o G_k)^T 1 (step (i) residual)")
+
+
 def proposition1_proof() -> Proof:
     """Proposition 1 (backward mean follows the linearised recursion)."""
     h = (A1, A1P, A2, A2B, A2C) + SETTING
     steps = (
         Step("(i) residual", "r_k = bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1",
-             uses=("theorem2", "lemma2"), introduces=("residual",),
+             uses=("theorem2", "lemma2", A1), introduces=("residual",),
              reason="mean of G_k D_k is gbar_k^T D_k and gbar_k = W^(k+1) bbar^(k+1) (1^T P = 1^T)",
-             check=symbolic_identity(_residual_identity, "symmetric stochastic 3 x 3 P, generic H, B, W, rho'")),
+             check=residual_check(),
+             also=(symbolic_identity(_residual_identity, "symmetric stochastic 3 x 3 P, generic H, B, W, rho'"),)),
         Step("(i) bound", "||r_k|| <= c_rho E(H^(k)) ||G_k||_max <= c_rho lambda s_k s_(k+1) E(X^(k)) ||B^(k+1)||_row",
-             uses=("residual", "theorem2", "theorem1"), introduces=("first order",),
+             uses=("residual", "theorem2", "theorem1", A1, A1P, A2B, "s_k, Q_k, S_k, Lam_k"),
+             introduces=("first order",),
              reason="Cauchy-Schwarz ||A^T 1||/n <= ||A||_F/sqrt(n), then as Theorem 2(iii)",
-             check=on_instances("<=", floats=_first_order_floats)),
+             check=first_order_chain(),
+             also=(on_instances("<=", floats=_first_order_floats),)),
         Step("(ii) second order", "||r_k|| <= c_rho lambda s_(k+1) E(H^(k)) E(B^(k+1)) + (c_2/2) ||gbar_k||_inf E(H^(k))^2",
              uses=("residual", A2C), introduces=("second order",),
              reason="G = 1 gbar^T + Pi G; Taylor of rho' with c_2-Lipschitz rho''; sum_i (Pi H)_ij = 0",
@@ -102,7 +169,8 @@ def proposition1_proof() -> Proof:
         Step("(iii) unrolled", "bbar^(k) = N_k bbar^(L) + sum_j N_k^(j) r_j",
              uses=("residual",), introduces=("unrolled identity",),
              reason="b_k = D_k W^(k+1) b_(k+1) + r_k, induct",
-             check=symbolic_identity(_unrolled_identity, "L = 3, generic A_k = D_k W^(k+1), r_k")),
+             check=unrolled_check(),
+             also=(symbolic_identity(_unrolled_identity, "L = 3, generic A_k = D_k W^(k+1), r_k"),)),
         Step("(iii)-(iv) bounds", "||bbar^(k) - N_k bbar^(L)|| <= c_rho lambda beta S_k Sigma_k and "
              "||bbar^(k)|| <= S_k (mu + c_rho lambda beta Sigma_k)",
              uses=("unrolled identity", "first order", "theorem2"), introduces=("mean bound",),
@@ -110,7 +178,7 @@ def proposition1_proof() -> Proof:
              check=on_instances("<=", floats=_mean_floats)),
         Step("registry", "the chained bound is the registry's 'mean' statement",
              uses=("mean bound",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "proposition1", "mean",
                  lambda: sp.Symbol("S_k") * (sp.Symbol("mu") + sp.Symbol("c_rho") * sp.Symbol("lambda")
                                              * sp.Symbol("beta") * sp.Symbol("Sigma_k"))))),

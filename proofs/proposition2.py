@@ -4,8 +4,9 @@ n = 2, ``X^(0) = I_2``, ``Y = (1, -1)^T``, MSE.  Construction A: ``W^(0) = [[a,0
 ``W^(k) = diag(a_k, 1)``, ``W^(L) = (0, w)^T`` with a generic rho, ``rho(0) = 0``, ``rho'(0) = 1``.
 With ``P_p`` (lambda = |1 - 2p|): Loss = 1/2 = L_const, ``bbar^(L) = 0``, ``grad_k = 0`` for
 ``k >= 1`` and ``||grad_0||_F = lambda^(L+1) |w| / sqrt 2``; the MLP is ``p = 0`` (``P = I``).
-Everything is checked symbolically (generic rho, symbolic a, a_k, w, p); the induction over the
-depth uses a symbolic exponent.
+Every depth: the forward pass and the backward signals are proved by induction (base case and a
+step with a symbolic exponent), with generic rho, symbolic a, a_k, w, p; the matrices are the
+construction's own (n = 2), so the identities hold for the whole statement.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from backsmooth.proofs._common import P_p, p_, registry_identity
-from backsmooth.proofs.checks import symbolic_identity
+from backsmooth.proofs.checks import construction_identity, scalar_identity, symbolic_identity
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["proposition2_proof", "construction_A"]
@@ -92,35 +93,90 @@ def _optimal_output():
     return [(sp.diff(loss, c).subs(c, 0), 0), (loss - loss.subs(c, 0), c**2 / 2)]
 
 
+_q = 1 - 2 * p_
+_x, _ak, _h = sp.symbols("x a_k h", real=True)
+_mm = sp.Symbol("m", integer=True, positive=True)
+_rp = sp.Symbol("rho'(h)", real=True)  # rho' on the first (constant) column: any value
+
+
+def _forward_all():
+    # base: H^(0) = P W^(0) = 1 (a, 0); step: X^(k) = 1 (x, 0) -> H^(k) = 1 (x a_k, 0), so
+    # X^(k+1) = rho(H^(k)) = 1 (rho(x a_k), rho(0)) = 1 (rho(x a_k), 0); output H^(L) = P X^(L) W^(L) = 0
+    P = sp.Matrix(P_p)
+    X = sp.Matrix([[_x, 0], [_x, 0]])
+    return [(P * sp.eye(2) * sp.Matrix([[_a, 0], [_a, 0]]), sp.Matrix([[_a, 0], [_a, 0]])),
+            (P * X * sp.diag(_ak, 1), sp.Matrix([[_x * _ak, 0], [_x * _ak, 0]])),
+            (P * X * sp.Matrix([0, _w]), sp.zeros(2, 1))]
+
+
+def _loss_all():
+    H = sp.zeros(2, 1)
+    B = (H - _Y) / 2
+    return [(sum(e**2 for e in (H - _Y)) / 4, sp.Rational(1, 2)), (sum(B) / 2, 0)]
+
+
+def _backward_all(sign=1):
+    def build():
+        # base (k = L-1): mask o (P B^(L) W^(L)T), B^(L) = -Y/2; step: B^(k+1) = [0, -(w/2) q^m v] ->
+        # B^(k) = rho'(H^(k)) o (P B^(k+1) W^(k+1)T), rho'(H^(k)) = [[rho'(h), 1], [rho'(h), 1]] (rho'(0) = 1)
+        P = sp.Matrix(P_p)
+        mask = sp.Matrix([[_rp, 1], [_rp, 1]])
+        BL = -_Y / 2
+        base = sp.matrix_multiply_elementwise(mask, P * BL * sp.Matrix([[0, _w]]))
+        B1 = sp.Matrix([[0, -_w / 2 * _q**_mm], [0, _w / 2 * _q**_mm]])
+        Bk = sp.matrix_multiply_elementwise(mask, P * B1 * sp.diag(_ak, 1).T)
+        return [(base, sp.Matrix([[0, -_w / 2 * _q], [0, _w / 2 * _q]])),
+                (Bk, sp.Matrix([[0, -_w / 2 * _q**(_mm + 1)], [0, sign * _w / 2 * _q**(_mm + 1)]]))]
+    return build
+
+
+def _gradients_all():
+    # grad_k = F^(k)T B^(k) with F^(k) = P X^(k) = 1 (x, 0) (k >= 1), B^(k) = [0, -(w/2) q^m v]; grad_0 = P^T B^(0)
+    P = sp.Matrix(P_p)
+    F = P * sp.Matrix([[_x, 0], [_x, 0]])
+    Bm = sp.Matrix([[0, -_w / 2 * _q**_mm], [0, _w / 2 * _q**_mm]])
+    BLm = -_Y / 2
+    return [(F.T * Bm, sp.zeros(2, 2)), (F.T * BLm, sp.zeros(2, 1)),
+            ((P * sp.eye(2)).T * Bm, sp.Matrix([[0, -_w / 2 * _q**(_mm + 1)], [0, _w / 2 * _q**(_mm + 1)]]))]
+
+
 def proposition2_proof() -> Proof:
     """Proposition 2 (MLP counter-example with mu = 0; GNN rate lambda^(L+1))."""
     h = ("n = 2, X^(0) = I, Y = (1,-1)^T, MSE", "rho(0) = 0, rho'(0) = 1", "P_p symmetric stochastic 2 x 2",
          "GNN recursion", "norms")
     steps = (
-        Step("exact L = 1, 2, 3", "H^(L) = 0, Loss = 1/2, bbar^(L) = 0, grad_k = 0 (k >= 1), "
-             "grad_0 = [0, -(w/2)(1-2p)^(L+1) v]",
+        Step("forward", "X^(k) = 1 (x_k, 0) for every k >= 1 and H^(L) = 0, for every depth L",
              uses=("n = 2, X^(0) = I, Y = (1,-1)^T, MSE", "rho(0) = 0, rho'(0) = 1", "P_p symmetric stochastic 2 x 2",
                    "GNN recursion"),
-             introduces=("exact small depths",),
-             reason="forward/backward computed by sympy with a generic rho and symbolic a, a_k, w, p",
-             check=symbolic_identity(lambda: _exact_values(1)() + _exact_values(2)() + _exact_values(3)(),
-                                     "generic rho, symbolic a, a_1, a_2, w, p")),
-        Step("induction", "every depth: B^(k) = [0, -(w/2)(1-2p)^(L-k) v] by one step with symbolic exponent",
-             uses=("exact small depths",), introduces=("all depths",),
+             introduces=("forward",),
+             reason="induction on k: P 1 = 1 keeps constant rows; rho(0) = 0 keeps the zero column; W^(L) = (0, w)^T",
+             check=construction_identity(_forward_all, "base H^(0), inductive step with symbolic x_k, a_k, output"),
+             also=(symbolic_identity(lambda: _exact_values(1)() + _exact_values(2)() + _exact_values(3)(),
+                                     "L = 1, 2, 3: generic rho, symbolic a, a_1, a_2, w, p"),)),
+        Step("loss", "Loss = 1/2 = L_const and bbar^(L) = 0",
+             uses=("forward", "n = 2, X^(0) = I, Y = (1,-1)^T, MSE"), introduces=("exact small depths",),
+             reason="H^(L) = 0, B^(L) = (H^(L) - Y)/2 = -Y/2 has mean 0",
+             check=construction_identity(_loss_all, "n = 2 outputs")),
+        Step("induction", "every depth: B^(k) = [0, -(w/2)(1-2p)^(L-k) v] (base k = L-1, step with symbolic exponent)",
+             uses=("forward", "rho(0) = 0, rho'(0) = 1", "P_p symmetric stochastic 2 x 2"), introduces=("all depths",),
              reason="P v = (1-2p) v; diag(a_k, 1) keeps the second column; rho' = 1 on the zero column",
-             check=symbolic_identity(_induction, "symbolic exponent m = L - k - 1, symbolic p, a_k, w")),
+             check=construction_identity(_backward_all(), "base m = 1 and step m -> m + 1, symbolic m = L - k, p, a_k, w, rho'(h)")),
+        Step("gradients", "grad_k = 0 for k >= 1 and grad_0 = [0, -(w/2)(1-2p)^(L+1) v], every depth",
+             uses=("forward", "all depths", "GNN recursion"), introduces=("gradients",),
+             reason="F^(k) = 1 (x_k, 0)^T and 1^T v = 0; grad_0 = P^T B^(0)",
+             check=construction_identity(_gradients_all, "symbolic m, p, x, w")),
         Step("norm", "||grad_0||_F = lambda^(L+1) |w| / sqrt 2, lambda = |1 - 2p|; MLP (p = 0): |w|/sqrt 2",
-             uses=("all depths", "norms"), introduces=("gradient norm",),
+             uses=("gradients", "norms"), introduces=("gradient norm",),
              reason="grad_0 = P B^(0)",
-             check=symbolic_identity(_norm_grad0, "symbolic L, w, lambda (squared norms)")),
+             check=construction_identity(_norm_grad0, "symbolic L, w, lambda (squared norms)")),
         Step("optimal output", "W^(L) is a global minimiser of the last-layer problem: the output is a constant c "
              "for every W^(L), and (1/4)((c-1)^2 + (c+1)^2) is minimal at c = 0",
-             uses=("exact small depths",), introduces=("trained output",),
+             uses=("forward",), introduces=("trained output",),
              reason="constant rows of X^(L)",
-             check=symbolic_identity(_optimal_output, "symbolic c")),
+             check=scalar_identity(_optimal_output, "symbolic c")),
         Step("registry", "the GNN value matches the registry's gnn_A statement",
              uses=("gradient norm",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "proposition2", "gnn_A",
                  lambda: sp.Symbol("lambda", positive=True)**(sp.Symbol("L", integer=True, positive=True) + 1)
                  * sp.Abs(sp.Symbol("w", real=True)) / sp.sqrt(2)))),

@@ -10,9 +10,33 @@ True
 
 from __future__ import annotations
 
-from backsmooth.proofs.framework import ProofResult
+from backsmooth.proofs.framework import PROOF_KINDS, ProofResult
 
-__all__ = ["render_text", "render_latex", "latex_escape"]
+__all__ = ["render_text", "render_latex", "latex_escape", "step_latex"]
+
+
+def step_latex(step) -> str:
+    """The step's statement as LaTeX: its ``latex`` field, else derived from its check
+    (a rule chain's start and bound, an identity's first pair), else ``""``."""
+    import sympy as sp
+
+    if step.latex:
+        return step.latex
+    check = step.check
+    try:
+        if hasattr(check, "start") and hasattr(check, "target"):
+            return sp.latex(check.start) + r" \le " + sp.latex(check.target)
+        form = getattr(check, "form", None)
+        if form in ("identity", "matrix identity", "double sum", "inequality"):
+            built = check.build()
+            first = built if isinstance(built, tuple) and not isinstance(built[0], tuple) else built[0]
+            rel = r" \le " if form == "inequality" else " = "
+            if isinstance(first[0], sp.MatrixBase):
+                return ""
+            return sp.latex(first[0]) + rel + sp.latex(first[1])
+    except Exception:  # a statement that sympy cannot print is shown as text
+        return ""
+    return ""
 
 _MARK = {True: "\u2713", False: "\u2717"}
 
@@ -21,17 +45,25 @@ def render_text(result: ProofResult) -> str:
     """Each step: label, assertion, reason and uses, status and evidence kind."""
     p = result.proof
     status = "PASSED" if result.passed else "FAILED"
-    lines = [f"Proof of {p.claim}: {status}; weakest evidence: {result.weakest}",
+    strength = result.strength
+    verdict = "proof" if strength in PROOF_KINDS else "not a proof"
+    lines = [f"Proof of {p.claim}: {status}; strength: {strength} ({verdict}; "
+             f"own steps: {result.weakest})",
              "Hypotheses: " + "; ".join(p.hypotheses)]
-    if result.dependencies:
-        lines.append("Uses the proved claims: " + ", ".join(result.dependencies))
+    if result.cited:
+        lines.append("Cites: " + ", ".join(f"{n} ({s})" for n, s in result.cited))
     if result.chain_error:
         lines.append(f"CHAIN REJECTED: {result.chain_error}")
     for i, r in enumerate(result.steps, 1):
         st, ev = r.step, r.evidence
         lines.append(f"{i:2d}. [{_MARK[r.passed]}] {st.label}: {st.asserts}")
         lines.append(f"      because {st.reason}" + (f" (uses: {', '.join(st.uses)})" if st.uses else ""))
-        lines.append(f"      evidence: {ev.kind} ({ev.strength}): {ev.detail}")
+        lines.append(f"      evidence: {ev.label} ({ev.strength}): {ev.detail}")
+        rules = ev.rules or st.rules
+        if rules:
+            lines.append(f"      rules: {', '.join(rules)}")
+        for extra in r.also:
+            lines.append(f"      also [{_MARK[extra.passed]}] {extra.label}: {extra.detail}")
     lines.append("Conclusion: " + "; ".join(p.conclusion))
     for note in p.notes:
         lines.append(f"Note: {note}")
@@ -59,9 +91,11 @@ def render_latex(result: ProofResult) -> str:
         body = f"${st.latex}$" if st.latex else latex_escape(st.asserts)
         out.append(r"  \item \textbf{" + latex_escape(st.label) + "} " + body
                    + r" \emph{(" + latex_escape(st.reason) + ")} "
-                   + f"[{mark} {latex_escape(ev.kind)}: {latex_escape(ev.strength)}]")
+                   + f"[{mark} {latex_escape(ev.label)}: {latex_escape(ev.strength)}]"
+                   + (r" \emph{rules: " + latex_escape(", ".join(ev.rules or st.rules)) + "}"
+                      if (ev.rules or st.rules) else ""))
     out.append(r"\end{enumerate}")
-    out.append("Weakest evidence: " + latex_escape(result.weakest) + ".")
+    out.append("Strength (weakest step, cited claims included): " + latex_escape(result.strength) + ".")
     if result.chain_error:
         out.append(r"\textbf{Chain rejected:} " + latex_escape(result.chain_error))
     out.append(r"\end{proof}")

@@ -18,7 +18,9 @@ import sympy as sp
 
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import A1, A2, A3, SETTING, collect, registry_identity
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs import algebra as al
+from backsmooth.proofs import rules as ru
+from backsmooth.proofs.checks import on_instances, scalar_identity, scalar_inequality
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["theorem1_proof", "uniform_rate_check"]
@@ -93,47 +95,77 @@ def _alpha():
     return (lam * g * lam**(-alpha))**k, lam**((1 - alpha) * k), {lam: 1 / (1 + _u)}
 
 
+_X, _P, _W = al.matrix("X^(k)"), al.matrix("P"), al.matrix("W^(k)")
+_sk_sym = sp.Symbol("s_k", positive=True)
+
+
+def weights_chain():
+    """``E(P X W) <= s_k E(P X)`` by rules (Lemma 2(c))."""
+    F = _P * _X
+    return ru.RuleChain(ru.E(F * _W), [
+        ("E definition", ru.E(F * _W), {}),
+        ("submultiplicative", ru.Fro(ru.PI * F * _W), {"split": 3, "pair": "F,2"}),
+        ("weight norm", ru.Spec(_W), {"k": "k"}),
+        ("E definition", ru.Fro(ru.PI * F), {})], _sk_sym * ru.E(F))
+
+
+def propagation_chain(target=None):
+    """``E(P X) <= lambda E(X)`` by rules (Lemma 2(b), m = 1)."""
+    return ru.RuleChain(ru.E(_P * _X), [
+        ("E definition", ru.E(_P * _X), {}),
+        ("identity", ru.Fro(ru.PI * _P * _X), {"to": _P * ru.PI * ru.PI * _X}),
+        ("submultiplicative", ru.Fro(_P * ru.PI * ru.PI * _X), {"split": 2, "pair": "2,F"}),
+        ("spectral gap (A1)", ru.Spec(_P * ru.PI), {}),
+        ("E definition", ru.Fro(ru.PI * _X), {})], lam * ru.E(_X) if target is None else target)
+
+
+def activation_chain():
+    """``E(rho(H)) <= E(H)``: Lemma 2(d), cited."""
+    H = al.matrix("H^(k)")
+    return ru.RuleChain(ru.E(al.matrix("rho(H^(k))")),
+                        [ru.cite("lemma2", ru.E(al.matrix("rho(H^(k))")), ru.E(H))], ru.E(H))
+
+
 def theorem1_proof() -> Proof:
     """Theorem 1 (forward oversmoothing)."""
     h = (A1, A2, A3) + SETTING
     steps = (
         Step("weights", "E(H^(k)) = E(F^(k) W^(k)) <= s_k E(P X^(k))",
-             uses=("lemma2", "GNN recursion"), introduces=("E(H) <= s E(PX)",),
-             reason="Lemma 2(c)",
-             check=on_instances("<=", floats=_layer_floats("W"), detail="every layer of 160 GNNs")),
+             uses=("lemma2", "GNN recursion", "s_k, Q_k, S_k, Lam_k"), introduces=("E(H) <= s E(PX)",),
+             reason="Lemma 2(c): Pi F W = (Pi F) W and ||AW||_F <= ||A||_F ||W||_2",
+             check=weights_chain(),
+             also=(on_instances("<=", floats=_layer_floats("W"), detail="every layer of 160 GNNs"),)),
         Step("propagation", "E(P X^(k)) <= lambda E(X^(k))",
              uses=("lemma2", A1), introduces=("E(PX) <= lambda E(X)",),
-             reason="Lemma 2(b), m = 1",
-             check=on_instances("<=", floats=_layer_floats("P"), detail="every layer of 160 GNNs")),
+             reason="Lemma 2(b), m = 1: Pi P X = (P Pi)(Pi X), ||P Pi||_2 <= lambda",
+             check=propagation_chain(),
+             also=(on_instances("<=", floats=_layer_floats("P"), detail="every layer of 160 GNNs"),)),
         Step("activation", "E(X^(k+1)) = E(rho(H^(k))) <= E(H^(k))",
              uses=("lemma2", A2), introduces=("E(rho(H)) <= E(H)",),
              reason="Lemma 2(d)",
-             check=on_instances("<=", floats=_layer_floats("rho"), detail="tanh, arctan, sin, softsign, id")),
+             check=activation_chain(),
+             also=(on_instances("<=", floats=_layer_floats("rho"), detail="tanh, arctan, sin, softsign, id"),)),
         Step("induction", "E(X^(k)) <= Lam_k E(X^(0)), Lam_(k+1) = Lam_k lambda s_k",
              uses=("E(H) <= s E(PX)", "E(PX) <= lambda E(X)", "E(rho(H)) <= E(H)", "s_k, Q_k, S_k, Lam_k"),
              introduces=("product bound",),
-             reason="chain the three steps, induct on k (the symbolic check is the induction step, with slacks a, b >= 0)",
-             check=symbolic_inequality(_induction, "slacks a, b >= 0; Lambda_k, s_k, e_0 >= 0")),
-        Step("product on nets", "E(X^(k)) <= prod_{i<k}(lambda s_i) E(X^(0)) on random networks",
-             uses=("product bound",), introduces=("product checked",),
-             reason="the induction, evaluated",
-             check=on_instances("<=", floats=_product_floats, detail="incl. tight linear eigen-aligned nets")),
+             reason="chain the three steps, induct on k (the symbolic check is the induction step, with slacks a, b >= 0; "
+                    "the base case Lam_0 = 1 is the definition)",
+             check=scalar_inequality(_induction, "slacks a, b >= 0; Lambda_k, s_k, e_0 >= 0, symbolic"),
+             also=(on_instances("<=", floats=_product_floats, detail="incl. tight linear eigen-aligned nets"),)),
         Step("uniform", "Lam_k <= (lambda s)^k when s_i <= s",
              uses=("product bound", A3), introduces=("uniform bound",),
              reason="Lam_k = (lambda g s)^k with g <= 1 the geometric mean of s_i/s",
-             check=symbolic_inequality(_uniform, "k symbolic, g = 1/(1+t)"),
+             check=scalar_inequality(_uniform, "k symbolic, g = 1/(1+t)"),
+             also=(uniform_rate_check(1),),
              latex=r"E(X^{(k)}) \le (\lambda s)^k E(X^{(0)})"),
-        Step("uniform on nets", "E(X^(k)) <= (lambda s)^k E(X^(0)) with s = max_i s_i",
-             uses=("uniform bound",), introduces=("uniform checked",),
-             reason="the uniform bound, evaluated", check=uniform_rate_check(1)),
         Step("alpha", "s <= lambda^(-alpha) implies (lambda s)^k <= lambda^((1-alpha)k)",
              uses=("uniform bound",), introduces=("alpha rate",),
              reason="lambda s <= lambda^(1-alpha)",
-             check=symbolic_inequality(_alpha, "0 < lambda = 1/(1+u) < 1, k symbolic, s = g lambda^(-alpha)")),
+             check=scalar_inequality(_alpha, "0 < lambda = 1/(1+u) < 1, k symbolic, s = g lambda^(-alpha)")),
         Step("registry", "the chained bound (lambda s)^k E(X^(0)) is the registry's uniform statement",
              uses=("uniform bound",), introduces=("statement",),
              reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity("theorem1", "uniform", lambda: (lam * s)**k * E_X0))),
+             check=scalar_identity(registry_identity("theorem1", "uniform", lambda: (lam * s)**k * E_X0))),
     )
     return Proof("theorem1", h, steps, ("E(H) <= s E(PX)", "product bound", "uniform bound", "alpha rate",
                                          "statement"),

@@ -17,7 +17,17 @@ from backsmooth.proofs import _exact as ex
 from backsmooth.proofs import _floats as fl
 from backsmooth.proofs._common import (A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones,
                                        registry_identity)
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.checks import exact_witness, scalar_identity, on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs import theorem3_uniform as tu
+from backsmooth.proofs.algebra import all_sizes_identity as _asi
+from backsmooth.proofs.checks import scalar_inequality
+from backsmooth.proofs.rules import AllOf
+
+
+def al_identity(build, detail):
+    """An identity of matrices of every size without hypotheses (definitions only)."""
+    return _asi(build, rules=(), detail=detail)
+from backsmooth.proofs._common import A3
 from backsmooth.proofs.framework import Proof, Step
 
 __all__ = ["definition1_proof", "lemma4_proof", "theorem3_proof", "routes"]
@@ -48,22 +58,70 @@ def _ce_constant():
             for i in range(3)]
 
 
+_kk = sp.Symbol("k", integer=True)
+_Lsym = sp.Symbol("L", integer=True, nonnegative=True)
+_gk = sp.Function("g", nonnegative=True)  # g(k) = ||grad_k||_F
+_FULL_PREMISE = "||grad_k||_F <= delta for all k"
+
+
+def full_gradient_chain():
+    """``||nabla Loss|| = sqrt(sum_{k=0}^{L} ||grad_k||^2) <= sqrt(L+1) delta`` for every L (rules)."""
+    from backsmooth.proofs import rules as ru
+
+    total = sp.Sum(_gk(_kk)**2, (_kk, 0, _Lsym))
+    return ru.RuleChain(sp.sqrt(total), [
+        ("termwise sum", total, {"small": _gk(_kk), "large": delta, "premise": _FULL_PREMISE}),
+        ("rewrite", None, {"to": sp.sqrt(_Lsym + 1) * delta, "name": "sum of L + 1 equal terms"})],
+        sp.sqrt(_Lsym + 1) * delta, "L symbolic")
+
+
+def _mse_all():
+    from backsmooth.proofs import algebra as al
+    from backsmooth.proofs.rules import PI
+
+    Y, c = al.matrix("Y"), al.matrix("c")
+    d = al.mean(Y) - c
+    lhs = al.transpose(Y - al.ONE * al.transpose(c)) * (Y - al.ONE * al.transpose(c))
+    return lhs, al.transpose(PI * Y) * (PI * Y) + al.n * d * al.transpose(d)
+
+
+def _mse_min():
+    a, b = sp.symbols("a b", nonnegative=True)  # a = ||Pi Y||^2, b = ||ybar - c||^2 (0 at c = ybar)
+    n = sp.Symbol("n", positive=True)
+    return a / (2 * n), a / (2 * n) + b / 2, {}
+
+
+def _ce_all():
+    # softmax(log pi)_c = pi_c / sum_j pi_j for K classes (K symbolic); = pi_c when sum_j pi_j = 1
+    K = sp.Symbol("K", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True)
+    pi = sp.IndexedBase("pi", positive=True)
+    c = sp.Symbol("c", integer=True)
+    Z = sp.Sum(sp.exp(sp.log(pi[j])), (j, 1, K))
+    soft = sp.exp(sp.log(pi[c])) / Z
+    return soft.subs(sp.Sum(pi[j], (j, 1, K)), 1).subs(Z.function, pi[j]).subs(sp.Sum(pi[j], (j, 1, K)), 1), pi[c]
+
+
 def definition1_proof() -> Proof:
     """Definition 1 (delta-stationary point; spurious relative to L_const)."""
-    h = ("grad_k for k = 0..L", "Loss") + SETTING
+    h = ("grad_k for k = 0..L", "Loss", _FULL_PREMISE) + SETTING
     steps = (
         Step("layer-wise to full", "||grad_k||_F <= delta for all k implies ||nabla Loss||_2 <= sqrt(L+1) delta",
-             uses=("grad_k for k = 0..L",), introduces=("full gradient",),
+             uses=("grad_k for k = 0..L", _FULL_PREMISE), introduces=("full gradient",),
              reason="||nabla||^2 = sum_k ||grad_k||^2 <= (L+1) max_k ||grad_k||^2",
-             check=symbolic_inequality(_full_gradient, "L = 3, ||grad_k|| = delta/(1+t_k), t_k >= 0")),
+             check=full_gradient_chain(),
+             also=(symbolic_inequality(_full_gradient, "L = 3, ||grad_k|| = delta/(1+t_k), t_k >= 0"),)),
         Step("MSE constant", "L_const = min_c (1/2n)||Y - 1c^T||_F^2 = (1/2n)||Pi Y||_F^2 = E(Y)^2/2, at c = ybar",
              uses=("Loss", "lemma1"), introduces=("L_const MSE",),
              reason="centring identity (Lemma 1); the gradient vanishes at c = ybar",
-             check=symbolic_identity(_mse_constant, "n = 3, two outputs, generic Y, c")),
+             check=AllOf(al_identity(_mse_all, "centring identity, any n and width"),
+                         scalar_inequality(_mse_min, "a = ||Pi Y||^2, b = ||ybar - c||^2 >= 0, zero at c = ybar")),
+             also=(symbolic_identity(_mse_constant, "n = 3, two outputs, generic Y, c"),)),
         Step("CE constant", "for cross-entropy the best constant is c* = log pi (softmax(c*) = pi), L_const = H(pi)",
              uses=("Loss",), introduces=("L_const CE",),
              reason="the gradient of the convex mean CE at a constant c is softmax(c) - pi",
-             check=symbolic_identity(_ce_constant, "3 classes, frequencies pi_c > 0 summing to 1")),
+             check=scalar_identity(_ce_all, "K classes (K symbolic), frequencies pi_c > 0 summing to 1"),
+             also=(symbolic_identity(_ce_constant, "3 classes, frequencies pi_c > 0 summing to 1"),)),
     )
     return Proof("definition1", h, steps, ("full gradient", "L_const MSE", "L_const CE"))
 
@@ -92,6 +150,15 @@ def _lemma4_floats():
     return collect(fl.network_instances(), f)
 
 
+def _output_split_chain():
+    """(3.1) of Lemma 3 at k = L, cited (a rule chain of one citation)."""
+    from backsmooth.proofs import rules as ru
+
+    xL, muL, gL, EX, EB = sp.symbols("xbar_L mu grad_L E_XL E_BL", nonnegative=True)
+    return ru.RuleChain(_n * xL * muL, [ru.cite("lemma3", _n * xL * muL, gL + ru.lam * _n * EX * EB)],
+                        gL + ru.lam * _n * EX * EB, "k = L in (3.1)")
+
+
 def lemma4_proof() -> Proof:
     """Lemma 4 (stationary output layer and ||xbar^(L)|| >= gamma imply a small mean error)."""
     h = (A1, "||xbar^(L)|| >= gamma > 0", "||grad_L||_F <= delta_L") + SETTING
@@ -99,20 +166,21 @@ def lemma4_proof() -> Proof:
         Step("(3.1) at L", "n ||xbar^(L)|| mu <= ||grad_L||_F + lambda n E(X^(L)) E(B^(L))",
              uses=("lemma3",), introduces=("output split",),
              reason="Lemma 3, (3.1) at k = L",
-             check=on_instances("<=", floats=_lemma4_floats, detail="mu <= mu_0 with gamma = ||xbar^(L)||")),
+             check=_output_split_chain(),
+             also=(on_instances("<=", floats=_lemma4_floats, detail="mu <= mu_0 with gamma = ||xbar^(L)||"),)),
         Step("divide", "mu <= mu_0 = (delta_L + lambda n E(X^(L)) E(B^(L))) / (n gamma)",
              uses=("output split", "||xbar^(L)|| >= gamma > 0", "||grad_L||_F <= delta_L"),
              introduces=("mu_0",), reason="divide by n ||xbar^(L)|| >= n gamma",
-             check=symbolic_inequality(_divide, "slacks t, w >= 0")),
+             check=scalar_inequality(_divide, "slacks t, w >= 0")),
         Step("registry", "mu_0 is the registry's Lemma 4 bound",
              uses=("mu_0",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity(
+             check=scalar_identity(registry_identity(
                  "lemma4", "mu0",
                  lambda: (sp.Symbol("delta_L") + sp.Symbol("lambda") * sp.Symbol("n") * sp.Symbol("E_XL")
                           * sp.Symbol("E_BL")) / (sp.Symbol("n") * sp.Symbol("gamma"))))),
         Step("a priori", "E(X^(L)) <= Lam_L E(X^(0)) gives the a priori mu_0",
              uses=("mu_0", "theorem1"), introduces=("a priori",), reason="Theorem 1; the bound is increasing in E(X^(L))",
-             check=symbolic_inequality(lambda: ((sp.Symbol("d") + _c * (_x)) / _n,
+             check=scalar_inequality(lambda: ((sp.Symbol("d") + _c * (_x)) / _n,
                                                 (sp.Symbol("d") + _c * (_x + _t)) / _n, {}),
                                        "monotone substitution E_XL = Lam_L E_X0 - t")),
     )
@@ -181,13 +249,13 @@ def _gamma_counterexample():
 
 def theorem3_proof() -> Proof:
     """Theorem 3 (every layer's gradient is bounded by the mean output error plus decaying terms)."""
-    h = (A1, A1P, A2, A2A, A2B) + SETTING
+    h = (A1, A1P, A2, A2A, A2B, A3, tu.LAMBDA_S, tu.S_LE_1) + SETTING
     steps = (
         Step("gamma needed", "without ||xbar^(L)|| >= gamma the uncorrected statement fails: grad_L = 0, grad_(L-1) != 0",
              uses=(A1,), introduces=("correction",),
              reason="W^(L-1) = 0 gives X^(L) = 0 but grad_(L-1) keeps the mean part n xbar^(L-1)(W^(L) bbar^(L))^T",
-             check=on_instances("<=", exact=_gamma_counterexample,
-                                detail="exact rational nets L = 2, 3: ||grad_L||^2 = 0 and ||grad_(L-1)||^2 > 1e-6")),
+             check=exact_witness(lambda: [(a, b, {}) for a, b in _gamma_counterexample()],
+                                 "exact rational nets L = 2, 3: ||grad_L||^2 = 0 and ||grad_(L-1)||^2 > 1e-6")),
         Step("(F1)-(F4)", "||X^(k)||_F <= Q_k ||X^(0)||_F, n||xbar^(k)|| <= sqrt(n)||X^(k)||_F, "
              "||B^(k)||_F <= (prod_{i=k+1}^m s_i) ||B^(m)||_F",
              uses=("lemma2", "lemma1", "theorem1", "theorem2", A2A), introduces=("ingredients",),
@@ -204,13 +272,38 @@ def theorem3_proof() -> Proof:
              check=on_instances("<=", floats=_route_floats("T2"), detail="a posteriori, every layer")),
         Step("registry", "T2_k is the registry's forward-route statement",
              uses=("T2",), introduces=("statement",), reason="identity with backsmooth.symbolic",
-             check=symbolic_identity(registry_identity("theorem3", "forward_route", _t2))),
+             check=scalar_identity(registry_identity("theorem3", "forward_route", _t2))),
+        Step("uniform products", "Q_k S_k = prod_{i != k} s_i <= s^L when s_i <= s",
+             uses=(A3, "s_k, Q_k, S_k, Lam_k"), introduces=("uniform products",),
+             reason="L factors s_i <= s (geometric mean of s_i/s <= 1)",
+             check=tu.uniform_products()),
+        Step("Sigma bound", "Sigma_m = sum_{j=m}^{L-1} s_j E(X^(j)) <= s e_X (lambda s)^m / (1 - lambda s)",
+             uses=(A3, "theorem1", tu.LAMBDA_S), introduces=("Sigma bound",),
+             reason="s_j <= s, E(X^(j)) <= (lambda s)^j e_X (Theorem 1), geometric series",
+             check=tu.sigma_chain()),
+        Step("(b) uniform", "for every M in {0..L}: max_k ||grad_k||_F <= delta(M) = sqrt(n) xi s^L [mu + "
+             "lambda^(L-M) e_B + 2 c_rho lambda s e_X beta (lambda s)^M / (1 - lambda s)]",
+             uses=("T1", "T2", "uniform products", "Sigma bound", "theorem1", "lemma1", "mean_propagation",
+                   A3, tu.LAMBDA_S),
+             introduces=("(b)",),
+             reason="k <= M: T1_k at m = M; k > M: T2_k with E(X^(k)) <= (lambda s)^k xi/sqrt(n), "
+                    "lambda^(L+1) <= lambda^(L-M), lambda^(k+1) (lambda s)^k <= (lambda s)^M",
+             check=tu.part_b(),
+             latex=r"\max_k\|\nabla_k\|_F\le\sqrt n\,\xi\,s^L\Big[\mu+\lambda^{L-M}e_B+"
+                   r"\frac{2c_\rho\lambda s e_X\beta(\lambda s)^M}{1-\lambda s}\Big]"),
+        Step("(c) clean", "s <= 1: max_k ||grad_k||_F <= sqrt(n) xi [mu + lambda^floor(L/2) (e_B + 2 c_rho e_X beta / (1 - lambda))]",
+             uses=("(b)", tu.S_LE_1), introduces=("(c)",),
+             reason="(b) with M = ceil(L/2): s^L <= 1, 1/(1 - lambda s) <= 1/(1 - lambda), (lambda s)^M <= lambda^(floor(L/2) - 1)",
+             check=tu.part_c()),
     )
-    return Proof("theorem3", h, steps, ("T1", "T2", "statement"),
+    return Proof("theorem3", h, steps, ("T1", "T2", "statement", "(b)", "(c)"),
                  notes=("Our statement corrects the reconstruction: a lower bound ||xbar^(L)|| >= gamma is needed "
                         "(Lemma 4); step 'gamma needed' checks the counter-example exactly.",
                         "Frobenius norms replace the reconstruction's ||X^(k)||_2 <= s^k ||X^(0)||_2 (Lemma 2 warning).",
-                        "Parts (b), (c) (uniform forms) are not separately machine-checked here."))
+                        "Parts (b), (c) are derived from (a) by rule chains; (a) itself (the routes T1, T2 and "
+                        "their ingredients (F1)-(F4)) is still checked on instances only, so the proof's strength "
+                        "is 'instances'.",
+                        "(b) needs lambda s < 1 and (c) needs s <= 1: hypotheses of those parts only."))
 
 
 def _t2():

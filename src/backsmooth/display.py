@@ -36,6 +36,8 @@ __all__ = [
     "show_derivation",
     "proof_text",
     "show_proof",
+    "ProofView",
+    "proof_view",
     "check_text",
     "show_check",
     "plot_check",
@@ -230,9 +232,110 @@ def proof_text(name) -> str:
     return render_text(verify(proof(name)))
 
 
-def show_proof(name) -> None:
-    """Print :func:`proof_text` followed by an empty line."""
+def show_proof(name, math=None) -> None:
+    """Show the proof of ``name``: typeset (:class:`ProofView`) inside a Jupyter kernel, else
+    :func:`proof_text` followed by an empty line.
+
+    ``math=False`` forces the plain text, ``math=True`` the rich display.
+    """
+    shown = _math_display(math)
+    if shown:
+        from IPython.display import display
+
+        display(proof_view(name))
+        return
     print(proof_text(name) + "\n")
+
+
+def proof_view(name) -> "ProofView":
+    """The verified proof of ``name`` as a :class:`ProofView` (rich display in notebooks)."""
+    from backsmooth.proofs import proof, proofs, verify
+
+    if not isinstance(name, str) or name not in proofs():
+        raise ValueError(f"no proof named {name!r}; known proofs: {', '.join(proofs())}")
+    return ProofView(verify(proof(name)))
+
+
+#: badge colours of the report, inlined so that a notebook exported to HTML shows them offline
+_BADGE_CSS = ("<style>.proof .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px}"
+              ".proof .st-ok{background:#d8f0df;color:#155a2f}.proof .st-warn{background:#fcefc7;color:#6b4b00}"
+              ".proof .st-bad{background:#f9d6d5;color:#8c1d18}.proof .st-muted{background:#e6e9ed;color:#3d4650}"
+              ".proof img.math{vertical-align:middle}.proof code.plain{display:block;color:#555}</style>")
+
+
+class ProofView:
+    """A verified proof with rich displays: each step typeset, with its justification, rules
+    and evidence kind as a badge.
+
+    ``_repr_html_`` typesets the formulas as inline PNG pictures (matplotlib mathtext, as in the
+    report), so an exported notebook reads without network access; ``_repr_markdown_`` and
+    ``_repr_latex_`` give the same content for other front ends; ``str()`` is the CLI text.
+
+    Examples
+    --------
+    >>> view = proof_view("lemma3")
+    >>> "all_sizes_identity" in view._repr_html_() and "rule" in view._repr_markdown_()
+    True
+    """
+
+    def __init__(self, result):
+        self.result = result
+
+    def __str__(self):
+        from backsmooth.proofs import render_text
+
+        return render_text(self.result)
+
+    __repr__ = __str__
+
+    def _steps(self):
+        from backsmooth.proofs.render import step_latex
+
+        for r in self.result.steps:
+            yield r, step_latex(r.step)
+
+    def _repr_html_(self):
+        from backsmooth.report.html import esc, formula, status_badge
+
+        res = self.result
+        head = (f"<p><b>Proof of {esc(res.claim)}</b> {status_badge('passed' if res.passed else 'failed')} "
+                f"strength: {status_badge(res.strength)} "
+                f"<span class='note'>({'proof' if res.is_proof else 'not a proof'}"
+                + (f"; cites {esc(', '.join(f'{a}: {b}' for a, b in res.cited))}" if res.cited else "")
+                + ")</span></p>")
+        items = []
+        for r, tex in self._steps():
+            st, ev = r.step, r.evidence
+            rules = ev.rules or st.rules
+            items.append(
+                f"<li><b>{esc(st.label)}</b> {status_badge('passed' if r.passed else 'failed')} "
+                f"{status_badge(ev.kind)}" + (f" <i>at {esc(ev.size)}</i>" if ev.size else "")
+                + formula(tex or None, st.asserts)
+                + f"<div>because {esc(st.reason)}</div>"
+                + (f"<div>rules: {esc(', '.join(rules))}</div>" if rules else "")
+                + f"<div><small>{esc(ev.detail)}</small></div>"
+                + "".join(f"<div><small>also {esc(e.kind)}: {esc(e.detail)}</small></div>" for e in r.also)
+                + "</li>")
+        notes = "".join(f"<p><small>Note: {esc(n)}</small></p>" for n in res.proof.notes)
+        err = f"<p><b>chain rejected:</b> {esc(res.chain_error)}</p>" if res.chain_error else ""
+        return f"<div class='proof'>{_BADGE_CSS}{head}{err}<ol>{''.join(items)}</ol>{notes}</div>"
+
+    def _repr_markdown_(self):
+        res = self.result
+        lines = [f"**Proof of {res.claim}**: {'passed' if res.passed else 'FAILED'}; strength "
+                 f"`{res.strength}` ({'proof' if res.is_proof else 'not a proof'})", ""]
+        for i, (r, tex) in enumerate(self._steps(), 1):
+            st, ev = r.step, r.evidence
+            stmt = f"${tex}$" if tex and len(tex) <= MAX_TYPESET else st.asserts
+            rules = ev.rules or st.rules
+            lines.append(f"{i}. **{st.label}** `{ev.label}`: {stmt}  \n   *because* {st.reason}"
+                         + (f"  \n   rules: {', '.join(rules)}" if rules else ""))
+        return "\n".join(lines)
+
+    def _repr_latex_(self):
+        from backsmooth.proofs import render_latex
+
+        return render_latex(self.result)
 
 
 def _parts(result):

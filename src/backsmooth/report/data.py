@@ -90,8 +90,8 @@ def summarise(doc: dict) -> dict:
                              for s in proofs),
         "proof_steps": sum(len(s["data"].get("steps", [])) for s in proofs),
         "proof_steps_failed": sum(len(s["data"].get("failed_steps", [])) for s in proofs),
-        "proofs_symbolic": sum(s["status"] == "done" and s["data"].get("passed") and
-                               s["data"].get("weakest") == "proved symbolically" for s in proofs),
+        "proofs_symbolic": sum(s["status"] == "done" and bool(s["data"].get("is_proof"))
+                               for s in proofs),
         "derivations": len(derivs),
         "derivations_verified": sum(s["status"] == "done" and bool(s["data"].get("verified"))
                                     for s in derivs),

@@ -125,6 +125,8 @@ def badge(text, cls) -> str:
 #: status word -> CSS class of its badge
 _STATUS_CLASS = {
     "passed": "ok", "holds": "ok", "verified": "ok", "proved symbolically": "ok",
+    "all_sizes_identity": "ok", "rule": "ok", "proof": "ok",
+    "fixed_size_identity": "warn", "instances": "warn", "not a proof": "warn", "unverified": "bad",
     "checked on instances": "warn", "hypotheses not met": "warn", "not covered": "muted",
     "skipped": "muted",
     "failed": "bad", "violated": "bad", "not verified": "bad", "error": "bad",

@@ -67,7 +67,9 @@ def _proof(sec) -> str:
         return _error(sec)
     d = sec["data"]
     out = [f'<p>{status_badge("passed" if d.get("passed") else "failed")} '
-           f'weakest evidence: {status_badge(d.get("weakest") or "-")} '
+           f'strength: {status_badge(d.get("strength") or d.get("weakest") or "-")} '
+           + (f'<span class="note">(cites {esc(", ".join(f"{a}: {b}" for a, b in d["cited"]))})</span> '
+              if d.get("cited") else "") +
            f'<span class="note">({len(d.get("steps", []))} steps, {fmt(sec["seconds"], 3)} s'
            + (f'; uses {esc(", ".join(d["dependencies"]))}' if d.get("dependencies") else "")
            + ")</span></p>"]
@@ -78,11 +80,16 @@ def _proof(sec) -> str:
         items.append(
             f'<li><div class="step-head">{esc(st.get("label"))}: {esc(st.get("asserts"))} '
             f'{status_badge("passed" if st.get("passed") else "failed")} '
-            f'{status_badge(st.get("strength") or "-")}</div>'
+            f'{status_badge(st.get("kind") or "-")}'
+            + (f' <span class="note">at {esc(st["size"])}</span>' if st.get("size") else "")
+            + '</div>'
             + (formula(st["latex"], None) if st.get("latex") else "")
             + f'<div class="step-meta">why: {esc(st.get("reason"))}'
             + (f' &middot; uses: {esc(", ".join(st.get("uses", [])))}' if st.get("uses") else "")
-            + f'<br>evidence: {esc(st.get("kind"))}: {esc(st.get("detail"))}</div></li>')
+            + (f' &middot; rules: {esc(", ".join(st.get("rules", [])))}' if st.get("rules") else "")
+            + f'<br>evidence: {esc(st.get("kind"))} ({esc(st.get("strength"))}): {esc(st.get("detail"))}'
+            + "".join(f'<br>also: {esc(a.get("kind"))}: {esc(a.get("detail"))}' for a in st.get("also", []))
+            + '</div></li>')
     out.append(f'<ol class="steps">{"".join(items)}</ol>')
     if d.get("notes"):
         out.append("<p class=\"note\">Corrections to the paper's statements: "
@@ -333,15 +340,17 @@ def render_page(doc: dict, out_dir) -> str:
             f"{esc(st.get('seed'))}. Every claim carries its provenance: "
             f"{badge('[paper]', 'prov-paper')} stated in the paper, "
             f"{badge('[reconstruction]', 'prov-reconstruction')} our precise or corrected "
-            f"version, {badge('[extension]', 'prov-extension')} beyond the paper. Proof steps are "
-            f"{status_badge('proved symbolically')} (sympy identity or inequality) or only "
-            f"{status_badge('checked on instances')} (exact rational and random float "
-            f"instances: not a proof).</p>")
+            f"version, {badge('[extension]', 'prov-extension')} beyond the paper. Proof steps carry "
+            f"their evidence: {status_badge('all_sizes_identity')} (identity for symbolic n, d, L) "
+            f"and {status_badge('rule')} (inequality licensed by named rules with checked side "
+            f"conditions) are proof; {status_badge('fixed_size_identity')} (one stated size) and "
+            f"{status_badge('instances')} (exact rational and random float instances) are not. "
+            f"A proof's strength is its weakest step, cited claims included.</p>")
     errs = ("<br>crashed sections: " + esc(", ".join(summ["errors"]))) if summ["errors"] else ""
     box = (f'<div class="summary {"bad" if failed else "ok"}"><b>'
            f'{"PROBLEMS FOUND" if failed else "All claims hold"}</b>: {summ["claims"]} claims; '
            f'proofs passed {summ["proofs_passed"]}/{summ["proofs"]} '
-           f'({summ["proofs_symbolic"]} fully symbolic, {summ["proof_steps_failed"]} failed steps '
+           f'({summ["proofs_symbolic"]} proofs for every size, {summ["proof_steps_failed"]} failed steps '
            f'of {summ["proof_steps"]}); derivations verified {summ["derivations_verified"]}/'
            f'{summ["derivations"]}; numeric checks: {summ["checks"]} checks, '
            f'{summ["instances"]} instances, <b>{summ["violations"]} violations</b>, '

@@ -124,9 +124,13 @@ def _proof(name, ctx):
         st, ev = r.step, r.evidence
         steps.append({"label": st.label, "asserts": st.asserts, "latex": st.latex or None,
                       "reason": st.reason, "uses": list(st.uses), "introduces": list(st.introduces),
-                      "kind": ev.kind, "strength": ev.strength, "passed": bool(ev.passed),
+                      "kind": ev.kind, "strength": ev.strength, "passed": bool(r.passed),
+                      "size": ev.size or None, "rules": list(ev.rules or st.rules),
+                      "also": [{"kind": e.kind, "size": e.size or None, "passed": bool(e.passed),
+                                "detail": e.detail} for e in r.also],
                       "detail": ev.detail, "seconds": r.seconds})
-    return "done", {"passed": bool(res.passed), "weakest": res.weakest,
+    return "done", {"passed": bool(res.passed), "weakest": res.weakest, "strength": res.strength,
+                    "is_proof": bool(res.is_proof), "cited": [list(c) for c in res.cited],
                     "chain_error": res.chain_error, "dependencies": list(res.dependencies),
                     "failed_steps": list(res.failed_steps), "notes": list(res.proof.notes),
                     "steps": steps, "latex_source": pr.render_latex(res)}, None
