@@ -92,9 +92,10 @@ def check_index() -> dict:
 
 
 def _md(text: str, table: bool = False) -> str:
-    """Plain text made literal in Markdown (``\\``, ``*``, a tag-like ``<``; ``|`` in tables)."""
+    """Plain text made literal in Markdown (``\\ * _``, a tag-like ``<``; ``|`` in tables)."""
     text = text.replace("\\", "\\\\").replace("*", "\\*")
     text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)  # '<' that could open an HTML tag
+    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)  # '_' not inside a word
     return text.replace("|", "\\|") if table else text
 
 
