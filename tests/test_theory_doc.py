@@ -52,6 +52,7 @@ def test_page_has_every_claim_label_and_convention(rendered):
         assert f"- **{topic}**" in rendered
     assert "[experiment-settings.md](experiment-settings.md)" in rendered
     assert "shared/" not in rendered
+    assert "MEANING NOT REGISTERED" not in rendered
 
 
 def test_page_carries_the_proofs_outlines_and_notes(rendered):

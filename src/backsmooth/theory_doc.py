@@ -200,10 +200,16 @@ def _proof(lines, name):
         lines.append("")
 
 
+def _meaning(label: str) -> str:
+    """The label's meaning; an unregistered label is flagged on the page (and by the tests)."""
+    from backsmooth.symbolic.setting import HYPOTHESES
+
+    return HYPOTHESES.get(label, "MEANING NOT REGISTERED: add it to "
+                                 "backsmooth.symbolic.setting.HYPOTHESES")
+
+
 def _claim(lines, name, notebooks, checks):
     from backsmooth.symbolic import claim
-    from backsmooth.symbolic.setting import hypothesis_meaning
-
     c = claim(name)
     lines += ["", f"## {_heading(name)}", "",
               f"**Provenance**: `[{c.provenance}]` {_md(c.provenance_note)}.", ""]
@@ -212,7 +218,7 @@ def _claim(lines, name, notebooks, checks):
         lines += ["$$", latex, "$$", ""]
     if c.hypotheses:
         lines += ["**Hypotheses**:", ""]
-        lines += [f"- `{h}`: {_md(hypothesis_meaning(h))}" for h in c.hypotheses]
+        lines += [f"- `{h}`: {_md(_meaning(h))}" for h in c.hypotheses]
         lines.append("")
     else:
         lines += ["**Hypotheses**: none beyond the conventions.", ""]
