@@ -2,21 +2,19 @@
 
 A spec is ``NAME`` or ``NAME:ARGS``, or the path of an edge-list file:
 
-============================  ===============================================================
-``karate``, ``les_miserables``, ``florentine``, ``davis``   the real graphs of
-                              :func:`~backsmooth.numeric.samplers.real_graph`
-``er[:n=1000,c=10]``          Erdos-Renyi with average degree ``c`` (or ``p=``)
-``sbm[:n=1000,c=10,lg=2]``    two balanced blocks, the CSBM graph of
-                              :func:`~backsmooth.numeric.samplers.contextual_sbm` (no features)
-``csbm[:n=1000,c=50,lg=2,mu=1,p=16]``  the Contextual SBM (defaults of docs/experiment-settings.md),
-                              largest component kept
-``regular[:n=1000,d=10]``     random regular graph
-``cycle:8``, ``path:5``, ``complete:5``, ``star:5``  the deterministic graphs of networkx
-                              (``star:k`` has k + 1 nodes)
-``barbell:8``                 two cliques of ``max(2, N // 2)`` nodes joined by one edge
-                              (lambda close to 1)
-a file path                   :func:`~backsmooth.numeric.graphs.read_edge_list`
-============================  ===============================================================
+* ``karate``, ``les_miserables``, ``florentine``, ``davis``: the real graphs of
+  :func:`~backsmooth.numeric.samplers.real_graph`;
+* ``er[:n=1000,c=10]``: Erdos-Renyi with average degree ``c`` (or ``p=``);
+* ``sbm[:n=1000,c=10,lg=2]``: two balanced blocks, the CSBM graph of
+  :func:`~backsmooth.numeric.samplers.contextual_sbm` (no features);
+* ``csbm[:n=1000,c=50,lg=2,mu=1,p=16]``: the Contextual SBM (defaults of
+  docs/experiment-settings.md), largest component kept;
+* ``regular[:n=1000,d=10]``: random regular graph;
+* ``cycle:8``, ``path:5``, ``complete:5``, ``star:5``: the deterministic graphs of networkx
+  (``star:k`` has k + 1 nodes);
+* ``barbell:8``: two cliques of ``max(2, N // 2)`` nodes joined by one edge (lambda close
+  to 1);
+* a file path: :func:`~backsmooth.numeric.graphs.read_edge_list`.
 """
 
 from __future__ import annotations

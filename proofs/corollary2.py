@@ -2,8 +2,10 @@
 
 (a) For every theta: ``Loss >= L_const - E(Y) E(H^(L)) >= L_const - E(Y) lambda s_L Lam_L E(X^(0))``.
 (b) The mean-fitting output layer ``W^(L) = xbar^(L) c*^T / ||xbar^(L)||^2`` gives mean output
-``c*``, ``mu = 0`` (MSE), and Theorem 3 applies.  Corrects the reconstruction's
-"norm-constrained minimiser" (only a KKT point) by this explicit construction.
+    ``c*``, ``mu = 0`` (MSE), and Theorem 3 applies.
+
+Corrects the reconstruction's "norm-constrained minimiser" (only a KKT point) by this
+explicit construction.
 """
 
 from __future__ import annotations

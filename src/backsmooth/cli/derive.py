@@ -6,6 +6,9 @@ verification status and method.  ``--latex`` prints the statement and steps as L
 fragments, one per line, with everything else on ``%`` comment lines (so every
 non-comment line is a math fragment that mathtext/LaTeX can typeset).
 ``backsmooth derive --list`` lists every claim with its provenance.
+``backsmooth derive --all`` prints every derivation; ``backsmooth derive --all --markdown``
+prints the theory document ``docs/theory.md`` generated from the registry
+(:mod:`backsmooth.theory_doc`); ``--out FILE`` writes it to a file instead.
 
 Exit codes: 0 when every step was verified, 1 if some step failed, 2 for an unknown name.
 """
@@ -27,9 +30,18 @@ def register(subparsers):
     )
     parser.add_argument("name", nargs="?", help="claim name (see --list)")
     parser.add_argument("--list", action="store_true", help="list every claim with provenance")
+    parser.add_argument("--all", action="store_true",
+                        help="every claim and derivation (with --markdown: the theory document)")
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="LaTeX math fragments")
     fmt.add_argument("--text", action="store_true", help="plain text (default)")
+    fmt.add_argument("--markdown", action="store_true",
+                     help="with --all: docs/theory.md, generated from the registry")
+    parser.add_argument("--out", metavar="FILE",
+                        help="with --all --markdown: write to FILE instead of printing")
+    parser.add_argument("--notebooks", metavar="DIR", default="notebooks",
+                        help="with --markdown: the notebooks folder to link claims to "
+                             "(default: ./notebooks)")
     parser.set_defaults(func=run)
     return parser
 
@@ -50,9 +62,49 @@ def _print_list(out):
     return 0
 
 
+def _markdown(args, out):
+    from pathlib import Path
+
+    from backsmooth.theory_doc import render_theory_markdown
+
+    text = render_theory_markdown(notebooks=args.notebooks)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        out.write(text)
+    return 0
+
+
+def _all(args, out):
+    import argparse
+
+    from backsmooth.symbolic import derivations
+
+    worst = 0
+    for name in derivations():
+        one = argparse.Namespace(**{**vars(args), "name": name, "all": False})
+        worst = max(worst, run(one, out))
+        print(file=out)
+    return worst
+
+
 def run(args, out=None):
     """Run ``backsmooth derive`` with parsed ``args``; return the exit code."""
     out = out or sys.stdout
+    markdown, every = getattr(args, "markdown", False), getattr(args, "all", False)
+    if markdown or getattr(args, "out", None):
+        if not (markdown and every and not args.name):
+            print("backsmooth derive: error: --markdown and --out go with --all and no NAME "
+                  "(backsmooth derive --all --markdown [--out docs/theory.md])", file=sys.stderr)
+            return 2
+        return _markdown(args, out)
+    if every:
+        if args.name or args.list:
+            print("backsmooth derive: error: give NAME, --list or --all, not several",
+                  file=sys.stderr)
+            return 2
+        return _all(args, out)
     from backsmooth.symbolic import ROOT_CONVENTION, claim, claims, derivations, derive
     from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
     from backsmooth.symbolic.render import latex_relation, latex_step, text_relation, text_step
