@@ -35,6 +35,7 @@ PROOF_BUILDERS = {
     "theorem3": ("theorem3", "theorem3_proof"),
     "corollary2": ("corollary2", "corollary2_proof"),
     "proposition2": ("proposition2", "proposition2_proof"),
+    "theorem2_relu": ("theorem2_relu", "theorem2_relu_proof"),
 }
 
 

@@ -32,6 +32,7 @@ from backsmooth.symbolic.symbols import (
     delta_L, gamma, k, lam, m, mu, n, s, s_k, s_k1, s_L, w, xbar, xi, c_2, Sigma_lam_k,
     gbar_inf, bbar_k1,
 )
+from backsmooth.symbolic.symbols import Sigma_kappa_k, kappa, kappa_k  # theorem2_relu
 
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
            "variants"]
@@ -234,6 +235,28 @@ BOUNDS = {
            "Proposition 2(a), construction A (P = I, lambda = 1)"),
         _v("proposition2", "mlp_B", "||grad_0||_F", "==", sp.Abs(w), (w,),
            "Proposition 2(a), construction B (P = I, lambda = 1)"),
+    ),
+    "theorem2_relu": (
+        _v("theorem2_relu", "recursion", "E(B^(k))", "<=",
+           lam * s_k1 * E_Bk1 + kappa_k * lam * s_k * s_k1 * E_Xk * B_row_k1,
+           (lam, s_k1, E_Bk1, kappa_k, s_k, E_Xk, B_row_k1),
+           "ReLU: Theorem 2(iii) with c_rho replaced by the margin constant kappa_k"),
+        _v("theorem2_relu", "recursion_measured", "E(B^(k))", "<=",
+           lam * s_k1 * E_Bk1 + kappa_k * E_Hk * G_max,
+           (lam, s_k1, E_Bk1, kappa_k, E_Hk, G_max), "ReLU: Theorem 2(iii), first line"),
+        _v("theorem2_relu", "R_norm", "||R_k||_F", "<=", kappa_k * sp.sqrt(n) * E_Hk,
+           (kappa_k, n, E_Hk), "ReLU: |(R_k)_ij| <= |(Pi H^(k))_ij| / |hbar^(k)_j|"),
+        _v("theorem2_relu", "unrolled_product", "E(B^(k))", "<=",
+           S_k * (lam**(L - k) * E_BL + beta * Sigma_kappa_k),
+           (S_k, lam, L, k, E_BL, beta, Sigma_kappa_k),
+           "ReLU: Theorem 2(v) with kappa_j inside the sum"),
+        _v("theorem2_relu", "unrolled", "E(B^(k))", "<=",
+           (lam * s)**(L - k) * E_BL
+           + kappa * lam * s**(L + 1) * lam**k * E_X0 * beta / (1 - lam**2 * s),
+           (lam, s, L, k, E_BL, E_X0, beta, kappa),
+           "ReLU: Theorem 2(vi), kappa = max_j kappa_j, s_i <= s, lambda^2 s < 1"),
+        _v("theorem2_relu", "mean_one_step", "||r_k||", "<=", kappa_k * E_Hk * G_max,
+           (kappa_k, E_Hk, G_max), "ReLU: Proposition 1(i), first inequality, c_rho -> kappa_k"),
     ),
 }
 

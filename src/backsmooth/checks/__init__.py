@@ -5,7 +5,7 @@ weight scale x loss x seed), measures the quantity a claim bounds with the exact
 evaluates the claim's bound lambdified from :mod:`backsmooth.symbolic`, and returns a
 :class:`CheckResult` whose table gives, per instance and part of the claim, whether the
 hypotheses hold, the measured value, the bound, their ratio and a verdict in ``{"holds",
-"violated", "hypotheses not met"}``.
+"violated", "unresolved", "hypotheses not met"}``.
 
 Examples
 --------
@@ -25,8 +25,9 @@ from backsmooth.checks import (  # noqa: F401  (register the checks)
     theorem2,
     theorem3,
 )
+from backsmooth.checks import theorem2_relu  # noqa: F401  (extension: ReLU margin constant)
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
-from backsmooth.checks._runner import check
+from backsmooth.checks._runner import PROFILES, check
 
 #: the checks in paper order (``backsmooth check --all`` runs them in this order)
 ORDER = (
@@ -39,6 +40,8 @@ ORDER = (
     "corollary2",
     "proposition2",
     "gcn",
+    "theorem2_relu",
 )
 
 __all__ = ["CHECKS", "ORDER", "RTOL", "VERDICTS", "CheckResult", "CheckSpec", "check"]
+__all__ += ["PROFILES"]
