@@ -72,9 +72,10 @@ def _closing_margin():
     ratio = sp.sqrt(2) * E_H / m  # kappa sqrt(n) E(H) with kappa = 1/m, n = 2
     return (
         identity_step("H = (m + e, m - e), e > m > 0: E(H) = e", E_H, e),
-        inequality_step("||R||_F = 1 <= kappa sqrt(n) E(H) = sqrt(2) e/m (e = m + v, v > 0)",
+        # both sides positive: certified on squares, with e = m (1 + v), v > 0
+        inequality_step("||R||_F = 1 <= kappa sqrt(n) E(H) = sqrt(2) e/m (e = m (1 + v), v > 0)",
                         sp.Integer(1), ratio,
-                        sp.simplify((1 - ratio).subs(e, m + sp.Symbol("v", positive=True)))),
+                        sp.expand((1 - ratio**2).subs(e, m * (1 + sp.Symbol("v", positive=True))))),
         limit_step("kappa sqrt(n) E(H) -> oo as the margin m -> 0: the bound becomes vacuous",
                    ratio, m, 0, sp.oo),
     )
