@@ -33,6 +33,7 @@ from backsmooth.symbolic.symbols import (
     gbar_inf, bbar_k1,
 )
 from backsmooth.symbolic.symbols import Sigma_kappa_k, kappa, kappa_k  # theorem2_relu
+from backsmooth.symbolic.symbols import s_out  # theorem3 *_hidden
 
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
            "variants"]
@@ -212,6 +213,17 @@ BOUNDS = {
            sp.sqrt(n) * xi * Q_k * S_k * (lam**(L - m) * E_BL + mu + 2 * c_rho * lam * beta * Sigma_m),
            (n, xi, Q_k, S_k, lam, L, m, E_BL, mu, c_rho, beta, Sigma_m),
            "Theorem 3(a), T1_k for one m in k..L (minimise over m)"),
+        _v("theorem3", "uniform_hidden", "max_k ||grad_k||_F", "<=",
+           sp.sqrt(n) * xi * s**(L - 1) * s_out
+           * (mu + lam**(L - M) * E_BL + 2 * c_rho * lam * s * E_X0 * beta * (lam * s)**M * _geo),
+           (n, xi, s, L, s_out, M, mu, lam, E_BL, c_rho, E_X0, beta),
+           "Theorem 3(b) with s = max_{i<L} s_i (hidden layers only) and s_out = max(s_L, s): "
+           "Q_k S_k <= s^(L-1) s_out; needs lambda s < 1 for the hidden layers only"),
+        _v("theorem3", "clean_hidden", "max_k ||grad_k||_F", "<=",
+           sp.sqrt(n) * xi * s_out * (mu + lam**sp.floor(L / 2)
+                                      * (E_BL + 2 * c_rho * E_X0 * beta / (1 - lam))),
+           (n, xi, s_out, mu, lam, L, E_BL, c_rho, E_X0, beta),
+           "Theorem 3(c) with s_i <= 1 for the hidden layers only and s_out = max(s_L, 1)"),
     ),
     "corollary2": (
         _v("corollary2", "loss_lower", "Loss", ">=", L_const - E_Y * lam * s_L * Lam_L * E_X0,

@@ -26,7 +26,7 @@ __all__ = [
     "Sigma_m", "E_X", "E_B", "X_F", "xbar", "grad_k", "grad_norm", "loss", "E_PmX", "E_XW",
     "E_rhoX", "r_k", "bbar_k", "mean_gap_k", "dist_k", "x_i", "s_i", "i",
     "Sigma_lam_k", "gbar_inf", "bbar_k1",
-    "kappa_k", "kappa", "Sigma_kappa_k",
+    "kappa_k", "kappa", "Sigma_kappa_k", "s_out",
     "SYMBOL_MEANINGS", "LATEX_NAMES", "TEXT_NAMES", "python_name",
 ]
 
@@ -218,3 +218,9 @@ SYMBOL_MEANINGS.update({
     "Sigma_kappa_k": "sum_{j=k}^{L-1} lambda^(j-k+1) kappa_j s_j E(X^(j))",
 })
 LATEX_NAMES.update({kappa_k: r"\kappa_k", kappa: r"\kappa", Sigma_kappa_k: r"\Sigma^{\kappa}_k"})
+
+# Theorem 3 with the output layer kept out of s (claim theorem3, variants *_hidden)
+s_out = sp.Symbol("s_out", positive=True)
+SYMBOL_MEANINGS["s_out"] = ("max(s_L, s) with s = max_{i<L} s_i (uniform_hidden), or max(s_L, 1) "
+                            "(clean_hidden): the output layer's share of Q_k S_k")
+LATEX_NAMES[s_out] = r"s_{out}"

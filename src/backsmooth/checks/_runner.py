@@ -111,6 +111,9 @@ def check(name, *, progress=None, **settings):
         ) + tuple(notes)
     summary = summarise(records)
     summary.update(extra)
+    from backsmooth.checks._loose import loose_parts
+
+    summary["loose_parts"] = loose_parts(name, summary["parts"])
     if spec.provenance is not None:
         prov = {c: spec.provenance for c in spec.claims}
     else:

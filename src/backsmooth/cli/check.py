@@ -235,6 +235,11 @@ def run(args) -> int:
             )
         for note in r.notes:
             print(f"[{r.name}] {note}")
+        for part, lp in (r.summary.get("loose_parts") or {}).items():
+            print(
+                f"[{r.name}] {part}: tightest ratio {lp['max_ratio']:.3g} < 0.5 "
+                f"(a halved bound would pass here): {lp['reason']}"
+            )
         if r.violations:
             w = r.summary.get("worst_violation", {})
             print(f"[{r.name}] VIOLATED: {r.violations} row(s); worst {w}")

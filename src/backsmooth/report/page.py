@@ -136,7 +136,7 @@ _PLOT_CAPTION = ("left: each row's measured value against its bound (an upper bo
                  "measured/bound over the rows whose hypotheses hold (1 = tight, above 1 = "
                  "violated), or of the relative deviation when the claim is an identity")
 _STANDARD = {"instances", "checks", "holds", "violations", "hypotheses_not_met", "tightest_ratio",
-             "unresolved", "judged",
+             "unresolved", "judged", "loose_parts",
              "tightest_case", "max_identity_deviation", "rate", "worst_violation", "parts"}
 
 
@@ -160,6 +160,9 @@ def _summary_pairs(s) -> list:
             f"median fitted {fmt(r.get('median_fitted'))} vs predicted "
             f"{fmt(r.get('median_predicted'))}; max fitted/predicted "
             f"{fmt(r.get('max_fitted_over_predicted'))} over {r.get('instances')} instances")))
+    for part, lp in (s.get("loose_parts") or {}).items():
+        pairs.append((f"loose part {part}", esc(
+            f"tightest ratio {fmt(lp.get('max_ratio'), 3)} < 0.5: {lp.get('reason')}")))
     if s.get("worst_violation"):
         w = s["worst_violation"]
         pairs.append(("worst violation", esc(", ".join(f"{k}={v}" for k, v in w.items()))))
