@@ -118,6 +118,7 @@ class TestClaimSpecifics:
             n=(6, 12),
             depth=(2, 6),
             graph="er_dense",
+            output="fitted",
         )
         rows = [row for row in r.records if row["part"] == "per_layer_lemma4"]
         assert len(rows) == 4 and all(row["grad_L"] <= 1e-9 for row in rows)
@@ -141,6 +142,19 @@ class TestClaimSpecifics:
             stated = [n for n in r.notes if n.startswith(f"{part}: bound vacuous")]
             assert len(stated) == 1
             assert f"in {counts['vacuous']} of {counts['judged']} judged" in stated[0]
+
+    def test_theorem3_hypotheses_of_b_and_c_hold_on_default_instances(self):
+        # (b), (c) are judged on a real share of the default instances, with and without the
+        # output layer in s, and every part reaches half of its bound (a halved bound fails)
+        r = check("theorem3", trials=40, seed=0)
+        parts = r.summary["parts"]
+        for p in ("uniform", "clean", "uniform_hidden", "clean_hidden"):
+            judged = parts[p]["checks"] - parts[p]["hypotheses_not_met"] - parts[p]["unresolved"]
+            assert judged >= 4, (p, parts[p])
+        for p in ("per_layer", "uniform", "uniform_hidden", "clean_hidden"):
+            assert parts[p]["max_ratio"] >= 0.5, (p, parts[p])
+        assert set(r.summary["tightest_ratio_by_output_layer"]) == {"fitted", "mean_fitted",
+                                                                    "random"}
 
     def test_corollary2_mse_mean_fitted_and_rate(self):
         r = check("corollary2", loss="mse", trials=2, depths=[2, 6, 10, 14])
