@@ -26,7 +26,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 #: notebook -> claims whose provenance tag must appear in its executed output
 NOTEBOOKS = {
     "01_forward_oversmoothing.py": ("theorem1",),
-    "02_backward_oversmoothing.py": ("corollary1", "theorem2", "proposition1"),
+    "02_backward_oversmoothing.py": ("corollary1", "theorem2", "proposition1", "theorem2_relu"),
     "03_stationary_points.py": ("definition1", "lemma4", "theorem3", "corollary2"),
     "04_mlps_are_not_gnns.py": ("proposition2",),
     "05_figures.py": (),
