@@ -65,6 +65,13 @@ def register(subparsers):
         help="with --out: reuse NAME.json already in DIR when its settings match",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="with --all: run the checks in N processes (one check per process, BLAS limited "
+        "to one thread each); default 1",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -132,6 +139,31 @@ def _graph_setting(value):
     )
 
 
+def _one_check(name, own):
+    """Run one check in a worker process (one BLAS thread)."""
+    from backsmooth.checks import check
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - core dependency
+        return check(name, **own)
+    with threadpool_limits(limits=1):
+        return check(name, **own)
+
+
+def _run_parallel(pending, workers, record, bar):
+    """Run ``(name, settings)`` pairs in ``workers`` processes; ``record`` each as it finishes."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    bar.set_description(f"{len(pending)} checks on {workers} workers")
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        futures = {ex.submit(_one_check, name, own): name for name, own in pending}
+        for fut in as_completed(futures):
+            res = fut.result()
+            record(res)
+            bar.update(res.summary["instances"])
+
+
 def run(args) -> int:
     """Run ``backsmooth check``; returns the exit code."""
     from backsmooth.checks import CHECKS, ORDER, check
@@ -153,6 +185,9 @@ def run(args) -> int:
             f"backsmooth check: error: unknown check {args.name!r}; known: {', '.join(ORDER)}",
             file=sys.stderr,
         )
+        return 2
+    if getattr(args, "workers", 1) < 1:
+        print("backsmooth check: error: --workers must be >= 1", file=sys.stderr)
         return 2
     if args.trials is not None and args.trials < 1:
         print("backsmooth check: error: --trials must be >= 1", file=sys.stderr)
@@ -183,9 +218,23 @@ def run(args) -> int:
     )
     results, t0 = [], time.perf_counter()
     summary = {}
+    pending = []
+
+    def record(res):
+        results.append(res)
+        summary[res.name] = {"provenance": res.provenance, **res.summary, "notes": list(res.notes)}
+        if args.out:  # saved after each check: an interrupted --all keeps what it has
+            res.to_json(os.path.join(args.out, f"{res.name}.json"))
+            res.to_csv(os.path.join(args.out, f"{res.name}.csv"))
+            import json
+
+            from backsmooth.checks._framework import _jsonable
+
+            with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as fh:
+                json.dump(_jsonable(summary), fh, indent=1)
+
     try:
         for name in names:
-            bar.set_description(name)
             own = {
                 k: v
                 for k, v in settings.items()
@@ -205,25 +254,21 @@ def run(args) -> int:
                     }
                     bar.update(old.summary["instances"])
                     continue
-            try:
-                res = check(name, progress=bar.update, **own)
-            except (ValueError, TypeError) as exc:
-                bar.close()
-                print(f"backsmooth check {name}: error: {exc}", file=sys.stderr)
-                return 2
-            results.append(res)
-            summary[name] = {"provenance": res.provenance, **res.summary, "notes": list(res.notes)}
-            if args.out:  # saved after each check: an interrupted --all keeps what it has
-                res.to_json(os.path.join(args.out, f"{name}.json"))
-                res.to_csv(os.path.join(args.out, f"{name}.csv"))
-                import json
-
-                from backsmooth.checks._framework import _jsonable
-
-                with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as fh:
-                    json.dump(_jsonable(summary), fh, indent=1)
+            pending.append((name, own))
+        try:
+            if args.workers > 1 and len(pending) > 1:
+                _run_parallel(pending, args.workers, record, bar)
+            else:
+                for name, own in pending:
+                    bar.set_description(name)
+                    record(check(name, progress=bar.update, **own))
+        except (ValueError, TypeError) as exc:
+            bar.close()
+            print(f"backsmooth check: error: {exc}", file=sys.stderr)
+            return 2
     finally:
         bar.close()
+    results.sort(key=lambda r: names.index(r.name))
     elapsed = time.perf_counter() - t0
     print(format_table(results))
     for r in results:
