@@ -19,11 +19,17 @@ EXTRA = {
     "proposition2": {"exact_depths": [1], "side_by_side": False, "depth": (1, 4), "trials": 6},
     "corollary2": {"depths": [1, 2, 4], "n": (6, 12), "width": (1, 3), "trials": 3},
     "gcn": dict(SMALL, graph=["er", "star", "barbell"]),
+    # small random ReLU nets are mostly dead (every gradient exactly 0): keep them alive
+    "theorem3_relu": dict(SMALL, width=(2, 4), scale="unit", output="random", trials=8),
 }
+#: default instances for the CLI run (the CLI cannot pass ranges): enough to include a live one
+CLI_TRIALS = {"corollary2": 1, "theorem3_relu": 8}
 #: checks whose bounds are loose by more than 2 on small instances (the factor 0.5 does not
 #: reach them; the factor 1e-3 below does): corollary2's loss lower bounds subtract
 #: E(Y) E(H^(L)), far above the measured gap L_const - Loss at depth <= 4
-LOOSE_ON_SMALL = {"corollary2"}
+LOOSE_ON_SMALL = {"corollary2", "theorem3_relu"}
+# theorem3_relu: most small random ReLU nets are dead or have tiny gradients; its per-layer
+# bound reaches ratio 0.76 only over the 100 default instances (tightest of 20: 0.42)
 
 
 def _small(name):
@@ -57,8 +63,8 @@ def test_a_halved_bound_is_caught(name):
 def test_cli_exit_code_1_when_bounds_are_scaled(name, capsys):
     small = _small(name)
     argv = [name, "--no-progress", "--bound-scale", "1e-3", "--trials", str(small["trials"])]
-    # the CLI cannot pass the small ranges: keep the run short with one or two instances
-    argv[-1] = "2" if name not in ("corollary2",) else "1"
+    # the CLI cannot pass the small ranges: keep the run short with a few instances
+    argv[-1] = str(CLI_TRIALS.get(name, 2))
     code = _cli(*argv)
     out = capsys.readouterr().out
     assert code == 1, out

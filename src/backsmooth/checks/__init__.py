@@ -26,6 +26,7 @@ from backsmooth.checks import (  # noqa: F401  (register the checks)
     theorem3,
 )
 from backsmooth.checks import theorem2_relu  # noqa: F401  (extension: ReLU margin constant)
+from backsmooth.checks import theorem3_relu  # noqa: F401  (extension: Theorem 3 for ReLU)
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
 from backsmooth.checks._runner import PROFILES, check
 
@@ -41,6 +42,7 @@ ORDER = (
     "proposition2",
     "gcn",
     "theorem2_relu",
+    "theorem3_relu",
 )
 
 __all__ = ["CHECKS", "ORDER", "RTOL", "VERDICTS", "CheckResult", "CheckSpec", "check"]
