@@ -17,6 +17,7 @@ from backsmooth.proofs.registry import _all_proofs
 
 CLAIMS = ("lemma1", "lemma2", "lemma3", "mean_propagation", "theorem1", "corollary1", "theorem2",
           "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2")
+CLAIMS += ("theorem2_relu",)  # extension: ReLU with the margin constant
 
 
 @pytest.fixture(scope="module")

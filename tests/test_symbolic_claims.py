@@ -13,6 +13,7 @@ from backsmooth.symbolic.symbols import SYMBOL_MEANINGS
 EXPECTED = ("lemma1", "lemma2", "lemma3", "lemma4", "mean_propagation", "theorem1",
             "corollary1", "theorem2", "proposition1", "definition1", "theorem3", "corollary2",
             "proposition2")
+EXPECTED += ("theorem2_relu",)  # extension: ReLU with the margin constant
 
 
 class TestClaims:
