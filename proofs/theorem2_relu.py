@@ -129,17 +129,21 @@ def theorem2_relu_proof() -> Proof:
              uses=("GNN recursion", "lemma2"), introduces=("split",),
              reason="rho'(H) = 1 rho'(hbar)^T + R for any rho' (ReLU differentiable off 0)",
              check=split_check(1)),
-        Step("(ii) R", "|(R_k)_ij| <= kappa_k |(Pi H^(k))_ij|, ||R_k||_F <= kappa_k sqrt(n) E(H^(k))",
+        Step("(ii) R",
+             "|(R_k)_ij| <= kappa_k |(Pi H^(k))_ij|, ||R_k||_F <= kappa_k sqrt(n) E(H^(k))",
              uses=("margin lemma", MARGIN, "split", "E(X)"), introduces=("R bound",),
              reason="margin lemma with a = H_ij, b = hbar_j; H_ij - hbar_j = (Pi H)_ij; "
                     "1/|hbar_j| <= kappa_k; on a constant column R = Pi H = 0",
              check=on_instances("<=", floats=_entry_floats,
                                 detail="entrywise, every layer of 120 random ReLU GNNs")),
-        Step("(iii) recursion", "E(B^(k)) <= lambda s_(k+1) E(B^(k+1)) + kappa_k E(H^(k)) ||G_k||_max "
-             "<= lambda s_(k+1) E(B^(k+1)) + kappa_k lambda s_k s_(k+1) E(X^(k)) ||B^(k+1)||_row",
+        Step("(iii) recursion",
+             "E(B^(k)) <= lambda s_(k+1) E(B^(k+1)) + kappa_k E(H^(k)) ||G_k||_max "
+             "<= lambda s_(k+1) E(B^(k+1)) + kappa_k lambda s_k s_(k+1) E(X^(k)) "
+             "||B^(k+1)||_row",
              uses=("split", "R bound", "lemma2", A1P), introduces=("recursion",),
              reason="as Theorem 2 (iii): ||P Pi||_2 <= lambda, ||D_k||_2 <= 1, ||R o G||_F <= "
-                    "||R||_F ||G||_max, ||G||_max <= s_(k+1) ||B^(k+1)||_row, E(H) <= lambda s_k E(X)",
+                    "||R||_F ||G||_max, ||G||_max <= s_(k+1) ||B^(k+1)||_row, "
+                    "E(H) <= lambda s_k E(X)",
              check=on_instances("<=", floats=_recursion_floats,
                                 detail="both lines, every layer of 120 random ReLU GNNs")),
         Step("registry", "the registry's ReLU bounds are Theorem 2's with c_rho -> kappa_k",

@@ -109,7 +109,8 @@ class TestVerdicts:
 
     @pytest.mark.parametrize(
         "relation, measured, bound",
-        [("<=", 0.6, 1.0), (">=", 1.6, 1.0), ("==", 1.0, 1.0), ("==", 0.0, 0.0), ("<=", -0.6, -1.0)],
+        [("<=", 0.6, 1.0), (">=", 1.6, 1.0), ("==", 1.0, 1.0), ("==", 0.0, 0.0),
+         ("<=", -0.6, -1.0)],
     )
     def test_scaling_turns_a_tight_row_into_a_violation(self, relation, measured, bound):
         assert part_record({}, "p", measured, bound, 0.0, {}, relation=relation)["verdict"] in (
@@ -124,7 +125,8 @@ class TestVerdicts:
         r = check("theorem1", graph="complete", trials=3, seed=0)
         s = r.summary
         assert s["unresolved"] > 0
-        assert s["holds"] + s["violations"] + s["unresolved"] + s["hypotheses_not_met"] == s["checks"]
+        counted = s["holds"] + s["violations"] + s["unresolved"] + s["hypotheses_not_met"]
+        assert counted == s["checks"]
         assert s["judged"] == s["holds"] + s["violations"]
         for part in s["parts"].values():
             assert "unresolved" in part

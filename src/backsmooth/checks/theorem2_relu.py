@@ -5,8 +5,9 @@ ReLU' is a step, so (A2b) fails and Theorem 2 does not apply.  But for ``b != 0`
 have opposite signs, and then ``|a - b| >= |b|``).  Hence ``|(R_k)_ij| <= |(Pi H^(k))_ij| /
 |hbar^(k)_j| <= kappa_k |(Pi H^(k))_ij|`` with the *margin constant* ``kappa_k = 1 / min_j
 |hbar^(k)_j|`` of layer ``k`` (over the non-constant columns ``j`` of ``H^(k)``: on a
-constant column, e.g. a dead unit, ``R`` and ``Pi H`` vanish), and every step of Theorem 2 goes through with ``c_rho``
-replaced by ``kappa_k`` (docs of :mod:`backsmooth.symbolic.bounds`, claim ``theorem2_relu``):
+constant column, e.g. a dead unit, ``R`` and ``Pi H`` vanish), and every step of Theorem 2
+goes through with ``c_rho`` replaced by ``kappa_k`` (claim ``theorem2_relu`` of
+:mod:`backsmooth.symbolic.bounds`):
 
 * ``R_norm``: ``||R_k||_F <= kappa_k sqrt(n) E(H^(k))``;
 * ``recursion_measured`` / ``recursion``: ``E(B^(k)) <= lambda s_(k+1) E(B^(k+1)) + kappa_k
