@@ -32,6 +32,8 @@ from backsmooth.symbolic.symbols import (
     delta_L, gamma, k, lam, m, mu, n, s, s_k, s_k1, s_L, w, xbar, xi, c_2, Sigma_lam_k,
     gbar_inf, bbar_k1,
 )
+from backsmooth.symbolic.symbols import Sigma_kappa_k, kappa, kappa_k  # theorem2_relu
+from backsmooth.symbolic.symbols import s_out  # theorem3 *_hidden
 
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
            "variants"]
@@ -211,6 +213,17 @@ BOUNDS = {
            sp.sqrt(n) * xi * Q_k * S_k * (lam**(L - m) * E_BL + mu + 2 * c_rho * lam * beta * Sigma_m),
            (n, xi, Q_k, S_k, lam, L, m, E_BL, mu, c_rho, beta, Sigma_m),
            "Theorem 3(a), T1_k for one m in k..L (minimise over m)"),
+        _v("theorem3", "uniform_hidden", "max_k ||grad_k||_F", "<=",
+           sp.sqrt(n) * xi * s**(L - 1) * s_out
+           * (mu + lam**(L - M) * E_BL + 2 * c_rho * lam * s * E_X0 * beta * (lam * s)**M * _geo),
+           (n, xi, s, L, s_out, M, mu, lam, E_BL, c_rho, E_X0, beta),
+           "Theorem 3(b) with s = max_{i<L} s_i (hidden layers only) and s_out = max(s_L, s): "
+           "Q_k S_k <= s^(L-1) s_out; needs lambda s < 1 for the hidden layers only"),
+        _v("theorem3", "clean_hidden", "max_k ||grad_k||_F", "<=",
+           sp.sqrt(n) * xi * s_out * (mu + lam**sp.floor(L / 2)
+                                      * (E_BL + 2 * c_rho * E_X0 * beta / (1 - lam))),
+           (n, xi, s_out, mu, lam, L, E_BL, c_rho, E_X0, beta),
+           "Theorem 3(c) with s_i <= 1 for the hidden layers only and s_out = max(s_L, 1)"),
     ),
     "corollary2": (
         _v("corollary2", "loss_lower", "Loss", ">=", L_const - E_Y * lam * s_L * Lam_L * E_X0,
@@ -234,6 +247,28 @@ BOUNDS = {
            "Proposition 2(a), construction A (P = I, lambda = 1)"),
         _v("proposition2", "mlp_B", "||grad_0||_F", "==", sp.Abs(w), (w,),
            "Proposition 2(a), construction B (P = I, lambda = 1)"),
+    ),
+    "theorem2_relu": (
+        _v("theorem2_relu", "recursion", "E(B^(k))", "<=",
+           lam * s_k1 * E_Bk1 + kappa_k * lam * s_k * s_k1 * E_Xk * B_row_k1,
+           (lam, s_k1, E_Bk1, kappa_k, s_k, E_Xk, B_row_k1),
+           "ReLU: Theorem 2(iii) with c_rho replaced by the margin constant kappa_k"),
+        _v("theorem2_relu", "recursion_measured", "E(B^(k))", "<=",
+           lam * s_k1 * E_Bk1 + kappa_k * E_Hk * G_max,
+           (lam, s_k1, E_Bk1, kappa_k, E_Hk, G_max), "ReLU: Theorem 2(iii), first line"),
+        _v("theorem2_relu", "R_norm", "||R_k||_F", "<=", kappa_k * sp.sqrt(n) * E_Hk,
+           (kappa_k, n, E_Hk), "ReLU: |(R_k)_ij| <= |(Pi H^(k))_ij| / |hbar^(k)_j|"),
+        _v("theorem2_relu", "unrolled_product", "E(B^(k))", "<=",
+           S_k * (lam**(L - k) * E_BL + beta * Sigma_kappa_k),
+           (S_k, lam, L, k, E_BL, beta, Sigma_kappa_k),
+           "ReLU: Theorem 2(v) with kappa_j inside the sum"),
+        _v("theorem2_relu", "unrolled", "E(B^(k))", "<=",
+           (lam * s)**(L - k) * E_BL
+           + kappa * lam * s**(L + 1) * lam**k * E_X0 * beta / (1 - lam**2 * s),
+           (lam, s, L, k, E_BL, E_X0, beta, kappa),
+           "ReLU: Theorem 2(vi), kappa = max_j kappa_j, s_i <= s, lambda^2 s < 1"),
+        _v("theorem2_relu", "mean_one_step", "||r_k||", "<=", kappa_k * E_Hk * G_max,
+           (kappa_k, E_Hk, G_max), "ReLU: Proposition 1(i), first inequality, c_rho -> kappa_k"),
     ),
 }
 

@@ -38,6 +38,7 @@ from backsmooth.symbolic.symbols import (
     delta_L, dist_k, gamma, grad_k, grad_norm, i, k, lam, loss, m, mean_gap_k, mu, n, r_k, s,
     s_i, s_k, s_k1, s_L, w, xbar, xbar_L, xi, B_row_k1,
 )
+from backsmooth.symbolic.symbols import kappa_k  # theorem2_relu
 
 __all__ = ["Claim", "CLAIMS", "claims", "claim", "check_keys", "PROVENANCES", "ROOT_CONVENTION"]
 
@@ -163,6 +164,14 @@ _SPEC = (
      ("n=2", "X0=I", "MSE"),
      (sp.Eq(grad_k, 0), sp.Eq(sp.Symbol("grad_0_mlp", nonnegative=True), sp.Abs(w) / sp.sqrt(2)),
       sp.Eq(sp.Symbol("grad_0_gnn", nonnegative=True), lam**(L + 1) * sp.Abs(w) / sp.sqrt(2)))),
+    ("theorem2_relu", "ReLU backward oversmoothing with the margin constant", "extension",
+     "Ours: ReLU' is a step (no c_rho), but |1[a>0] - 1[b>0]| <= |a - b|/|b| for b != 0 gives "
+     "Theorem 2 and Proposition 1(i) with c_rho replaced by kappa_k = 1/min_j |hbar^(k)_j|, "
+     "the inverse margin of the mean pre-activation of layer k; vacuous as the margin -> 0",
+     ("A1+", "A2", "rho=relu", "hbar^(k)_j != 0"),
+     (sp.Le(E_Bk, lam * s_k1 * E_Bk1 + kappa_k * lam * s_k * s_k1 * E_Xk * B_row_k1),
+      sp.Le(sp.Symbol("R_k_F", nonnegative=True), kappa_k * sp.sqrt(n) * E_Hk),
+      sp.Le(r_k, kappa_k * E_Hk * G_max))),
 )
 
 

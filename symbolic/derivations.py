@@ -26,6 +26,7 @@ from backsmooth.symbolic import derive_backward as _bw
 from backsmooth.symbolic import derive_lemmas as _lm
 from backsmooth.symbolic import derive_nonlinear as _nl
 from backsmooth.symbolic import derive_relu as _relu
+from backsmooth.symbolic import derive_relu_margin as _relu_margin
 from backsmooth.symbolic import derive_stationary as _st
 from backsmooth.symbolic import derive_theorem1 as _t1
 from backsmooth.symbolic.claims import check_keys, claims
@@ -56,6 +57,7 @@ _TABLE = {
     "proposition2": _ce.derive_proposition2,
     "backprop": lambda: _bw.derive_backprop() + _bw.derive_linear_closed_forms(),
     "relu": _relu.derive_relu,
+    "theorem2_relu": _relu_margin.derive_theorem2_relu,
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "Sigma_m", "E_X", "E_B", "X_F", "xbar", "grad_k", "grad_norm", "loss", "E_PmX", "E_XW",
     "E_rhoX", "r_k", "bbar_k", "mean_gap_k", "dist_k", "x_i", "s_i", "i",
     "Sigma_lam_k", "gbar_inf", "bbar_k1",
+    "kappa_k", "kappa", "Sigma_kappa_k", "s_out",
     "SYMBOL_MEANINGS", "LATEX_NAMES", "TEXT_NAMES", "python_name",
 ]
 
@@ -203,3 +204,23 @@ def python_name(symbol) -> str:
     ('lam', 's_k1', 'E_X0')
     """
     return _PY.get(symbol.name, symbol.name)
+
+
+# ReLU margin constants (extension, claim theorem2_relu)
+kappa_k = sp.Symbol("kappa_k", nonnegative=True)
+kappa = sp.Symbol("kappa", nonnegative=True)
+Sigma_kappa_k = sp.Symbol("Sigma_kappa_k", nonnegative=True)
+SYMBOL_MEANINGS.update({
+    "kappa_k": "ReLU margin constant of layer k: 1 / min_j |hbar^(k)_j| over the non-constant "
+               "columns j of the pre-activation H^(k) = P X^(k) W^(k) (hbar^(k): its mean row; "
+               "0 if every column is constant)",
+    "kappa": "max_k kappa_k over the layers k < L",
+    "Sigma_kappa_k": "sum_{j=k}^{L-1} lambda^(j-k+1) kappa_j s_j E(X^(j))",
+})
+LATEX_NAMES.update({kappa_k: r"\kappa_k", kappa: r"\kappa", Sigma_kappa_k: r"\Sigma^{\kappa}_k"})
+
+# Theorem 3 with the output layer kept out of s (claim theorem3, variants *_hidden)
+s_out = sp.Symbol("s_out", positive=True)
+SYMBOL_MEANINGS["s_out"] = ("max(s_L, s) with s = max_{i<L} s_i (uniform_hidden), or max(s_L, 1) "
+                            "(clean_hidden): the output layer's share of Q_k S_k")
+LATEX_NAMES[s_out] = r"s_{out}"

@@ -106,5 +106,28 @@ class TestProposition2:
 
 class TestReLU:
     def test_not_covered_is_stated(self):
+        # behaviour: the checks of the claims said not to cover ReLU refuse to judge ReLU rows
+        # (hypothesis A2b fails), except the parts that need only |rho'| <= 1
+        from backsmooth.checks import check
         from backsmooth.symbolic.derive_relu import RELU_NOT_COVERED
-        assert {"theorem2", "proposition1", "theorem3", "corollary2"} == set(RELU_NOT_COVERED)
+
+        needs_only_A2 = {"row_growth", "full_gradient"}
+        for name in ("theorem2", "proposition1", "theorem3"):
+            assert name in RELU_NOT_COVERED
+            r = check(name, activation="relu", trials=3, seed=1, n=(4, 8), depth=(1, 3))
+            rows = [row for row in r.records if row["part"] not in needs_only_A2]
+            assert rows and all(row["verdict"] == "hypotheses not met" for row in rows)
+            assert all("A2b" in row["hypotheses_failed"] for row in rows)
+
+    def test_relu_margin_claim_judges_relu(self):
+        from backsmooth.checks import check
+
+        r = check("theorem2_relu", trials=6, seed=1, n=(4, 8), depth=(1, 3))
+        assert r.provenance == {"theorem2_relu": "extension"}
+        assert r.violations == 0 and r.summary["judged"] > 0
+
+    def test_relu_margin_derivation_verified(self):
+        from backsmooth.symbolic.derivations import derive
+
+        steps = derive("theorem2_relu")
+        assert len(steps) >= 10 and all(st.verified for st in steps)

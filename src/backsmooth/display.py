@@ -369,12 +369,13 @@ def check_text(result) -> str:
     for name in _parts(result):
         p = parts[name]
         judged = [r for r in result.records
-                  if r["part"] == name and r["verdict"] != "hypotheses not met"]
+                  if r["part"] == name and r["verdict"] in ("holds", "violated")]
         if judged and all(r["relation"] == "==" for r in judged):
             last = f"max deviation {max(r['deviation'] for r in judged):.3g}"
         else:
             last = "max ratio " + ("-" if p["max_ratio"] is None else f"{p['max_ratio']:.3g}")
         lines.append(f"  {name:>{width}}: {p['checks']} checks, {p['violations']} violations, "
+                     f"{p.get('unresolved', 0)} unresolved, "
                      f"{p['hypotheses_not_met']} hypotheses not met, {last}")
     return "\n".join(lines)
 

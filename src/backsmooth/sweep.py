@@ -30,7 +30,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from backsmooth._json import to_jsonable
 
-__all__ = ["load_config", "grid_points", "point_key", "read_results", "run_sweep", "run_point", "TASKS"]
+__all__ = ["load_config", "grid_points", "point_key", "read_results", "run_sweep", "run_point", "TASKS",
+           "check_totals"]
 
 TASKS = ("profile", "train", "check")
 
@@ -40,7 +41,7 @@ _DEFAULTS = {
     "train": {"graph": "csbm:n=300,c=30", "kind": "lazy", "depth": 10, "width": 16,
               "activation": "tanh", "loss": "cross_entropy", "init": "orthogonal", "scale": 1.0,
               "epochs": 100, "learning_rate": 1e-3, "architecture": "gnn", "seed": 0},
-    "check": {"claim": "theorem1", "trials": 20, "seed": 0},
+    "check": {"claim": "theorem1", "trials": 20, "seed": 0, "start": 0},
 }
 
 
@@ -148,7 +149,8 @@ def run_point(point: dict) -> dict:
     if task == "check":
         from backsmooth.checks import check
 
-        result = check(point["claim"], trials=point["trials"], seed=point["seed"])
+        extra = {"start": point["start"]} if "start" in point else {}
+        result = check(point["claim"], trials=point["trials"], seed=point["seed"], **extra)
         return {"summary": to_jsonable(result.summary)}
     bn, P, X, W, targets = _network_inputs(point)
     if task == "profile":
@@ -239,3 +241,33 @@ def run_sweep(config, out, *, workers: int | None = None, scheduler: str | None 
                 if progress:
                     progress(finished, len(points))
     return {"total": len(points), "skipped": len(points) - len(todo), "ran": len(todo), "out": str(out)}
+
+
+def check_totals(results) -> dict:
+    """Per check (``claim`` of a ``"check"`` sweep): totals over its chunks (``start`` values).
+
+    ``results`` is a JSON Lines path or the dict of :func:`read_results`.  Returns ``{check:
+    {"chunks", "instances", "violations", "unresolved", "hypotheses_not_met", "checks",
+    "tightest_ratio", "parts": {part: max_ratio}}}``: the thorough profile spread over a dask
+    cluster (``examples/sweep-thorough.json``) is read back with it.
+    """
+    rows = read_results(results) if not isinstance(results, dict) else results
+    out = {}
+    for row in rows.values():
+        if row.get("params", {}).get("task") != "check":
+            continue
+        s = row["result"]["summary"]
+        t = out.setdefault(row["params"]["claim"], {
+            "chunks": 0, "instances": 0, "checks": 0, "violations": 0, "unresolved": 0,
+            "hypotheses_not_met": 0, "tightest_ratio": None, "parts": {}})
+        t["chunks"] += 1
+        for key in ("instances", "checks", "violations", "unresolved", "hypotheses_not_met"):
+            t[key] += int(s.get(key, 0) or 0)
+        r = s.get("tightest_ratio")
+        if isinstance(r, (int, float)):
+            t["tightest_ratio"] = r if t["tightest_ratio"] is None else max(t["tightest_ratio"], r)
+        for part, v in (s.get("parts") or {}).items():
+            m = v.get("max_ratio")
+            if isinstance(m, (int, float)):
+                t["parts"][part] = max(t["parts"].get(part, m), m)
+    return out

@@ -5,7 +5,7 @@ weight scale x loss x seed), measures the quantity a claim bounds with the exact
 evaluates the claim's bound lambdified from :mod:`backsmooth.symbolic`, and returns a
 :class:`CheckResult` whose table gives, per instance and part of the claim, whether the
 hypotheses hold, the measured value, the bound, their ratio and a verdict in ``{"holds",
-"violated", "hypotheses not met"}``.
+"violated", "unresolved", "hypotheses not met"}``.
 
 Examples
 --------
@@ -18,7 +18,7 @@ Examples
 from backsmooth.checks import _registry
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
 from backsmooth.checks._registry import check_for
-from backsmooth.checks._runner import check
+from backsmooth.checks._runner import PROFILES, check
 
 # every public module of this package registers its checks (no hand-kept import list); the
 # registry of claims is the key: a check named after no claim is refused here, at import
@@ -30,4 +30,4 @@ _registry.validate(CHECKS, hidden=_registry.DEPRECATED_ALIASES)
 ORDER = _registry.order(CHECKS)
 
 __all__ = ["CHECKS", "ORDER", "RTOL", "VERDICTS", "CheckResult", "CheckSpec", "check",
-           "check_for"]
+           "check_for", "PROFILES"]

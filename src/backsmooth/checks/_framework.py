@@ -10,7 +10,13 @@ evaluates, for each part of the claim, the measured quantity ``m`` and the lambd
   ``rho'`` must be Lipschitz, ``s > lambda^(-alpha)``, ...).  The numbers are still recorded:
   a bound that fails outside its hypotheses is information, not a violation;
 * ``"violated"`` when the hypotheses hold and ``m > b (1 + RTOL) + floor``;
-* ``"holds"`` otherwise.
+* ``"unresolved"`` when nothing is violated but the round-off floor is at least the bound on
+  every layer of the row (round-off alone decides the comparison: nothing was judged);
+* ``"holds"`` otherwise (at least one layer judged, none violated).
+
+Verdicts are computed by :func:`~backsmooth.checks._verdicts.part_record`, which also applies
+the generic bound-scaling hook (``check(name, bound_scale=f)``) that lets tests show that
+every check can fail.
 
 Round-off allowance (never widened to get green):
 
@@ -40,6 +46,15 @@ import numpy as np
 from backsmooth._json import to_jsonable
 from backsmooth.checks._instances import RERUN_KEYS
 from backsmooth.numeric.measures import fitted_rate
+from backsmooth.checks._verdicts import (
+    EPS,
+    RTOL,
+    VERDICTS,
+    bound_scaling,
+    part_record,
+    roundoff_floor,
+    verdicts,
+)
 
 __all__ = [
     "CHECKS",
@@ -47,6 +62,7 @@ __all__ = [
     "RTOL",
     "VERDICTS",
     "CheckResult",
+    "bound_scaling",
     "CheckSpec",
     "fitted_rate",
     "part_record",
@@ -56,122 +72,25 @@ __all__ = [
     "verdicts",
 ]
 
-RTOL = 1e-9
-EPS = float(np.finfo(np.float64).eps)
-VERDICTS = ("holds", "violated", "hypotheses not met")
-
-
-def roundoff_floor(scale, depth, n, width):
-    """Absolute round-off allowance ``16 (L + 2)(n + d) eps * scale`` (module docstring)."""
-    return 16.0 * (int(depth) + 2) * (int(n) + int(width)) * EPS * np.abs(np.asarray(scale, float))
-
-
-def verdicts(measured, bound, floor, relation="<="):
-    """Elementwise True where the relation holds up to the round-off allowance."""
-    m = np.asarray(measured, float)
-    b = np.asarray(bound, float)
-    f = np.asarray(floor, float)
-    with np.errstate(invalid="ignore"):
-        if relation == "<=":
-            ok = m <= b + RTOL * np.abs(b) + f
-        elif relation == ">=":
-            ok = m >= b - RTOL * np.abs(b) - f
-        elif relation == "==":
-            ok = np.abs(m - b) <= RTOL * np.abs(b) + f
-        else:
-            raise ValueError(f"relation must be '<=', '>=' or '==', got {relation!r}")
-    # an infinite bound (overflow of s^L) is satisfied; a NaN measurement is not
-    return np.where(np.isnan(m) | np.isnan(b), False, ok | ((b == np.inf) & (relation == "<=")))
-
-
-def _ratio(m, b, relation):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if relation == ">=":
-            return np.where(m != 0, b / m, np.where(b <= 0, 0.0, np.inf))
-        return np.where(b != 0, m / b, np.where(m == 0, 0.0, np.inf))
-
-
-def part_record(
-    base, part, measured, bound, floor, hypotheses, *, relation="<=", layers=None, **extra
-):
-    """One table row for one part of a claim on one instance (worst layer reported).
-
-    ``measured``, ``bound``, ``floor`` broadcast over the layers ``layers``; the row keeps the
-    layer with a violation of largest excess if any, else the largest resolvable ratio (the
-    measured value above its round-off floor), else the first layer.
-
-    ``hypotheses`` maps each hypothesis label to True/False; the verdict is ``"hypotheses not
-    met"`` if any is False.
-    """
-    m, b, f = np.broadcast_arrays(
-        np.atleast_1d(np.asarray(measured, float)),
-        np.atleast_1d(np.asarray(bound, float)),
-        np.atleast_1d(np.asarray(floor, float)),
-    )
-    ok = verdicts(m, b, f, relation)
-    ratio = _ratio(m, b, relation)
-    if relation == "==":
-        # relative deviation from the exact value; an identity written as "error == 0"
-        # reports the (already relative) error itself
-        with np.errstate(divide="ignore", invalid="ignore"):
-            deviation = np.where(
-                b == 0, np.abs(m), np.where(np.abs(b) > f, np.abs(m - b) / np.abs(b), 0.0)
-            )
-        deviation = np.where(np.isnan(deviation), 0.0, deviation)
-        score = deviation
-    else:
-        # a ratio is reported (and can be the "tightest") only when the round-off floor is at
-        # most 1e-3 of the measured value, i.e. the ratio is known to 3 digits
-        resolvable = (m > 1e3 * f) if relation == "<=" else np.ones_like(m, dtype=bool)
-        score = np.where(resolvable, ratio, -np.inf)
-    if (~ok).any():
-        # a NaN bound (e.g. c_rho = inf times 0 for ReLU) cannot be judged: it counts as failing
-        excess = np.where(~ok, np.nan_to_num(np.abs(m - b) - f, nan=np.inf), -np.inf)
-        i = int(np.argmax(excess))
-    elif np.isfinite(score).any():
-        i = int(np.nanargmax(np.where(np.isfinite(score), score, -np.inf)))
-    else:
-        i = 0
-    failed = sorted(h for h, v in hypotheses.items() if not v)
-    if failed:
-        verdict = "hypotheses not met"
-    else:
-        verdict = "holds" if bool(ok.all()) else "violated"
-    row = dict(base)
-    row.update(
-        {
-            "part": part,
-            "relation": relation,
-            "layer": None if layers is None else int(np.asarray(layers).ravel()[i]),
-            "measured": float(m[i]),
-            "bound": float(b[i]),
-            "ratio": float(ratio[i])
-            if np.isfinite(ratio[i])
-            else (math.inf if ratio[i] > 0 else 0.0),
-            "resolvable": bool(np.isfinite(score[i])) if relation != "==" else True,
-            "deviation": float(score[i]) if relation == "==" else None,
-            "floor": float(f[i]),
-            "layers_checked": int(m.size),
-            "layers_failing": int((~ok).sum()),
-            "verdict": verdict,
-            "hypotheses_failed": ", ".join(failed),
-            "hypotheses": ", ".join(f"{h}={'yes' if v else 'no'}" for h, v in hypotheses.items()),
-        }
-    )
-    row.update(extra)
-    return row
 
 
 def summarise(records):
-    """Summary of a table: counts, the tightest case (with re-run settings), rate fits."""
+    """Summary of a table: counts per verdict, the tightest case (with re-run settings), rates.
+
+    ``judged`` counts the rows with verdict ``holds`` or ``violated``; ``unresolved`` rows
+    (round-off floor at or above the bound) and ``hypotheses_not_met`` rows are counted apart
+    and never enter the tightest ratio.
+    """
     rows = list(records)
-    judged = [r for r in rows if r["verdict"] != "hypotheses not met"]
+    judged = [r for r in rows if r["verdict"] in ("holds", "violated")]
     out = {
         "instances": len({r["instance"] for r in rows}),
         "checks": len(rows),
         "holds": sum(r["verdict"] == "holds" for r in rows),
         "violations": sum(r["verdict"] == "violated" for r in rows),
+        "unresolved": sum(r["verdict"] == "unresolved" for r in rows),
         "hypotheses_not_met": sum(r["verdict"] == "hypotheses not met" for r in rows),
+        "judged": len(judged),
     }
     ineq = [r for r in judged if r["relation"] != "==" and r["resolvable"]]
     if ineq:
@@ -206,6 +125,11 @@ def summarise(records):
             "median_predicted": float(np.median(pred)),
             "max_fitted_over_predicted": float(np.max(fit[pos] / pred[pos])) if pos.any() else None,
         }
+    out["parts"] = _part_summaries(rows, rates)
+    return out
+
+
+def _part_summaries(rows, rates):
     parts = {}
     for name in {r["part"] for r in rates}:
         pr = [r for r in rates if r["part"] == name]
@@ -221,19 +145,20 @@ def summarise(records):
         for key, value in (
             ("checks", 0),
             ("violations", 0),
+            ("unresolved", 0),
             ("hypotheses_not_met", 0),
             ("max_ratio", None),
         ):
             p.setdefault(key, value)
         p["checks"] += 1
         p["violations"] += r["verdict"] == "violated"
+        p["unresolved"] += r["verdict"] == "unresolved"
         p["hypotheses_not_met"] += r["verdict"] == "hypotheses not met"
-        if r["verdict"] != "hypotheses not met" and r["relation"] != "==" and r["resolvable"]:
+        if r["verdict"] in ("holds", "violated") and r["relation"] != "==" and r["resolvable"]:
             p["max_ratio"] = (
                 r["ratio"] if p["max_ratio"] is None else max(p["max_ratio"], r["ratio"])
             )
-    out["parts"] = parts
-    return out
+    return parts
 
 
 #: the one JSON conversion of the package (non-finite floats -> "nan"/"inf"/"-inf")
@@ -338,7 +263,8 @@ class CheckResult:
             f"{self.name}: {self.title} -- {prov}",
             (
                 f"  instances {s['instances']}, checks {s['checks']}, "
-                f"violations {s['violations']}, hypotheses not met {s['hypotheses_not_met']}, "
+                f"violations {s['violations']}, unresolved {s.get('unresolved', 0)}, "
+                f"hypotheses not met {s['hypotheses_not_met']}, "
                 f"tightest ratio {s['tightest_ratio']}"
             ),
         ]

@@ -84,7 +84,7 @@ RERUN_KEYS = (
 )
 
 #: settings every check understands (besides its own)
-COMMON_SETTINGS = RERUN_KEYS + ("P", "trials", "bound_override")
+COMMON_SETTINGS = RERUN_KEYS + ("P", "trials", "bound_override", "bound_scale")
 
 _INT_SETTINGS = ("n", "depth", "width")
 

@@ -47,6 +47,10 @@ EXTENSION_CHECKS = {
            "P = D^-1/2 (A + I) D^-1/2, which is symmetric but not stochastic (outside A1); "
            "it measures the generalised E_u and reports where the claims carry over, so it "
            "is a setting of those claims, not a claim of its own",
+    "theorem3_relu": "runs Theorem 3 for ReLU with c_rho replaced by the largest margin constant "
+                     "max_k kappa_k of theorem2_relu; c_rho enters Theorem 3 only through Theorem 2 "
+                     "and Proposition 1, an argument checked on instances here but not yet a "
+                     "registry claim with a derivation and a proof",
 }
 
 #: names users knew before the checks were keyed by claim: old name -> (check to run, message)

@@ -2,7 +2,8 @@
 
 * Lemma 1 (identity): ``E(X)^2 = (1/(2n^2)) sum_ij ||X_i - X_j||^2 = ||X||_F^2/n - ||xbar||^2``;
   the measured side is the brute-force pairwise sum (an independent oracle), the other side
-  the registry's expression, on every signal ``X^(k)``, ``B^(k)`` of a random network.
+  the registry's expression, on every signal ``X^(k)``, ``B^(k)`` of a random network; both
+  sides are compared *squared* at round-off precision ``16 (n + d) eps ||X||_F^2 / n``.
 * Lemma 2 (A1): ``E(P^m X) <= lambda^m E(X)``, ``E(XW) <= ||W||_2 E(X)``, and (A2)
   ``E(rho(X)) <= E(X)``.
 * Lemma 3 (A1): ``||grad_k - n xbar^(k) bbar^(k)T||_F <= lambda n E(X^(k)) E(B^(k))``.
@@ -78,24 +79,33 @@ def _lemma1_rows(inst, meas, override=None):
     n = meas.n
     rows = []
     signals = list(meas.X) + list(meas.B)
-    measured = np.array([_pairwise(S) for S in signals])
+    # compared squared, E(X)^2, at round-off precision: the pairwise side sums n^2 terms of size
+    # <= 2 (||X||_F^2/n) and the identity side cancels ||X||_F^2/n - ||xbar||^2, each with
+    # absolute error <= c (n + d) eps scale^2 (scale^2 = ||X||_F^2/n), so a relative error of
+    # 1e-7 in E(X)^2 is caught whenever E(X)^2 > 1e-7 scale^2 x (floor ratio ~ 1e-12)
+    measured = np.array([_pairwise(S) ** 2 for S in signals])
     vals = {
         "X_F": np.array([np.linalg.norm(S) for S in signals]),
         "xbar": np.array([np.linalg.norm(mean_row(S)) for S in signals]),
         "n": n,
     }
-    scale = vals["X_F"] / np.sqrt(n)
-    # the identity side ||X||_F^2/n - ||xbar||^2 cancels: absolute error ~ c eps scale^2 in E^2,
-    # hence at most sqrt(c eps) scale in E (|sqrt(a) - sqrt(a + d)| <= sqrt(d))
-    floor = np.sqrt(16.0 * (n + meas.width) * EPS) * scale
+    scale2 = vals["X_F"] ** 2 / n
+    floor = 16.0 * (n + meas.width) * EPS * scale2
     # evaluated in complex arithmetic: on constant rows the radicand is 0 up to round-off and may
-    # be slightly negative; |sqrt(-d)| = sqrt(d) then stays within the floor instead of a NaN
+    # be slightly negative; |sqrt(z)|^2 = |z| then stays within the floor instead of a NaN
     vals["X_F"] = vals["X_F"].astype(complex)
     with np.errstate(invalid="ignore"):
-        identity = np.abs(_complex_bound("lemma1", "identity", vals, override))
+        identity = np.abs(_complex_bound("lemma1", "identity", vals, override)) ** 2
     rows.append(
         part_record(
-            base_row(inst, "lemma1"), "identity", measured, identity, floor, {}, relation="=="
+            base_row(inst, "lemma1"),
+            "identity",
+            measured,
+            identity,
+            floor,
+            {},
+            relation="==",
+            compared="E(X)^2",
         )
     )
     return rows

@@ -15,6 +15,15 @@ gradient ``||grad_k||_F``, the mean output error ``mu = ||bbar^(L)||`` and compa
   ``s = max_i s_i`` *including* the fitted ``s_L``);
 * ``clean`` (c): needs ``s <= 1``;
 * ``definition1``: the full gradient norm ``<= sqrt(L + 1) max_k ||grad_k||_F``.
+* ``uniform_hidden`` / ``clean_hidden``: (b) and (c) with the *output layer kept out of* ``s``
+  (``s = max_{i<L} s_i``, ``Q_k S_k <= s^(L-1) max(s_L, s)``): the hypotheses ``lambda s < 1``
+  and ``s <= 1`` then concern the hidden layers only, which a fitted ``W^(L)`` (large ``s_L``)
+  no longer breaks.
+
+The output layer ``W^(L)`` is set per instance (setting ``output``): ``fitted`` (trained alone
+to stationarity, the theorem's setting), ``mean_fitted`` (Corollary 2's construction) or
+``random`` (the bounds hold for every ``W^(L)``; a random one has a large ``mu`` and makes the
+mean term, hence the bound, tight).  The summary gives the tightest ratio per part and output.
 
 Honesty about vacuity: the bounds carry ``Q_k S_k <= s^L``; a row is flagged ``vacuous`` when
 the bound is at least the trivial bound ``||X^(0)||_F Q_k S_k ||B^(L)||_F`` (what one gets
@@ -41,12 +50,19 @@ DEFAULTS = {
     "depth": (1, 12),
     "width": (1, 6),
     "activation": ["tanh", "arctan", "sin", "identity", "softplus", "relu"],
-    "scale": ["auto", "unit"],
+    "scale": ["auto", "unit", "contractive"],
     "loss": ["mse", "cross_entropy"],
     "propagation": "lazy",
+    "output": ["fitted", "mean_fitted", "random"],
     "trials": 100,
     "seed": 0,
 }
+
+#: how the output layer W^(L) is set: trained alone to stationarity, mean-fitted (mean output
+#: row = the best constant c*, Corollary 2's construction) or left at its random draw.  The
+#: bounds of Theorem 3 hold for every W^(L) (they are in terms of the measured mu); the
+#: theorem's point is that mu is small once W^(L) is trained.
+OUTPUTS = ("fitted", "mean_fitted", "random")
 
 
 def _common_values(meas, c_rho, mu):
@@ -84,14 +100,15 @@ def certified_deltas(meas, c_rho, mu=None, override=None):
     return np.minimum(fwd, back)
 
 
-def rows_for(inst, meas, fit, override=None):
+def rows_for(inst, meas, fit, override=None, output="fitted"):
     L, n = meas.depth, meas.n
     rho = _activation(inst.params["activation"])
     c_rho = rho.derivative_lipschitz
     base = base_row(inst, "theorem3")
     base.update(
         {
-            "fit_converged": bool(fit.converged),
+            "output": output,
+            "fit_converged": None if fit is None else bool(fit.converged),
             "grad_L": float(meas.grad_norms[-1]),
             "mean_output_error": meas.mu,
             "s_L": float(meas.s[-1]),
@@ -173,6 +190,7 @@ def rows_for(inst, meas, fit, override=None):
             vacuous=bool(clean >= triv),
         )
     )
+    rows.extend(_hidden_rows(base, meas, hyp, vals, gmax, fmax, triv, override))
     full = float(np.sqrt(np.sum(grads**2)))
     rows.append(
         part_record(
@@ -187,6 +205,48 @@ def rows_for(inst, meas, fit, override=None):
     return rows
 
 
+def _hidden_rows(base, meas, hyp, vals, gmax, fmax, triv, override):
+    """(b) and (c) with the output layer kept out of ``s``: ``Q_k S_k <= s^(L-1) s_out``."""
+    L = meas.depth
+    s_h = float(meas.s[:L].max())
+    rows = []
+    for part, s_out, cond in (
+        ("uniform_hidden", max(float(meas.s[-1]), s_h), {"lambda*s_hidden<1": meas.lam * s_h < 1}),
+        ("clean_hidden", max(float(meas.s[-1]), 1.0), {"s_hidden<=1": s_h <= 1 + 1e-12}),
+    ):
+        v = dict(vals, s=s_h, s_out=s_out)
+        with np.errstate(invalid="ignore", over="ignore"):
+            b = np.asarray(bound("theorem3", part, v, override), float)
+        b = float(np.nanmin(b)) if b.size > 1 else float(b)
+        rows.append(
+            part_record(base, part, gmax, b, fmax, dict(hyp, **cond), vacuous=bool(b >= triv),
+                        s_hidden=s_h)
+        )
+    return rows
+
+
+def _set_output(inst, output):
+    """``(weights, fit)``: the instance's weights with ``W^(L)`` set as ``output`` says."""
+    if output == "random":
+        return list(inst.weights), None
+    if output == "fitted":
+        fit = fit_output(inst, tol=1e-10, max_iter=100)
+        return fit.weights, fit
+    if output == "mean_fitted":
+        from backsmooth.checks.corollary2 import mean_fitted_output_layer
+        from backsmooth.numeric.losses import loss_function
+        from backsmooth.numeric.model import forward
+
+        W = list(inst.weights)
+        fwd = forward(inst.P, inst.X0, W, inst.params["activation"])
+        c_star = loss_function(inst.params["loss"]).best_constant_output(
+            inst.targets, num_outputs=W[-1].shape[1]
+        )
+        W[-1] = mean_fitted_output_layer(fwd.X[-1], c_star)
+        return W, None
+    raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+
+
 @register(
     "theorem3",
     "Stationary output layer => every layer near-stationary (with Lemma 4, Definition 1)",
@@ -196,27 +256,31 @@ def rows_for(inst, meas, fit, override=None):
 def run(settings, progress=None):
     rows, failed = [], []
     override = settings.get("bound_override")
+    outputs = settings.get("output", "fitted")
     for inst in instances(settings, progress):
+        rng = np.random.default_rng([inst.params["seed"], inst.params["instance"], 3])
+        output = outputs[int(rng.integers(len(outputs)))] if isinstance(outputs, list) else outputs
         try:
-            fit = fit_output(inst, tol=1e-10, max_iter=100)
+            weights, fit = _set_output(inst, output)
         except FIT_ERRORS as exc:
             failed.append(f"instance {inst.params['instance']}: {str(exc)[:80]}")
             continue
-        rows.extend(rows_for(inst, measure_instance(inst, fit.weights), fit, override))
+        rows.extend(rows_for(inst, measure_instance(inst, weights), fit, override, output))
     judged = [r for r in rows if r["claim"] == "theorem3" and r["verdict"] != "hypotheses not met"]
     vac = {
         p: (
             sum(r["vacuous"] for r in judged if r["part"] == p),
             sum(r["part"] == p for r in judged),
         )
-        for p in ("per_layer", "per_layer_lemma4", "uniform", "clean")
+        for p in ("per_layer", "per_layer_lemma4", "uniform", "clean", "uniform_hidden",
+                  "clean_hidden")
     }
     notes = [
         f"{p}: bound vacuous (>= the trivial bound ||X^(0)||_F Q_k S_k ||B^(L)||_F, no "
         f"oversmoothing used) in {v} of {t} judged instances"
         for p, (v, t) in vac.items()
     ]
-    unconv = sum(1 for r in rows if r["part"] == "per_layer" and not r["fit_converged"])
+    unconv = sum(1 for r in rows if r["part"] == "per_layer" and r["fit_converged"] is False)
     if unconv:
         notes.append(
             f"{unconv} output-layer fits did not reach ||grad_L|| <= 1e-10 (separable "
@@ -227,12 +291,30 @@ def run(settings, progress=None):
             f"{len(failed)} instance(s) skipped: fit_output_layer failed ({failed[0]}; "
             "non-finite weights from the cross-entropy Newton solver on extreme inputs)"
         )
-    fitted = [r for r in rows if r["part"] == "per_layer"]
+    fitted = [r for r in rows if r["part"] == "per_layer" and r["output"] == "fitted"]
     extra = {
+        "tightest_ratio_by_output_layer": _by_output(rows),
         "vacuous": {p: {"vacuous": v, "judged": t} for p, (v, t) in vac.items()},
         "median_mean_output_error_after_fit": float(
             np.median([r["mean_output_error"] for r in fitted])
-        ),
-        "median_grad_L_after_fit": float(np.median([r["grad_L"] for r in fitted])),
+        )
+        if fitted
+        else None,
+        "median_grad_L_after_fit": float(np.median([r["grad_L"] for r in fitted]))
+        if fitted
+        else None,
     }
     return rows, notes, extra
+
+
+def _by_output(rows):
+    """Tightest judged ratio of each part, per way of setting the output layer."""
+    out = {}
+    for r in rows:
+        if r["claim"] != "theorem3" or r["verdict"] not in ("holds", "violated"):
+            continue
+        if not r["resolvable"]:
+            continue
+        d = out.setdefault(r["output"], {})
+        d[r["part"]] = max(d.get(r["part"], 0.0), r["ratio"])
+    return out

@@ -42,4 +42,11 @@ def run(args) -> int:
         if bar is not None:
             bar.close()
     print(f"sweep: {info['total']} points, {info['skipped']} already finished, {info['ran']} run -> {info['out']}")
-    return 0
+    from backsmooth.sweep import check_totals
+
+    totals = check_totals(info["out"])
+    for name, t in totals.items():
+        print(f"  {name}: {t['instances']} instances in {t['chunks']} chunk(s), {t['violations']} violations, "
+              f"{t['unresolved']} unresolved, {t['hypotheses_not_met']} hypotheses not met, "
+              f"tightest ratio {t['tightest_ratio']}")
+    return 1 if any(t["violations"] for t in totals.values()) else 0

@@ -22,3 +22,8 @@ __all__ = [
     "PROVENANCE", "FigureSettings", "csbm_problem", "default_settings", "backward_rate_lines", "fitted_rate",
     "forward_rate_line", "informative_fraction", "stationary_epoch", "theorem3_delta",
 ]
+
+# Figure 2 for ReLU [extension] (backsmooth figure 2 --activation relu)
+from backsmooth.figures.relu import figure2_relu_data, plot_figure2_relu  # noqa: E402
+
+__all__ += ["figure2_relu_data", "plot_figure2_relu"]

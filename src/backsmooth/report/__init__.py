@@ -48,14 +48,16 @@ PROFILES = {
         "checks": {},
         "figures": {"1": {}, "2": {}, "mechanism": {},
                     "phase": {"quick": True, "note": "phase diagram on the quick training "
-                              "settings (n = 500, 200 epochs) to fit the 5-minute budget"}},
+                              "settings (n = 500, 200 epochs) to fit the 5-minute budget"},
+                    "2-relu": {}},
     },
     "quick": {
         "checks": {"*": {"trials": 30}},
         "figures": {"1": dict(_QUICK_FIG), "2": dict(_QUICK_FIG), "mechanism": dict(_QUICK_FIG),
                     "phase": {"quick": True, "grid": ((5.0, 50.0), (2, 16)),
                               "note": "quick profile: 2 x 2 grid (degrees 5, 50; depths 2, 16), "
-                                      "n = 500, 200 epochs"}},
+                                      "n = 500, 200 epochs"},
+                    "2-relu": dict(_QUICK_FIG)},
     },
     "tiny": {
         "checks": {"*": {"trials": 3}},

@@ -99,6 +99,7 @@ def summarise(doc: dict) -> dict:
         "instances": sum(int(x.get("instances", 0) or 0) for x in sums),
         "violations": sum(int(x.get("violations", 0) or 0) for x in sums),
         "hypotheses_not_met": sum(int(x.get("hypotheses_not_met", 0) or 0) for x in sums),
+        "unresolved": sum(int(x.get("unresolved", 0) or 0) for x in sums),
         "figures": len(figures),
         "figures_done": sum(s["status"] == "done" for s in figures),
         "errors": sorted(k for k, s in doc["sections"].items() if s["status"] == "error"),
@@ -125,6 +126,7 @@ def summary_line(summary: dict, seconds: float, path) -> str:
             f"{summary['proofs_passed']}/{summary['proofs']} "
             f"({summary['proof_steps_failed']} failed steps), derivations verified "
             f"{summary['derivations_verified']}/{summary['derivations']}, "
-            f"{summary['violations']} violations in {summary['instances']} instances "
+            f"{summary['violations']} violations ({summary.get('unresolved', 0)} rows "
+            f"unresolved) in {summary['instances']} instances "
             f"({summary['checks']} checks), figures {summary['figures_done']}/"
             f"{summary['figures']}{err}; {seconds:.1f} s -> {path}")

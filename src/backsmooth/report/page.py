@@ -105,12 +105,14 @@ _PLOT_CAPTION = ("left: each row's measured value against its bound (an upper bo
                  "measured/bound over the rows whose hypotheses hold (1 = tight, above 1 = "
                  "violated), or of the relative deviation when the claim is an identity")
 _STANDARD = {"instances", "checks", "holds", "violations", "hypotheses_not_met", "tightest_ratio",
+             "unresolved", "judged", "loose_parts",
              "tightest_case", "max_identity_deviation", "rate", "worst_violation", "parts"}
 
 
 def _summary_pairs(s) -> list:
     pairs = [("instances", fmt(s.get("instances"))), ("checked rows", fmt(s.get("checks"))),
              ("holds", fmt(s.get("holds"))), ("violations", fmt(s.get("violations"))),
+             ("unresolved (round-off floor >= bound)", fmt(s.get("unresolved", 0))),
              ("hypotheses not met", fmt(s.get("hypotheses_not_met")))]
     if s.get("tightest_ratio") is not None:
         tc = s.get("tightest_case") or {}
@@ -127,6 +129,9 @@ def _summary_pairs(s) -> list:
             f"median fitted {fmt(r.get('median_fitted'))} vs predicted "
             f"{fmt(r.get('median_predicted'))}; max fitted/predicted "
             f"{fmt(r.get('max_fitted_over_predicted'))} over {r.get('instances')} instances")))
+    for part, lp in (s.get("loose_parts") or {}).items():
+        pairs.append((f"loose part {part}", esc(
+            f"tightest ratio {fmt(lp.get('max_ratio'), 3)} < 0.5: {lp.get('reason')}")))
     if s.get("worst_violation"):
         w = s["worst_violation"]
         pairs.append(("worst violation", esc(", ".join(f"{k}={v}" for k, v in w.items()))))
@@ -169,8 +174,9 @@ def _check(sec, out_dir, claim=None) -> str:
     out.append(_kv(pairs))
     parts = s.get("parts") or {}
     if parts:
-        head = ["part", "rows", "violations", "hypotheses not met", "max ratio"]
-        rows = [[p, v.get("checks"), v.get("violations"), v.get("hypotheses_not_met"),
+        head = ["part", "rows", "violations", "unresolved", "hypotheses not met", "max ratio"]
+        rows = [[p, v.get("checks"), v.get("violations"), v.get("unresolved", 0),
+                 v.get("hypotheses_not_met"),
                  fmt(v.get("max_ratio"), 6)] for p, v in parts.items()]
         if any(v.get("rate") for v in parts.values()):
             head.append("median fitted vs predicted rate (instances)")
@@ -354,7 +360,8 @@ def render_page(doc: dict, out_dir) -> str:
            f'of {summ["proof_steps"]}); derivations verified {summ["derivations_verified"]}/'
            f'{summ["derivations"]}; numeric checks: {summ["checks"]} checks, '
            f'{summ["instances"]} instances, <b>{summ["violations"]} violations</b>, '
-           f'{summ["hypotheses_not_met"]} rows with hypotheses not met; figures '
+           f'{summ.get("unresolved", 0)} rows unresolved (round-off floor at or above the '
+           f'bound), {summ["hypotheses_not_met"]} rows with hypotheses not met; figures '
            f'{summ["figures_done"]}/{summ["figures"]}; run time {_runtime(doc, summ)}.{errs}</div>')
     if st.get("note"):
         box += f'<p class="note">{esc(st["note"])}</p>'

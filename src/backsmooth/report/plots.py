@@ -28,7 +28,8 @@ __all__ = ["check_plot", "VERDICT_COLOURS"]
 
 _DECADES = 30
 
-VERDICT_COLOURS = {"holds": "#2b7bba", "violated": "#d62728", "hypotheses not met": "#b0b0b0"}
+VERDICT_COLOURS = {"holds": "#2b7bba", "violated": "#d62728", "hypotheses not met": "#b0b0b0",
+                   "unresolved": "#e0a030"}
 
 
 def _positive(x):
@@ -53,7 +54,7 @@ def check_plot(records, path, title):
             pts[v][0].append(b)
             pts[v][1].append(m)
         ratio = r.get("ratio")
-        if (v != "hypotheses not met" and r.get("relation") != "==" and r.get("resolvable", True)
+        if (v in ("holds", "violated") and r.get("relation") != "==" and r.get("resolvable", True)
                 and isinstance(ratio, (int, float)) and math.isfinite(ratio)):
             ratios.append(float(ratio))
         dev = r.get("deviation")

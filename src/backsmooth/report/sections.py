@@ -192,6 +192,8 @@ _FIGURES = {
                   "mechanism_data", "plot_mechanism"),
     "phase": ("Phase diagram [extension]: final loss / best-constant loss over lambda x depth",
               "phase_data", "plot_phase"),
+    "2-relu": ("Figure 2 for ReLU [extension]: E(B^(k)) with the margin bound (theorem2_relu), "
+               "He-normal initialisation", "figure2_relu_data", "plot_figure2_relu"),
 }
 
 
@@ -226,6 +228,13 @@ def _figure_facts(name, data):
                 facts[f"{model}: fitted backward rate (output half)"] = \
                     e["backward_rate_fitted_output_half"]
                 facts[f"{model}: argmin_k E(B^(k))"] = int(e["backward_argmin_k"])
+    elif name == "2-relu":
+        runs = data.get("gnn", [])
+        facts["margin bound violations"] = int(sum(e["violations"] for e in runs))
+        facts["tightest ratio measured / margin bound"] = max(
+            (e["tightest_ratio"] or 0.0) for e in runs) if runs else None
+        facts["smallest margin min_j |hbar^(k)_j|"] = float(
+            min(np.min(e["min_margin"]) for e in runs)) if runs else None
     elif name == "phase":
         facts["average degrees"] = ", ".join(f"{c:g}" for c in data["degrees"])
         facts["lambda per degree"] = ", ".join(f"{x:.3f}" for x in np.asarray(data["lam"]))
@@ -243,7 +252,7 @@ def _figure(name, ctx):
         settings = settings.with_(epochs=int(opts.pop("epochs")))
     seeds = tuple(ctx.seed + i for i in range(int(opts.pop("seeds", 1))))
     kwargs = {}
-    if name != "2":
+    if name not in ("2", "2-relu"):
         kwargs["cache_dir"] = ctx.out / "figures" / "cache"
     if name == "phase" and "grid" in opts:
         kwargs["degrees"], kwargs["depths"] = opts.pop("grid")
