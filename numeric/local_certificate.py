@@ -9,9 +9,11 @@ narrow segment per column (forward smoothing), often in the saturated part of ``
 * ``ell_k := max_j max_{x in [a_kj, b_kj]} |rho'(x)|``   (local Lipschitz constant of ``rho``),
 * ``c_k   := max_j max_{x in [a_kj, b_kj]} |rho''(x)|``  (local Lipschitz constant of ``rho'``),
 * ``h_k   := max_ij |H^(k)_ij - hbar_kj|``              (centred spread),
-* ``E(H^(k))``.
+* ``E(H^(k))``, and the column-energy weighted slope
+  ``ell^w_k := (sum_j ell_kj^2 ||Pi H_:j||^2 / sum_j ||Pi H_:j||^2)^(1/2) <= ell_k``.
 
-Local smoothing (forward): ``E(X^(k+1)) <= ell_k E(H^(k)) <= lambda s_k ell_k E(X^(k))``.
+Local smoothing (forward): ``E(X^(k+1)) <= ell^w_k E(H^(k)) <= lambda s_k ell^w_k E(X^(k))``
+``<= lambda s_k ell_k E(X^(k))``.
 
 Local backward recursion (``m_k >= ||bbar^(k)||``, ``e_k >= E(B^(k))``), from ``m_L = ||bbar^(L)||``,
 ``e_L = E(B^(L))``:
@@ -75,7 +77,7 @@ def segment_derivative_bounds(rho, lo, hi):
     --------
     >>> ell, c = segment_derivative_bounds("tanh", [-1.0, 3.0], [2.0, 4.0])
     >>> [round(float(x), 6) for x in ell], [round(float(x), 4) for x in c]
-    ([1.0, 0.009866], [0.7698, 0.0197])
+    ([1.0, 0.009866], [0.7698, 0.0196])
     """
     rho = _activation(rho)
     lo = np.asarray(lo, dtype=float)
@@ -106,22 +108,26 @@ def layer_local_constants(H, rho) -> dict:
     --------
     >>> H = np.array([[5.0, -4.0], [5.2, -4.4], [4.9, -4.1]])
     >>> out = layer_local_constants(H, "tanh")
-    >>> out["ell"] < 2e-4, round(out["h"], 4)
-    (True, 0.2333)
+    >>> round(out["ell"], 6), round(out["h"], 4)       # sech(4)^2: the column nearest 0 ends at -4
+    (0.001341, 0.2333)
     """
     H = np.asarray(H, dtype=float)
     if H.ndim != 2 or H.shape[0] < 1:
         raise ValueError(f"H must be an (n, d) matrix, got shape {H.shape}")
     ell, c = segment_derivative_bounds(rho, H.min(axis=0), H.max(axis=0))
     C = H - H.mean(axis=0)
-    return {"ell": float(ell.max()), "c": float(c.max()), "h": float(np.abs(C).max()),
-            "E_H": float(np.sqrt(np.sum(C * C) / H.shape[0]))}
+    col = np.sum(C * C, axis=0)                       # ||Pi H_:j||^2
+    total = float(col.sum())
+    # column-energy weighted local slope: E(rho(H)) <= ell_w E(H) (per-column mean value theorem)
+    ell_w = float(np.sqrt(np.sum(ell * ell * col) / total)) if total > 0 else float(ell.max())
+    return {"ell": float(ell.max()), "ell_w": ell_w, "c": float(c.max()), "h": float(np.abs(C).max()),
+            "E_H": float(np.sqrt(total / H.shape[0]))}
 
 
 def local_profile(H_list, rho) -> dict:
     """Stack :func:`layer_local_constants` over the hidden layers ``k = 0..L-1`` (arrays of length L)."""
     rows = [layer_local_constants(H, rho) for H in H_list]
-    return {key: np.array([r[key] for r in rows], dtype=float) for key in ("ell", "c", "h", "E_H")}
+    return {key: np.array([r[key] for r in rows], dtype=float) for key in ("ell", "ell_w", "c", "h", "E_H")}
 
 
 def local_backward_bounds(weights, lam, ell, c, h, E_H, mean_derivative, bbar_L, e_B):
@@ -240,6 +246,8 @@ def local_certificate(n, lam, xbar_norm, E_X, m, e):
 
 def local_forward_bound(s, lam, ell, E_X0):
     """Chained local forward bound ``E(X^(k)) <= E(X^(0)) prod_{i<k} lambda s_i ell_i``, ``k = 0..L``.
+
+    Valid with ``ell_i`` the segment maximum or the weighted ``ell^w_i``.
 
     Examples
     --------
