@@ -33,6 +33,8 @@ from backsmooth.symbolic.symbols import (
     gbar_inf, bbar_k1,
 )
 
+from backsmooth.symbolic import local_symbols as _LS  # noqa: E402  (extension symbols)
+
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
            "variants"]
 
@@ -234,6 +236,36 @@ BOUNDS = {
            "Proposition 2(a), construction A (P = I, lambda = 1)"),
         _v("proposition2", "mlp_B", "||grad_0||_F", "==", sp.Abs(w), (w,),
            "Proposition 2(a), construction B (P = I, lambda = 1)"),
+    ),
+    # ---- extension (issue 17): local constants along a run
+    "local_smoothing": (
+        _v("local_smoothing", "one_step", "E(X^(k+1))", "<=", lam * s_k * _LS.ell_k * E_Xk,
+           (lam, s_k, _LS.ell_k, E_Xk), "local smoothing: lambda s_k ell_k E(X^(k))"),
+        _v("local_smoothing", "weighted", "E(X^(k+1))", "<=", _LS.ell_w * E_Hk, (_LS.ell_w, E_Hk),
+           "local smoothing: column-weighted slope times the measured E(H^(k))"),
+        _v("local_smoothing", "weighted_step", "E(X^(k+1))", "<=", lam * s_k * _LS.ell_w * E_Xk,
+           (lam, s_k, _LS.ell_w, E_Xk), "local smoothing: lambda s_k ell^w_k E(X^(k))"),
+    ),
+    "local_backward_recursion": (
+        _v("local_backward_recursion", "fluctuation", "E(B^(k))", "<=",
+           lam * s_k1 * (_LS.ell_k + _LS.c_k * _LS.h_k) * E_Bk1 + _LS.c_k * E_Hk * _LS.gbar_norm,
+           (lam, s_k1, _LS.ell_k, _LS.c_k, _LS.h_k, E_Bk1, E_Hk, _LS.gbar_norm),
+           "local backward recursion, fluctuation"),
+        _v("local_backward_recursion", "mean_remainder", "||bbar^(k) - D_k W^(k+1) bbar^(k+1)||", "<=",
+           _LS.c_k * E_Hk * _LS.gbar_norm + lam * _LS.c_k * _LS.h_k * s_k1 * E_Bk1,
+           (_LS.c_k, E_Hk, _LS.gbar_norm, lam, _LS.h_k, s_k1, E_Bk1),
+           "local backward recursion, mean remainder r_k"),
+    ),
+    "local_certificate": (
+        _v("local_certificate", "certificate", "||grad_k||_F", "<=",
+           n * _LS.xbar_k * _LS.m_k + lam * n * E_Xk * _LS.e_k, (n, _LS.xbar_k, _LS.m_k, lam, E_Xk, _LS.e_k),
+           "local certificate: Lemma 3 with m_k >= ||bbar^(k)||, e_k >= E(B^(k)) from the local recursion"),
+    ),
+    "saturation_threshold": (
+        _v("saturation_threshold", "sech", "ell_k", "<=", 1 / sp.cosh(_LS.a_sat)**2, (_LS.a_sat,),
+           "tanh: every column segment avoids (-a, a) => ell_k <= sech(a)^2"),
+        _v("saturation_threshold", "exponential", "ell_k", "<=", 4 * sp.exp(-2 * _LS.a_sat), (_LS.a_sat,),
+           "tanh: sech(a)^2 <= 4 exp(-2a)"),
     ),
 }
 

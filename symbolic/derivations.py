@@ -20,6 +20,7 @@ from functools import lru_cache
 from backsmooth.symbolic import counterexample as _ce
 from backsmooth.symbolic import derive_backward as _bw
 from backsmooth.symbolic import derive_lemmas as _lm
+from backsmooth.symbolic import derive_local as _local
 from backsmooth.symbolic import derive_nonlinear as _nl
 from backsmooth.symbolic import derive_relu as _relu
 from backsmooth.symbolic import derive_stationary as _st
@@ -52,6 +53,11 @@ _TABLE = {
     "proposition2": _ce.derive_proposition2,
     "backprop": lambda: _bw.derive_backprop() + _bw.derive_linear_closed_forms(),
     "relu": _relu.derive_relu,
+    # extension (issue 17): local constants along a run
+    "local_smoothing": _local.derive_local_smoothing,
+    "local_backward_recursion": _local.derive_local_backward_recursion,
+    "local_certificate": _local.derive_local_certificate,
+    "saturation_threshold": _local.derive_saturation_threshold,
 }
 
 
