@@ -45,8 +45,16 @@ __all__ = ["LOCAL_ACTIVATIONS", "segment_derivative_bounds", "layer_local_consta
 # activations whose |rho'| is even and non-increasing in |x| and whose |rho''| is even and unimodal
 # in |x| with its peak at x_star (so the maxima over a segment have closed forms)
 _TANH_PEAK = math.atanh(1.0 / math.sqrt(3.0))
+
+
+def _sech2(x):
+    """``sech(x)^2 = 4 e^(-2|x|) / (1 + e^(-2|x|))^2`` without overflow."""
+    q = np.exp(-2.0 * np.abs(x))
+    return 4.0 * q / (1.0 + q) ** 2
+
+
 LOCAL_ACTIVATIONS = {
-    "tanh": (lambda x: 1.0 / np.cosh(x) ** 2, lambda x: 2.0 * np.abs(np.tanh(x)) / np.cosh(x) ** 2, _TANH_PEAK),
+    "tanh": (_sech2, lambda x: 2.0 * np.abs(np.tanh(x)) * _sech2(x), _TANH_PEAK),
     "arctan": (lambda x: 1.0 / (1.0 + x * x), lambda x: 2.0 * np.abs(x) / (1.0 + x * x) ** 2, 1.0 / math.sqrt(3.0)),
 }
 

@@ -35,6 +35,11 @@ PROOF_BUILDERS = {
     "theorem3": ("theorem3", "theorem3_proof"),
     "corollary2": ("corollary2", "corollary2_proof"),
     "proposition2": ("proposition2", "proposition2_proof"),
+    # extension (issue 17)
+    "local_smoothing": ("local_certificate", "local_smoothing_proof"),
+    "local_backward_recursion": ("local_certificate", "local_backward_recursion_proof"),
+    "local_certificate": ("local_certificate", "local_certificate_proof"),
+    "saturation_threshold": ("local_certificate", "saturation_threshold_proof"),
 }
 
 
