@@ -15,13 +15,14 @@ narrow segment per column (forward smoothing), often in the saturated part of ``
 Local smoothing (forward): ``E(X^(k+1)) <= ell^w_k E(H^(k)) <= lambda s_k ell^w_k E(X^(k))``
 ``<= lambda s_k ell_k E(X^(k))``.
 
-Local backward recursion (``m_k >= ||bbar^(k)||``, ``e_k >= E(B^(k))``), from ``m_L = ||bbar^(L)||``,
-``e_L = E(B^(L))``:
+Local backward recursion (``m_k >= ||bbar^(k)||``, ``e_k >= E(B^(k))``), from ``||bbar^(L)||`` and
+``E(B^(L))``, with ``dbar^(k)`` the column means of ``rho'(H^(k))`` and
+``E(rho'(H^(k))) <= c_k E(H^(k))``: the mean output error is carried along the linearised mean
+path ``v_k = dbar^(k) o (W^(k+1) v_{k+1})``, and (see :func:`local_backward_bounds`)
 
-.. math::
-
-    m_k = s_{k+1}\\big[(\\ell_k + c_k E(H^{(k)}))\\, m_{k+1} + \\lambda c_k h_k\\, e_{k+1}\\big], \\quad
-    e_k = s_{k+1}\\big[c_k E(H^{(k)})\\, m_{k+1} + \\lambda(\\ell_k + c_k h_k)\\, e_{k+1}\\big].
+    ``d_k = s_{k+1} [ell_k d_{k+1} + lambda E(rho'(H^(k))) e_{k+1}]``,
+    ``e_k = lambda s_{k+1} ell_k e_{k+1} + E(rho'(H^(k))) (||W^(k+1) v_{k+1}|| + s_{k+1} d_{k+1})``,
+    ``m_k = ||v_k|| + d_k``.
 
 Certificate (Lemma 3): ``||dLoss/dW^(k)||_F <= delta_k := n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k``.
 
@@ -138,17 +139,18 @@ def local_profile(H_list, rho) -> dict:
     return {key: np.array([r[key] for r in rows], dtype=float) for key in ("ell", "ell_w", "c", "h", "E_H")}
 
 
-def local_backward_bounds(weights, lam, ell, c, h, E_H, mean_derivative, bbar_L, e_B):
+def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B):
     """Bounds ``m_k >= ||bbar^(k)||`` and ``e_k >= E(B^(k))``, ``k = 0..L``, by the local recursion.
 
-    The mean output error is carried exactly along the linearised mean path
-    ``v_L = bbar^(L)``, ``v_k = D_k W^(k+1) v_{k+1}`` with ``D_k = diag(rho'(hbar^(k)))``; the
-    deviation ``d_k >= ||bbar^(k) - v_k||`` and ``e_k`` follow (``g_k := ||W^(k+1) v_{k+1}|| + s_{k+1} d_{k+1}``)
+    With ``dbar^(k)`` the column means of ``rho'(H^(k))`` the mean output error is carried exactly
+    along the linearised mean path ``v_L = bbar^(L)``, ``v_k = dbar^(k) o (W^(k+1) v_{k+1})``; the
+    deviation ``d_k >= ||bbar^(k) - v_k||`` and ``e_k`` follow
+    (``g_k := ||W^(k+1) v_{k+1}|| + s_{k+1} d_{k+1} >= ||W^(k+1) bbar^(k+1)||``):
 
-    ``d_k = s_{k+1} ell_k d_{k+1} + c_k E(H^(k)) g_k + lambda c_k h_k s_{k+1} e_{k+1}``,
-    ``e_k = lambda s_{k+1} (ell_k + c_k h_k) e_{k+1} + c_k E(H^(k)) g_k``,
+    ``d_k = s_{k+1} ell_k d_{k+1} + lambda s_{k+1} E(rho'(H^(k))) e_{k+1}``,
+    ``e_k = lambda s_{k+1} ell_k e_{k+1} + E(rho'(H^(k))) g_k``,
 
-    and ``m_k = ||v_k|| + d_k``.
+    and ``m_k = ||v_k|| + d_k``.  ``E(rho'(H^(k))) <= c_k E(H^(k))`` (mean value theorem).
 
     Parameters
     ----------
@@ -156,10 +158,10 @@ def local_backward_bounds(weights, lam, ell, c, h, E_H, mean_derivative, bbar_L,
         ``W^(0), ..., W^(L)``.
     lam : float
         ``lambda`` of ``P`` (ass:P; ``P >= 0`` is not needed).
-    ell, c, h, E_H : array_like, length L
-        Local constants of the hidden layers ``k = 0..L-1`` (:func:`local_profile`).
+    ell, E_D : array_like, length L
+        ``ell_k`` and ``E(rho'(H^(k)))`` of the hidden layers ``k = 0..L-1``.
     mean_derivative : sequence of ndarray, length L
-        ``rho'(hbar^(k))``, ``k = 0..L-1``.
+        ``dbar^(k)``, the column means of ``rho'(H^(k))``.
     bbar_L : array_like
         Mean output error ``bbar^(L)`` (vector).
     e_B : float
@@ -171,19 +173,19 @@ def local_backward_bounds(weights, lam, ell, c, h, E_H, mean_derivative, bbar_L,
 
     Examples
     --------
-    A linear GNN (``ell = 1``, ``c = 0``): the mean follows the weights exactly, the fluctuation
+    A linear GNN (``ell = 1``, ``E_D = 0``): the mean follows the weights exactly, the fluctuation
     is contracted by ``lambda s``.
 
     >>> W = [np.eye(1), 2 * np.eye(1), 2 * np.eye(1)]
-    >>> out = local_backward_bounds(W, 0.5, [1, 1], [0, 0], [1, 1], [1, 1], [np.ones(1)] * 2, [1.0], 1.0)
+    >>> out = local_backward_bounds(W, 0.5, [1, 1], [0, 0], [np.ones(1)] * 2, [1.0], 1.0)
     >>> out["m"].tolist(), out["e"].tolist()
     ([4.0, 2.0, 1.0], [1.0, 1.0, 1.0])
     """
     s = np.array([np.linalg.norm(np.asarray(w, dtype=float), 2) for w in weights])
-    ell, c, h, E_H = (np.asarray(a, dtype=float) for a in (ell, c, h, E_H))
+    ell, E_D = np.asarray(ell, dtype=float), np.asarray(E_D, dtype=float)
     L = s.size - 1
-    if any(a.shape != (L,) for a in (ell, c, h, E_H)) or len(mean_derivative) != L:
-        raise ValueError(f"ell, c, h, E_H, mean_derivative must have length L = {L} (one entry per hidden layer)")
+    if ell.shape != (L,) or E_D.shape != (L,) or len(mean_derivative) != L:
+        raise ValueError(f"ell, E_D, mean_derivative must have length L = {L} (one entry per hidden layer)")
     if not 0 <= lam <= 1:
         raise ValueError(f"lambda must lie in [0, 1], got {lam}")
     v = np.asarray(bbar_L, dtype=float).ravel()
@@ -194,9 +196,8 @@ def local_backward_bounds(weights, lam, ell, c, h, E_H, mean_derivative, bbar_L,
     for k in range(L - 1, -1, -1):
         Wv = np.asarray(weights[k + 1], dtype=float) @ v
         g = np.linalg.norm(Wv) + s[k + 1] * d[k + 1]
-        a, b = c[k] * E_H[k], c[k] * h[k]
-        d[k] = s[k + 1] * ell[k] * d[k + 1] + a * g + lam * b * s[k + 1] * e[k + 1]
-        e[k] = lam * s[k + 1] * (ell[k] + b) * e[k + 1] + a * g
+        d[k] = s[k + 1] * (ell[k] * d[k + 1] + lam * E_D[k] * e[k + 1])
+        e[k] = lam * s[k + 1] * ell[k] * e[k + 1] + E_D[k] * g
         v = np.asarray(mean_derivative[k], dtype=float) * Wv
         path[k] = np.linalg.norm(v)
     return {"m": path + d, "e": e, "mean_path": path, "deviation": d}
@@ -220,8 +221,8 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
 
     Returns
     -------
-    dict of arrays: ``delta`` (L + 1), ``m``, ``e``, ``mean_path``, ``deviation`` (L + 1) and the local
-    constants ``ell``, ``c``, ``h``, ``E_H`` (L).
+    dict of arrays: ``delta``, ``m``, ``e``, ``mean_path``, ``deviation`` (L + 1) and the local
+    constants ``ell``, ``ell_w``, ``c``, ``h``, ``E_H``, ``E_D`` (L).
     """
     from backsmooth.numeric.activations import activation
 
@@ -229,8 +230,10 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     L = len(weights) - 1
     H = [np.asarray(pre_activations[k], dtype=float) for k in range(L)]
     prof = local_profile(H, rho)
-    Dbar = [rho.derivative(Hk.mean(axis=0)) for Hk in H]
-    out = local_backward_bounds(weights, lam, prof["ell"], prof["c"], prof["h"], prof["E_H"], Dbar, bbar_L, e_B)
+    Dk = [rho.derivative(Hk) for Hk in H]
+    dbar = [D.mean(axis=0) for D in Dk]
+    prof["E_D"] = np.array([np.sqrt(np.sum((D - D.mean(axis=0)) ** 2) / D.shape[0]) for D in Dk])
+    out = local_backward_bounds(weights, lam, prof["ell"], prof["E_D"], dbar, bbar_L, e_B)
     X = [np.asarray(signals[k], dtype=float) for k in range(L + 1)]
     n = X[0].shape[0]
     xbar = np.array([np.linalg.norm(Xk.mean(axis=0)) for Xk in X])

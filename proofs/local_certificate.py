@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import A1, A2, A2B, SETTING, Pi, backward_step_split, collect, mean_row
+from backsmooth.proofs._common import A1, A2, SETTING, Pi, backward_step_split, collect, mean_row
 from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
 from backsmooth.proofs.framework import Proof, Step
 
@@ -86,13 +86,13 @@ def _one_step_floats():
         lam, s = net["lam"], net["s"]
         for k in range(net["L"]):
             B, B1, H, W1 = net["B"][k], net["B"][k + 1], net["H"][k], net["W"][k + 1]
-            gbar = np.linalg.norm(W1 @ B1.mean(0))
-            a, b = q["c"][k] * fl.Ef(H), q["c"][k] * q["h"][k]
+            gbar = W1 @ B1.mean(0)
+            D = net["rho"].derivative(H)
             sc = (np.linalg.norm(B) + np.linalg.norm(B1) * s[k + 1]) / np.sqrt(net["n"])
-            yield fl.Ef(B), lam * s[k + 1] * (q["ell"][k] + b) * fl.Ef(B1) + a * gbar, sc
-            D = net["rho"].derivative(H.mean(0))
-            r = np.linalg.norm(B.mean(0) - D * (W1 @ B1.mean(0)))
-            yield r, a * gbar + lam * b * s[k + 1] * fl.Ef(B1), sc
+            yield fl.Ef(B), lam * s[k + 1] * q["ell"][k] * fl.Ef(B1) + q["E_D"][k] * np.linalg.norm(gbar), sc
+            r = np.linalg.norm(B.mean(0) - D.mean(0) * gbar)
+            yield r, lam * s[k + 1] * q["E_D"][k] * fl.Ef(B1), sc
+            yield q["E_D"][k], q["c"][k] * fl.Ef(H), 1 + np.abs(H).max()
     return collect(_cache(), f)
 
 
@@ -117,21 +117,19 @@ def _certificate_floats():
 
 
 def _mean_split():
+    # B^(k) = rho'(H) o G with G = 1 gbar^T + Pi G:
+    #   Pi B^(k) = (Pi rho'(H)) diag(gbar) + Pi (rho'(H) o Pi G),
+    #   bbar^(k) = dbar o gbar + mean((Pi rho'(H)) o Pi G)   (dbar = column means of rho'(H))
     q = backward_step_split()
-    RG = sp.matrix_multiply_elementwise(q["R"], q["G"])
-    return [(mean_row(q["Bk"]), q["D"] * q["W"] * mean_row(q["B1"]) + mean_row(RG)),
-            (Pi(3) * q["Bk"], Pi(3) * q["G"] * q["D"] + Pi(3) * RG),
-            (Pi(3) * q["G"], sp.Matrix(sp.eye(3) - sp.ones(3, 3) / 3) * q["G"])]
-
-
-def _hadamard_split():
-    # R o G = R o (1 gbar^T) + R o (Pi G): the split behind ||R o G||_F <= ||R||_F ||gbar|| + ||R||_max ||Pi G||_F
-    q = backward_step_split()
-    G = q["G"]
-    gbar_row = sp.ones(3, 1) * mean_row(G).T
-    lhs = sp.matrix_multiply_elementwise(q["R"], G)
-    rhs = sp.matrix_multiply_elementwise(q["R"], gbar_row) + sp.matrix_multiply_elementwise(q["R"], Pi(3) * G)
-    return [(lhs, rhs)]
+    G, Bk = q["G"], q["Bk"]
+    Dp = q["H"].applyfunc(sp.Function("rho_prime"))
+    gbar = mean_row(G)
+    PiG = Pi(3) * G
+    dbar = mean_row(Dp)
+    return [(Pi(3) * Bk, Pi(3) * Dp * sp.diag(*gbar) + Pi(3) * sp.matrix_multiply_elementwise(Dp, PiG)),
+            (mean_row(Bk), sp.matrix_multiply_elementwise(dbar, gbar)
+             + mean_row(sp.matrix_multiply_elementwise(Pi(3) * Dp, PiG))),
+            (gbar, q["W"] * mean_row(q["B1"]))]
 
 
 def local_smoothing_proof() -> Proof:
@@ -163,25 +161,24 @@ def local_smoothing_proof() -> Proof:
 def local_backward_recursion_proof() -> Proof:
     """E(B^(k)) and the mean remainder r_k with local constants."""
     steps = (
-        Step("split", "Pi B^(k) = (Pi G_k) D_k + Pi (R_k o G_k); bbar^(k) = D_k W^(k+1) bbar^(k+1) + (R_k o G_k)^T 1/n",
+        Step("split", "Pi B^(k) = (Pi rho'(H)) diag(gbar) + Pi (rho'(H) o Pi G_k); bbar^(k) = dbar o gbar + "
+             "mean((Pi rho'(H)) o Pi G_k); gbar = W^(k+1) bbar^(k+1)",
              uses=("GNN recursion", "lemma2"), introduces=("split",),
-             reason="rho'(H) = 1 rho'(hbar)^T + R_k, (1 r^T) o M = M diag(r), 1^T P = 1^T",
+             reason="G_k = 1 gbar^T + Pi G_k, (1 g^T) o M = M diag(g), Pi kills constant columns, 1^T P = 1^T",
              check=symbolic_identity(_mean_split, "generic symmetric stochastic 3 x 3 P, generic H, B, W, rho'")),
-        Step("hadamard split", "R o G = R o (1 gbar^T) + R o (Pi G)",
-             uses=("split",), introduces=("R o G split",), reason="G = 1 gbar^T + Pi G",
-             check=symbolic_identity(_hadamard_split, "generic 3 x 3")),
-        Step("local R", "|(R_k)_ij| <= c_kj |(Pi H^(k))_ij| <= c_k h_k, ||R_k||_F <= c_k sqrt(n) E(H^(k))",
-             uses=(A2B, C1), introduces=("R local",),
-             reason="mean value theorem for rho' on column j's segment (hbar_j lies in it)",
+        Step("local rho'", "|rho'(H_ij)| <= ell_k; E(rho'(H^(k))) <= c_k E(H^(k))",
+             uses=(C1,), introduces=("local rho'",),
+             reason="definition of ell_k; mean value theorem for rho' on column j's segment, then Lemma 1 per column",
              check=on_instances("<=", floats=_segment_floats)),
-        Step("one step", "E(B^(k)) <= lambda s_(k+1) (ell_k + c_k h_k) E(B^(k+1)) + c_k E(H^(k)) ||W^(k+1) bbar^(k+1)||; "
-             "||r_k|| <= c_k E(H^(k)) ||W^(k+1) bbar^(k+1)|| + lambda c_k h_k s_(k+1) E(B^(k+1))",
-             uses=("split", "R o G split", "R local", "lemma2", A1), introduces=("statement",),
-             reason="||(Pi G) D||_F <= ||P Pi||_2 ||Pi B^(k+1)||_F s_(k+1) max|rho'(hbar)|; ||R o (1 gbar^T)||_F <= "
-                    "||R||_F ||gbar||; ||R o Pi G||_F <= ||R||_max ||Pi G||_F; ||(R o G)^T 1||/n <= ||R o G||_F/sqrt(n)",
-             check=on_instances("<=", floats=_one_step_floats, detail="both lines, every hidden layer")),
+        Step("one step", "E(B^(k)) <= lambda s_(k+1) ell_k E(B^(k+1)) + E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)||; "
+             "||bbar^(k) - dbar o W^(k+1) bbar^(k+1)|| <= lambda s_(k+1) E(rho'(H^(k))) E(B^(k+1))",
+             uses=("split", "local rho'", "lemma2", A1), introduces=("statement",),
+             reason="||rho'(H) o Pi G||_F <= ell_k ||Pi G||_F <= ell_k lambda s_(k+1) sqrt(n) E(B^(k+1)) (||P Pi||_2 <= "
+                    "lambda); ||(Pi rho'(H)) diag(gbar)||_F <= ||Pi rho'(H)||_F ||gbar||; the mean of a Hadamard "
+                    "product of two n-row matrices has norm <= ||.||_F ||.||_F / n (Cauchy-Schwarz per column)",
+             check=on_instances("<=", floats=_one_step_floats, detail="three lines, every hidden layer")),
     )
-    return Proof("local_backward_recursion", (A1, A2, A2B, C1) + SETTING, steps, ("statement",),
+    return Proof("local_backward_recursion", (A1, A2, C1) + SETTING, steps, ("statement",),
                  notes=("P >= 0 is not used: no max-row norm is propagated (the mean of G_k is split off).",))
 
 
@@ -189,9 +186,9 @@ def local_certificate_proof() -> Proof:
     """||grad_k|| <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k."""
     steps = (
         Step("chained", "||bbar^(k)|| <= m_k = ||v_k|| + d_k and E(B^(k)) <= e_k by induction from k = L "
-             "(v_k = D_k W^(k+1) v_(k+1), v_L = bbar^(L))",
+             "(v_k = dbar^(k) o W^(k+1) v_(k+1), v_L = bbar^(L))",
              uses=("local_backward_recursion",), introduces=("m_k, e_k",),
-             reason="bbar^(k) - v_k = D_k W^(k+1) (bbar^(k+1) - v_(k+1)) + r_k and ||D_k||_2 <= ell_k; "
+             reason="bbar^(k) - v_k = dbar o W^(k+1) (bbar^(k+1) - v_(k+1)) + rbar_k and |dbar_j| <= ell_k; "
                     "||W^(k+1) bbar^(k+1)|| <= ||W^(k+1) v_(k+1)|| + s_(k+1) d_(k+1); the one-step bounds are "
                     "non-decreasing in their inputs",
              check=on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks")),
@@ -200,7 +197,7 @@ def local_certificate_proof() -> Proof:
              reason="Lemma 3: ||grad_k|| <= n ||xbar^(k)|| ||bbar^(k)|| + lambda n E(X^(k)) E(B^(k))",
              check=on_instances("<=", floats=_certificate_floats, detail="every layer of 160 networks")),
     )
-    return Proof("local_certificate", (A1, A2, A2B, C1) + SETTING, steps, ("statement",),
+    return Proof("local_certificate", (A1, A2, C1) + SETTING, steps, ("statement",),
                  notes=("Only forward quantities, the weights and the output error (bbar^(L), E(B^(L))) enter; "
                         "no hidden backward signal and no gradient.",))
 

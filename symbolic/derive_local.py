@@ -72,13 +72,14 @@ def derive_local_backward_recursion():
                       crit[0] if len(crit) == 1 else sp.nan, 1 / sp.sqrt(3)),
         identity_step("... with value 4/(3 sqrt 3) = c_rho (so c_k <= c_rho always)", g.subs(_t, 1 / sp.sqrt(3)),
                       4 / (3 * sp.sqrt(3))),
-        identity_step("linear GNN (ell_k = 1, c_k = 0): the fluctuation recursion is Corollary 1's step "
-                      "lambda s_(k+1) E(B^(k+1))", fl.subs({LS.ell_k: 1, LS.c_k: 0}), lam * s_k1 * E_Bk1),
+        identity_step("linear GNN (ell_k = 1, rho' constant so E(rho'(H)) = 0): the fluctuation recursion is "
+                      "Corollary 1's step lambda s_(k+1) E(B^(k+1))", fl.subs({LS.ell_k: 1, LS.E_Dk: 0}),
+                      lam * s_k1 * E_Bk1),
         identity_step("linear GNN: the mean remainder vanishes (bbar^(k) = W^(k+1) bbar^(k+1) exactly)",
-                      mr.subs({LS.c_k: 0}), sp.Integer(0)),
-        identity_step("ell_k = 1, c_k = c_rho, h_k = 0 recovers Theorem 2's first term plus an interaction "
-                      "c_rho E(H^(k)) ||W^(k+1) bbar^(k+1)||", fl.subs({LS.ell_k: 1, LS.h_k: 0}),
-                      lam * s_k1 * E_Bk1 + LS.c_k * E_Hk * LS.gbar_norm),
+                      mr.subs({LS.E_Dk: 0}), sp.Integer(0)),
+        identity_step("with E(rho'(H)) <= c_k E(H^(k)): the interaction term is c_k E(H^(k)) ||W^(k+1) bbar^(k+1)||, "
+                      "Theorem 2's with the mean of G_k in place of ||G_k||_max",
+                      fl.subs({LS.E_Dk: LS.c_k * E_Hk}), lam * s_k1 * LS.ell_k * E_Bk1 + LS.c_k * E_Hk * LS.gbar_norm),
     )
 
 
