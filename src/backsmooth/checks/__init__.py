@@ -25,6 +25,7 @@ from backsmooth.checks import (  # noqa: F401  (register the checks)
     theorem2,
     theorem3,
 )
+from backsmooth.checks import local_certificate  # noqa: F401,E402  (extension, issue 17)
 from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
 from backsmooth.checks._runner import check
 
@@ -39,6 +40,7 @@ ORDER = (
     "corollary2",
     "proposition2",
     "gcn",
+    "local_certificate",
 )
 
 __all__ = ["CHECKS", "ORDER", "RTOL", "VERDICTS", "CheckResult", "CheckSpec", "check"]
