@@ -139,7 +139,7 @@ def local_profile(H_list, rho) -> dict:
     return {key: np.array([r[key] for r in rows], dtype=float) for key in ("ell", "ell_w", "c", "h", "E_H")}
 
 
-def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B):
+def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, spread_max=None):
     """Bounds ``m_k >= ||bbar^(k)||`` and ``e_k >= E(B^(k))``, ``k = 0..L``, by the local recursion.
 
     With ``dbar^(k)`` the column means of ``rho'(H^(k))`` the mean output error is carried exactly
@@ -151,6 +151,15 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B):
     ``e_k = lambda s_{k+1} ell_k e_{k+1} + E(rho'(H^(k))) g_k``,
 
     and ``m_k = ||v_k|| + d_k``.  ``E(rho'(H^(k))) <= c_k E(H^(k))`` (mean value theorem).
+
+    With ``spread_max`` (``omega_k = max_ij |rho'(H^(k)_ij) - dbar^(k)_j|``) each of ``e_k, d_k`` is
+    the smaller of the one-step value and the unrolled form through the exact products
+    ``M_{k,j} = A_{j-1} ... A_k``, ``A_i = W^(i+1)T diag(dbar^(i))`` (both are bounds):
+    ``Pi B^(k) = P (Pi B^(k+1)) A_k + eta_k`` with ``||eta_k||_F / sqrt(n) <= E(rho'(H^(k))) g_k +
+    omega_k lambda s_(k+1) E(B^(k+1))``, so
+    ``E(B^(k)) <= lambda^(L-k) ||M_{k,L}||_2 e_L + sum_j lambda^(j-k) ||M_{k,j}||_2 (E(rho'(H^(j))) g_j +
+    omega_j lambda s_(j+1) e_(j+1))``, and ``||bbar^(k) - v_k|| <= sum_j ||M_{k,j}||_2 lambda s_(j+1)
+    E(rho'(H^(j))) e_(j+1)``.
 
     Parameters
     ----------
@@ -192,12 +201,31 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B):
     path = np.empty(L + 1)
     d = np.zeros(L + 1)
     e = np.empty(L + 1)
+    g = np.zeros(L)
     path[L], e[L] = np.linalg.norm(v), float(e_B)
+    # A_k = W^(k+1)T diag(dbar^(k)): the linearised backward step (fluctuation and, transposed, mean)
+    A = [np.asarray(weights[k + 1], dtype=float).T * np.asarray(mean_derivative[k], dtype=float)[None, :]
+         for k in range(L)]
     for k in range(L - 1, -1, -1):
         Wv = np.asarray(weights[k + 1], dtype=float) @ v
-        g = np.linalg.norm(Wv) + s[k + 1] * d[k + 1]
+        g[k] = np.linalg.norm(Wv) + s[k + 1] * d[k + 1]
         d[k] = s[k + 1] * (ell[k] * d[k + 1] + lam * E_D[k] * e[k + 1])
-        e[k] = lam * s[k + 1] * ell[k] * e[k + 1] + E_D[k] * g
+        e[k] = lam * s[k + 1] * ell[k] * e[k + 1] + E_D[k] * g[k]
+        if spread_max is not None:
+            # unrolled form with the exact products M_{k,j} = A_{j-1} ... A_k (||.||_2 computed):
+            #   Pi B^(k) = P^(L-k) Pi B^(L) M_{k,L} + sum_j P^(j-k) eta_j M_{k,j},
+            #   bbar^(k) - v_k = sum_j M_{k,j}^T rbar_j
+            T = np.eye(A[k].shape[1])
+            e_unrolled, d_unrolled = 0.0, 0.0
+            for j in range(k, L):
+                norm = np.linalg.norm(T, 2)
+                eta = E_D[j] * g[j] + spread_max[j] * lam * s[j + 1] * e[j + 1]
+                e_unrolled += lam ** (j - k) * norm * eta
+                d_unrolled += norm * lam * s[j + 1] * E_D[j] * e[j + 1]
+                T = A[j] @ T
+            e_unrolled += lam ** (L - k) * np.linalg.norm(T, 2) * e[L]
+            e[k] = min(e[k], e_unrolled)
+            d[k] = min(d[k], d_unrolled)
         v = np.asarray(mean_derivative[k], dtype=float) * Wv
         path[k] = np.linalg.norm(v)
     return {"m": path + d, "e": e, "mean_path": path, "deviation": d}
@@ -233,7 +261,8 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     Dk = [rho.derivative(Hk) for Hk in H]
     dbar = [D.mean(axis=0) for D in Dk]
     prof["E_D"] = np.array([np.sqrt(np.sum((D - D.mean(axis=0)) ** 2) / D.shape[0]) for D in Dk])
-    out = local_backward_bounds(weights, lam, prof["ell"], prof["E_D"], dbar, bbar_L, e_B)
+    prof["omega"] = np.array([float(np.abs(D - D.mean(axis=0)).max()) for D in Dk])
+    out = local_backward_bounds(weights, lam, prof["ell"], prof["E_D"], dbar, bbar_L, e_B, spread_max=prof["omega"])
     X = [np.asarray(signals[k], dtype=float) for k in range(L + 1)]
     n = X[0].shape[0]
     xbar = np.array([np.linalg.norm(Xk.mean(axis=0)) for Xk in X])

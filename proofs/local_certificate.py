@@ -129,7 +129,10 @@ def _mean_split():
     return [(Pi(3) * Bk, Pi(3) * Dp * sp.diag(*gbar) + Pi(3) * sp.matrix_multiply_elementwise(Dp, PiG)),
             (mean_row(Bk), sp.matrix_multiply_elementwise(dbar, gbar)
              + mean_row(sp.matrix_multiply_elementwise(Pi(3) * Dp, PiG))),
-            (gbar, q["W"] * mean_row(q["B1"]))]
+            (gbar, q["W"] * mean_row(q["B1"])),
+            # the linearised step used by the unrolled form: Pi B^(k) = (Pi G) diag(dbar) + eta_k
+            (Pi(3) * Bk, PiG * sp.diag(*dbar) + Pi(3) * Dp * sp.diag(*gbar)
+             + Pi(3) * sp.matrix_multiply_elementwise(Pi(3) * Dp, PiG))]
 
 
 def local_smoothing_proof() -> Proof:
@@ -187,10 +190,14 @@ def local_certificate_proof() -> Proof:
     steps = (
         Step("chained", "||bbar^(k)|| <= m_k = ||v_k|| + d_k and E(B^(k)) <= e_k by induction from k = L "
              "(v_k = dbar^(k) o W^(k+1) v_(k+1), v_L = bbar^(L))",
-             uses=("local_backward_recursion",), introduces=("m_k, e_k",),
+             uses=("local_backward_recursion", "lemma2"), introduces=("m_k, e_k",),
              reason="bbar^(k) - v_k = dbar o W^(k+1) (bbar^(k+1) - v_(k+1)) + rbar_k and |dbar_j| <= ell_k; "
                     "||W^(k+1) bbar^(k+1)|| <= ||W^(k+1) v_(k+1)|| + s_(k+1) d_(k+1); the one-step bounds are "
-                    "non-decreasing in their inputs",
+                    "non-decreasing in their inputs. Each of e_k, d_k is the smaller of this one-step value and "
+                    "the unrolled form Pi B^(k) = P^(L-k) Pi B^(L) M_(k,L) + sum_j P^(j-k) eta_j M_(k,j), "
+                    "bbar^(k) - v_k = sum_j M_(k,j)^T rbar_j (M_(k,j) = A_(j-1)...A_k, A_i = W^(i+1)T diag(dbar^(i)), "
+                    "exact products; ||eta_j||_F/sqrt(n) <= E(rho'(H^(j))) g_j + omega_j lambda s_(j+1) e_(j+1)), "
+                    "from the split (last identity) and ||P^m Pi||_2 <= lambda^m",
              check=on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks")),
         Step("certificate", "||grad_k||_F <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k",
              uses=("m_k, e_k", "lemma3"), introduces=("statement",),

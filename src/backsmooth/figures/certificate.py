@@ -20,7 +20,7 @@ __all__ = ["CERT_FIELDS", "certificate_hook", "certificate_theory", "scaled_figu
            "draw_certificate"]
 
 #: the per-profile-epoch arrays a run dict gets (prefixed ``cert_``)
-CERT_FIELDS = ("delta", "m", "e", "mean_path", "deviation", "ell", "ell_w", "c", "h", "E_H", "E_D")
+CERT_FIELDS = ("delta", "m", "e", "mean_path", "deviation", "ell", "ell_w", "c", "h", "E_H", "E_D", "omega")
 
 #: a bound is "within a factor" of the largest measured gradient when the ratio is below this
 WITHIN_FACTOR = 100.0
