@@ -136,9 +136,10 @@ def plot_figure1(data: dict, out):
         from backsmooth.figures.certificate import draw_certificate
 
         cmax = np.exp(np.mean(np.log(np.stack([c["delta_max"] for c in cert])), axis=0))
-        within = float(np.nanmean([c["within_factor_fraction_after_stationary"] for c in cert]))
-        draw_certificate(axes[0], ep0, cmax, "local certificate $\\max_k \\delta_k$ (extension)\n"
-                         f"within {cert[0]['within_factor']:g}x of max gradient at {100 * within:.0f}% of epochs after stationary")
+        fr = np.array([c["within_factor_fraction_after_stationary"] for c in cert], dtype=float)
+        within = (f"within {cert[0]['within_factor']:g}x of max gradient at {100 * float(np.nanmean(fr)):.0f}% "
+                  "of epochs after stationary" if np.isfinite(fr).any() else "output layer never stationary")
+        draw_certificate(axes[0], ep0, cmax, "local certificate $\\max_k \\delta_k$ (extension)\n" + within)
     st = [e for e in th["stationary_epoch"] if e is not None]
     if st:
         axes[0].axvline(np.median(st), color="red", ls=":", lw=1.5,
