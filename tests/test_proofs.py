@@ -16,7 +16,8 @@ from backsmooth.proofs.framework import dependency_order
 from backsmooth.proofs.registry import _all_proofs
 
 CLAIMS = ("lemma1", "lemma2", "lemma3", "mean_propagation", "theorem1", "corollary1", "theorem2",
-          "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2")
+          "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2",
+          "local_smoothing", "local_backward_recursion", "local_certificate", "saturation_threshold")  # extension (issue 17)
 
 
 @pytest.fixture(scope="module")
