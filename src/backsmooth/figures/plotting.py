@@ -144,7 +144,7 @@ def plot_figure1(data: dict, out):
     if st:
         axes[0].axvline(np.median(st), color="red", ls=":", lw=1.5,
                         label=f"output layer stationary (grad < {th['stationary_threshold_relative']:g} x initial): epoch {int(np.median(st))}")
-    axes[0].legend(fontsize=7, loc="lower left")
+    axes[0].legend(fontsize=7, loc="center right")
     axes[1].legend(fontsize=7, loc="lower left")
     ax = axes[2]
     L_const = float(np.mean([r["L_const"] for r in runs[f"gnn{L}"]]))
