@@ -70,6 +70,9 @@ class TrainingHistory:
         Final weights ``theta_epochs``.
     settings : dict
         Optimiser, learning rate, epochs, trainable layers, seed, loss.
+    profile_extra : dict of ndarray
+        What ``profile_hook`` returned at the profile epochs, one array per key, stacked along
+        the first axis (empty without a hook).
     """
 
     loss: np.ndarray
@@ -86,6 +89,7 @@ class TrainingHistory:
     output_error_row_norm: np.ndarray
     weights: tuple = field(repr=False)
     settings: dict = field(default_factory=dict)
+    profile_extra: dict = field(default_factory=dict)
 
     @property
     def epochs(self) -> np.ndarray:
@@ -141,7 +145,7 @@ def _accuracy(H, labels, mask):
 def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam",
           learning_rate: float = 1e-3, epochs: int = 1000, train_mask=None, test_mask=None,
           trainable=None, betas=(0.9, 0.999), eps: float = 1e-8, profile_every: int = 0,
-          callback=None, activation="tanh", seed=None) -> TrainingHistory:
+          callback=None, activation="tanh", seed=None, profile_hook=None) -> TrainingHistory:
     """Train ``theta = (W^(0..L))`` by full-batch GD or Adam and record every epoch.
 
     Parameters
@@ -176,6 +180,9 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
         Used only when ``network`` is not a :class:`Network`.
     seed : int or Generator, optional
         Stored in ``settings``; training itself is deterministic (full batch).
+    profile_hook : callable, optional
+        ``profile_hook(network, forward_pass, gradients, weights) -> dict`` of arrays, called at
+        the profile epochs; the results are stacked into ``history.profile_extra``.
 
     Examples
     --------
@@ -200,6 +207,8 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
         raise ValueError(f"profile_every must be a non-negative integer (0: first and last epoch), got {profile_every}")
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable as callback(epoch, record)")
+    if profile_hook is not None and not callable(profile_hook):
+        raise TypeError("profile_hook must be callable as profile_hook(network, forward, gradients, weights)")
     net = network if isinstance(network, Network) else gnn(network, len(weights) - 1, activation)
     W = [np.array(w, dtype=np.float64, copy=True) for w in weights]
     if len(W) != len(net.layers):
@@ -220,6 +229,7 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     rec = {k: np.full(epochs + 1, np.nan) for k in ("loss", "train", "test", "mu")}
     grad_norms = np.full((epochs + 1, L1), np.nan)
     prof_t, prof = [], {k: [] for k in ("EX", "EB", "xm", "bm", "s", "beta")}
+    extra = {}
     for t in range(epochs + 1):
         fwd = forward(net, X, W)
         g = backward(net, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
@@ -238,6 +248,9 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
             prof["bm"].append([np.linalg.norm(Bk.mean(axis=0)) for Bk in g.B])
             prof["s"].append([np.linalg.norm(w, 2) for w in W])
             prof["beta"].append(float(np.sqrt(np.max(np.sum(g.B[-1] ** 2, axis=1)))))
+            if profile_hook is not None:
+                for key, value in profile_hook(net, fwd, g, W).items():
+                    extra.setdefault(key, []).append(np.asarray(value, dtype=np.float64))
         if not np.isfinite(g.loss):
             raise FloatingPointError(
                 f"training diverged at epoch {t} (loss {g.loss}); lower the learning rate "
@@ -271,6 +284,7 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
         forward_mean_norm=arr("xm"), backward_mean_norm=arr("bm"), spectral_norms=arr("s"),
         output_error_row_norm=np.asarray(prof["beta"], dtype=np.float64),
         weights=tuple(W), settings=settings,
+        profile_extra={key: np.stack(v) for key, v in extra.items()},
     )
 
 

@@ -35,6 +35,8 @@ from backsmooth.symbolic.symbols import (
 from backsmooth.symbolic.symbols import Sigma_kappa_k, kappa, kappa_k  # theorem2_relu
 from backsmooth.symbolic.symbols import s_out  # theorem3 *_hidden
 
+from backsmooth.symbolic import local_symbols as _LS  # noqa: E402  (extension symbols)
+
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
            "variants"]
 
@@ -269,6 +271,37 @@ BOUNDS = {
            "ReLU: Theorem 2(vi), kappa = max_j kappa_j, s_i <= s, lambda^2 s < 1"),
         _v("theorem2_relu", "mean_one_step", "||r_k||", "<=", kappa_k * E_Hk * G_max,
            (kappa_k, E_Hk, G_max), "ReLU: Proposition 1(i), first inequality, c_rho -> kappa_k"),
+    ),
+    # ---- extension (issue 17): local constants along a run
+    "local_smoothing": (
+        _v("local_smoothing", "one_step", "E(X^(k+1))", "<=", lam * s_k * _LS.ell_k * E_Xk,
+           (lam, s_k, _LS.ell_k, E_Xk), "local smoothing: lambda s_k ell_k E(X^(k))"),
+        _v("local_smoothing", "weighted", "E(X^(k+1))", "<=", _LS.ell_w * E_Hk, (_LS.ell_w, E_Hk),
+           "local smoothing: column-weighted slope times the measured E(H^(k))"),
+        _v("local_smoothing", "weighted_step", "E(X^(k+1))", "<=", lam * s_k * _LS.ell_w * E_Xk,
+           (lam, s_k, _LS.ell_w, E_Xk), "local smoothing: lambda s_k ell^w_k E(X^(k))"),
+    ),
+    "local_backward_recursion": (
+        _v("local_backward_recursion", "fluctuation", "E(B^(k))", "<=",
+           lam * s_k1 * _LS.ell_k * E_Bk1 + _LS.E_Dk * _LS.gbar_norm,
+           (lam, s_k1, _LS.ell_k, E_Bk1, _LS.E_Dk, _LS.gbar_norm),
+           "local backward recursion, fluctuation: lambda s_(k+1) ell_k E(B^(k+1)) + E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)||"),
+        _v("local_backward_recursion", "mean_remainder", "||bbar^(k) - dbar^(k) o W^(k+1) bbar^(k+1)||", "<=",
+           lam * s_k1 * _LS.E_Dk * E_Bk1, (lam, s_k1, _LS.E_Dk, E_Bk1),
+           "local backward recursion, mean remainder: lambda s_(k+1) E(rho'(H^(k))) E(B^(k+1))"),
+        _v("local_backward_recursion", "derivative_spread", "E(rho'(H^(k)))", "<=", _LS.c_k * E_Hk, (_LS.c_k, E_Hk),
+           "mean value theorem for rho' on the column segments"),
+    ),
+    "local_certificate": (
+        _v("local_certificate", "certificate", "||grad_k||_F", "<=",
+           n * _LS.xbar_k * _LS.m_k + lam * n * E_Xk * _LS.e_k, (n, _LS.xbar_k, _LS.m_k, lam, E_Xk, _LS.e_k),
+           "local certificate: Lemma 3 with m_k >= ||bbar^(k)||, e_k >= E(B^(k)) from the local recursion"),
+    ),
+    "saturation_threshold": (
+        _v("saturation_threshold", "sech", "ell_k", "<=", 1 / sp.cosh(_LS.a_sat)**2, (_LS.a_sat,),
+           "tanh: every column segment avoids (-a, a) => ell_k <= sech(a)^2"),
+        _v("saturation_threshold", "exponential", "ell_k", "<=", 4 * sp.exp(-2 * _LS.a_sat), (_LS.a_sat,),
+           "tanh: sech(a)^2 <= 4 exp(-2a)"),
     ),
 }
 

@@ -40,6 +40,8 @@ from backsmooth.symbolic.symbols import (
 )
 from backsmooth.symbolic.symbols import kappa_k  # theorem2_relu
 
+from backsmooth.symbolic import local_symbols as _LS  # noqa: E402  (extension symbols)
+
 __all__ = ["Claim", "CLAIMS", "claims", "claim", "check_keys", "PROVENANCES", "ROOT_CONVENTION"]
 
 PROVENANCES = ("paper", "reconstruction", "extension")
@@ -172,6 +174,31 @@ _SPEC = (
      (sp.Le(E_Bk, lam * s_k1 * E_Bk1 + kappa_k * lam * s_k * s_k1 * E_Xk * B_row_k1),
       sp.Le(sp.Symbol("R_k_F", nonnegative=True), kappa_k * sp.sqrt(n) * E_Hk),
       sp.Le(r_k, kappa_k * E_Hk * G_max))),
+    # ---- extension (issue 17): local constants along a run
+    ("local_smoothing", "Local-constant forward smoothing E(X^(k+1)) <= lambda s_k ell_k E(X^(k))", "extension",
+     "Ours: Theorem 1 with the slope of rho over the segments actually spanned by the pre-activations "
+     "(ell_k <= 1); a posteriori (ell_k is measured on the run)",
+     ("A1", "A2", "rho C^1"),
+     (sp.Le(_LS.E_Xk1, _LS.ell_w * E_Hk), sp.Le(_LS.E_Xk1, lam * s_k * _LS.ell_k * E_Xk))),
+    ("local_backward_recursion", "Local-constant backward recursion for E(B^(k)) and the mean bbar^(k)", "extension",
+     "Ours: Theorem 2 / Proposition 1 with local constants: the backward fluctuation contracts by "
+     "lambda s_(k+1) ell_k, the non-linearity re-injects E(rho'(H^(k))) <= c_k E(H^(k)) times the mean of G_k, "
+     "and the mean follows dbar^(k) o W^(k+1) bbar^(k+1) up to lambda s E(rho'(H)) E(B^(k+1)); P >= 0 not needed",
+     ("A1", "A2", "rho C^1"),
+     (sp.Le(E_Bk, lam * s_k1 * _LS.ell_k * E_Bk1 + _LS.E_Dk * _LS.gbar_norm),
+      sp.Le(_LS.rbar_k, lam * s_k1 * _LS.E_Dk * E_Bk1),
+      sp.Le(_LS.E_Dk, _LS.c_k * E_Hk))),
+    ("local_certificate", "A posteriori stationarity certificate from forward quantities and the output error",
+     "extension",
+     "Ours: ||grad_k|| <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k, m_k and e_k from the mean output error "
+     "carried along the linearised mean path and the local backward recursion",
+     ("A1", "A2", "A2b"),
+     (sp.Le(grad_k, n * _LS.xbar_k * _LS.m_k + lam * n * E_Xk * _LS.e_k),)),
+    ("saturation_threshold", "Saturated tanh: segments away from 0 make lambda s ell_k < 1", "extension",
+     "Ours: ell_k <= sech(a)^2 <= 4 exp(-2a) when every column segment avoids (-a, a), so lambda s_k ell_k <= 1 "
+     "once cosh(a)^2 >= lambda s_k; no a-priori bound on a follows from large weights alone",
+     ("rho = tanh",),
+     (sp.Le(_LS.ell_k, 1 / sp.cosh(_LS.a_sat)**2), sp.Le(_LS.ell_k, 4 * sp.exp(-2 * _LS.a_sat)))),
 )
 
 

@@ -24,6 +24,7 @@ from functools import lru_cache
 from backsmooth.symbolic import counterexample as _ce
 from backsmooth.symbolic import derive_backward as _bw
 from backsmooth.symbolic import derive_lemmas as _lm
+from backsmooth.symbolic import derive_local as _local
 from backsmooth.symbolic import derive_nonlinear as _nl
 from backsmooth.symbolic import derive_relu as _relu
 from backsmooth.symbolic import derive_relu_margin as _relu_margin
@@ -58,6 +59,11 @@ _TABLE = {
     "backprop": lambda: _bw.derive_backprop() + _bw.derive_linear_closed_forms(),
     "relu": _relu.derive_relu,
     "theorem2_relu": _relu_margin.derive_theorem2_relu,
+    # extension (issue 17): local constants along a run
+    "local_smoothing": _local.derive_local_smoothing,
+    "local_backward_recursion": _local.derive_local_backward_recursion,
+    "local_certificate": _local.derive_local_certificate,
+    "saturation_threshold": _local.derive_saturation_threshold,
 }
 
 

@@ -59,6 +59,11 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
     epochs = settings.epochs if epochs is None else int(epochs)
     key = {"settings": settings.to_dict(), "model": model, "depth": int(depth), "seed": int(seed),
            "epochs": epochs}
+    from backsmooth.figures.certificate import certificate_hook, supports_certificate
+
+    with_certificate = model == "gnn" and supports_certificate(settings.activation)
+    if with_certificate:
+        key["certificate"] = 1      # runs recorded with the local certificate (docs/theory.md, local_certificate)
     path = None
     if cache_dir is not None:
         digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -78,8 +83,10 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
     cb = (lambda t, record: progress(1)) if progress is not None else None
     h = train(net, sample.features, W0, targets=sample.labels, loss=settings.loss, optimizer=settings.optimizer,
               learning_rate=settings.learning_rate, epochs=epochs, profile_every=settings.profile_every,
-              callback=cb, seed=seed)
+              callback=cb, seed=seed,
+              profile_hook=certificate_hook(lam, settings.activation) if with_certificate else None)
     out = {name: np.asarray(getattr(h, name)) for name in _HISTORY_FIELDS}
+    out.update({f"cert_{name}": value for name, value in h.profile_extra.items()})
     meta = {"n": int(sample.n), "lam": float(lam) if model == "gnn" else 1.0, "graph_lambda": float(lam),
             "xi": float(np.linalg.norm(sample.features)),
             "L_const": float(loss_function(settings.loss).best_constant_loss(sample.labels)),
@@ -104,6 +111,8 @@ def epochs_needed(figure: str, settings: FigureSettings, seeds, *, depths=None, 
         return 2 * S
     if figure == "mechanism":
         return 2 * S * e
+    if figure == "2-scaled":
+        return S * e
     if figure == "phase":
         return S * (len(degrees) + 1) * len(depths) * e
     raise ValueError(f"unknown figure {figure!r}")
@@ -143,22 +152,44 @@ def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_d
     runs = _runs(settings, seeds, specs, progress, cache_dir)
     theory = {"stationary_threshold_relative": STATIONARY_THRESHOLD, "stationary_epoch": [],
               "delta_epochs": [], "delta_max": [], "delta_per_layer": [], "delta_informative_fraction": [],
-              "max_ratio_gradient_over_delta": []}
+              "max_ratio_gradient_over_delta": [], "certificate": [],
+              "theorem3_delta_max": [], "theorem3_delta_per_layer": [], "theorem3_delta_informative_fraction": [],
+              "theorem3_max_ratio_gradient_over_delta": []}
+    from backsmooth.figures.certificate import certificate_theory
+
     for run in runs[f"gnn{L}"]:
         g_out = run["gradient_norms"][:, -1]
-        theory["stationary_epoch"].append(stationary_epoch(g_out, STATIONARY_THRESHOLD * g_out[0]))
-        delta = _delta_summary(run)
+        start = stationary_epoch(g_out, STATIONARY_THRESHOLD * g_out[0])
+        theory["stationary_epoch"].append(start)
         ep = run["profile_epochs"]
         theory["delta_epochs"].append(ep)
+        reference = float(run["gradient_norms"][0].max())
+        # the old a-posteriori bound (Theorem 3 (a), global constants), kept under theorem3_*
+        old = _delta_summary(run)
+        theory["theorem3_delta_per_layer"].append(old)
+        theory["theorem3_delta_max"].append(old.max(axis=1))
+        theory["theorem3_delta_informative_fraction"].append(informative_fraction(old.max(axis=1), reference))
+        theory["theorem3_max_ratio_gradient_over_delta"].append(float(np.max(run["gradient_norms"][ep] / old)))
+        if "cert_delta" in run:          # delta: the local certificate (claim local_certificate)
+            cert = certificate_theory(run, start)
+            delta = cert["delta_per_layer"]
+            theory["certificate"].append(cert)
+        else:                            # activation without Lipschitz rho' (ReLU): Theorem 3 only
+            delta = old
+            theory["certificate"].append(None)
         theory["delta_per_layer"].append(delta)
         theory["delta_max"].append(delta.max(axis=1))
-        theory["delta_informative_fraction"].append(
-            informative_fraction(delta.max(axis=1), float(run["gradient_norms"][0].max())))
+        theory["delta_informative_fraction"].append(informative_fraction(delta.max(axis=1), reference))
         theory["max_ratio_gradient_over_delta"].append(float(np.max(run["gradient_norms"][ep] / delta)))
     return {"figure": "1", "provenance": PROVENANCE["figure1"], "settings": settings.to_dict(),
             "seeds": list(seeds), "depths": {"deep": L, "shallow": l}, "runs": runs, "theory": theory,
             "notes": [
-                "Theorem 3 delta: a posteriori per-layer bound delta_k = min(T1_k, T2_k) of docs/theory.md "
+                "delta (delta_max, delta_per_layer): the local stationarity certificate (extension, claim "
+                "local_certificate of docs/theory.md): delta_k = n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k, where "
+                "m_k >= ||bbar^(k)|| and e_k >= E(B^(k)) come from the mean output error bbar^(L) carried along the "
+                "linearised mean path and the local-constant recursion from E(B^(L)); only forward quantities, the "
+                "weights and the output error enter (no hidden backward signal, no gradient).",
+                "theorem3_delta: the previous a posteriori per-layer bound delta_k = min(T1_k, T2_k) of docs/theory.md "
                 "section 7 (a), evaluated with the measured s_i, E(X^(j)), E(B^(L)), ||bbar^(L)||, "
                 "||B^(L)||_row; it is called vacuous at an epoch where max_k delta_k is not below the "
                 "largest gradient norm at initialisation (see delta_informative_fraction).",
@@ -219,7 +250,9 @@ def mechanism_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache
     for name, rs in runs.items():
         parts[name] = [{"mean_part": r["n"] * r["forward_mean_norm"][:, k] * r["backward_mean_norm"][:, k],
                         "fluctuation_bound": r["lam"] * r["n"] * r["forward_energy"][:, k] * r["backward_energy"][:, k],
-                        "profile_epochs": r["profile_epochs"]} for r in rs]
+                        "profile_epochs": r["profile_epochs"],
+                        # local certificate delta_k at the middle layer (extension; GNN runs with rho' Lipschitz)
+                        **({"certificate": r["cert_delta"][:, k]} if "cert_delta" in r else {})} for r in rs]
     return {"figure": "mechanism", "provenance": PROVENANCE["mechanism"], "settings": settings.to_dict(),
             "seeds": list(seeds), "depth": L, "middle_layer": k, "runs": runs, "lemma3_parts": parts,
             "notes": ["Lemma 3 (docs/theory.md): grad_k = n xbar^(k) bbar^(k)T + ((I-J)X^(k))^T P (I-J)B^(k), so "

@@ -110,16 +110,26 @@ def plot_figure1(data: dict, out):
     g_mid = _layer_panel(axes[0], runs[f"gnn{L}"], f"Deep GNN (L = {L}): gradient norm per layer", plt.cm.viridis)
     m_mid = _layer_panel(axes[1], runs[f"mlp{L}"], f"Deep MLP (L = {L}): gradient norm per layer", plt.cm.viridis)
     ep0 = th["delta_epochs"][0]
-    dmax = np.exp(np.mean(np.log(np.stack(th["delta_max"])), axis=0))
-    frac = float(np.mean(th["delta_informative_fraction"]))
+    old_key = "theorem3_delta_max" if "theorem3_delta_max" in th else "delta_max"
+    dmax = np.exp(np.mean(np.log(np.stack(th[old_key])), axis=0))
+    frac = float(np.mean(th.get("theorem3_delta_informative_fraction", th["delta_informative_fraction"])))
     label = r"Theorem 3 $\delta=\max_k \delta_k$ (a posteriori)"
     label += f"\ninformative at {100 * frac:.0f}% of epochs" + ("" if frac == 1 else "; vacuous elsewhere")
     axes[0].plot(ep0, dmax, "k--", lw=1.6, label=label)
+    cert = [c for c in th.get("certificate", []) if c is not None]
+    if cert:
+        from backsmooth.figures.certificate import draw_certificate
+
+        cmax = np.exp(np.mean(np.log(np.stack([c["delta_max"] for c in cert])), axis=0))
+        fr = np.array([c["within_factor_fraction_after_stationary"] for c in cert], dtype=float)
+        within = (f"within {cert[0]['within_factor']:g}x of max gradient at {100 * float(np.nanmean(fr)):.0f}% "
+                  "of epochs after stationary" if np.isfinite(fr).any() else "output layer never stationary")
+        draw_certificate(axes[0], ep0, cmax, "local certificate $\\max_k \\delta_k$ (extension)\n" + within)
     st = [e for e in th["stationary_epoch"] if e is not None]
     if st:
         axes[0].axvline(np.median(st), color="red", ls=":", lw=1.5,
                         label=f"output layer stationary (grad < {th['stationary_threshold_relative']:g} x initial): epoch {int(np.median(st))}")
-    axes[0].legend(fontsize=7, loc="lower left")
+    axes[0].legend(fontsize=7, loc="center right")
     axes[1].legend(fontsize=7, loc="lower left")
     ax = axes[2]
     L_const = float(np.mean([r["L_const"] for r in runs[f"gnn{L}"]]))
@@ -145,9 +155,13 @@ def plot_figure1(data: dict, out):
     epochs = np.arange(g_mid.shape[0])
     delta_col = np.full(epochs.size, np.nan)
     delta_col[ep0] = dmax
+    cert_col = np.full(epochs.size, np.nan)
+    if cert:
+        cert_col[ep0] = cmax
     panels = {
-        "gnn_gradients": (["epoch"] + [f"grad_k{k}" for k in range(L + 1)] + ["theorem3_delta_max"],
-                          [epochs] + [g_mid[:, k] for k in range(L + 1)] + [delta_col]),
+        "gnn_gradients": (["epoch"] + [f"grad_k{k}" for k in range(L + 1)] + ["local_certificate_max",
+                                                                              "theorem3_delta_max"],
+                          [epochs] + [g_mid[:, k] for k in range(L + 1)] + [cert_col, delta_col]),
         "mlp_gradients": (["epoch"] + [f"grad_k{k}" for k in range(L + 1)],
                           [epochs] + [m_mid[:, k] for k in range(L + 1)]),
         "loss": (["epoch"] + list(losses) + ["L_const"],
@@ -229,6 +243,10 @@ def plot_mechanism(data: dict, out):
         fl, _, _ = _geo([p["fluctuation_bound"] for p in parts])
         axes[1].plot(pe, mp, ls="--", color=cols[name], alpha=0.7, label=rf"{name[:3].upper()}: mean part $n\|\bar x\|\|\bar b\|$")
         axes[1].plot(pe, fl, ls=":", color=cols[name], alpha=0.9, label=rf"{name[:3].upper()}: fluctuation bound $\lambda n E(X)E(B)$")
+        if "certificate" in parts[0]:
+            ce, _, _ = _geo([p["certificate"] for p in parts])
+            axes[1].plot(pe, ce, ls="-.", color="crimson", lw=1.4,
+                         label=rf"{name[:3].upper()}: local certificate $\delta_{{{k}}}$ (extension)")
         panels["mean_output_error"][0].append(name)
         panels["mean_output_error"][1].append(mu)
         panels["middle_gradient"][0].append(name)

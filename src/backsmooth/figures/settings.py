@@ -18,6 +18,7 @@ PROVENANCE = {
     "figure2": "paper figure, our settings",
     "mechanism": "extension",
     "phase": "extension",
+    "2-scaled": "extension",
 }
 
 

@@ -1,0 +1,233 @@
+"""Proofs of the local-constant claims (extension): local smoothing, the local backward
+recursion, the local stationarity certificate and the tanh saturation threshold.
+
+Notation (``docs/theory.md``, extension section): for a hidden layer ``k < L`` and column ``j``
+the segment ``[min_i H_ij, max_i H_ij]`` carries the local slopes ``ell_kj = max |rho'|`` and
+``c_kj = max |rho''|``; ``ell_k, c_k`` are their maxima over ``j``, ``ell^w_k`` the
+column-energy weighted slope, ``h_k = max_ij |H_ij - hbar_j|``.
+
+Evidence, stated honestly: the algebraic splits are symbolic identities on generic 3 x 3
+matrices (one size); the norm inequalities (mean value theorem per column, Cauchy-Schwarz,
+``||P Pi||_2 <= lambda``) are checked on instances (160 random networks of 5 activations).
+Neither kind is an all-sizes proof of the norm steps; the sympy facts about ``tanh`` are
+symbolic identities and inequalities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from backsmooth.proofs import _floats as fl
+from backsmooth.proofs._common import A1, A2, SETTING, Pi, backward_step_split, collect, mean_row
+from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
+from backsmooth.proofs.framework import Proof, Step
+
+__all__ = ["local_smoothing_proof", "local_backward_recursion_proof", "local_certificate_proof",
+           "saturation_threshold_proof", "certificate_on_net"]
+
+C1 = "rho in C^1 (mean value theorem on each column segment)"
+TANH = "rho = tanh"
+
+
+def certificate_on_net(net):
+    """The certificate quantities of one network instance (forward pass, weights, output error only)."""
+    from backsmooth.numeric.local_certificate import certificate_from_pass
+
+    L, B = net["L"], net["B"]
+    return certificate_from_pass(net["W"], net["H"][:L], net["X"], B[L].mean(0), fl.Ef(B[L]), net["lam"],
+                                 net["rho"])
+
+
+def _nets():
+    return fl.network_instances()
+
+
+def _cache():
+    if not hasattr(_cache, "v"):
+        _cache.v = [(net, certificate_on_net(net)) for net in _nets()]
+    return _cache.v
+
+
+def _forward_floats():
+    def f(item):
+        net, q = item
+        for k in range(net["L"]):
+            X1, H, X = net["X"][k + 1], net["H"][k], net["X"][k]
+            sc = 1 + np.abs(H).max()
+            yield fl.Ef(X1), q["ell_w"][k] * fl.Ef(H), sc
+            yield fl.Ef(X1), net["lam"] * net["s"][k] * q["ell"][k] * fl.Ef(X), sc
+    return collect(_cache(), f)
+
+
+def _segment_floats():
+    # |rho'(x)| <= ell_kj and |rho'(x) - rho'(hbar_j)| <= c_kj |x - hbar_j| on every entry
+    from backsmooth.numeric.local_certificate import segment_derivative_bounds
+
+    def f(item):
+        net, _ = item
+        rho = net["rho"]
+        for k in range(net["L"]):
+            H = net["H"][k]
+            ell, c = segment_derivative_bounds(rho, H.min(0), H.max(0))
+            hbar = H.mean(0)
+            sc = 1 + np.abs(H).max()
+            for a, b in zip(np.abs(rho.derivative(H)).ravel(), np.broadcast_to(ell, H.shape).ravel()):
+                yield a, b, sc
+            R = np.abs(rho.derivative(H) - rho.derivative(hbar)[None, :])
+            for a, b in zip(R.ravel(), (c[None, :] * np.abs(H - hbar)).ravel()):
+                yield a, b, sc
+    return collect(_cache(), f)
+
+
+def _one_step_floats():
+    def f(item):
+        net, q = item
+        lam, s = net["lam"], net["s"]
+        for k in range(net["L"]):
+            B, B1, H, W1 = net["B"][k], net["B"][k + 1], net["H"][k], net["W"][k + 1]
+            gbar = W1 @ B1.mean(0)
+            D = net["rho"].derivative(H)
+            sc = (np.linalg.norm(B) + np.linalg.norm(B1) * s[k + 1]) / np.sqrt(net["n"])
+            yield fl.Ef(B), lam * s[k + 1] * q["ell"][k] * fl.Ef(B1) + q["E_D"][k] * np.linalg.norm(gbar), sc
+            r = np.linalg.norm(B.mean(0) - D.mean(0) * gbar)
+            yield r, lam * s[k + 1] * q["E_D"][k] * fl.Ef(B1), sc
+            yield q["E_D"][k], q["c"][k] * fl.Ef(H), 1 + np.abs(H).max()
+    return collect(_cache(), f)
+
+
+def _chained_floats():
+    def f(item):
+        net, q = item
+        for k in range(net["L"] + 1):
+            B = net["B"][k]
+            sc = np.linalg.norm(net["B"][-1]) * max(1.0, float(np.prod(net["s"][k + 1:])))
+            yield np.linalg.norm(B.mean(0)), q["m"][k], sc
+            yield fl.Ef(B), q["e"][k], sc
+    return collect(_cache(), f)
+
+
+def _certificate_floats():
+    def f(item):
+        net, q = item
+        for k in range(net["L"] + 1):
+            sc = np.linalg.norm(net["X"][k]) * np.linalg.norm(net["B"][-1]) * max(1.0, float(np.prod(net["s"][k + 1:])))
+            yield np.linalg.norm(net["grads"][k]), q["delta"][k], sc
+    return collect(_cache(), f)
+
+
+def _mean_split():
+    # B^(k) = rho'(H) o G with G = 1 gbar^T + Pi G:
+    #   Pi B^(k) = (Pi rho'(H)) diag(gbar) + Pi (rho'(H) o Pi G),
+    #   bbar^(k) = dbar o gbar + mean((Pi rho'(H)) o Pi G)   (dbar = column means of rho'(H))
+    q = backward_step_split()
+    G, Bk = q["G"], q["Bk"]
+    Dp = q["H"].applyfunc(sp.Function("rho_prime"))
+    gbar = mean_row(G)
+    PiG = Pi(3) * G
+    dbar = mean_row(Dp)
+    return [(Pi(3) * Bk, Pi(3) * Dp * sp.diag(*gbar) + Pi(3) * sp.matrix_multiply_elementwise(Dp, PiG)),
+            (mean_row(Bk), sp.matrix_multiply_elementwise(dbar, gbar)
+             + mean_row(sp.matrix_multiply_elementwise(Pi(3) * Dp, PiG))),
+            (gbar, q["W"] * mean_row(q["B1"])),
+            # the linearised step used by the unrolled form: Pi B^(k) = (Pi G) diag(dbar) + eta_k
+            (Pi(3) * Bk, PiG * sp.diag(*dbar) + Pi(3) * Dp * sp.diag(*gbar)
+             + Pi(3) * sp.matrix_multiply_elementwise(Pi(3) * Dp, PiG))]
+
+
+def local_smoothing_proof() -> Proof:
+    """E(X^(k+1)) <= ell^w_k E(H^(k)) <= lambda s_k ell_k E(X^(k))."""
+    x = sp.Symbol("x", positive=True)
+    steps = (
+        Step("segment slopes", "|rho'(x)| <= ell_kj for x in column j's segment, and rho is ell_kj-Lipschitz there",
+             uses=(C1, "E(X)"), introduces=("column Lipschitz",),
+             reason="definition of ell_kj as a maximum over the segment; mean value theorem",
+             check=on_instances("<=", floats=_segment_floats, detail="every entry of every hidden layer")),
+        Step("per column", "||Pi rho(H_:j)||^2 <= ell_kj^2 ||Pi H_:j||^2, summed: E(X^(k+1)) <= ell^w_k E(H^(k))",
+             uses=("column Lipschitz", "lemma1"), introduces=("weighted step",),
+             reason="Lemma 1's pairwise form per column and |rho(x) - rho(y)| <= ell_kj |x - y|",
+             check=on_instances("<=", floats=_forward_floats, detail="both lines, every hidden layer")),
+        Step("tanh slope", "tanh' decreases in |x|: its maximum on a segment is at the point nearest 0",
+             uses=(C1,), introduces=("closed form",), reason="(tanh')' = -2 tanh tanh' <= 0 for x > 0",
+             check=symbolic_inequality(lambda: (-2 * sp.tanh(x) / sp.cosh(x)**2, sp.Integer(0), {}),
+                                       "x > 0")),
+        Step("to one step", "ell^w_k <= ell_k and E(H^(k)) <= lambda s_k E(X^(k)) give lambda s_k ell_k E(X^(k))",
+             uses=("weighted step", "theorem1"), introduces=("statement",),
+             reason="weighted mean of slopes <= their max; Theorem 1's step",
+             check=on_instances("<=", floats=_forward_floats)),
+    )
+    return Proof("local_smoothing", (A1, A2, C1) + SETTING, steps, ("weighted step", "statement"),
+                 notes=("The slopes are measured a posteriori on the pre-activations; the statement holds for "
+                        "every network, the informative part is how small ell_k is on a given run.",))
+
+
+def local_backward_recursion_proof() -> Proof:
+    """E(B^(k)) and the mean remainder r_k with local constants."""
+    steps = (
+        Step("split", "Pi B^(k) = (Pi rho'(H)) diag(gbar) + Pi (rho'(H) o Pi G_k); bbar^(k) = dbar o gbar + "
+             "mean((Pi rho'(H)) o Pi G_k); gbar = W^(k+1) bbar^(k+1)",
+             uses=("GNN recursion", "lemma2"), introduces=("split",),
+             reason="G_k = 1 gbar^T + Pi G_k, (1 g^T) o M = M diag(g), Pi kills constant columns, 1^T P = 1^T",
+             check=symbolic_identity(_mean_split, "generic symmetric stochastic 3 x 3 P, generic H, B, W, rho'")),
+        Step("local rho'", "|rho'(H_ij)| <= ell_k; E(rho'(H^(k))) <= c_k E(H^(k))",
+             uses=(C1,), introduces=("local rho'",),
+             reason="definition of ell_k; mean value theorem for rho' on column j's segment, then Lemma 1 per column",
+             check=on_instances("<=", floats=_segment_floats)),
+        Step("one step", "E(B^(k)) <= lambda s_(k+1) ell_k E(B^(k+1)) + E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)||; "
+             "||bbar^(k) - dbar o W^(k+1) bbar^(k+1)|| <= lambda s_(k+1) E(rho'(H^(k))) E(B^(k+1))",
+             uses=("split", "local rho'", "lemma2", A1), introduces=("statement",),
+             reason="||rho'(H) o Pi G||_F <= ell_k ||Pi G||_F <= ell_k lambda s_(k+1) sqrt(n) E(B^(k+1)) (||P Pi||_2 <= "
+                    "lambda); ||(Pi rho'(H)) diag(gbar)||_F <= ||Pi rho'(H)||_F ||gbar||; the mean of a Hadamard "
+                    "product of two n-row matrices has norm <= ||.||_F ||.||_F / n (Cauchy-Schwarz per column)",
+             check=on_instances("<=", floats=_one_step_floats, detail="three lines, every hidden layer")),
+    )
+    return Proof("local_backward_recursion", (A1, A2, C1) + SETTING, steps, ("statement",),
+                 notes=("P >= 0 is not used: no max-row norm is propagated (the mean of G_k is split off).",))
+
+
+def local_certificate_proof() -> Proof:
+    """||grad_k|| <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k."""
+    steps = (
+        Step("chained", "||bbar^(k)|| <= m_k = ||v_k|| + d_k and E(B^(k)) <= e_k by induction from k = L "
+             "(v_k = dbar^(k) o W^(k+1) v_(k+1), v_L = bbar^(L))",
+             uses=("local_backward_recursion", "lemma2"), introduces=("m_k, e_k",),
+             reason="bbar^(k) - v_k = dbar o W^(k+1) (bbar^(k+1) - v_(k+1)) + rbar_k and |dbar_j| <= ell_k; "
+                    "||W^(k+1) bbar^(k+1)|| <= ||W^(k+1) v_(k+1)|| + s_(k+1) d_(k+1); the one-step bounds are "
+                    "non-decreasing in their inputs. Each of e_k, d_k is the smaller of this one-step value and "
+                    "the unrolled form Pi B^(k) = P^(L-k) Pi B^(L) M_(k,L) + sum_j P^(j-k) eta_j M_(k,j), "
+                    "bbar^(k) - v_k = sum_j M_(k,j)^T rbar_j (M_(k,j) = A_(j-1)...A_k, A_i = W^(i+1)T diag(dbar^(i)), "
+                    "exact products; ||eta_j||_F/sqrt(n) <= E(rho'(H^(j))) g_j + omega_j lambda s_(j+1) e_(j+1)), "
+                    "from the split (last identity) and ||P^m Pi||_2 <= lambda^m",
+             check=on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks")),
+        Step("certificate", "||grad_k||_F <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k",
+             uses=("m_k, e_k", "lemma3"), introduces=("statement",),
+             reason="Lemma 3: ||grad_k|| <= n ||xbar^(k)|| ||bbar^(k)|| + lambda n E(X^(k)) E(B^(k))",
+             check=on_instances("<=", floats=_certificate_floats, detail="every layer of 160 networks")),
+    )
+    return Proof("local_certificate", (A1, A2, C1) + SETTING, steps, ("statement",),
+                 notes=("Only forward quantities, the weights and the output error (bbar^(L), E(B^(L))) enter; "
+                        "no hidden backward signal and no gradient.",))
+
+
+def saturation_threshold_proof() -> Proof:
+    """tanh: ell_k <= sech(a)^2 <= 4 exp(-2a); lambda s ell <= 1 once cosh(a)^2 >= lambda s."""
+    a = sp.Symbol("a", nonnegative=True)
+    y = sp.Symbol("y", positive=True)
+    v = sp.Symbol("v", nonnegative=True)
+    steps = (
+        Step("segment away from 0", "every column segment avoids (-a, a) => ell_k <= sech(a)^2",
+             uses=(TANH, "local_smoothing"), introduces=("sech bound",),
+             reason="tanh' = sech^2 decreases in |x| (local_smoothing, 'tanh slope')",
+             check=symbolic_identity(lambda: [((1 / sp.cosh(a)**2).rewrite(sp.exp), 4 / (sp.exp(a) + sp.exp(-a))**2)])),
+        Step("exponential", "sech(a)^2 <= 4 exp(-2a)", uses=("sech bound",), introduces=("exp bound",),
+             reason="with y = e^a: 4/(y + 1/y)^2 <= 4/y^2",
+             check=symbolic_inequality(lambda: (4 / (y + 1 / y)**2, 4 / y**2, {}), "y = e^a > 0")),
+        Step("threshold", "cosh(a)^2 >= lambda s_k => lambda s_k ell_k <= 1",
+             uses=("sech bound",), introduces=("statement",),
+             reason="cosh(a)^2 = lambda s (1 + v), v >= 0: lambda s sech(a)^2 = 1/(1 + v)",
+             check=symbolic_inequality(lambda: (1 / (1 + v), sp.Integer(1), {}), "v >= 0")),
+    )
+    return Proof("saturation_threshold", (TANH,) + SETTING, steps, ("sech bound", "exp bound", "statement"),
+                 notes=("Not a-priori: large weights do not force every column segment away from 0 (a column "
+                        "whose mean pre-activation is 0 keeps ell_k = 1 whatever s is); the threshold is a "
+                        "condition checked on the run.",))
