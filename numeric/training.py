@@ -141,7 +141,7 @@ def _accuracy(H, labels, mask):
 def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam",
           learning_rate: float = 1e-3, epochs: int = 1000, train_mask=None, test_mask=None,
           trainable=None, betas=(0.9, 0.999), eps: float = 1e-8, profile_every: int = 0,
-          callback=None, activation="tanh", seed=None) -> TrainingHistory:
+          callback=None, activation="tanh", seed=None, network_schedule=None) -> TrainingHistory:
     """Train ``theta = (W^(0..L))`` by full-batch GD or Adam and record every epoch.
 
     Parameters
@@ -176,6 +176,10 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
         Used only when ``network`` is not a :class:`Network`.
     seed : int or Generator, optional
         Stored in ``settings``; training itself is deterministic (full batch).
+    network_schedule : callable, optional
+        ``network_schedule(t) -> Network`` used for record and update ``t`` instead of
+        ``network`` (e.g. a fresh DropEdge graph per step,
+        :class:`~backsmooth.numeric.remedies.DropEdgeSchedule`) [extension].
 
     Examples
     --------
@@ -221,8 +225,9 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     grad_norms = np.full((epochs + 1, L1), np.nan)
     prof_t, prof = [], {k: [] for k in ("EX", "EB", "xm", "bm", "s", "beta")}
     for t in range(epochs + 1):
-        fwd = forward(net, X, W)
-        g = backward(net, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
+        net_t = net if network_schedule is None else network_schedule(t)
+        fwd = forward(net_t, X, W)
+        g = backward(net_t, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
         H = fwd.output
         rec["loss"][t] = g.loss
         grad_norms[t] = [np.linalg.norm(G) for G in g.weight_gradients]
