@@ -35,6 +35,9 @@ PROOF_BUILDERS = {
     "theorem3": ("theorem3", "theorem3_proof"),
     "corollary2": ("corollary2", "corollary2_proof"),
     "proposition2": ("proposition2", "proposition2_proof"),
+    "remedy_residual": ("remedies", "remedy_residual_proof"),
+    "remedy_initial_residual": ("remedies", "remedy_initial_residual_proof"),
+    "remedy_normalisation": ("remedies", "remedy_normalisation_proof"),
 }
 
 

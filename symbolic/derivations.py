@@ -22,6 +22,7 @@ from backsmooth.symbolic import derive_backward as _bw
 from backsmooth.symbolic import derive_lemmas as _lm
 from backsmooth.symbolic import derive_nonlinear as _nl
 from backsmooth.symbolic import derive_relu as _relu
+from backsmooth.symbolic import derive_remedies as _rem
 from backsmooth.symbolic import derive_stationary as _st
 from backsmooth.symbolic import derive_theorem1 as _t1
 from backsmooth.symbolic.claims import claims
@@ -52,6 +53,9 @@ _TABLE = {
     "proposition2": _ce.derive_proposition2,
     "backprop": lambda: _bw.derive_backprop() + _bw.derive_linear_closed_forms(),
     "relu": _relu.derive_relu,
+    "remedy_residual": lambda: _rem.derive_residual(),
+    "remedy_initial_residual": lambda: _rem.derive_initial_residual(),
+    "remedy_normalisation": lambda: _rem.derive_normalisation(),
 }
 
 

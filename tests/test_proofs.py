@@ -16,7 +16,8 @@ from backsmooth.proofs.framework import dependency_order
 from backsmooth.proofs.registry import _all_proofs
 
 CLAIMS = ("lemma1", "lemma2", "lemma3", "mean_propagation", "theorem1", "corollary1", "theorem2",
-          "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2")
+          "proposition1", "definition1", "lemma4", "theorem3", "corollary2", "proposition2",
+          "remedy_residual", "remedy_initial_residual", "remedy_normalisation")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from backsmooth.symbolic.symbols import SYMBOL_MEANINGS
 
 EXPECTED = ("lemma1", "lemma2", "lemma3", "lemma4", "mean_propagation", "theorem1",
             "corollary1", "theorem2", "proposition1", "definition1", "theorem3", "corollary2",
-            "proposition2")
+            "proposition2", "remedy_residual", "remedy_initial_residual", "remedy_normalisation")
 
 
 class TestClaims:
