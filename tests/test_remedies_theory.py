@@ -71,3 +71,29 @@ def test_initial_residual_bound_without_one_minus_a_fails_for_the_mean_and_gradi
         return tuple(np.array(c) for c in zip(*rows))
 
     assert not on_instances("<=", floats=too_strong)().passed
+
+
+class TestRemediesCheck:
+    def test_no_violation_and_extension(self):
+        from backsmooth.checks import check
+
+        r = check("remedies", trials=20, seed=5)
+        assert r.violations == 0, r.summary.get("worst_violation")
+        assert set(r.provenance.values()) == {"extension"}
+        assert r.summary["holds"] > 0
+        # the linear bounds are attained on the flat P (every eigenvalue lambda)
+        assert r.summary["tightest_ratio"] > 0.999
+
+    @pytest.mark.parametrize("key,wrong", [
+        (("remedy_residual", "lower"), lambda r, L, k, E_BL1, **_: r ** (L - 1 - k) * E_BL1),
+        (("remedy_initial_residual", "centred"),
+         lambda a, lam, m_M, L, k, E_BL1, **_: ((1 - a) ** 2 * lam * m_M) ** (L - 1 - k) * E_BL1),
+        (("remedy_normalisation", "mean"), lambda lam, s, L, k, E_BL1, **_: (lam * s) ** (L - k) * E_BL1),
+        (("remedy_normalisation", "pairnorm"),
+         lambda sigma, lam, s_k1, E_Bk1, E_Hk, **_: 0.5 * sigma * lam * s_k1 * E_Bk1 / E_Hk),
+    ])
+    def test_a_wrong_bound_is_caught(self, key, wrong):
+        from backsmooth.checks import check
+
+        r = check("remedies", trials=20, seed=5, bound_override={key: wrong})
+        assert r.violations > 0

@@ -21,6 +21,7 @@ from backsmooth.checks import (  # noqa: F401  (register the checks)
     gcn,
     lemmas,
     proposition2,
+    remedies,
     theorem1,
     theorem2,
     theorem3,
@@ -39,6 +40,7 @@ ORDER = (
     "corollary2",
     "proposition2",
     "gcn",
+    "remedies",
 )
 
 __all__ = ["CHECKS", "ORDER", "RTOL", "VERDICTS", "CheckResult", "CheckSpec", "check"]
