@@ -30,6 +30,7 @@ NOTEBOOKS = {
     "03_stationary_points.py": ("definition1", "lemma4", "theorem3", "corollary2"),
     "04_mlps_are_not_gnns.py": ("proposition2",),
     "05_figures.py": (),
+    "06_remedies.py": ("remedy_residual", "remedy_initial_residual", "remedy_normalisation"),
 }
 
 #: seconds one cell may take before the run is declared hung
