@@ -87,3 +87,14 @@ def test_sweep_example_on_a_tiny_grid(tmp_path):
 
         bad = dict(config, grid={"architecture": ["batchnorm"]})
         run_point(grid_points(bad)[0])
+
+
+def test_report_section(tmp_path):
+    from backsmooth.report.sections import RUNNERS, SectionContext, figure_names
+
+    assert "remedies" in figure_names()
+    ctx = SectionContext(out=tmp_path, figures={"remedies": {"quick": True, "epochs": 0}})
+    status, data, _ = RUNNERS["figure"]("remedies", ctx)
+    assert status == "done" and data["provenance"] == "extension"
+    assert "predicted" in data["caption"] and data["images"]
+    assert data["settings"]["epochs"] == 0

@@ -32,7 +32,7 @@ import numpy as np
 from backsmooth.figures.settings import FigureSettings, csbm_problem
 
 __all__ = ["Remedy", "REMEDIES", "remedy_settings", "remedy_run", "remedies_data", "remedies_table",
-           "plot_remedies", "epochs_needed_remedies"]
+           "plot_remedies", "epochs_needed_remedies", "remedies_figure_data"]
 
 _FIELDS = ("loss", "gradient_norms", "backward_energy", "spectral_norms", "profile_epochs")
 
@@ -231,6 +231,24 @@ def remedies_data(settings: FigureSettings, seeds=(0,), *, remedies=REMEDIES, pr
     return {"provenance": "extension", "settings": settings.to_dict(), "seeds": list(seeds),
             "remedies": [r.name for r in remedies], "runs": runs, "table": remedies_table(runs),
             "criterion": "escaped: final full-graph training loss < L_const / 2 (best-constant loss)"}
+
+
+def remedies_figure_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None) -> dict:
+    """:func:`remedies_data` for the report: ``settings.quick`` picks the remedies' quick settings,
+    a changed ``settings.epochs`` is kept; the table is also written as caption notes."""
+    from backsmooth.figures.settings import default_settings
+
+    rs = remedy_settings(quick=settings.quick)
+    if settings.epochs != default_settings(settings.quick).epochs:
+        rs = rs.with_(epochs=settings.epochs)
+    data = remedies_data(rs, seeds, progress=progress, cache_dir=cache_dir)
+    notes = [data["criterion"] + "."]
+    for row in data["table"]:
+        agree = "" if row["seeds_agreeing"] is None else f", {row['seeds_agreeing']}/{row['seeds']} seeds agree"
+        notes.append(f"{row['label']}: predicted {row['prediction']}, observed {row['observed']} "
+                     f"({row['seeds_escaping']}/{row['seeds']} seeds escape{agree}).")
+    data["notes"] = notes
+    return data
 
 
 def remedies_table(runs: dict) -> list:

@@ -48,7 +48,9 @@ PROFILES = {
         "checks": {},
         "figures": {"1": {}, "2": {}, "mechanism": {},
                     "phase": {"quick": True, "note": "phase diagram on the quick training "
-                              "settings (n = 500, 200 epochs) to fit the 5-minute budget"}},
+                              "settings (n = 500, 200 epochs) to fit the 5-minute budget"},
+                    "remedies": {"quick": True, "note": "remedies on the quick settings (n = 200, 60 epochs, "
+                                 "Adam 1e-2); `backsmooth figure remedies` runs Figure 1's"}},
     },
     "quick": {
         "checks": {"*": {"trials": 30}},

@@ -188,6 +188,8 @@ _FIGURES = {
                   "mechanism_data", "plot_mechanism"),
     "phase": ("Phase diagram [extension]: final loss / best-constant loss over lambda x depth",
               "phase_data", "plot_phase"),
+    "remedies": ("Remedies [extension]: which architectures escape (prediction vs training)",
+                 "remedies_figure_data", "plot_remedies"),
 }
 
 
