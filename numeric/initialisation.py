@@ -85,15 +85,19 @@ def spectral_norms(weights) -> np.ndarray:
     return np.array([np.linalg.norm(np.asarray(W, dtype=np.float64), 2) for W in weights])
 
 
-def balance(weights, *, tol: float = 1e-12, max_sweeps: int = 10_000):
+def balance(weights, *, tol: float = 1e-12, max_sweeps: int = 10_000, relaxation: float = 1.9):
     """Rescale hidden neurons so that incoming and outgoing weight norms are equal [extension].
 
     Hidden neuron ``j`` of layer ``k + 1`` has incoming weights ``W^(k)[:, j]`` and outgoing
     weights ``W^(k+1)[j, :]``; its column is multiplied by ``c_j`` and its row divided by
-    ``c_j`` with ``c_j = sqrt(||out|| / ||in||)``.  Sweeps repeat until every
-    ``| ||in|| / ||out|| - 1 | <= tol``: each step minimises ``sum_k ||W^(k)||_F^2`` over that
-    neuron's log-scale, a strictly convex problem, so the sweeps converge.  For positively
-    homogeneous ``rho`` (ReLU) the network function is unchanged; for tanh it is not.
+    ``c_j``.  ``c_j = sqrt(||out|| / ||in||)`` balances the neuron exactly (it minimises
+    ``sum_k ||W^(k)||_F^2`` over that neuron's log-scale, a strictly convex problem);
+    sweeps over all neurons use the over-relaxed step ``c_j = (||out|| / ||in||)^(omega/2)``,
+    ``omega = relaxation`` in ``(0, 2)`` (``1``: plain coordinate descent, which needs
+    thousands of sweeps at depth 40; ``1.9``: a few hundred).  Sweeps stop when every
+    ``| ||in|| / ||out|| - 1 | <= tol`` (checked, so the result is balanced whatever
+    ``omega``).  For positively homogeneous ``rho`` (ReLU) the network function is unchanged;
+    for tanh it is not.
 
     Examples
     --------
@@ -102,17 +106,21 @@ def balance(weights, *, tol: float = 1e-12, max_sweeps: int = 10_000):
     >>> bool(np.allclose(np.linalg.norm(W[0], axis=0), np.linalg.norm(W[1], axis=1)))
     True
     """
+    if not 0.0 < relaxation < 2.0:
+        raise ValueError(f"relaxation omega must lie in (0, 2), got {relaxation}")
     W = [np.array(w, dtype=np.float64, copy=True) for w in weights]
     if any(w.ndim != 2 for w in W) or any(a.shape[1] != b.shape[0] for a, b in zip(W[:-1], W[1:])):
         raise ValueError("balance needs matrices that chain, W^(k) of shape (d_k, d_(k+1))")
+    worst = np.inf
     for _ in range(max_sweeps):
         worst = 0.0
         for k in range(len(W) - 1):
-            inc, out = np.linalg.norm(W[k], axis=0), np.linalg.norm(W[k + 1], axis=1)
+            inc = np.sqrt(np.einsum("ij,ij->j", W[k], W[k]))
+            out = np.sqrt(np.einsum("ij,ij->i", W[k + 1], W[k + 1]))
             if np.any(inc == 0) or np.any(out == 0):
                 raise ValueError(f"a hidden neuron of layer {k + 1} has all-zero weights: it cannot be balanced")
             worst = max(worst, float(np.max(np.abs(inc / out - 1.0))))
-            c = np.sqrt(out / inc)
+            c = (out / inc) ** (0.5 * relaxation)
             W[k] *= c[None, :]
             W[k + 1] /= c[:, None]
         if worst <= tol:
