@@ -310,6 +310,9 @@ def plot_remedies(data: dict, out, name: str = "remedies") -> dict:
     for ax, when in ((axes[2], "at initialisation"), (axes[3], "after training")):
         ax.set(yscale="log", xlabel="layer k", ylabel=r"$\mathcal{E}(B^{(k)})$",
                title=f"E(B^(k)) {when} (dashed: derived bound)")
+        ax.text(0.02, 0.02, "dashed lines of vanilla-architecture, residual and initial-residual nets are\n"
+                "linear-rho forms (not bounds for tanh); mean subtraction, PairNorm: tanh bounds",
+                transform=ax.transAxes, fontsize=6, va="bottom")
     fig.suptitle(f"Remedies on CSBM (depth {data['settings']['deep_depth']}, width {data['settings']['width']}; "
                  f"{len(data['seeds'])} seed(s)) [extension]")
     panels["loss"] = (["epoch"] + header, [np.arange(len(loss_cols[0]))] + loss_cols)
