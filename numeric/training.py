@@ -145,7 +145,8 @@ def _accuracy(H, labels, mask):
 def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam",
           learning_rate: float = 1e-3, epochs: int = 1000, train_mask=None, test_mask=None,
           trainable=None, betas=(0.9, 0.999), eps: float = 1e-8, profile_every: int = 0,
-          callback=None, activation="tanh", seed=None, profile_hook=None) -> TrainingHistory:
+          callback=None, activation="tanh", seed=None, profile_hook=None,
+          network_schedule=None) -> TrainingHistory:
     """Train ``theta = (W^(0..L))`` by full-batch GD or Adam and record every epoch.
 
     Parameters
@@ -183,6 +184,10 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     profile_hook : callable, optional
         ``profile_hook(network, forward_pass, gradients, weights) -> dict`` of arrays, called at
         the profile epochs; the results are stacked into ``history.profile_extra``.
+    network_schedule : callable, optional
+        ``network_schedule(t) -> Network`` used for record and update ``t`` instead of
+        ``network`` (e.g. a fresh DropEdge graph per step,
+        :class:`~backsmooth.numeric.remedies.DropEdgeSchedule`) [extension].
 
     Examples
     --------
@@ -231,8 +236,9 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     prof_t, prof = [], {k: [] for k in ("EX", "EB", "xm", "bm", "s", "beta")}
     extra = {}
     for t in range(epochs + 1):
-        fwd = forward(net, X, W)
-        g = backward(net, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
+        net_t = net if network_schedule is None else network_schedule(t)
+        fwd = forward(net_t, X, W)
+        g = backward(net_t, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
         H = fwd.output
         rec["loss"][t] = g.loss
         grad_norms[t] = [np.linalg.norm(G) for G in g.weight_gradients]

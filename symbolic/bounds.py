@@ -303,6 +303,30 @@ BOUNDS = {
         _v("saturation_threshold", "exponential", "ell_k", "<=", 4 * sp.exp(-2 * _LS.a_sat), (_LS.a_sat,),
            "tanh: sech(a)^2 <= 4 exp(-2a)"),
     ),
+    # -- remedies [extension]: symbolic/derive_remedies.py -----------------------------------
+    "remedy_residual": (
+        _v("remedy_residual", "lower", "E(B^(k))", ">=", (S.r_skip - lam * s)**(L - 1 - k) * S.E_BL1,
+           (S.r_skip, lam, s, L, k, S.E_BL1),
+           "linear residual GNN, lambda s <= r: the skip path keeps E(B) (k <= L-1)"),
+        _v("remedy_residual", "upper", "E(B^(k))", "<=", (S.r_skip + lam * s)**(L - 1 - k) * S.E_BL1,
+           (S.r_skip, lam, s, L, k, S.E_BL1), "linear residual GNN: growth at most r + lambda s per layer"),
+    ),
+    "remedy_initial_residual": (
+        _v("remedy_initial_residual", "centred", "E(B^(k))", "<=",
+           ((1 - S.a_ir) * lam * S.m_ir)**(L - 1 - k) * S.E_BL1, (S.a_ir, lam, S.m_ir, L, k, S.E_BL1),
+           "linear initial-residual GNN: the main path contracts by (1 - a) lambda m_M per layer"),
+        _v("remedy_initial_residual", "mean", "||bbar^(k)||", "<=",
+           ((1 - S.a_ir) * S.m_ir)**(L - 1 - k) * S.bbar_L1, (S.a_ir, S.m_ir, L, k, S.bbar_L1),
+           "linear initial-residual GNN: the mean row is scaled by (1 - a) M per layer"),
+    ),
+    "remedy_normalisation": (
+        _v("remedy_normalisation", "mean", "E(B^(k))", "<=", (lam * s)**(L - 1 - k) * S.E_BL1,
+           (lam, s, L, k, S.E_BL1),
+           "mean subtraction, |rho'| <= 1: B^(k) is centred and contracts by lambda s_(k+1)"),
+        _v("remedy_normalisation", "pairnorm", "E(B^(k))", "<=", S.sigma_pn * lam * s_k1 * E_Bk1 / E_Hk,
+           (S.sigma_pn, lam, s_k1, E_Bk1, E_Hk),
+           "PairNorm, |rho'| <= 1: one step, amplified by sigma/E(H^(k)) (k <= L-2)"),
+    ),
 }
 
 

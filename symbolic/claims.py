@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from backsmooth.symbolic import bounds as _bounds
+from backsmooth.symbolic import symbols as _S
 from backsmooth.symbolic.render import latex_relation, text_relation
 from backsmooth.symbolic.symbols import (
     L, M, Lam_k, Lam_L, S_k, Sigma_k, E_B, E_BL, E_Bk, E_Bk1, E_HL, E_Hk, E_PmX, E_X, E_X0,
@@ -199,6 +200,26 @@ _SPEC = (
      "once cosh(a)^2 >= lambda s_k; no a-priori bound on a follows from large weights alone",
      ("rho = tanh",),
      (sp.Le(_LS.ell_k, 1 / sp.cosh(_LS.a_sat)**2), sp.Le(_LS.ell_k, 4 * sp.exp(-2 * _LS.a_sat)))),
+    # -- remedies [extension] ------------------------------------------------------------------
+    ("remedy_residual", "Residual GNN: the skip path keeps backward energy (linear rho)", "extension",
+     "Ours: for X^(k+1) = r X^(k) + P X^(k) W^(k), E(B^(k)) >= (r - lambda s)^(L-1-k) E(B^(L-1)) "
+     "(vanilla: <= (lambda s)^(L-k)); tanh is not covered and is measured",
+     ("A1", "rho=id", "A3", "lambda*s<=r"),
+     (sp.Ge(_S.E_Bk, (_S.r_skip - lam * s)**(L - 1 - k) * _S.E_BL1),
+      sp.Le(_S.E_Bk, (_S.r_skip + lam * s)**(L - 1 - k) * _S.E_BL1))),
+    ("remedy_initial_residual", "Initial residual (APPNP/GCNII) contracts the main backward path by (1 - a)",
+     "extension",
+     "Ours: the main path's backward signal shrinks by (1 - a) lambda m_M (centred) and (1 - a) m_M "
+     "(mean) per layer; the gradient reaches the first layer through the anchor path a B^(k) M^T",
+     ("A1", "rho=id"),
+     (sp.Le(_S.E_Bk, ((1 - _S.a_ir) * lam * _S.m_ir)**(L - 1 - k) * _S.E_BL1),
+      sp.Le(bbar_k, ((1 - _S.a_ir) * _S.m_ir)**(L - 1 - k) * _S.bbar_L1))),
+    ("remedy_normalisation", "Mean subtraction and PairNorm: centred backward signals", "extension",
+     "Ours: normalised layers have bbar^(k) = 0 (the mean mechanism of Theorem 3 is cut); mean "
+     "subtraction contracts E(B) by lambda s per layer; PairNorm's Jacobian multiplies by sigma/E(H^(k))",
+     ("A1", "A2"),
+     (sp.Le(_S.E_Bk, (lam * s)**(L - 1 - k) * _S.E_BL1),
+      sp.Le(_S.E_Bk, _S.sigma_pn * lam * s_k1 * E_Bk1 / E_Hk))),
 )
 
 

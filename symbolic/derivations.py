@@ -28,6 +28,7 @@ from backsmooth.symbolic import derive_local as _local
 from backsmooth.symbolic import derive_nonlinear as _nl
 from backsmooth.symbolic import derive_relu as _relu
 from backsmooth.symbolic import derive_relu_margin as _relu_margin
+from backsmooth.symbolic import derive_remedies as _rem
 from backsmooth.symbolic import derive_stationary as _st
 from backsmooth.symbolic import derive_theorem1 as _t1
 from backsmooth.symbolic.claims import check_keys, claims
@@ -64,6 +65,9 @@ _TABLE = {
     "local_backward_recursion": _local.derive_local_backward_recursion,
     "local_certificate": _local.derive_local_certificate,
     "saturation_threshold": _local.derive_saturation_threshold,
+    "remedy_residual": lambda: _rem.derive_residual(),
+    "remedy_initial_residual": lambda: _rem.derive_initial_residual(),
+    "remedy_normalisation": lambda: _rem.derive_normalisation(),
 }
 
 

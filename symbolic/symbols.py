@@ -224,3 +224,24 @@ s_out = sp.Symbol("s_out", positive=True)
 SYMBOL_MEANINGS["s_out"] = ("max(s_L, s) with s = max_{i<L} s_i (uniform_hidden), or max(s_L, 1) "
                             "(clean_hidden): the output layer's share of Q_k S_k")
 LATEX_NAMES[s_out] = r"s_{out}"
+# -- remedies [extension] (symbolic/derive_remedies.py, numeric/remedies.py) ----------------
+r_skip = sp.Symbol("r", positive=True)
+a_ir = sp.Symbol("a", nonnegative=True)
+m_ir = sp.Symbol("m_M", nonnegative=True)
+sigma_pn = sp.Symbol("sigma", positive=True)
+E_BL1 = sp.Symbol("E_BL1", nonnegative=True)
+bbar_L1 = sp.Symbol("bbar_L1", nonnegative=True)
+__all__ += ["r_skip", "a_ir", "m_ir", "sigma_pn", "E_BL1", "bbar_L1"]
+SYMBOL_MEANINGS.update({
+    "r": "skip weight r of a residual layer X' = r X + rho(P X W)",
+    "a": "initial-residual weight a in [0, 1]",
+    "m_M": "max_{1 <= i <= L-1} ||M^(i)||_2, M^(i) = (1 - b) I + b W^(i) (M = W without identity mapping)",
+    "sigma": "PairNorm scale: every normalised row has mean squared norm sigma^2",
+    "E_BL1": "E(B^(L-1)), the backward signal of the last hidden layer",
+    "bbar_L1": "||bbar^(L-1)||_2",
+})
+LATEX_NAMES.update({
+    r_skip: "r", a_ir: "a", m_ir: "m_M", sigma_pn: r"\sigma", E_BL1: r"\mathcal{E}(B^{(L-1)})",
+    bbar_L1: r"\|\bar{b}^{(L-1)}\|",
+})
+TEXT_NAMES.update({E_BL1: "E(B^(L-1))", bbar_L1: "||bbar^(L-1)||", sigma_pn: "sigma", m_ir: "m_M"})

@@ -45,6 +45,10 @@ _DEFAULTS = {
 }
 
 
+#: optional remedy parameters of the "train" task (no default in the point, so older keys are kept)
+_REMEDY_PARAMETERS = ("skip", "alpha", "beta", "sigma")
+
+
 def load_config(path) -> dict:
     """Read a sweep config (``.json``, ``.toml``, or ``.yaml`` when PyYAML is installed)."""
     path = pathlib.Path(path)
@@ -81,7 +85,7 @@ def _validate(config, where="config") -> dict:
     if not isinstance(grid, dict) or not all(isinstance(v, list) and v for v in grid.values()):
         raise ValueError(f"{where}: 'grid' must map each parameter to a non-empty list of values")
     fixed = config.get("fixed", {})
-    allowed = set(_DEFAULTS[task])
+    allowed = set(_DEFAULTS[task]) | (set(_REMEDY_PARAMETERS) if task == "train" else set())
     bad = (set(grid) | set(fixed)) - allowed
     if bad:
         raise ValueError(f"{where}: parameters {sorted(bad)} are unknown for task {task!r}; known: {sorted(allowed)}")
@@ -163,16 +167,39 @@ def run_point(point: dict) -> dict:
             "gradient_norms": g.gradient_norms.tolist(),
             "mean_output_error": float((g.B[-1].mean(axis=0) ** 2).sum() ** 0.5),
         }
-    net = bn.gnn(P if point["architecture"] == "gnn" else None, point["depth"], point["activation"])
+    net = _train_network(bn, point, P)
     hist = bn.train(net, X, W, targets=targets, loss=point["loss"], epochs=point["epochs"],
                     learning_rate=point["learning_rate"], seed=point["seed"])
     const = bn.loss_function(point["loss"]).best_constant_loss(targets)
     return {
+        "lambda": float(bn.contraction_factor(P)) if P.shape[0] <= 5000 else None,
         "final_loss": float(hist.loss[-1]),
         "best_constant_loss": const,
         "loss_ratio": float(hist.loss[-1] / const) if const > 0 else None,
         "final_gradient_norms": hist.gradient_norms[-1].tolist(),
     }
+
+
+#: architectures of the "train" task: the vanilla GNN, the MLP and the remedies [extension]
+ARCHITECTURES = ("gnn", "mlp", "residual", "initial_residual", "gcnii", "pairnorm", "mean_subtraction")
+
+
+def _train_network(bn, point, P):
+    """The network of a "train" point (remedy parameters: skip, alpha, beta, sigma)."""
+    from backsmooth.numeric import remedies
+
+    arch, L, act = point["architecture"], point["depth"], point["activation"]
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    if arch in ("gnn", "mlp"):
+        return bn.gnn(P if arch == "gnn" else None, L, act)
+    if arch == "residual":
+        return remedies.residual_gnn(P, L, act, skip=point.get("skip", 1.0))
+    if arch in ("initial_residual", "gcnii"):
+        beta = point.get("beta", 0.1) if arch == "gcnii" else None
+        return remedies.initial_residual_gnn(P, L, act, alpha=point.get("alpha", 0.1), beta=beta)
+    norm = "pair" if arch == "pairnorm" else "mean"
+    return remedies.normalised_gnn(P, L, act, norm=norm, scale=point.get("sigma", 1.0))
 
 
 def _execute(point):

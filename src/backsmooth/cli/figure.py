@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __all__ = ["register", "run"]
 
-_FIGURES = ("1", "2", "mechanism", "phase", "2-scaled")
+_FIGURES = ("1", "2", "mechanism", "phase", "2-scaled", "remedies")
 _PHASE_GRID = {True: {"degrees": (5, 10, 20, 50), "depths": (2, 8, 16, 32)},
                False: {"degrees": (5, 10, 20, 35, 50), "depths": (2, 5, 10, 20, 40)}}
 
@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="first seed (seeds are seed, seed+1, ...)")
     p.add_argument("--quick", action="store_true", help="n = 500 and 200 epochs instead of n = 1000, 1000 epochs")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--epochs", type=int, default=None, help="remedies only: number of epochs (default: Figure 1's)")
+    p.add_argument("--n", type=int, default=None, help="remedies only: number of CSBM nodes (default: Figure 1's)")
     p.add_argument("--activation", choices=("tanh", "relu"), default="tanh",
                    help="figure 2 only: relu draws the ReLU variant [extension] (He-normal "
                         "initialisation, margin bound of theorem2_relu); default tanh")
@@ -64,6 +66,8 @@ def run(args) -> int:
         raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
     if getattr(args, "activation", "tanh") == "relu":
         return _run_relu(args)
+    if args.which == "remedies":
+        return _run_remedies(args)
     settings = F.default_settings(quick=args.quick)
     seeds = list(range(args.seed, args.seed + args.seeds))
     out = pathlib.Path(args.out)
@@ -118,4 +122,41 @@ def _run_relu(args) -> int:
     viol = sum(e["violations"] for e in data["gnn"])
     tight = max((e["tightest_ratio"] or 0.0) for e in data["gnn"])
     print(f"  margin bound: {viol} violations, tightest ratio measured/bound {tight:.4f}")
+    return 0
+
+
+def _run_remedies(args) -> int:
+    """``backsmooth figure remedies``: vanilla GNN and each remedy on the Figure 1 problem [extension]."""
+    import os
+    import pathlib
+    import time
+
+    from tqdm import tqdm
+
+    from backsmooth.figures import remedies as R
+
+    changes = {k: v for k, v in (("epochs", getattr(args, "epochs", None)), ("n", getattr(args, "n", None)))
+               if v is not None}
+    for k, v in changes.items():
+        if v < (0 if k == "epochs" else 10):
+            raise ValueError(f"--{k} must be {'>= 0' if k == 'epochs' else '>= 10'}, got {v}")
+    settings = R.remedy_settings(quick=args.quick, **changes)
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    out = pathlib.Path(args.out)
+    start = time.perf_counter()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    with _single_threaded_blas(), tqdm(total=R.epochs_needed_remedies(settings, seeds), desc="figure remedies",
+                                       unit="epoch", disable=args.no_progress, mininterval=0.5) as bar:
+        data = R.remedies_data(settings, seeds, progress=bar.update, cache_dir=out / "cache")
+        data["load_average_at_start"] = load
+        paths = R.plot_remedies(data, out)
+    print(f"figure remedies (extension) written in {time.perf_counter() - start:.1f} s "
+          f"(1-min load average at start: {load:.1f}):")
+    print(f"  {'remedy':<18} {'prediction':<10} {'observed':<8} seeds escaping / agreeing")
+    for row in data["table"]:
+        agree = "-" if row["seeds_agreeing"] is None else row["seeds_agreeing"]
+        print(f"  {row['remedy']:<18} {row['prediction']:<10} {row['observed']:<8} "
+              f"{row['seeds_escaping']}/{row['seeds']} / {agree}")
+    for path in paths.values():
+        print(f"  {path}")
     return 0

@@ -11,6 +11,7 @@ from backsmooth.figures.experiments import (
 from backsmooth.figures.plotting import (
     plot_figure1, plot_figure2, plot_mechanism, plot_phase, save_figure, to_jsonable,
 )
+from backsmooth.figures.remedies import plot_remedies, remedies_figure_data
 from backsmooth.figures.settings import PROVENANCE, FigureSettings, csbm_problem, default_settings
 from backsmooth.figures.theory import (
     backward_rate_lines, fitted_rate, forward_rate_line, informative_fraction, stationary_epoch, theorem3_delta,
@@ -21,6 +22,7 @@ __all__ = [
     "train_run", "plot_figure1", "plot_figure2", "plot_mechanism", "plot_phase", "save_figure", "to_jsonable",
     "PROVENANCE", "FigureSettings", "csbm_problem", "default_settings", "backward_rate_lines", "fitted_rate",
     "forward_rate_line", "informative_fraction", "stationary_epoch", "theorem3_delta",
+    "remedies_figure_data", "plot_remedies",
 ]
 
 # Figure 2 for ReLU [extension] (backsmooth figure 2 --activation relu)

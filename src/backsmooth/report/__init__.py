@@ -49,7 +49,9 @@ PROFILES = {
         "figures": {"1": {}, "2": {}, "mechanism": {},
                     "phase": {"quick": True, "note": "phase diagram on the quick training "
                               "settings (n = 500, 200 epochs) to fit the 5-minute budget"},
-                    "2-relu": {}},
+                    "2-relu": {},
+                    "remedies": {"quick": True, "note": "remedies on the quick settings (n = 200, 60 epochs, "
+                                 "Adam 1e-2); `backsmooth figure remedies` runs Figure 1's"}},
     },
     "quick": {
         "checks": {"*": {"trials": 30}},

@@ -194,6 +194,8 @@ _FIGURES = {
               "phase_data", "plot_phase"),
     "2-relu": ("Figure 2 for ReLU [extension]: E(B^(k)) with the margin bound (theorem2_relu), "
                "He-normal initialisation", "figure2_relu_data", "plot_figure2_relu"),
+    "remedies": ("Remedies [extension]: which architectures escape (prediction vs training)",
+                 "remedies_figure_data", "plot_remedies"),
 }
 
 
