@@ -30,6 +30,9 @@ def register(subparsers):
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="LaTeX math fragments")
     fmt.add_argument("--text", action="store_true", help="plain text (default)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="recompute instead of reading the result cache (see 'backsmooth "
+                             "report --help')")
     parser.set_defaults(func=run)
     return parser
 
@@ -51,8 +54,33 @@ def _print_list(out):
 
 
 def run(args, out=None):
-    """Run ``backsmooth derive`` with parsed ``args``; return the exit code."""
+    """Run ``backsmooth derive`` with parsed ``args``; return the exit code.
+
+    The printed derivation depends only on the sources, so it is taken from the result cache
+    (:mod:`backsmooth.result_cache`) unless ``args.no_cache``.
+    """
+    import io
+
+    from backsmooth.result_cache import cached
+    from backsmooth.symbolic import derivations
+
     out = out or sys.stdout
+    if args.list or not args.name or args.name not in derivations():
+        return _run(args, out)
+
+    def compute():
+        buf = io.StringIO()
+        code = _run(args, buf)
+        return {"text": buf.getvalue(), "code": code}
+
+    fmt = "latex" if args.latex else "text"
+    result = cached("derive", f"{args.name}.{fmt}", compute,
+                    use=not getattr(args, "no_cache", False))
+    out.write(result["text"])
+    return int(result["code"])
+
+
+def _run(args, out):
     from backsmooth.symbolic import ROOT_CONVENTION, claim, claims, derivations, derive
     from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
     from backsmooth.symbolic.render import latex_relation, latex_step, text_relation, text_step

@@ -21,12 +21,21 @@ def register(subparsers):
     parser.add_argument("--latex", action="store_true", help="print a LaTeX proof environment")
     parser.add_argument("--list", action="store_true", help="list the claims with a proof")
     parser.add_argument("--all", action="store_true", help="verify and print every proof")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="verify again instead of reading the result cache (see 'backsmooth "
+                             "report --help')")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args) -> int:
+    """Run ``backsmooth proof``; return the exit code.
+
+    A verified proof depends only on the sources, so its rendering is taken from the result
+    cache (:mod:`backsmooth.result_cache`) unless ``args.no_cache``.
+    """
     from backsmooth.proofs import proof, proofs, render_latex, render_text, verify
+    from backsmooth.result_cache import cached
 
     out = sys.stdout
     if args.list:
@@ -44,9 +53,15 @@ def run(args) -> int:
         return 2
     render = render_latex if args.latex else render_text
     ok = True
+    use = not getattr(args, "no_cache", False)
     for name in names:
-        result = verify(proof(name))
-        ok = ok and result.passed
-        print(render(result), file=out)
+        def compute(name=name):
+            result = verify(proof(name))
+            return {"text": render(result), "passed": bool(result.passed)}
+
+        fmt = "latex" if args.latex else "text"
+        entry = cached("proof", f"{name}.{fmt}", compute, use=use)
+        ok = ok and entry["passed"]
+        print(entry["text"], file=out)
         print(file=out)
     return 0 if ok else 1
