@@ -254,11 +254,12 @@ def markdown(rows, args):
     return head + "\n".join(lines) + "\n"
 
 
-def write_section(text, path):
+def write_section(text, path, begin=BEGIN, end=END):
+    """Replace the part of ``path`` between the markers ``begin`` and ``end`` (or append)."""
     old = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
-    block = f"{BEGIN}\n{text}{END}\n"
-    if BEGIN in old and END in old:
-        new = old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) + 1:]
+    block = f"{begin}\n{text}{end}\n"
+    if begin in old and end in old:
+        new = old[: old.index(begin)] + block + old[old.index(end) + len(end) + 1:]
     else:
         new = old.rstrip("\n") + "\n\n" + block
     with open(path, "w", encoding="utf-8") as fh:
