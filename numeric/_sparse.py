@@ -147,7 +147,7 @@ class PropagationOperator:
         #: most threads a product may use (the probe may choose fewer)
         self.threads = self.pins.get("threads") or num_threads()
         self._map_threads = self.threads  # elementwise passes follow the latest choice
-        self._blocks = {}
+        self._blocks, self._choices = {}, {}
         self.shape = None if P is None else P.shape
         self.sparse = P is not None and sp.issparse(P)
         self.symmetric = bool(symmetric)
@@ -244,7 +244,16 @@ class PropagationOperator:
         """How a product of an ``n x width`` block of ``dtype`` runs: panel width, threads and
         row blocks, pinned or measured once per process (see :mod:`~backsmooth.numeric._tuning`).
         """
-        width = int(width)
+        # one lookup per call (layers ask for every product): memoised on what decides it
+        memo_key = (width, dtype, _PANEL_BYTES, _MIN_PANEL_COLUMNS, _tuning._PROBE_MIN_WORK,
+                    id(_tuning._CHOICES))
+        found = self._choices.get(memo_key)
+        if found is None:
+            found = self._choices[memo_key] = self._choose(int(width), dtype)
+        self._map_threads = found.threads
+        return found
+
+    def _choose(self, width, dtype):
         if not self.sparse or self._P is None:
             return _tuning.EngineChoice(width, self.threads, self.threads, "dense")
         pins = dict(self.pins)
@@ -261,7 +270,6 @@ class PropagationOperator:
                                        width=width, max_threads=self.threads, pins=pins,
                                        default=default)
             self.__dict__.pop("_probe_buffers", None)
-        self._map_threads = found.threads
         return found
 
     def column_panels(self, width: int, dtype) -> list:
