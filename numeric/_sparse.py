@@ -17,9 +17,11 @@ kernel replaces it in one place.  ``P = None`` stands for the identity (an MLP).
   products with ``W``), which fuses a whole layer into one pass over memory.
 * A sparse product reads one row of ``X`` per non-zero, at scattered places, so it runs at
   the speed of the cache that holds ``X``.  Two measures keep ``X`` in cache.  Products
-  whose ``X`` exceeds half the last-level cache run in column panels that fit
-  (:meth:`PropagationOperator.column_panels`; a float64 ``n x 32`` block at ``n = 10^5`` is
-  25.6 MB against 32 MiB of L3, two 16-column panels fit).  And large graphs whose nodes can
+  run in column panels (:meth:`PropagationOperator.column_panels`) whose width, like the
+  thread count and the number of row blocks, is chosen by a short timing probe on the
+  operator's own matrix (:mod:`~backsmooth.numeric._tuning`: the effective cache of a shared
+  host is far smaller than what sysfs reports); small products, which are not probed, split
+  only blocks larger than half the last-level cache.  And large graphs whose nodes can
   be renumbered so that neighbours sit close (meshes, road networks, any graph with geometry
   read in a scrambled order) are renumbered once (reverse Cuthill-McKee,
   :func:`locality_order`); expanders such as SBM graphs, where no order helps, are left
@@ -33,40 +35,31 @@ kernel replaces it in one place.  ``P = None`` stands for the identity (an MLP).
   through ``threadpoolctl`` when installed): BLAS's own threads would compete with the
   engine's and, on a busy machine, stall for whole scheduler slices.
 
-The number of threads is ``BACKSMOOTH_NUM_THREADS`` if set, else the CPUs this process may
-use.  Small products (fewer than ``_PARALLEL_MIN_WORK`` multiply-adds) run on the calling
-thread: there the pool's overhead would exceed the gain.
+The number of threads is at most ``BACKSMOOTH_NUM_THREADS`` if set, else the CPUs this
+process may use (the probe may choose fewer).  Small products (fewer than
+``_PARALLEL_MIN_WORK`` multiply-adds) run on the calling thread: there the pool's overhead
+would exceed the gain.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+
+from backsmooth.numeric import _tuning
+from backsmooth.numeric._layout import compact_csr as _compact_csr
+from backsmooth.numeric._layout import locality_order
+from backsmooth.numeric._layout import mean_neighbour_distance as _mean_neighbour_distance
+from backsmooth.numeric._layout import row_blocks as _grid_blocks
+from backsmooth.numeric._tuning import num_threads, pool as _pool
 
 __all__ = ["PropagationOperator", "locality_order", "num_threads", "propagate",
            "propagate_transpose"]
 
 #: below this many multiply-adds a product runs on the calling thread
 _PARALLEL_MIN_WORK = 1_000_000
-def _last_level_cache_bytes(default: int = 32 * 2**20) -> int:
-    """Size of the largest CPU cache (Linux sysfs), ``default`` when it cannot be read."""
-    sizes = []
-    for index in range(8):
-        try:
-            with open(f"/sys/devices/system/cpu/cpu0/cache/index{index}/size") as fh:
-                text = fh.read().strip().upper()
-        except OSError:
-            continue
-        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
-        try:
-            sizes.append(int(text.rstrip("KMG")) * scale)
-        except ValueError:
-            continue
-    return max(sizes) if sizes else default
 
 
 #: rows per chunk of an elementwise pass (about 1 MiB per float64 operand at width 32)
@@ -75,9 +68,9 @@ _CHUNK_ROWS = 4096
 #: the new order shrinks the mean index distance between neighbours at least this much
 _REORDER_MIN_ROWS = 32_768
 _REORDER_MIN_GAIN = 2.0
-#: a column panel of a propagated block should fit in this many bytes (half the last-level cache)
-_PANEL_BYTES = _last_level_cache_bytes() // 2
-#: narrower panels cost more passes over ``P`` than their cache hits save
+#: unprobed products: a column panel should fit in this many bytes (half the last-level cache)
+_PANEL_BYTES = _tuning.last_level_cache_bytes() // 2
+#: unprobed products: narrower panels cost more passes over ``P`` than their cache hits save
 _MIN_PANEL_COLUMNS = 8
 
 try:  # scipy's CSR x dense kernel accumulating into a given output (private but stable)
@@ -90,32 +83,7 @@ try:
 except ImportError:  # pragma: no cover - optional: without it BLAS keeps its own threads
     ThreadpoolController = None
 
-_POOL: ThreadPoolExecutor | None = None
 _BLAS_CONTROLLER = None
-
-
-def num_threads() -> int:
-    """Threads used by the fast path: ``BACKSMOOTH_NUM_THREADS`` or the usable CPUs."""
-    env = os.environ.get("BACKSMOOTH_NUM_THREADS")
-    if env:
-        try:
-            value = int(env)
-        except ValueError:
-            raise ValueError(f"BACKSMOOTH_NUM_THREADS must be a positive integer, got {env!r}") from None
-        if value < 1:
-            raise ValueError(f"BACKSMOOTH_NUM_THREADS must be a positive integer, got {env!r}")
-        return value
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None or _POOL._max_workers < threads:
-        _POOL = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="backsmooth")
-    return _POOL
 
 
 def propagate(P, X: np.ndarray) -> np.ndarray:
@@ -134,64 +102,6 @@ def propagate_transpose(P, X: np.ndarray, *, symmetric: bool = False) -> np.ndar
     return np.asarray(P.T @ X)
 
 
-def locality_order(P, *, symmetric: bool = False) -> np.ndarray:
-    """A node order keeping each row's neighbours close: reverse Cuthill-McKee of ``P``'s pattern.
-
-    Returns ``order`` with ``P[order][:, order]`` of small bandwidth (neighbours of a node get
-    nearby numbers); ``symmetric=False`` orders the pattern of ``P + P^T``.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> path = sp.csr_array(sp.diags_array([1.0, 1.0], offsets=[-1, 1], shape=(5, 5)))
-    >>> shuffled = [3, 0, 4, 1, 2]
-    >>> order = locality_order(path[shuffled][:, shuffled], symmetric=True)
-    >>> [shuffled[i] for i in order] in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0])
-    True
-    """
-    from scipy.sparse.csgraph import reverse_cuthill_mckee
-
-    pattern = sp.csr_matrix(P)  # csgraph wants the matrix interface
-    return np.asarray(reverse_cuthill_mckee(pattern, symmetric_mode=bool(symmetric)), dtype=np.intp)
-
-
-def _mean_neighbour_distance(P: sp.csr_array) -> float:
-    """Mean ``|i - j|`` over the non-zeros ``P_ij`` (how far apart neighbours are stored)."""
-    if P.nnz == 0:
-        return 0.0
-    rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
-    return float(np.abs(rows - P.indices).mean())
-
-
-def _row_blocks(P: sp.csr_array, parts: int) -> list:
-    """Split CSR ``P`` into ``parts`` row blocks of about equal non-zeros, each a list of
-    chunks ``(a, b, indptr, indices, data)`` of at most ``_CHUNK_ROWS`` rows (views of ``P``)."""
-    n = P.shape[0]
-    targets = np.linspace(0, P.nnz, parts + 1)
-    cuts = np.unique(np.concatenate([[0], np.searchsorted(P.indptr, targets[1:-1]), [n]]))
-    blocks = []
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
-        chunks = []
-        for a in range(int(lo), int(hi), _CHUNK_ROWS):
-            b = min(int(hi), a + _CHUNK_ROWS)
-            s, e = P.indptr[a], P.indptr[b]
-            chunks.append((a, b, P.indptr[a:b + 1] - s, P.indices[s:e], P.data[s:e]))
-        blocks.append(chunks)
-    return blocks
-
-
-def _compact_csr(P) -> sp.csr_array:
-    """CSR array with sorted int32 indices when they fit (half the index traffic of int64)."""
-    P = sp.csr_array(P)
-    if P.nnz < 2**31 - 1 and max(P.shape) < 2**31 - 1 and P.indices.dtype != np.int32:
-        P = sp.csr_array((P.data, P.indices.astype(np.int32), P.indptr.astype(np.int32)),
-                         shape=P.shape)
-    if not P.has_sorted_indices:
-        P = P.copy()
-        P.sort_indices()
-    return P
-
-
 class PropagationOperator:
     """``P`` prepared for fast repeated products ``P X`` and ``P^T X`` (see module docstring).
 
@@ -201,8 +111,11 @@ class PropagationOperator:
         The propagation matrix (None: the identity of an MLP).
     symmetric : bool
         If True, ``P^T X`` reuses ``P``; otherwise ``P^T`` is stored once in CSR form.
-    threads : int, optional
-        Size of the thread pool (default :func:`num_threads`).
+    threads, panel_columns, row_blocks : int, optional
+        Pin how products run (threads, width of the column panels, 0 for no split, tasks
+        per product); default: ``BACKSMOOTH_NUM_THREADS``, ``BACKSMOOTH_PANEL_COLUMNS``,
+        ``BACKSMOOTH_ROW_BLOCKS`` if set, else chosen per width and dtype by a timing probe
+        (:meth:`choice`, :mod:`~backsmooth.numeric._tuning`).
     reorder : bool, optional
         Renumber the nodes for locality (:func:`locality_order`).  Default (None): for a
         sparse ``P`` with at least ``_REORDER_MIN_ROWS`` rows, and only when the new order
@@ -224,8 +137,17 @@ class PropagationOperator:
     """
 
     def __init__(self, P, *, symmetric: bool = False, threads: int | None = None,
-                 reorder: bool | None = None):
-        self.threads = int(threads) if threads is not None else num_threads()
+                 reorder: bool | None = None, panel_columns: int | None = None,
+                 row_blocks: int | None = None):
+        self.pins = _tuning.env_pins()
+        for key, value in (("threads", threads), ("panel_columns", panel_columns),
+                           ("row_blocks", row_blocks)):
+            if value is not None:
+                self.pins[key] = _tuning._positive(key, value, allow_zero=key == "panel_columns")
+        #: most threads a product may use (the probe may choose fewer)
+        self.threads = self.pins.get("threads") or num_threads()
+        self._map_threads = self.threads  # elementwise passes follow the latest choice
+        self._blocks, self._choices = {}, {}
         self.shape = None if P is None else P.shape
         self.sparse = P is not None and sp.issparse(P)
         self.symmetric = bool(symmetric)
@@ -249,8 +171,6 @@ class PropagationOperator:
                 P = renumbered
         if self.sparse:
             self._P = _compact_csr(P)
-            self._blocks = _row_blocks(self._P, self.threads)
-            self._blocks_T = None
             self.nnz = self._P.nnz
         else:
             self._P = np.ascontiguousarray(P)
@@ -302,29 +222,72 @@ class PropagationOperator:
         """Return ``P^T X`` (written into ``out`` if given); ``epilogue`` as in :meth:`apply`."""
         return self._product(not self.symmetric, X, out, epilogue)
 
-    def _transposed_blocks(self):
-        if self._blocks_T is None:
+    def _row_blocks(self, transpose: bool, parts: int):
+        """``(P or P^T, its row blocks)`` for ``parts`` tasks (built once per count)."""
+        if transpose and self._PT is None:
             self._PT = _compact_csr(self._P.T.tocsr())
-            self._blocks_T = _row_blocks(self._PT, self.threads)
-        return self._PT, self._blocks_T
+        P = self._PT if transpose else self._P
+        key = (transpose, int(parts), _CHUNK_ROWS)
+        if key not in self._blocks:
+            self._blocks[key] = _grid_blocks(P, int(parts), _CHUNK_ROWS)
+        return P, self._blocks[key]
+
+    def _static_panel(self, width: int, dtype) -> int:
+        """Panel width without a probe: the block if it fits half the last-level cache."""
+        per_column = self.shape[0] * np.dtype(dtype).itemsize
+        fit = _PANEL_BYTES // max(per_column, 1)
+        if fit >= width or fit < _MIN_PANEL_COLUMNS:
+            return width
+        return 1 << (int(fit).bit_length() - 1)
+
+    def choice(self, width: int, dtype) -> _tuning.EngineChoice:
+        """How a product of an ``n x width`` block of ``dtype`` runs: panel width, threads and
+        row blocks, pinned or measured once per process (see :mod:`~backsmooth.numeric._tuning`).
+        """
+        # one lookup per call (layers ask for every product): memoised on what decides it
+        memo_key = (width, dtype, _PANEL_BYTES, _MIN_PANEL_COLUMNS, _tuning._PROBE_MIN_WORK,
+                    id(_tuning._CHOICES))
+        found = self._choices.get(memo_key)
+        if found is None:
+            found = self._choices[memo_key] = self._choose(int(width), dtype)
+        self._map_threads = found.threads
+        return found
+
+    def _choose(self, width, dtype):
+        if not self.sparse or self._P is None:
+            return _tuning.EngineChoice(width, self.threads, self.threads, "dense")
+        pins = dict(self.pins)
+        default = _tuning.EngineChoice(
+            min(pins.get("panel_columns") or width, width) if "panel_columns" in pins
+            else self._static_panel(width, dtype),
+            pins.get("threads", self.threads), pins.get("row_blocks", self.threads))
+        if self.nnz * width < _tuning._PROBE_MIN_WORK and not (
+                {"panel_columns", "threads", "row_blocks"} <= set(pins)):
+            found = default
+        else:
+            key = (self.shape, self.nnz, np.dtype(dtype).str, width, self.threads)
+            found = _tuning.choice_for(key, lambda c: _tuning.probe_product(self, c, width, dtype),
+                                       width=width, max_threads=self.threads, pins=pins,
+                                       default=default)
+            self.__dict__.pop("_probe_buffers", None)
+        return found
 
     def column_panels(self, width: int, dtype) -> list:
         """Column ranges ``[(c0, c1), ...]`` in which a product of an ``n x width`` block runs.
 
         A sparse product reads a row of ``X`` per non-zero, at scattered places: when ``X``
         is larger than the cache almost every read misses.  Splitting ``X`` into column
-        panels that fit in about half the last-level cache (:data:`_PANEL_BYTES`) makes
-        those reads hit, at the price of one more pass over ``P`` per panel.  Panels are a
-        power of two wide and at least ``_MIN_PANEL_COLUMNS``; ``[(0, width)]`` (one
-        panel) when the block fits already or no useful panel would.
+        panels makes those reads hit, at the price of one more pass over ``P`` per panel.
+        The panel width is :meth:`choice`'s (measured, or pinned); products too small to be
+        probed split only when the block exceeds half the last-level cache
+        (:data:`_PANEL_BYTES`), in power-of-two panels of at least ``_MIN_PANEL_COLUMNS``.
+        ``[(0, width)]`` (one panel) when there is no split.
         """
         if not self.sparse or self._P is None:
             return [(0, width)]
-        per_column = self.shape[0] * np.dtype(dtype).itemsize
-        fit = _PANEL_BYTES // max(per_column, 1)
-        if fit >= width or fit < _MIN_PANEL_COLUMNS:
+        w = self.choice(width, dtype).panel_columns
+        if w >= width:
             return [(0, width)]
-        w = 1 << (int(fit).bit_length() - 1)
         return [(c, min(width, c + w)) for c in range(0, width, w)]
 
     def _product(self, transpose: bool, X, out, epilogue):
@@ -352,26 +315,29 @@ class PropagationOperator:
             return out
         if out is None:
             out = np.empty((n_out, width), dtype=np.result_type(self._P.dtype, dtype))
-        P, blocks = self._transposed_blocks() if transpose else (self._P, self._blocks)
-        if _csr_matvecs is None or not dtype == P.dtype == out.dtype or not out.flags.c_contiguous:
+        if _csr_matvecs is None or not dtype == self._P.dtype == out.dtype or not out.flags.c_contiguous:
             if panels is not None:
                 X = np.concatenate(panels, axis=1)
+            P = self._row_blocks(transpose, 1)[0]
             out[...] = P @ X  # mixed precision or no private kernel: one public product
             if epilogue is not None:
                 self.map_rows(epilogue, n_out, width)
             return out
         ranges = self.column_panels(width, dtype)
+        how = self.choice(width, dtype)
+        P, blocks = self._row_blocks(transpose, how.row_blocks)
+        threads = how.threads
         if panels is None and len(ranges) > 1:
             panels = [np.empty((n_in, c1 - c0), dtype) for c0, c1 in ranges]
             self.map_rows(lambda a, b: [np.copyto(Xp[a:b], X[a:b, c0:c1])
                                         for Xp, (c0, c1) in zip(panels, ranges)], n_in, width)
         if panels is None:
-            self._pass(P, blocks, np.ascontiguousarray(X), out, epilogue)
+            self._pass(P, blocks, np.ascontiguousarray(X), out, epilogue, threads)
             return out
         bounds = np.cumsum([0] + [Xp.shape[1] for Xp in panels])
         outs = [np.empty((n_out, Xp.shape[1]), dtype) for Xp in panels[:-1]]
         for j, Xp in enumerate(panels[:-1]):
-            self._pass(P, blocks, np.ascontiguousarray(Xp), outs[j], None)
+            self._pass(P, blocks, np.ascontiguousarray(Xp), outs[j], None, threads)
         last = out[:, bounds[-2]:]
 
         def gather(a, b):  # rows a:b of every panel are final: assemble them, then the epilogue
@@ -380,11 +346,12 @@ class PropagationOperator:
             if epilogue is not None:
                 epilogue(a, b)
 
-        self._pass(P, blocks, np.ascontiguousarray(panels[-1]), last, gather)
+        self._pass(P, blocks, np.ascontiguousarray(panels[-1]), last, gather, threads)
         return out
 
-    def _pass(self, P, blocks, X, out, epilogue):
-        """One pass ``out = P X`` over the row blocks (``out`` may be a column slice)."""
+    def _pass(self, P, blocks, X, out, epilogue, threads):
+        """One pass ``out = P X`` over the row blocks (``out`` may be a column slice), on
+        ``threads`` threads that take the blocks as they become free."""
         d, flat_X = X.shape[1], X.ravel()
         contiguous = out.flags.c_contiguous
 
@@ -398,8 +365,8 @@ class PropagationOperator:
                 if epilogue is not None:
                     epilogue(a, b)
 
-        if len(blocks) > 1 and self.nnz * d >= _PARALLEL_MIN_WORK:
-            list(_pool(self.threads).map(run, blocks))
+        if threads > 1 and len(blocks) > 1 and self.nnz * d >= _PARALLEL_MIN_WORK:
+            list(_pool(threads).map(run, blocks))
         else:
             for chunks in blocks:
                 run(chunks)
@@ -411,19 +378,19 @@ class PropagationOperator:
         ``func`` must only write rows ``a:b`` of its outputs (numpy ufuncs and BLAS release
         the GIL, so chunks on different threads run concurrently).
         """
-        step = _CHUNK_ROWS
-        if self.threads == 1 or n * width < _PARALLEL_MIN_WORK // 8:
+        step, threads = _CHUNK_ROWS, self._map_threads
+        if threads == 1 or n * width < _PARALLEL_MIN_WORK // 8:
             for a in range(0, n, step):
                 func(a, min(n, a + step))
             return
-        bounds = np.linspace(0, n, self.threads + 1).astype(int)
+        # chunks on a fixed grid, in twice as many tasks as threads (a busy core delays less)
+        groups = [g for g in np.array_split(np.arange(0, n, step), 2 * threads) if g.size]
 
-        def run(part):
-            lo, hi = part
-            for a in range(lo, hi, step):
-                func(a, min(hi, a + step))
+        def run(starts):
+            for a in starts:
+                func(int(a), min(n, int(a) + step))
 
-        list(_pool(self.threads).map(run, zip(bounds[:-1], bounds[1:])))
+        list(_pool(threads).map(run, groups))
 
     def blas_limits(self):
         """Context manager limiting BLAS to one thread (a no-op without threadpoolctl)."""

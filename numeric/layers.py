@@ -110,8 +110,14 @@ class GraphConvolution:
 
         if narrow_first:
             def product(a, b):
+                if len(Yp) == 1:
+                    np.matmul(X[a:b], W, out=Yp[0][a:b])
+                    return
+                # the full-width product of the chunk, then its panels: the same rounding
+                # whatever panel width the operator chose (BLAS rounds by shape)
+                XW = X[a:b] @ W
                 for Yj, (c0, c1) in zip(Yp, panels):
-                    np.matmul(X[a:b], W[:, c0:c1], out=Yj[a:b])
+                    Yj[a:b] = XW[:, c0:c1]
 
             op.map_rows(product, n, d_out)
             op.apply(Yp, out=H, epilogue=finish)

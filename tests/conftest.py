@@ -33,3 +33,13 @@ def small_graph_P():
     for i, j in edges:
         A[i, j] = A[j, i] = 1.0
     return _lazy_walk(A)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory):
+    """Point the result cache (``backsmooth.result_cache``) at a fresh folder for the session,
+    so tests never read or fill the user's cache (worker processes inherit the variable)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BACKSMOOTH_CACHE_DIR", str(tmp_path_factory.mktemp("result-cache")))
+        mp.delenv("BACKSMOOTH_NO_CACHE", raising=False)
+        yield

@@ -42,6 +42,9 @@ def register(subparsers):
     parser.add_argument("--notebooks", metavar="DIR", default="notebooks",
                         help="with --markdown: the notebooks folder to link claims to "
                              "(default: ./notebooks)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="recompute instead of reading the result cache (see 'backsmooth "
+                             "report --help')")
     parser.set_defaults(func=run)
     return parser
 
@@ -90,7 +93,16 @@ def _all(args, out):
 
 
 def run(args, out=None):
-    """Run ``backsmooth derive`` with parsed ``args``; return the exit code."""
+    """Run ``backsmooth derive`` with parsed ``args``; return the exit code.
+
+    The printed derivation depends only on the sources, so it is taken from the result cache
+    (:mod:`backsmooth.result_cache`) unless ``args.no_cache``.
+    """
+    import io
+
+    from backsmooth.result_cache import cached
+    from backsmooth.symbolic import derivations
+
     out = out or sys.stdout
     markdown, every = getattr(args, "markdown", False), getattr(args, "all", False)
     if markdown or getattr(args, "out", None):
@@ -105,6 +117,22 @@ def run(args, out=None):
                   file=sys.stderr)
             return 2
         return _all(args, out)
+    if args.list or not args.name or args.name not in derivations():
+        return _run(args, out)
+
+    def compute():
+        buf = io.StringIO()
+        code = _run(args, buf)
+        return {"text": buf.getvalue(), "code": code}
+
+    fmt = "latex" if args.latex else "text"
+    result = cached("derive", f"{args.name}.{fmt}", compute,
+                    use=not getattr(args, "no_cache", False))
+    out.write(result["text"])
+    return int(result["code"])
+
+
+def _run(args, out):
     from backsmooth.symbolic import ROOT_CONVENTION, claim, claims, derivations, derive
     from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
     from backsmooth.symbolic.render import latex_relation, latex_step, text_relation, text_step

@@ -33,12 +33,21 @@ def register(subparsers):
                         help="build altered chains (direction flipped, hypothesis removed, constant or "
                              "exponent perturbed, side condition dropped, stronger conclusion) and "
                              "print how many the checker rejected; all must be")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="verify again instead of reading the result cache (see 'backsmooth "
+                             "report --help')")
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args) -> int:
+    """Run ``backsmooth proof``; return the exit code.
+
+    A verified proof depends only on the sources, so its rendering is taken from the result
+    cache (:mod:`backsmooth.result_cache`) unless ``args.no_cache``.
+    """
     from backsmooth.proofs import proof, proofs, render_latex, render_text, verify
+    from backsmooth.result_cache import cached
 
     out = sys.stdout
     if args.list:
@@ -62,10 +71,16 @@ def run(args) -> int:
         return 0 if all(d["passed"] for d in docs) else 1
     render = render_latex if args.latex else render_text
     ok = True
+    use = not getattr(args, "no_cache", False)
     for name in names:
-        result = verify(proof(name))
-        ok = ok and result.passed
-        print(render(result), file=out)
+        def compute(name=name):
+            result = verify(proof(name))
+            return {"text": render(result), "passed": bool(result.passed)}
+
+        fmt = "latex" if args.latex else "text"
+        entry = cached("proof", f"{name}.{fmt}", compute, use=use)
+        ok = ok and entry["passed"]
+        print(entry["text"], file=out)
         print(file=out)
     return 0 if ok else 1
 

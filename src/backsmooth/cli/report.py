@@ -46,6 +46,11 @@ def register(subparsers) -> None:
     parser.add_argument("--jobs", type=int, default=2, metavar="N",
                         help="worker processes (default 2; 1 runs in this process)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="recompute the derivations and proofs instead of taking them from "
+                             "the result cache (user cache folder, $BACKSMOOTH_CACHE_DIR to "
+                             "relocate; entries are keyed by a hash of the sources that make "
+                             "them, so a cached result is never stale)")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +62,8 @@ def run(args) -> int:
         raise ValueError("choose at most one of --quick and --tiny")
     profile = "tiny" if args.tiny else ("quick" if args.quick else "full")
     outcome = build_report(args.out, profile=profile, seed=args.seed, resume=args.resume,
-                           jobs=args.jobs, progress=not args.no_progress)
+                           jobs=args.jobs, progress=not args.no_progress,
+                           cache=not args.no_cache)
     print(outcome.line)
     sys.stdout.flush()
     return outcome.exit_code

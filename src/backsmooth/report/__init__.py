@@ -37,7 +37,7 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 
 from backsmooth.report.data import (
-    exit_code, load, new_document, save, section, summarise, summary_line,
+    exit_code, jsonable, load, new_document, save, section, summarise, summary_line,
 )
 
 __all__ = ["PROFILES", "ReportOutcome", "plan", "build_report", "write_page"]
@@ -119,14 +119,14 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _run_one(key, out, seed, profile):
+def _run_one(key, out, seed, profile, use_cache=True):
     """Run one section (in a worker process); return its record (never raises)."""
     with _one_blas_thread():
-        return _run_section(key, out, seed, profile)
+        return _run_section(key, out, seed, profile, use_cache)
 
 
-def _run_section(key, out, seed, profile):
-    from backsmooth.report.sections import RUNNERS, SectionContext
+def _run_section(key, out, seed, profile, use_cache=True):
+    from backsmooth.report.sections import CACHED_KINDS, RUNNERS, SectionContext
 
     kind, name = key.split("/", 1)
     p = PROFILES[profile]
@@ -134,8 +134,17 @@ def _run_section(key, out, seed, profile):
                          figures=p["figures"])
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        status, data, message = RUNNERS[kind](name, ctx)
+        info = {}
+        if kind in CACHED_KINDS:  # machine- and seed-independent: from the result cache
+            from backsmooth.result_cache import cached
+
+            status, data, message = cached(
+                f"report-{kind}", name, lambda: jsonable(list(RUNNERS[kind](name, ctx))),
+                use=use_cache, info=info)
+        else:
+            status, data, message = RUNNERS[kind](name, ctx)
         rec = section(kind, name, status, time.perf_counter() - t0, data, message)
+        rec["cached"] = bool(info.get("hit"))
     except Exception as exc:  # a crashing component is reported on the page, not hidden
         tb = traceback.format_exc(limit=6)
         rec = section(kind, name, "error", time.perf_counter() - t0, {},
@@ -150,7 +159,7 @@ def _cost(key):
         key, 5 if key.startswith(("check/", "proof/")) else 1)
 
 
-def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
+def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=True):
     def record(key, rec):
         doc["sections"][key] = rec
         save(doc, results_path)
@@ -161,7 +170,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
     pending = sorted(todo, key=lambda k: -_cost(k))
     if jobs <= 1:
         for key in pending:
-            record(key, _run_one(key, out, seed, profile))
+            record(key, _run_one(key, out, seed, profile, use_cache))
         return
     broken = False
     with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -171,7 +180,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
                      and _AFTER.get(k) not in pending]
             for key in ready[: max(jobs - len(running), 0)] if not broken else ():
                 pending.remove(key)
-                running[pool.submit(_run_one, key, str(out), seed, profile)] = key
+                running[pool.submit(_run_one, key, str(out), seed, profile, use_cache)] = key
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 key = running.pop(fut)
@@ -184,7 +193,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path):
                                   f"the worker process running this section died: {exc}")
                 record(key, rec)
     for key in pending:  # after a worker died: the rest in this process
-        record(key, _run_one(key, out, seed, profile))
+        record(key, _run_one(key, out, seed, profile, use_cache))
 
 
 def write_page(doc, out) -> pathlib.Path:
@@ -207,7 +216,7 @@ def _files(out):
 
 
 def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=False, jobs=2,
-                 progress=True) -> ReportOutcome:
+                 progress=True, cache=True) -> ReportOutcome:
     """Run every section and write ``out/index.html`` and ``out/results.json``.
 
     Parameters
@@ -224,6 +233,10 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         Worker processes (1 runs everything in this process).
     progress : bool
         Show a tqdm progress bar on stderr.
+    cache : bool
+        Take the claim, derivation and proof sections (which depend on neither the machine
+        nor the seed) from the user's result cache, and store them there
+        (:mod:`backsmooth.result_cache`); False recomputes them and leaves the cache alone.
 
     Returns
     -------
@@ -241,7 +254,7 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results_path = out / "results.json"
-    settings = {"profile": profile, "seed": int(seed), "jobs": int(jobs)}
+    settings = {"profile": profile, "seed": int(seed), "jobs": int(jobs), "cache": bool(cache)}
     if profile == "tiny":
         settings["note"] = ("TEST profile 'tiny': 3 trials per check and 10 training epochs, only "
                             "to exercise the pipeline; its numbers say nothing about the paper.")
@@ -265,7 +278,7 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="backsmooth report",
                    unit="section")
     try:
-        _execute(todo, doc, out, int(seed), profile, int(jobs), bar, results_path)
+        _execute(todo, doc, out, int(seed), profile, int(jobs), bar, results_path, bool(cache))
     finally:
         if bar is not None:
             bar.close()

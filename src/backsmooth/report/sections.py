@@ -24,7 +24,8 @@ import platform
 import sys
 from dataclasses import dataclass, field
 
-__all__ = ["SectionContext", "RUNNERS", "check_names", "derivation_names", "figure_names"]
+__all__ = ["SectionContext", "RUNNERS", "CACHED_KINDS", "check_names", "derivation_names",
+           "figure_names"]
 
 
 @dataclass(frozen=True)
@@ -299,3 +300,7 @@ RUNNERS = {
     "figure": _figure,
     "environment": _environment,
 }
+
+#: section kinds whose results depend on neither the machine nor the seed (their runners read
+#: only the name): the report takes them from :mod:`backsmooth.result_cache`
+CACHED_KINDS = ("claim", "derivation", "proof")

@@ -1,0 +1,252 @@
+"""How the sparse products run, chosen by measurement: panel width, threads, row blocks (private).
+
+A sparse product ``P X`` reads one row of ``X`` per non-zero, at scattered places; how fast it
+runs depends on the cache that *this* process effectively gets, on how many cores are really
+free and on how evenly the work spreads over them.  On a shared host none of this can be read
+from the OS: sysfs reports the socket's last-level cache, not the share a neighbour leaves,
+and ``sched_getaffinity`` reports cores that another process may keep busy.  So
+:class:`~backsmooth.numeric._sparse.PropagationOperator` times a few configurations of one
+product on its own matrix (:func:`probe`) the first time it multiplies a block of a given
+width and dtype, and keeps the fastest for the life of the process (:data:`_CHOICES`, keyed
+by shape, non-zeros, dtype and width):
+
+* ``panel_columns``: the product runs in column panels of this many columns (one more pass
+  over ``P`` per panel; the panel's rows stay in cache); candidates: the width, then halves
+  down to 4 columns;
+* ``threads``: 1 or every usable CPU (a thread on a core that a neighbour keeps busy delays
+  the whole product);
+* ``row_blocks``: tasks per product (1, 2 or 8 per thread): the pool hands out blocks to
+  whichever thread is free, so more blocks balance an uneven machine at a small cost per
+  task.
+
+The search is coordinate-wise (panels, then threads, then blocks: 5 + 2 + 3 configurations
+at width 32, each timed 3 times in interleaved rounds, the median kept), about 30 products,
+a fraction of one forward pass at ``n = 10^5``.  Small products are not probed (their cost
+is dominated by overheads the probe cannot see); they use the defaults.
+
+Every choice can be pinned: by the operator's arguments, or by the environment variables
+``BACKSMOOTH_NUM_THREADS``, ``BACKSMOOTH_PANEL_COLUMNS`` (``0``: no split) and
+``BACKSMOOTH_ROW_BLOCKS``; ``BACKSMOOTH_PROBE=0`` switches the probe off (defaults
+everywhere).  A pinned setting is never changed by the probe, and when all three are pinned
+nothing is timed, so the configuration is then fully deterministic.  The numbers never depend
+on the choice: row blocks are unions of whole chunks of a fixed grid and each output entry is
+one CSR row times one column, so every configuration gives bit-identical products.
+
+Examples
+--------
+>>> costs = {(32, 2, 4): 3.0, (16, 2, 4): 2.0, (8, 2, 4): 2.5, (4, 2, 4): 4.0,
+...          (16, 1, 2): 2.6, (16, 2, 2): 2.1, (16, 2, 16): 2.2}
+>>> now = [0.0]
+>>> def run(c):    # a fake product: advances a fake clock by the table's cost
+...     now[0] += costs[(c.panel_columns, c.threads, c.row_blocks)]
+>>> choice = probe(run, width=32, max_threads=2, pins={}, timer=lambda: now[0])
+>>> choice.panel_columns, choice.threads, choice.row_blocks, choice.source
+(16, 2, 4, 'probe')
+>>> probe(run, width=32, max_threads=2, timer=lambda: now[0],
+...       pins={"panel_columns": 8, "threads": 1, "row_blocks": 1}).source   # nothing timed
+'pinned'
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+__all__ = ["EngineChoice", "choice_for", "env_pins", "last_level_cache_bytes", "num_threads",
+           "pool", "probe", "probed_choices"]
+
+#: products with fewer multiply-adds (non-zeros x width) are not probed
+_PROBE_MIN_WORK = 8_000_000
+#: narrowest panel the probe tries
+_PROBE_MIN_PANEL = 4
+_PROBE_REPEATS = 3
+_BLOCK_FACTORS = (1, 2, 8)
+_POOLS: dict = {}
+_ENV = {"threads": "BACKSMOOTH_NUM_THREADS", "panel_columns": "BACKSMOOTH_PANEL_COLUMNS",
+        "row_blocks": "BACKSMOOTH_ROW_BLOCKS"}
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """How a product of a given width runs (see the module docstring).
+
+    ``panel_columns`` equal to the width means no split; ``row_blocks`` counts the tasks of
+    one product (at least ``threads``); ``source`` is ``"pinned"``, ``"probe"`` or
+    ``"default"``; ``timings`` maps each configuration the probe tried to its median seconds.
+    """
+
+    panel_columns: int
+    threads: int
+    row_blocks: int
+    source: str = "default"
+    timings: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def describe(self) -> str:
+        """One line for benchmark tables, e.g. ``"panels of 16, 2 threads, 8 blocks (probe)"``."""
+        return (f"panels of {self.panel_columns}, {self.threads} thread"
+                f"{'s' if self.threads != 1 else ''}, {self.row_blocks} blocks ({self.source})")
+
+
+def last_level_cache_bytes(default: int = 32 * 2**20) -> int:
+    """Size of the largest CPU cache (Linux sysfs), ``default`` when it cannot be read."""
+    sizes = []
+    for index in range(8):
+        try:
+            with open(f"/sys/devices/system/cpu/cpu0/cache/index{index}/size") as fh:
+                text = fh.read().strip().upper()
+        except OSError:
+            continue
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        try:
+            sizes.append(int(text.rstrip("KMG")) * scale)
+        except ValueError:
+            continue
+    return max(sizes) if sizes else default
+
+
+def num_threads() -> int:
+    """Most threads the fast path uses: ``BACKSMOOTH_NUM_THREADS`` or the usable CPUs."""
+    pinned = env_pins().get("threads")
+    if pinned is not None:
+        return pinned
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def pool(threads: int) -> ThreadPoolExecutor:
+    pool = _POOLS.get(threads)
+    if pool is None:  # one pool per size: a product on t threads never runs on more
+        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads,
+                                                    thread_name_prefix=f"backsmooth{threads}")
+    return pool
+
+
+
+def _positive(name, value, allow_zero=False):
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        v = -1
+    if v < (0 if allow_zero else 1) or str(value).strip() not in (str(v), f"+{v}"):
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
+    return v
+
+
+def env_pins() -> dict:
+    """The settings pinned by environment variables (see the module docstring)."""
+    pins = {}
+    for key, var in _ENV.items():
+        text = os.environ.get(var)
+        if text:
+            pins[key] = _positive(var, text, allow_zero=key == "panel_columns")
+    return pins
+
+
+def probe_enabled() -> bool:
+    """False when ``BACKSMOOTH_PROBE`` is ``0``/``false``/``no``."""
+    return os.environ.get("BACKSMOOTH_PROBE", "1").strip().lower() not in ("0", "false", "no")
+
+
+def _median_times(run, configs, timer, repeats):
+    times = {c: [] for c in configs}
+    for _ in range(repeats):  # interleaved rounds: every configuration sees the same load
+        for c in configs:
+            t0 = timer()
+            run(c)
+            times[c].append(timer() - t0)
+    return {c: sorted(t)[len(t) // 2] for c, t in times.items()}
+
+
+def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_counter,
+          repeats: int = _PROBE_REPEATS) -> EngineChoice:
+    """Choose panel width, threads and row blocks by timing ``run(choice)`` (coordinate-wise).
+
+    ``pins`` maps ``"panel_columns"``, ``"threads"``, ``"row_blocks"`` to fixed values (a
+    ``panel_columns`` of 0 or at least ``width`` means no split); pinned settings are not
+    searched, and with all three pinned ``run`` is never called.
+    """
+    width, max_threads = int(width), max(1, int(max_threads))
+    pinned_panel = pins.get("panel_columns")
+    if pinned_panel is not None and (pinned_panel == 0 or pinned_panel >= width):
+        pinned_panel = width
+    threads = pins.get("threads", max_threads)
+    blocks = pins.get("row_blocks")
+    panel = pinned_panel if pinned_panel is not None else width
+    if pinned_panel is not None and "threads" in pins and blocks is not None:
+        return EngineChoice(panel, threads, max(blocks, 1), "pinned")
+    timings = {}
+
+    def best(configs):
+        measured = _median_times(run, configs, timer, repeats)
+        timings.update({(c.panel_columns, c.threads, c.row_blocks): t for c, t in measured.items()})
+        return min(configs, key=lambda c: (measured[c], configs.index(c)))
+
+    def blocks_for(t):
+        return blocks if blocks is not None else 2 * t
+
+    current = EngineChoice(panel, threads, blocks_for(threads))
+    if pinned_panel is None:
+        widths, w = [width], 1 << (max(width - 1, 1).bit_length() - 1)
+        while w >= _PROBE_MIN_PANEL and w < width:
+            widths.append(w)
+            w //= 2
+        if len(widths) > 1:
+            current = best([EngineChoice(w, threads, blocks_for(threads)) for w in widths])
+    if "threads" not in pins and max_threads > 1:
+        current = best([current] + [EngineChoice(current.panel_columns, 1, blocks_for(1))])
+    if blocks is None:
+        t = current.threads
+        options = [EngineChoice(current.panel_columns, t, f * t) for f in _BLOCK_FACTORS]
+        current = best(options)
+    return EngineChoice(current.panel_columns, current.threads, current.row_blocks, "probe",
+                        timings)
+
+
+def probe_product(op, choice: EngineChoice, width: int, dtype) -> None:
+    """One product of an ``n x width`` block by operator ``op``, run as ``choice`` says
+    (column panels of separate arrays, as the layers write them).  The random inputs of the
+    configuration last timed are kept in ``op._probe_buffers`` (the operator drops them)."""
+    cols, bufs = choice.panel_columns, op.__dict__.setdefault("_probe_buffers", {})
+    key = (str(dtype), width, cols)
+    if key not in bufs:
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        ins = [rng.standard_normal((op.shape[1], min(cols, width - c0))).astype(dtype)
+               for c0 in range(0, width, cols)]
+        bufs.clear()  # one configuration's buffers at a time
+        bufs[key] = (ins, [np.empty((op.shape[0], x.shape[1]), dtype) for x in ins])
+    P, blocks = op._row_blocks(False, choice.row_blocks)
+    for X, out in zip(*bufs[key]):
+        op._pass(P, blocks, X, out, None, choice.threads)
+
+
+#: (rows, columns, non-zeros, dtype, width, pins) -> EngineChoice, for the life of the process
+_CHOICES: dict = {}
+_LOCK = threading.Lock()
+
+
+def choice_for(key, run, *, width, max_threads, pins, default) -> EngineChoice:
+    """The cached choice for ``key``, probing once (``default`` when probing is off)."""
+    full = key + (tuple(sorted(pins.items())),)
+    with _LOCK:
+        found = _CHOICES.get(full)
+        if found is None:
+            if not probe_enabled() and not ({"panel_columns", "threads", "row_blocks"} <= set(pins)):
+                found = default
+            else:
+                found = probe(run, width=width, max_threads=max_threads, pins=pins)
+            _CHOICES[full] = found
+    return found
+
+
+def probed_choices() -> dict:
+    """Every choice made in this process so far (for benchmark reports)."""
+    with _LOCK:
+        return dict(_CHOICES)

@@ -1,0 +1,192 @@
+"""The engine's measured configuration (panel width, threads, row blocks): pins and the probe.
+
+Pinned settings (operator arguments or environment variables) are honoured and never
+re-measured; with every setting pinned nothing is timed; the probe picks the fastest
+configuration it measured; and the numbers never depend on the configuration (bit for bit).
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from backsmooth.numeric import _sparse, _tuning, gnn, gradients, initial_weights
+from backsmooth.numeric._sparse import PropagationOperator
+
+
+def random_graph(n, seed, degree=6):
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, n, n * degree // 2)
+    cols = rng.integers(0, n, n * degree // 2)
+    A = sp.coo_array((np.ones(rows.size), (rows, cols)), shape=(n, n)).tocsr()
+    A = ((A + A.T) > 0).astype(float)
+    A.setdiag(0)
+    A.eliminate_zeros()
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    return sp.csr_array(sp.eye_array(n) - (sp.diags_array(deg) - A) / (deg.max() + 1))
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    """An empty choice cache, no pins from the environment, small chunks so threads split."""
+    for var in ("BACKSMOOTH_NUM_THREADS", "BACKSMOOTH_PANEL_COLUMNS", "BACKSMOOTH_ROW_BLOCKS",
+                "BACKSMOOTH_PROBE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(_tuning, "_CHOICES", {})
+    monkeypatch.setattr(_sparse, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(_sparse, "_CHUNK_ROWS", 16)
+
+
+def _forbid_probe(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("the probe ran although every setting was pinned")
+
+    monkeypatch.setattr(_tuning, "probe_product", boom)
+
+
+class TestPins:
+    def test_arguments_are_honoured_without_timing(self, monkeypatch):
+        _forbid_probe(monkeypatch)
+        monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
+        op = PropagationOperator(random_graph(200, 0), threads=1, panel_columns=4, row_blocks=3)
+        c = op.choice(16, np.float64)
+        assert (c.panel_columns, c.threads, c.row_blocks, c.source) == (4, 1, 3, "pinned")
+        assert op.column_panels(16, np.float64) == [(0, 4), (4, 8), (8, 12), (12, 16)]
+        assert op.column_panels(6, np.float64) == [(0, 4), (4, 6)]
+
+    def test_environment_is_honoured(self, monkeypatch):
+        _forbid_probe(monkeypatch)
+        monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
+        monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", "2")
+        monkeypatch.setenv("BACKSMOOTH_PANEL_COLUMNS", "8")
+        monkeypatch.setenv("BACKSMOOTH_ROW_BLOCKS", "5")
+        c = PropagationOperator(random_graph(200, 0)).choice(32, np.float64)
+        assert (c.panel_columns, c.threads, c.row_blocks, c.source) == (8, 2, 5, "pinned")
+
+    def test_argument_overrides_environment_and_zero_means_no_split(self, monkeypatch):
+        monkeypatch.setenv("BACKSMOOTH_PANEL_COLUMNS", "8")
+        op = PropagationOperator(random_graph(200, 0), panel_columns=0, threads=2, row_blocks=2)
+        assert op.column_panels(32, np.float64) == [(0, 32)]
+
+    @pytest.mark.parametrize("var,value", [("BACKSMOOTH_PANEL_COLUMNS", "-1"),
+                                           ("BACKSMOOTH_ROW_BLOCKS", "0"),
+                                           ("BACKSMOOTH_NUM_THREADS", "two")])
+    def test_bad_environment_value(self, monkeypatch, var, value):
+        monkeypatch.setenv(var, value)
+        with pytest.raises(ValueError, match=var):
+            PropagationOperator(random_graph(50, 0))
+
+    def test_bad_argument(self):
+        with pytest.raises(ValueError, match="row_blocks must be a positive integer"):
+            PropagationOperator(random_graph(50, 0), row_blocks=0)
+
+    def test_partial_pin_is_kept_whatever_the_timings(self, monkeypatch):
+        """Random timings: the probe's other choices vary, the pinned panel width never does."""
+        monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
+        rng = np.random.default_rng(0)
+        real = _tuning.probe
+        seen = set()
+        for trial in range(6):
+            monkeypatch.setattr(_tuning, "_CHOICES", {})
+            monkeypatch.setattr(_tuning, "probe", lambda run, **kw: real(
+                run, timer=lambda: float(rng.random()), **kw))
+            c = PropagationOperator(random_graph(200, 0), panel_columns=4).choice(16, np.float64)
+            assert c.panel_columns == 4 and c.source == "probe"
+            seen.add((c.threads, c.row_blocks))
+        assert len(seen) > 1  # the unpinned settings really were left to the (random) timings
+
+
+class TestProbe:
+    def test_picks_the_fastest_measured(self):
+        """A fake clock: each configuration costs what the table says."""
+        costs = {(16, 2, 4): 5.0, (8, 2, 4): 3.0, (4, 2, 4): 4.0, (8, 1, 2): 2.0,
+                 (8, 1, 1): 2.5, (8, 1, 8): 1.5}
+        now = [0.0]
+
+        def run(c):
+            now[0] += costs[(c.panel_columns, c.threads, c.row_blocks)]
+
+        c = _tuning.probe(run, width=16, max_threads=2, pins={}, timer=lambda: now[0])
+        assert (c.panel_columns, c.threads, c.row_blocks) == (8, 1, 8)
+        assert set(c.timings) == set(costs)
+
+    def test_median_resists_one_slow_sample(self):
+        samples = iter([9.0, 2.0, 1.0, 2.0, 1.0, 2.0])  # rounds A, B: A has one 9 s outlier
+        now = [0.0]
+
+        def run(c):
+            now[0] += next(samples)
+
+        configs = ["A", "B"]
+        med = _tuning._median_times(run, configs, lambda: now[0], repeats=3)
+        assert med == {"A": 1.0, "B": 2.0}
+
+    def test_small_products_are_not_probed(self, monkeypatch):
+        monkeypatch.setattr(_tuning, "probe_product", lambda *a: pytest.fail("probed"))
+        c = PropagationOperator(random_graph(200, 0)).choice(32, np.float64)
+        assert c.source == "default"
+
+    def test_probe_runs_once_per_shape_and_width(self, monkeypatch):
+        monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
+        calls = []
+        real = _tuning.probe_product
+        monkeypatch.setattr(_tuning, "probe_product", lambda *a: (calls.append(1), real(*a)))
+        P = random_graph(300, 1)
+        first = PropagationOperator(P).choice(16, np.float64)
+        n = len(calls)
+        assert n > 0 and first.source == "probe"
+        assert PropagationOperator(P).choice(16, np.float64) == first  # another operator
+        assert len(calls) == n
+        PropagationOperator(P).choice(8, np.float64)  # another width: probed
+        assert len(calls) > n
+
+    def test_probe_off(self, monkeypatch):
+        monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
+        monkeypatch.setenv("BACKSMOOTH_PROBE", "0")
+        monkeypatch.setattr(_tuning, "probe_product", lambda *a: pytest.fail("probed"))
+        assert PropagationOperator(random_graph(200, 0)).choice(16, np.float64).source == "default"
+
+
+class TestSameNumbersWhateverTheChoice:
+    CONFIGS = [("1", "0", "1"), ("2", "2", "5"), ("2", "4", "16"), ("3", "1", "2")]
+
+    def _run(self, monkeypatch, P, config, symmetric_input=True):
+        threads, panel, blocks = config
+        monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", threads)
+        monkeypatch.setenv("BACKSMOOTH_PANEL_COLUMNS", panel)
+        monkeypatch.setenv("BACKSMOOTH_ROW_BLOCKS", blocks)
+        rng = np.random.default_rng(3)
+        X = rng.standard_normal((P.shape[0], 5))
+        W = initial_weights([5] + [8] * 4 + [3], "orthogonal", scale=1.1, seed=4)
+        y = rng.integers(0, 3, P.shape[0])
+        return gradients(gnn(P, 4, "tanh"), X, W, loss="cross_entropy", targets=y)
+
+    @pytest.mark.parametrize("symmetric", [True, False])
+    def test_bit_identical(self, monkeypatch, symmetric):
+        P = random_graph(301, 5)
+        if not symmetric:
+            P = sp.csr_array(P @ sp.diags_array(np.linspace(0.5, 1.5, 301)))
+        results = [self._run(monkeypatch, P, c) for c in self.CONFIGS]
+        ref = results[0]
+        for g in results[1:]:
+            assert np.array_equal(g.forward.output, ref.forward.output)
+            assert g.loss == ref.loss
+            for a, b in zip(g.B, ref.B):
+                assert np.array_equal(a, b)
+            for a, b in zip(g.weight_gradients, ref.weight_gradients):
+                assert np.array_equal(a, b)
+
+    def test_probed_equals_pinned(self, monkeypatch):
+        monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
+        P = random_graph(257, 6)
+        pinned = self._run(monkeypatch, P, ("1", "0", "1"))
+        for var in ("BACKSMOOTH_NUM_THREADS", "BACKSMOOTH_PANEL_COLUMNS", "BACKSMOOTH_ROW_BLOCKS"):
+            monkeypatch.delenv(var)
+        rng = np.random.default_rng(3)
+        X = rng.standard_normal((257, 5))
+        W = initial_weights([5] + [8] * 4 + [3], "orthogonal", scale=1.1, seed=4)
+        y = rng.integers(0, 3, 257)
+        net = gnn(P, 4, "tanh")
+        probed = gradients(net, X, W, loss="cross_entropy", targets=y)
+        assert net.operator.choice(8, np.float64).source == "probe"
+        for a, b in zip(probed.weight_gradients, pinned.weight_gradients):
+            assert np.array_equal(a, b)
