@@ -30,6 +30,7 @@ NOTEBOOKS = {
     "03_stationary_points.py": ("definition1", "lemma4", "theorem3", "corollary2"),
     "04_mlps_are_not_gnns.py": ("proposition2",),
     "05_figures.py": (),
+    "07_diagnose_your_model.py": ("theorem1", "corollary1", "theorem3"),
 }
 
 #: seconds one cell may take before the run is declared hung
