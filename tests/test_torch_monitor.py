@@ -258,3 +258,14 @@ def test_subpackage_does_not_shadow_torch():
 def test_find_layers_skips_the_linear_inside_gcnconv():
     model = PygGCN([3, 4, 2])
     assert [name for name, _ in find_layers(model)] == ["convs.0", "convs.1"]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tiny_signals_keep_their_digits(dtype):
+    from backsmooth.torch.monitor import _scaled_norm
+
+    tiny = 1e-30 if dtype == torch.float32 else 1e-170   # squares underflow
+    S = torch.tensor([[3.0, 0.0], [0.0, 4.0]], dtype=dtype) * tiny
+    assert abs(float(_scaled_norm(S)) / (5 * tiny) - 1) < 10 * torch.finfo(dtype).eps
+    big = torch.tensor([[3.0, 4.0]], dtype=dtype) * (1e30 if dtype == torch.float32 else 1e300)
+    assert abs(float(_scaled_norm(big)) / float(5 * big[0, 0] / 3) - 1) < 10 * torch.finfo(dtype).eps

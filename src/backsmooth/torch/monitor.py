@@ -223,8 +223,8 @@ class Monitor:
             self._u_cache[key] = (u / torch.linalg.vector_norm(u)).unsqueeze(1)
         return self._u_cache[key]
 
-    def _measure(self, S):
-        """``(E(S), ||S||_F/sqrt(n), ||mean row||, max row norm)`` of a 2-D tensor, as tensors."""
+    def _measure(self, S, rows=False):
+        """``(E(S), ||S||_F/sqrt(n), ||mean row||, max row norm or NaN)`` of a 2-D tensor, as tensors."""
         n = S.shape[0]
         if self._P is not None and n != self._P.shape[0]:
             raise ValueError(f"a layer signal has {n} rows but the graph has {self._P.shape[0]} nodes "
@@ -232,8 +232,9 @@ class Monitor:
         mean = S.mean(dim=0, keepdim=True)
         u = self._unit(S)
         C = S - mean if u is None else S - u @ (u.T @ S)
+        beta = torch.linalg.vector_norm(S, dim=1).max() if rows else torch.tensor(float("nan"))
         return _scaled_norm(C) / math.sqrt(n), _scaled_norm(S) / math.sqrt(n), \
-            torch.linalg.vector_norm(mean), torch.linalg.vector_norm(S, dim=1).max()
+            torch.linalg.vector_norm(mean), beta
 
     def _make_hook(self, k):
         def hook(module, args, output):
@@ -267,7 +268,7 @@ class Monitor:
         def grad_hook(grad):
             if self._current is not None:
                 with torch.no_grad():
-                    self._current["B"][k] = self._measure(grad.detach())
+                    self._current["B"][k] = self._measure(grad.detach(), rows=k == len(self.layers) - 1)
             return None
         return grad_hook
 
@@ -333,7 +334,16 @@ class Monitor:
 
 
 def _scaled_norm(S):
-    """``||S||_F`` scaled by ``max|S|`` first, as :func:`backsmooth.numeric.stable_norm` (no underflow)."""
+    """``||S||_F`` without underflow or overflow, as :func:`backsmooth.numeric.stable_norm`.
+
+    The plain norm is exact to round-off unless it is non-finite or below ``sqrt(tiny)/eps``
+    (then entries whose squares underflow could matter): only then is ``S`` scaled by
+    ``max|S|`` first (two more passes).
+    """
+    r = torch.linalg.vector_norm(S)
+    info = torch.finfo(S.dtype)
+    if torch.isfinite(r) and r >= math.sqrt(info.tiny) / info.eps:
+        return r
     scale = S.abs().max() if S.numel() else torch.zeros((), dtype=S.dtype)
     if scale == 0 or not torch.isfinite(scale):
         return scale
