@@ -71,11 +71,12 @@ def plot_profiles(diagnosis, path=None):
         axes[0].plot(k, h["forward_energy"][row], style, ms=3, label=label)
         axes[1].plot(k, h["backward_energy"][row], style, ms=3, label=label)
     if np.isfinite(diagnosis.lambda_s):
+        note = "" if (diagnosis.graph or {}).get("satisfies_ass_P") else " (rate only: ass:P fails)"
         axes[0].plot(k, forward_rate_line(diagnosis.lam, diagnosis.s, L, h["forward_energy"][0, 0]), "k:",
-                     label=rf"$(\lambda s)^k E(X^{{(0)}})$, $\lambda s$ = {diagnosis.lambda_s:.3g}")
+                     label=rf"$(\lambda s)^k E(X^{{(0)}})$, $\lambda s$ = {diagnosis.lambda_s:.3g}" + note)
         lines = backward_rate_lines(diagnosis.lam, diagnosis.s, L, h["backward_energy"][0, -1],
                                     h["forward_energy"][0, 0], h["output_error_row_norm"][0], 1.0)
-        axes[1].plot(k, lines["corollary1_linear_rate"], "k:", label=r"$(\lambda s)^{L-k} E(B^{(L)})$ (linear GNN)")
+        axes[1].plot(k, lines["corollary1_linear_rate"], "k:", label=r"$(\lambda s)^{L-k} E(B^{(L)})$ (linear GNN)" + note)
     axes[0].set_title(rf"Forward $E(X^{{(k)}})$ (fitted rate {diagnosis.forward_rate:.3g})")
     axes[1].set_title(rf"Backward $E(B^{{(k)}})$ (fitted rate, output half {diagnosis.backward_rate:.3g})")
     for ax in axes:
