@@ -10,6 +10,8 @@ recorded step keeps
   pre-activation ``H^(k) = P X^(k) W^(k)`` of the paper, so ``B^(k)`` is the paper's backward
   signal; for a layer that applies its activation inside, it is the gradient w.r.t. the
   post-activation output;
+  For a ``Linear`` stack that propagates outside the ``Linear`` (``lin(P @ x)``), the input is
+  ``F^(k) = P X^(k)``, not ``X^(k)``: name a module that computes ``P X W`` itself instead;
 * ``||B^(k)||_F / sqrt(n)`` and ``||bbar^(k)||`` (mean row of ``B^(k)``);
 * ``||dLoss/dtheta_k||_F`` over **all** parameters of layer ``k`` (weights and biases);
 * ``s_k = ||W^(k)||_2`` when the layer has exactly one weight matrix;
