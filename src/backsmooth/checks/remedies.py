@@ -155,6 +155,7 @@ def rows_for(inst, override=None):
     "Remedies: residual keeps E(B), initial residual contracts by (1 - a), normalised layers centre B",
     ("remedy_residual", "remedy_initial_residual", "remedy_normalisation"),
     DEFAULTS,
+    provenance="extension",
 )
 def run(settings, progress=None):
     """Run the remedies check; returns ``(rows, notes, extra)``."""

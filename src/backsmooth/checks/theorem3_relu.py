@@ -67,7 +67,7 @@ def _rows(inst, meas, output):
 @register(
     "theorem3_relu",
     "Theorem 3 for ReLU with c_rho -> max_k kappa_k [extension]",
-    ("theorem3_relu",),
+    ("theorem3", "theorem2_relu"),
     DEFAULTS,
     provenance="extension",
 )
