@@ -56,6 +56,16 @@ HYPOTHESES = {
     "n=2": "two nodes",
     "X0=I": "input features X^(0) = I",
     "MSE": "mean squared error loss",
+    "rho=relu": "rho is ReLU, max(x, 0): 1-Lipschitz with rho(0) = 0, but rho' is a step, so A2b "
+                "fails (no c_rho)",
+    "hbar^(k)_j != 0": "every non-constant column j of the pre-activation H^(k) has a non-zero "
+                       "mean hbar^(k)_j, so the ReLU margin constant kappa_k = 1/min_j |hbar^(k)_j| "
+                       "is finite",
+    "rho C^1": "rho is continuously differentiable (its local slope ell_k is the largest |rho'| "
+               "over the segments the pre-activations span)",
+    "rho = tanh": "rho is tanh",
+    "lambda*s<=r": "lambda s <= r: the residual skip weight r is at least the gain lambda s of "
+                   "the propagated path, so r - lambda s >= 0",
 }
 
 
