@@ -60,6 +60,7 @@ show_proof("remedy_residual")
 
 # %%
 show_statement("remedy_initial_residual")
+show_derivation("remedy_initial_residual")
 show_proof("remedy_initial_residual")
 
 # %% [markdown]
@@ -81,9 +82,10 @@ show_proof("remedy_normalisation")
 # "hypotheses not met".
 
 # %%
-result = backsmooth.check("remedies", trials=12, seed=0)
-show_check(result)
-assert result.violations == 0
+for name in ("remedy_residual", "remedy_initial_residual", "remedy_normalisation"):
+    result = backsmooth.check(name, trials=12, seed=0)
+    show_check(result)
+    assert result.violations == 0
 
 # %% [markdown]
 # ## Training the remedies

@@ -51,9 +51,6 @@ EXTENSION_CHECKS = {
                      "max_k kappa_k of theorem2_relu; c_rho enters Theorem 3 only through Theorem 2 "
                      "and Proposition 1, an argument checked on instances here but not yet a "
                      "registry claim with a derivation and a proof",
-    "remedies": "judges the three remedy claims (remedy_residual, remedy_initial_residual, "
-                "remedy_normalisation) in one pass: each sampled instance is measured once for all "
-                "remedy layers, so the claims share their instances",
 }
 
 #: names users knew before the checks were keyed by claim: old name -> (check to run, message)
