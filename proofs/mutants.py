@@ -114,8 +114,8 @@ def _check_mutants(check):
         def flipped():
             return [(r, l, rep) for l, r, rep in _pairs(build())]
 
-        def halved():
-            return [(l, r / 2, rep) for l, r, rep in _pairs(build())]
+        def halved():  # a zero bound would not change: there the claim becomes lhs <= lhs - 1
+            return [(l, r / 2 if r != 0 else l - 1, rep) for l, r, rep in _pairs(build())]
 
         out.append(("direction flipped", check.remake(flipped)))
         out.append(("stronger conclusion (bound halved)", check.remake(halved)))

@@ -367,3 +367,13 @@ class TestRichDisplay:
         bad = _toy([Step("a", "A", uses=("h",), check=lambda: Evidence("rule", False, "refused"))])
         html = ProofView(verify(bad, context={}))._repr_html_()
         assert "st-bad" in html and "refused" in html
+
+
+def test_witness_mutants_are_not_no_ops():
+    # a zero bound halved is unchanged: the mutant must still alter (and falsify) the claim
+    from backsmooth.proofs.framework import _call
+    from backsmooth.proofs.mutants import step_mutants
+
+    step = next(s for s in proof("theorem3").steps if s.label == "gamma needed")
+    muts = step_mutants(step)
+    assert len(muts) == 2 and all(not _call(m.check, m).passed for _, m in muts)

@@ -72,9 +72,12 @@ def math_image(latex: str, fontsize: float = 15.0) -> str | None:
     None means mathtext cannot parse the fragment; callers then show the plain text only.
     The SVG carries its glyphs as paths (no font needed by the browser).
     """
+    import sys
+
     import matplotlib
 
-    matplotlib.use("Agg", force=False)
+    if "matplotlib.pyplot" not in sys.modules:  # never switch the backend of a running session
+        matplotlib.use("Agg", force=False)      # (a notebook's inline plots would stop showing)
     from matplotlib import mathtext, rcParams
     from matplotlib.font_manager import FontProperties
 
