@@ -153,11 +153,23 @@ def _one_check(name, own):
         return check(name, **own)
 
 
+def _work(name, own):
+    """Rough amount of work of one check: instances x network depths per instance."""
+    from backsmooth.checks import CHECKS
+
+    d = CHECKS[name].defaults
+    depths = own.get("depths", d.get("depths"))
+    return int(own.get("trials", d.get("trials", 1))) * (len(depths) if depths else 1)
+
+
 def _run_parallel(pending, workers, record, bar):
     """Run ``(name, settings)`` pairs in ``workers`` processes; ``record`` each as it finishes."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     bar.set_description(f"{len(pending)} checks on {workers} workers")
+    # longest first (instances x depths per instance): a long check started last would leave the
+    # other workers idle at the end
+    pending = sorted(pending, key=lambda p: -_work(*p))
     with ProcessPoolExecutor(max_workers=workers) as ex:
         futures = {ex.submit(_one_check, name, own): name for name, own in pending}
         for fut in as_completed(futures):
