@@ -195,7 +195,7 @@ def fitted_rate(values, steps=None):
 
     Examples
     --------
-    >>> fitted_rate([8.0, 4.0, 2.0, 1.0])
+    >>> round(fitted_rate([8.0, 4.0, 2.0, 1.0]), 12)
     0.5
     >>> fitted_rate([1.0, 0.0]) is None
     True

@@ -211,6 +211,15 @@ class TestCommandLine:
     def test_graph_option(self, capsys):
         assert _cli("theorem2", "--graph", "karate", "--trials", "2", "--no-progress") == 0
 
+    def test_deprecated_name_still_runs_and_says_so(self, capsys, tmp_path):
+        assert _cli("lemmas", "--trials", "1", "--no-progress", "--out", str(tmp_path)) == 0
+        assert "deprecated" in capsys.readouterr().err
+        assert (tmp_path / "lemmas.json").exists()
+
+    def test_claim_without_own_check_runs_the_covering_check(self, capsys):
+        assert _cli("mean_propagation", "--trials", "1", "--no-progress") == 0
+        assert "judged by the 'corollary1' check" in capsys.readouterr().err
+
     def test_list(self, capsys):
         assert _cli("--list") == 0
         out = capsys.readouterr().out
