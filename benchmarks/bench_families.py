@@ -185,11 +185,14 @@ def uptime():
 
 # ----------------------------------------------------------------------------- run
 def run_condition(condition, families, args, log):
+    from backsmooth.numeric import _tuning
+
     rows = []
     load = start_load(args.load_mib, args.load_core) if condition == "loaded" else None
     try:
         if load is not None:
             time.sleep(2.0)  # let it fill its arrays
+        _tuning._CHOICES.clear()  # each condition probes under its own load
         for family in families:
             P, X, Y, W = problem(family, args.n, args.depth, args.width)
             t0 = time.perf_counter()
