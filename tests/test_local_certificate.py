@@ -152,3 +152,24 @@ class TestFigure1Certificate:
         assert th["holds_every_epoch"]
         assert np.all(th["ratio_to_max_gradient"] >= 1 - 1e-9)
         assert th["within_factor_fraction_after_stationary"] >= 0.9
+
+
+class TestScaledFigure2:
+    def test_small_run_bounds_hold_and_files(self, tmp_path):
+        from backsmooth.figures import default_settings
+        from backsmooth.figures.certificate import plot_scaled_figure2, scaled_figure2_data
+        st = default_settings(quick=True).with_(n=150, epochs=5, deep_depth=8)
+        data = scaled_figure2_data(st, seeds=[0], gain=3.0)   # small graph: lambda ~ 0.48
+        run = data["runs"][0]
+        assert len(run["snapshots"]) == 2
+        for snap in run["snapshots"]:
+            assert snap["lambda_s"] > 1                      # the regime the variant is about
+            assert snap["forward_holds"] and snap["forward_holds_w"] and snap["backward_holds"]
+            EX = np.asarray(snap["E_X"])
+            assert np.all(EX[1:] <= np.asarray(snap["local_forward_step_w"])[1:] * (1 + 1e-9))
+        paths = plot_scaled_figure2(data, tmp_path)
+        assert paths["png"].exists() and paths["json"].exists()
+
+    def test_cli_knows_the_variant(self):
+        from backsmooth.cli.figure import _FIGURES
+        assert "2-scaled" in _FIGURES
