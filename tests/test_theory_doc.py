@@ -93,3 +93,13 @@ def test_cli_writes_the_same_page(tmp_path, rendered, capsys):
 def test_cli_rejects_markdown_without_all(argv, capsys):
     assert main(argv) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_cli_all_prints_every_derivation(rendered, capsys):
+    from backsmooth.symbolic import derivations
+
+    assert main(["derive", "--all"]) == 0  # every step verified
+    out = capsys.readouterr().out
+    for name in derivations():
+        assert f"{name}: " in out
+    assert out.count("steps verified") == len(derivations())
