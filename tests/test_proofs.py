@@ -19,6 +19,10 @@ from backsmooth.symbolic import claims
 
 #: the one list of claims (a claim added to the registry is tested here without an edit)
 CLAIMS = claims()
+#: the paper's 13 claims (registry order pins them first), whose proofs were rewritten in the rule
+#: engine; the extension claims added later still carry steps written with the first API, whose
+#: fixed-size checks may not state their size (issue 11 lists them to convert)
+ENGINE_CLAIMS = CLAIMS[:13]
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +100,8 @@ class TestVerify:
             Evidence("proved", True)
 
     def test_fixed_size_steps_state_their_size(self, results):
-        # the 13 claims of this file; proofs written elsewhere with the first API may state none
-        for r in (results[c] for c in CLAIMS):
+        # the 13 claims rewritten in the engine; proofs written with the first API may state none
+        for r in (results[c] for c in ENGINE_CLAIMS):
             for s in r.steps:
                 for ev in (s.evidence,) + s.also:
                     if ev.kind == "fixed_size_identity":
