@@ -4,10 +4,10 @@ Graphs and propagation matrices, activations, losses, initialisations, the forwa
 backward passes of deep GNNs/MLPs, smoothing measures and training.
 """
 
-from backsmooth.numeric.activations import ACTIVATIONS, Activation, activation
-from backsmooth.numeric.assumptions import AssumptionReport, assumption_report, require_ass_P
-from backsmooth.numeric.graph_specs import GRAPH_SPECS, graph_by_name
-from backsmooth.numeric.graphs import (
+from .activations import ACTIVATIONS, Activation, activation
+from .assumptions import AssumptionReport, assumption_report, require_ass_P
+from .graph_specs import GRAPH_SPECS, graph_by_name
+from .graphs import (
     adjacency_matrix,
     bipartite_sides,
     connected_components,
@@ -15,9 +15,9 @@ from backsmooth.numeric.graphs import (
     is_connected,
     read_edge_list,
 )
-from backsmooth.numeric.initialisation import INITIALISATIONS, initial_weights, spectral_norms
-from backsmooth.numeric.losses import LOSSES, Loss, as_mask, loss_function
-from backsmooth.numeric.measures import (
+from .initialisation import INITIALISATIONS, initial_weights, spectral_norms
+from .losses import LOSSES, Loss, as_mask, loss_function
+from .measures import (
     centred_component,
     frobenius_norms,
     layer_norms,
@@ -28,14 +28,14 @@ from backsmooth.numeric.measures import (
     pairwise_difference_norm,
     stable_norm,
 )
-from backsmooth.numeric.output_layer import OutputLayerFit, fit_output_layer
-from backsmooth.numeric.propagation import (
+from .output_layer import OutputLayerFit, fit_output_layer
+from .propagation import (
     PROPAGATION_KINDS,
     contraction_factor,
     propagation_matrix,
     top_eigenvector,
 )
-from backsmooth.numeric.samplers import (
+from .samplers import (
     REAL_GRAPHS,
     CSBMSample,
     GraphSample,
@@ -45,9 +45,9 @@ from backsmooth.numeric.samplers import (
     real_graph,
     stochastic_block_model,
 )
-from backsmooth.numeric.training import OPTIMIZERS, TrainingHistory, train, trainable_layers
-from backsmooth.numeric.layers import GraphConvolution
-from backsmooth.numeric.model import (
+from .training import OPTIMIZERS, TrainingHistory, train, trainable_layers
+from .layers import GraphConvolution
+from .model import (
     ForwardPass,
     Gradients,
     Network,

@@ -48,12 +48,12 @@ import contextlib
 import numpy as np
 import scipy.sparse as sp
 
-from backsmooth.numeric import _tuning
-from backsmooth.numeric._layout import compact_csr as _compact_csr
-from backsmooth.numeric._layout import locality_order
-from backsmooth.numeric._layout import mean_neighbour_distance as _mean_neighbour_distance
-from backsmooth.numeric._layout import row_blocks as _grid_blocks
-from backsmooth.numeric._tuning import num_threads, pool as _pool
+from . import _tuning
+from ._layout import compact_csr as _compact_csr
+from ._layout import locality_order
+from ._layout import mean_neighbour_distance as _mean_neighbour_distance
+from ._layout import row_blocks as _grid_blocks
+from ._tuning import num_threads, pool as _pool
 
 __all__ = ["PropagationOperator", "locality_order", "num_threads", "propagate",
            "propagate_transpose"]

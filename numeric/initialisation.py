@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.numeric._validation import as_rng
+from ._validation import as_rng
 
 __all__ = ["initial_weights", "INITIALISATIONS", "spectral_norms", "balance"]
 

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backsmooth.numeric import _engine
-from backsmooth.numeric._sparse import propagate, propagate_transpose
-from backsmooth.numeric.activations import Activation
+from . import _engine
+from ._sparse import propagate, propagate_transpose
+from .activations import Activation
 
 __all__ = ["GraphConvolution"]
 

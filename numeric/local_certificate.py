@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from backsmooth.numeric.activations import activation as _activation
+from .activations import activation as _activation
 
 __all__ = ["LOCAL_ACTIVATIONS", "segment_derivative_bounds", "layer_local_constants", "local_profile",
            "local_backward_bounds", "local_certificate", "certificate_from_pass", "local_forward_bound"]
@@ -252,7 +252,7 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     dict of arrays: ``delta``, ``m``, ``e``, ``mean_path``, ``deviation`` (L + 1) and the local
     constants ``ell``, ``ell_w``, ``c``, ``h``, ``E_H``, ``E_D`` (L).
     """
-    from backsmooth.numeric.activations import activation
+    from .activations import activation
 
     rho = activation(rho)
     L = len(weights) - 1

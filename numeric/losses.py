@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax, softmax
 
-from backsmooth.numeric._validation import as_float_matrix
+from ._validation import as_float_matrix
 
 __all__ = ["Loss", "loss_function", "LOSSES", "as_mask"]
 

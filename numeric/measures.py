@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from backsmooth.numeric._validation import as_float_matrix
+from ._validation import as_float_matrix
 
 __all__ = [
     "pairwise_difference_energy",

@@ -36,13 +36,13 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from backsmooth.numeric import _engine
-from backsmooth.numeric._sparse import PropagationOperator
-from backsmooth.numeric._validation import as_float_matrix, as_square_operator, check_finite
-from backsmooth.numeric.activations import activation as _activation
-from backsmooth.numeric.layers import GraphConvolution
-from backsmooth.numeric.losses import loss_function
-from backsmooth.numeric.measures import pairwise_difference_norm
+from . import _engine
+from ._sparse import PropagationOperator
+from ._validation import as_float_matrix, as_square_operator, check_finite
+from .activations import activation as _activation
+from .layers import GraphConvolution
+from .losses import loss_function
+from .measures import pairwise_difference_norm
 
 __all__ = [
     "Network",

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import log_softmax
 
-from backsmooth.numeric.losses import as_mask, loss_function
-from backsmooth.numeric.model import ForwardPass, Network, backward, forward, gnn
+from .losses import as_mask, loss_function
+from .model import ForwardPass, Network, backward, forward, gnn
 
 __all__ = ["OutputLayerFit", "fit_output_layer"]
 

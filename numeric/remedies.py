@@ -45,10 +45,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backsmooth.numeric._sparse import propagate, propagate_transpose
-from backsmooth.numeric.activations import Activation
-from backsmooth.numeric.activations import activation as _activation
-from backsmooth.numeric.layers import GraphConvolution
+from ._sparse import propagate, propagate_transpose
+from .activations import Activation
+from .activations import activation as _activation
+from .layers import GraphConvolution
 
 __all__ = [
     "InitialResidualConvolution",
@@ -208,7 +208,7 @@ class NormalisedConvolution:
 
 
 def _prepared(P, dtype):
-    from backsmooth.numeric.model import _prepare_P
+    from .model import _prepare_P
 
     return _prepare_P(P, dtype)
 
@@ -225,7 +225,7 @@ def residual_gnn(P, depth: int, activation="tanh", *, skip: float = 1.0, dtype=n
     >>> [layer.residual for layer in residual_gnn(np.eye(2), 3, skip=0.5).layers]
     [0.0, 0.5, 0.5, 0.0]
     """
-    from backsmooth.numeric.model import Network
+    from .model import Network
 
     if int(depth) != depth or depth < 0:
         raise ValueError(f"depth L must be a non-negative integer, got {depth}")
@@ -252,7 +252,7 @@ def initial_residual_gnn(P, depth: int, activation="tanh", *, alpha: float = 0.1
     >>> [type(l).__name__ for l in net.layers]
     ['AnchorConvolution', 'InitialResidualConvolution', 'InitialResidualConvolution', 'AnchorReadout']
     """
-    from backsmooth.numeric.model import Network
+    from .model import Network
 
     if int(depth) != depth or depth < 1:
         raise ValueError(f"an initial-residual network needs depth L >= 1, got {depth}")
@@ -272,7 +272,7 @@ def normalised_gnn(P, depth: int, activation="tanh", *, norm: str = "pair", scal
     >>> normalised_gnn(np.eye(2), 2, norm="mean").layers[0].norm
     'mean'
     """
-    from backsmooth.numeric.model import Network
+    from .model import Network
 
     if int(depth) != depth or depth < 0:
         raise ValueError(f"depth L must be a non-negative integer, got {depth}")
@@ -297,8 +297,8 @@ def drop_edges(adjacency, rate: float, seed=None, *, kind: str = "lazy"):
     """
     import scipy.sparse as sp
 
-    from backsmooth.numeric._validation import as_rng
-    from backsmooth.numeric.propagation import propagation_matrix
+    from ._validation import as_rng
+    from .propagation import propagation_matrix
 
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"DropEdge rate must lie in [0, 1), got {rate}")
@@ -326,7 +326,7 @@ class DropEdgeSchedule:
 
     def network(self, step: int):
         """The network with the DropEdge graph of training step ``step``."""
-        from backsmooth.numeric.model import Network
+        from .model import Network
 
         P = drop_edges(self.adjacency, self.rate, np.random.default_rng([int(self.seed), int(step)]),
                        kind=self.kind)
@@ -337,8 +337,8 @@ class DropEdgeSchedule:
 
     def full_network(self):
         """The network on the full graph (no edge dropped)."""
-        from backsmooth.numeric.model import Network
-        from backsmooth.numeric.propagation import propagation_matrix
+        from .model import Network
+        from .propagation import propagation_matrix
 
         P, symmetric = _prepared(propagation_matrix(self.adjacency, kind=self.kind), np.float64)
         return Network(P, tuple(self.layers), symmetric)

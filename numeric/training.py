@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backsmooth.numeric.losses import as_mask, loss_function
-from backsmooth.numeric.model import Network, backward, forward, gnn
+from .losses import as_mask, loss_function
+from .model import Network, backward, forward, gnn
 
 __all__ = ["TrainingHistory", "train", "OPTIMIZERS", "trainable_layers"]
 

@@ -15,11 +15,11 @@ Examples
 True
 """
 
-from backsmooth.proofs.framework import (EVIDENCE_KINDS, KIND_MEANING, PROOF_KINDS, ChainError, Evidence, Proof,
+from .framework import (EVIDENCE_KINDS, KIND_MEANING, PROOF_KINDS, ChainError, Evidence, Proof,
                                          ProofResult, Step, StepResult, check_chain, dependency_order,
                                          verify, weakest_kind)
-from backsmooth.proofs.registry import proof, proofs
-from backsmooth.proofs.render import render_latex, render_text
+from .registry import proof, proofs
+from .render import render_latex, render_text
 
 __all__ = ["EVIDENCE_KINDS", "PROOF_KINDS", "KIND_MEANING", "ChainError", "Evidence", "Proof", "ProofResult",
            "Step", "StepResult", "check_chain", "dependency_order", "verify", "weakest_kind", "proof", "proofs",

@@ -17,7 +17,7 @@ import random
 
 import sympy as sp
 
-from backsmooth.proofs._common import J, Pi, ones  # noqa: F401 (re-exported for the proofs)
+from ._common import J, Pi, ones  # noqa: F401 (re-exported for the proofs)
 
 __all__ = [
     "R", "hadamard", "ones", "J", "Pi", "E", "fro", "row_norm", "max_abs",

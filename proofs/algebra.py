@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from backsmooth.proofs._common import A1 as _A1
-from backsmooth.proofs.framework import Evidence
+from ._common import A1 as _A1
+from .framework import Evidence
 
 __all__ = ["n", "ONE", "ONE_T", "matrix", "transpose", "J", "Pi", "mean", "Rewrite", "A1_RULES",
            "DEFINITIONS", "normal_form", "equal", "all_sizes_identity", "induction", "a_i", "a_j",
@@ -289,7 +289,7 @@ def double_sum(expr):
 
 def double_sum_identity(build, detail=""):
     """A step check: ``sum_ij lhs(a_i, a_j) = rhs(S_1, S_2, n)`` for every n (evidence all_sizes_identity)."""
-    from backsmooth.proofs.checks import is_zero
+    from .checks import is_zero
 
     def check() -> Evidence:
         pairs = build()

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs.framework import Evidence
+from .framework import Evidence
 from backsmooth.symbolic.steps import is_zero  # one exact zero test for derivations and proofs
 
 __all__ = [

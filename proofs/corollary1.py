@@ -16,15 +16,15 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A3, LINEAR, P3, SETTING, Pi, collect, mat, mean_row, ones,
+from . import _floats as fl
+from ._common import (A1, A3, LINEAR, P3, SETTING, Pi, collect, mat, mean_row, ones,
                                        registry_identity)
-from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
-from backsmooth.proofs import algebra as al
-from backsmooth.proofs import rules as ru
-from backsmooth.proofs.checks import scalar_inequality
-from backsmooth.proofs.framework import Proof, Step
-from backsmooth.proofs.lemmas import POWER_RULES_CITED
+from .checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
+from . import algebra as al
+from . import rules as ru
+from .checks import scalar_inequality
+from .framework import Proof, Step
+from .lemmas import POWER_RULES_CITED
 
 __all__ = ["corollary1_proof"]
 

@@ -14,12 +14,12 @@ import numpy as np
 import sympy as sp
 from scipy.special import softmax
 
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones
-from backsmooth.proofs.algebra import all_sizes_identity
-from backsmooth.proofs.checks import on_instances, scalar_inequality, symbolic_identity, symbolic_inequality
-from backsmooth.proofs.framework import Proof, Step
-from backsmooth.proofs.theorem3 import routes
+from . import _floats as fl
+from ._common import A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones
+from .algebra import all_sizes_identity
+from .checks import on_instances, scalar_inequality, symbolic_identity, symbolic_inequality
+from .framework import Proof, Step
+from .theorem3 import routes
 
 __all__ = ["corollary2_proof"]
 
@@ -126,8 +126,8 @@ def _constructed_floats():
 
 
 def _mse_split_all():
-    from backsmooth.proofs import algebra as al
-    from backsmooth.proofs.rules import PI
+    from . import algebra as al
+    from .rules import PI
 
     H, Y = al.matrix("H"), al.matrix("Y")
     d = al.mean(H) - al.mean(Y)
@@ -139,7 +139,7 @@ def _mse_split_all():
 
 
 def _mean_fit_all():
-    from backsmooth.proofs import algebra as al
+    from . import algebra as al
 
     x, c = al.matrix("x"), al.matrix("c")
     q = sp.Symbol("q", positive=True)  # q = ||x||^2 = x^T x
@@ -148,7 +148,7 @@ def _mean_fit_all():
 
 
 def mean_fit_check():
-    from backsmooth.proofs import algebra as al
+    from . import algebra as al
 
     q = sp.Symbol("q", positive=True)
     norm = al.Rewrite("x^T x = ||x||^2 = q (definition)", (al.matrix("x^T"), al.matrix("x")), (), q)

@@ -317,7 +317,7 @@ def dependency_order(proofs: Mapping[str, Proof]) -> tuple:
 
 def _context(proof: Proof, context):
     if context is None:
-        from backsmooth.proofs.registry import _all_proofs  # local: registry imports us
+        from .registry import _all_proofs  # local: registry imports us
 
         context = _all_proofs()
     ctx = dict(context)
@@ -520,7 +520,7 @@ def _verify(proof, context, memo):
     result = ProofResult(proof, steps, deps, err, cited)
     memo[key] = result
     if context is None:
-        from backsmooth.proofs.registry import _all_proofs  # local: registry imports us
+        from .registry import _all_proofs  # local: registry imports us
 
         if _all_proofs().get(proof.claim) is proof:
             _REGISTRY_RESULTS[key] = result

@@ -21,15 +21,15 @@ import random
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _exact as ex
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A1P, A2, A2A, A3, LINEAR, P3, P_p, SETTING, J, Pi, collect,
+from . import _exact as ex
+from . import _floats as fl
+from ._common import (A1, A1P, A2, A2A, A3, LINEAR, P3, P_p, SETTING, J, Pi, collect,
                                        fro2, mat, mean_row, ones, registry_identity, p_)
-from backsmooth.proofs import algebra as al
-from backsmooth.proofs import rules as ru
-from backsmooth.proofs.checks import (exact_witness, on_instances, scalar_identity, scalar_inequality,
+from . import algebra as al
+from . import rules as ru
+from .checks import (exact_witness, on_instances, scalar_identity, scalar_inequality,
                                      symbolic_identity, symbolic_inequality)
-from backsmooth.proofs.framework import Proof, Step
+from .framework import Proof, Step
 
 __all__ = ["lemma1_proof", "lemma2_proof", "lemma3_proof", "mean_propagation_proof"]
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import A1, A2, SETTING, Pi, backward_step_split, collect, mean_row
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
-from backsmooth.proofs.framework import Proof, Step
+from . import _floats as fl
+from ._common import A1, A2, SETTING, Pi, backward_step_split, collect, mean_row
+from .checks import on_instances, symbolic_identity, symbolic_inequality
+from .framework import Proof, Step
 
 __all__ = ["local_smoothing_proof", "local_backward_recursion_proof", "local_certificate_proof",
            "saturation_threshold_proof", "certificate_on_net"]

@@ -30,7 +30,7 @@ import dataclasses
 
 import sympy as sp
 
-from backsmooth.proofs.framework import PROOF_KINDS, Proof, Step, _call
+from .framework import PROOF_KINDS, Proof, Step, _call
 
 __all__ = ["step_mutants", "mutation_report"]
 
@@ -47,7 +47,7 @@ def _pairs(built):
 
 def _check_mutants(check):
     """``[(description, altered check)]`` for one check (no hypothesis removal)."""
-    from backsmooth.proofs.rules import AllOf, ByInduction, RuleChain
+    from .rules import AllOf, ByInduction, RuleChain
 
     out = []
     if isinstance(check, RuleChain):
@@ -124,7 +124,7 @@ def _check_mutants(check):
 
 
 def _needs(check):
-    from backsmooth.proofs.rules import AllOf, ByInduction, RuleChain
+    from .rules import AllOf, ByInduction, RuleChain
 
     if isinstance(check, RuleChain):
         return check.needs()

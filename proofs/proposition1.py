@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A1P, A2, A2B, A2C, SETTING, backward_step_split, collect,
+from . import _floats as fl
+from ._common import (A1, A1P, A2, A2B, A2C, SETTING, backward_step_split, collect,
                                        mat, ones, registry_identity)
-from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity
-from backsmooth.proofs.framework import Proof, Step
-from backsmooth.proofs.theorem2 import layer_quantities
+from .checks import scalar_identity, on_instances, symbolic_identity
+from .framework import Proof, Step
+from .theorem2 import layer_quantities
 
 __all__ = ["proposition1_proof"]
 
@@ -84,8 +84,8 @@ def _mean_floats():
 
 
 def _residual_all():
-    from backsmooth.proofs import algebra as al
-    from backsmooth.proofs.rules import Had
+    from . import algebra as al
+    from .rules import Had
 
     P, B1, W1 = al.matrix("P"), al.matrix("B^(k+1)"), al.matrix("W^(k+1)")
     D, R = al.matrix("D_k"), al.matrix("R_k")
@@ -97,7 +97,7 @@ def _residual_all():
 
 def residual_check():
     """(i) for every size: ``bbar^(k) - D_k W^(k+1) bbar^(k+1) = (1/n)(R_k o G_k)^T 1``."""
-    from backsmooth.proofs import algebra as al
+    from . import algebra as al
 
     diag = al.Rewrite("D_k^T = D_k (diagonal)", (al.matrix("D_k^T"),), (al.matrix("D_k"),))
     return al.all_sizes_identity(_residual_all, tuple(al.A1_RULES) + (diag,),
@@ -106,7 +106,7 @@ def residual_check():
 
 def unrolled_check():
     """(iii) ``b_k = N_k b_L + sum_j N_k^(j) r_j`` for every depth, by induction on L - k."""
-    from backsmooth.proofs import algebra as al
+    from . import algebra as al
 
     A, b1, bL, N1, S1, N0, S0 = (al.matrix(x) for x in ("A_k", "b_(k+1)", "b_L", "N_(k+1)", "Sum_(k+1)",
                                                           "N_k", "Sum_k"))
@@ -121,8 +121,8 @@ def unrolled_check():
 
 def first_order_chain():
     """(i) bound for every size: ``||r_k|| <= c_rho E(H) ||G||_max <= c_rho lambda s_k s_(k+1) E(X) ||B^(k+1)||_row``."""
-    from backsmooth.proofs import algebra as al
-    from backsmooth.proofs import rules as ru
+    from . import algebra as al
+    from . import rules as ru
 
     P, B1, W1 = al.matrix("P"), al.matrix("B^(k+1)"), al.matrix("W^(k+1)")
     R, H, X = al.matrix("R_k"), al.matrix("H^(k)"), al.matrix("X^(k)")

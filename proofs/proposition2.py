@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.proofs._common import P_p, p_, registry_identity
-from backsmooth.proofs.checks import construction_identity, scalar_identity, symbolic_identity
-from backsmooth.proofs.framework import Proof, Step
+from ._common import P_p, p_, registry_identity
+from .checks import construction_identity, scalar_identity, symbolic_identity
+from .framework import Proof, Step
 
 __all__ = ["proposition2_proof", "construction_A"]
 

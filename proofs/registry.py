@@ -23,7 +23,7 @@ import importlib
 import inspect
 import pkgutil
 
-from backsmooth.proofs.framework import Proof, dependency_order
+from .framework import Proof, dependency_order
 
 __all__ = ["PROOF_BUILDERS", "builders", "missing_proofs", "proof", "proofs"]
 

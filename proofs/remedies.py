@@ -21,9 +21,9 @@ import functools
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs._common import A1, A2, A3, LINEAR, SETTING, registry_identity
-from backsmooth.proofs.checks import on_instances, symbolic_identity
-from backsmooth.proofs.framework import Evidence, Proof, Step
+from ._common import A1, A2, A3, LINEAR, SETTING, registry_identity
+from .checks import on_instances, symbolic_identity
+from .framework import Evidence, Proof, Step
 
 __all__ = ["remedy_residual_proof", "remedy_initial_residual_proof", "remedy_normalisation_proof"]
 

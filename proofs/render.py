@@ -10,7 +10,7 @@ True
 
 from __future__ import annotations
 
-from backsmooth.proofs.framework import PROOF_KINDS, ProofResult
+from .framework import PROOF_KINDS, ProofResult
 
 __all__ = ["render_text", "render_latex", "latex_escape", "step_latex"]
 

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from backsmooth.proofs._common import A1, A1P, A2, A2A, A2B, A3
-from backsmooth.proofs.algebra import A1_RULES, equal, matrix, n, transpose
-from backsmooth.proofs.checks import _decided_nonnegative, is_zero
-from backsmooth.proofs.framework import Evidence
+from ._common import A1, A1P, A2, A2A, A2B, A3
+from .algebra import A1_RULES, equal, matrix, n, transpose
+from .checks import _decided_nonnegative, is_zero
+from .framework import Evidence
 
 __all__ = ["Fro", "Spec", "Row", "Max", "Inf", "E", "Had", "PI", "lam", "s", "c_rho", "RuleError",
            "RULES", "rule", "RuleChain", "ByInduction", "AllOf", "cite", "MONOTONE"]
@@ -208,7 +208,7 @@ def comparison(term, **_):
 @rule("Cauchy-Schwarz (column sums)")
 def column_sums(term, **_):
     """``||A^T 1|| <= sqrt(n) ||A||_F`` (Cauchy-Schwarz on each column of ``A``)."""
-    from backsmooth.proofs.algebra import ONE, OPAQUE_TRANSPOSES
+    from .algebra import ONE, OPAQUE_TRANSPOSES
 
     _need(type(term) is Fro, "Cauchy-Schwarz: only ||A^T 1||")
     c, w = _word(term.args[0])
@@ -294,7 +294,7 @@ def uniform_weights(term, **_):
 @rule("rank one")
 def rank_one(term, u=None, v=None, **_):
     """``c ||u|| ||v|| = ||c u v^T||_F`` for column vectors ``u``, ``v`` (words ending in ``1``) and ``c >= 0``."""
-    from backsmooth.proofs.algebra import ONE
+    from .algebra import ONE
 
     _need(u is not None and v is not None, "rank one: give the vectors u and v")
     for x in (u, v):
@@ -508,7 +508,7 @@ class ByInduction:
         return check(st) if getattr(check, "wants_step", False) else check()
 
     def __call__(self, st=None) -> Evidence:
-        from backsmooth.proofs.framework import weakest_kind
+        from .framework import weakest_kind
 
         eb = self._call(self.base, st)
         es = self._call(self.step, _WithFacts(st, ("induction hypothesis",)) if st is not None else None)
@@ -530,7 +530,7 @@ class AllOf:
         self.rules = tuple(dict.fromkeys(r for c in checks for r in getattr(c, "rules", ())))
 
     def __call__(self, st=None) -> Evidence:
-        from backsmooth.proofs.framework import weakest_kind
+        from .framework import weakest_kind
 
         evs = [c(st) if getattr(c, "wants_step", False) else c() for c in self.checks]
         bad = [i for i, e in enumerate(evs) if not e.passed]

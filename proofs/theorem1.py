@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import A1, A2, A3, SETTING, collect, registry_identity
-from backsmooth.proofs import algebra as al
-from backsmooth.proofs import rules as ru
-from backsmooth.proofs.checks import on_instances, scalar_identity, scalar_inequality
-from backsmooth.proofs.framework import Proof, Step
+from . import _floats as fl
+from ._common import A1, A2, A3, SETTING, collect, registry_identity
+from . import algebra as al
+from . import rules as ru
+from .checks import on_instances, scalar_identity, scalar_inequality
+from .framework import Proof, Step
 
 __all__ = ["theorem1_proof", "uniform_rate_check"]
 

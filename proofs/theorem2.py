@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A1P, A2, A2B, A3, P3, SETTING, Pi, backward_step_split,
+from . import _floats as fl
+from ._common import (A1, A1P, A2, A2B, A3, P3, SETTING, Pi, backward_step_split,
                                        collect, registry_identity)
-from backsmooth.proofs.checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
-from backsmooth.proofs import algebra as al
-from backsmooth.proofs import rules as ru
-from backsmooth.proofs.checks import scalar_inequality
-from backsmooth.proofs.framework import Evidence, Proof, Step
+from .checks import scalar_identity, on_instances, symbolic_identity, symbolic_inequality
+from . import algebra as al
+from . import rules as ru
+from .checks import scalar_inequality
+from .framework import Evidence, Proof, Step
 
 __all__ = ["theorem2_proof", "split_check", "layer_quantities"]
 

@@ -17,11 +17,11 @@ import sympy as sp
 
 from backsmooth.numeric import activation as _activation
 from backsmooth.numeric import backward, forward
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import A1, A1P, A2, A3, SETTING, collect
-from backsmooth.proofs.checks import on_instances, symbolic_identity, symbolic_inequality
-from backsmooth.proofs.framework import Proof, Step
-from backsmooth.proofs.theorem2 import layer_quantities, split_check
+from . import _floats as fl
+from ._common import A1, A1P, A2, A3, SETTING, collect
+from .checks import on_instances, symbolic_identity, symbolic_inequality
+from .framework import Proof, Step
+from .theorem2 import layer_quantities, split_check
 
 __all__ = ["relu_networks", "theorem2_relu_proof"]
 

@@ -13,22 +13,22 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from backsmooth.proofs import _exact as ex
-from backsmooth.proofs import _floats as fl
-from backsmooth.proofs._common import (A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones,
+from . import _exact as ex
+from . import _floats as fl
+from ._common import (A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones,
                                        registry_identity)
-from backsmooth.proofs.checks import exact_witness, scalar_identity, on_instances, symbolic_identity, symbolic_inequality
-from backsmooth.proofs import theorem3_uniform as tu
-from backsmooth.proofs.algebra import all_sizes_identity as _asi
-from backsmooth.proofs.checks import scalar_inequality
-from backsmooth.proofs.rules import AllOf
+from .checks import exact_witness, scalar_identity, on_instances, symbolic_identity, symbolic_inequality
+from . import theorem3_uniform as tu
+from .algebra import all_sizes_identity as _asi
+from .checks import scalar_inequality
+from .rules import AllOf
 
 
 def al_identity(build, detail):
     """An identity of matrices of every size without hypotheses (definitions only)."""
     return _asi(build, rules=(), detail=detail)
-from backsmooth.proofs._common import A3
-from backsmooth.proofs.framework import Proof, Step
+from ._common import A3
+from .framework import Proof, Step
 
 __all__ = ["definition1_proof", "lemma4_proof", "theorem3_proof", "routes"]
 
@@ -66,7 +66,7 @@ _FULL_PREMISE = "||grad_k||_F <= delta for all k"
 
 def full_gradient_chain():
     """``||nabla Loss|| = sqrt(sum_{k=0}^{L} ||grad_k||^2) <= sqrt(L+1) delta`` for every L (rules)."""
-    from backsmooth.proofs import rules as ru
+    from . import rules as ru
 
     total = sp.Sum(_gk(_kk)**2, (_kk, 0, _Lsym))
     return ru.RuleChain(sp.sqrt(total), [
@@ -76,8 +76,8 @@ def full_gradient_chain():
 
 
 def _mse_all():
-    from backsmooth.proofs import algebra as al
-    from backsmooth.proofs.rules import PI
+    from . import algebra as al
+    from .rules import PI
 
     Y, c = al.matrix("Y"), al.matrix("c")
     d = al.mean(Y) - c
@@ -152,7 +152,7 @@ def _lemma4_floats():
 
 def _output_split_chain():
     """(3.1) of Lemma 3 at k = L, cited (a rule chain of one citation)."""
-    from backsmooth.proofs import rules as ru
+    from . import rules as ru
 
     xL, muL, gL, EX, EB = sp.symbols("xbar_L mu grad_L E_XL E_BL", nonnegative=True)
     return ru.RuleChain(_n * xL * muL, [ru.cite("lemma3", _n * xL * muL, gL + ru.lam * _n * EX * EB)],

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.proofs import rules as ru
-from backsmooth.proofs._common import A3
+from . import rules as ru
+from ._common import A3
 
 __all__ = ["sigma_chain", "uniform_products", "uniform_low_chain", "uniform_high_chain", "clean_chain", "part_b",
            "part_c", "LAMBDA_S", "S_LE_1"]
@@ -69,7 +69,7 @@ def sigma_chain(m=M):
 
 def uniform_products():
     """``Q_k S_k = prod_{i != k} s_i <= s^L``: ``(g s)^L <= s^L`` with ``g <= 1`` the geometric mean of ``s_i/s``."""
-    from backsmooth.proofs.checks import scalar_inequality
+    from .checks import scalar_inequality
 
     t = sp.Symbol("t", nonnegative=True)
     LL = sp.Symbol("L", integer=True, nonnegative=True)

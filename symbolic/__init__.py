@@ -26,10 +26,10 @@ True
 True
 """
 
-from backsmooth.symbolic.bounds import BoundFunction, BoundVariant, bound_function, variants
-from backsmooth.symbolic.claims import ROOT_CONVENTION, Claim, claim, claims
-from backsmooth.symbolic.derivations import derivations, derive
-from backsmooth.symbolic.steps import DerivationStep
+from .bounds import BoundFunction, BoundVariant, bound_function, variants
+from .claims import ROOT_CONVENTION, Claim, claim, claims
+from .derivations import derivations, derive
+from .steps import DerivationStep
 
 __all__ = ["claims", "claim", "derive", "derivations", "bound_function", "variants", "Claim",
            "DerivationStep", "BoundVariant", "BoundFunction", "ROOT_CONVENTION"]

@@ -25,17 +25,17 @@ from typing import NamedTuple
 
 import sympy as sp
 
-from backsmooth.symbolic import symbols as S
-from backsmooth.symbolic.symbols import (
+from . import symbols as S
+from .symbols import (
     L, M, Lam_k, Lam_L, Q_k, S_k, Sigma_k, Sigma_m, E_B, E_BL, E_Bk, E_Bk1, E_HL, E_Hk,
     E_X0, E_XL, E_Xk, E_Y, E_X, G_max, L_const, B_row_k1, X_F, alpha, beta, c_rho, delta,
     delta_L, gamma, k, lam, m, mu, n, s, s_k, s_k1, s_L, w, xbar, xi, c_2, Sigma_lam_k,
     gbar_inf, bbar_k1,
 )
-from backsmooth.symbolic.symbols import Sigma_kappa_k, kappa, kappa_k  # theorem2_relu
-from backsmooth.symbolic.symbols import s_out  # theorem3 *_hidden
+from .symbols import Sigma_kappa_k, kappa, kappa_k  # theorem2_relu
+from .symbols import s_out  # theorem3 *_hidden
 
-from backsmooth.symbolic import local_symbols as _LS  # noqa: E402  (extension symbols)
+from . import local_symbols as _LS  # noqa: E402  (extension symbols)
 
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
            "variants"]

@@ -30,18 +30,18 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from backsmooth.symbolic import bounds as _bounds
-from backsmooth.symbolic import symbols as _S
-from backsmooth.symbolic.render import latex_relation, text_relation
-from backsmooth.symbolic.symbols import (
+from . import bounds as _bounds
+from . import symbols as _S
+from .render import latex_relation, text_relation
+from .symbols import (
     L, M, Lam_k, Lam_L, S_k, Sigma_k, E_B, E_BL, E_Bk, E_Bk1, E_HL, E_Hk, E_PmX, E_X, E_X0,
     E_XL, E_XW, E_Xk, E_Y, E_rhoX, G_max, L_const, X_F, alpha, bbar_k, beta, c_rho, delta,
     delta_L, dist_k, gamma, grad_k, grad_norm, i, k, lam, loss, m, mean_gap_k, mu, n, r_k, s,
     s_i, s_k, s_k1, s_L, w, xbar, xbar_L, xi, B_row_k1,
 )
-from backsmooth.symbolic.symbols import kappa_k  # theorem2_relu
+from .symbols import kappa_k  # theorem2_relu
 
-from backsmooth.symbolic import local_symbols as _LS  # noqa: E402  (extension symbols)
+from . import local_symbols as _LS  # noqa: E402  (extension symbols)
 
 __all__ = ["Claim", "CLAIMS", "claims", "claim", "check_keys", "PROVENANCES", "ROOT_CONVENTION"]
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic.gnn import SymbolicGNN, forward, mean_row, mse_loss
-from backsmooth.symbolic.steps import identity_step
+from .gnn import SymbolicGNN, forward, mean_row, mse_loss
+from .steps import identity_step
 
 __all__ = ["construction", "counterexample", "derive_proposition2", "notes_two_sample_example", "w_sym", "p_sym"]
 

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from backsmooth.symbolic import counterexample as _ce
-from backsmooth.symbolic import derive_backward as _bw
-from backsmooth.symbolic import derive_lemmas as _lm
-from backsmooth.symbolic import derive_local as _local
-from backsmooth.symbolic import derive_nonlinear as _nl
-from backsmooth.symbolic import derive_relu as _relu
-from backsmooth.symbolic import derive_relu_margin as _relu_margin
-from backsmooth.symbolic import derive_remedies as _rem
-from backsmooth.symbolic import derive_stationary as _st
-from backsmooth.symbolic import derive_theorem1 as _t1
-from backsmooth.symbolic.claims import check_keys, claims
+from . import counterexample as _ce
+from . import derive_backward as _bw
+from . import derive_lemmas as _lm
+from . import derive_local as _local
+from . import derive_nonlinear as _nl
+from . import derive_relu as _relu
+from . import derive_relu_margin as _relu_margin
+from . import derive_remedies as _rem
+from . import derive_stationary as _st
+from . import derive_theorem1 as _t1
+from .claims import check_keys, claims
 
 __all__ = ["derive", "derivations", "missing_derivations", "EXTRA_DERIVATIONS"]
 

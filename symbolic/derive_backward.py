@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic.gnn import (
+from .gnn import (
     forward, mean_row, mse_loss, rho_prime, symbolic_gnn, symmetric_stochastic,
 )
-from backsmooth.symbolic.steps import identity_step
+from .steps import identity_step
 
 __all__ = ["true_backward_signals", "derive_backprop", "derive_linear_closed_forms",
            "derive_mean_propagation", "generic_rho"]

@@ -21,12 +21,12 @@ import random
 
 import sympy as sp
 
-from backsmooth.symbolic.gnn import E2, centring, mean_row, symmetric_stochastic
-from backsmooth.symbolic.instances import (
+from .gnn import E2, centring, mean_row, symmetric_stochastic
+from .instances import (
     propagation_instances, random_rational_matrix, relu, scaled_rotation, softsign,
 )
-from backsmooth.symbolic.steps import identity_step, inequality_step, rational_step
-from backsmooth.symbolic.symbols import (
+from .steps import identity_step, inequality_step, rational_step
+from .symbols import (
     E_BL, E_XL, Lam_L, E_X0, delta_L, gamma, lam, m, mu, n as n_sym, xbar_L,
 )
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic import local_symbols as LS
-from backsmooth.symbolic.bounds import bound_variant
-from backsmooth.symbolic.steps import identity_step, inequality_step
-from backsmooth.symbolic.symbols import E_Bk1, E_Hk, E_BL, E_XL, lam, mu, n, s, s_k1, xbar_L
+from . import local_symbols as LS
+from .bounds import bound_variant
+from .steps import identity_step, inequality_step
+from .symbols import E_Bk1, E_Hk, E_BL, E_XL, lam, mu, n, s, s_k1, xbar_L
 
 __all__ = ["derive_local_smoothing", "derive_local_backward_recursion", "derive_local_certificate",
            "derive_saturation_threshold"]

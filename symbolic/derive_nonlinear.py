@@ -25,10 +25,10 @@ import random
 
 import sympy as sp
 
-from backsmooth.symbolic.gnn import E2, centring, mean_row, symmetric_stochastic
-from backsmooth.symbolic.instances import propagation_instances, random_rational_matrix, scaled_rotation
-from backsmooth.symbolic.steps import identity_step, inequality_step, rational_step
-from backsmooth.symbolic.symbols import E_BL, E_X0, L, beta, c_rho, k, lam, s
+from .gnn import E2, centring, mean_row, symmetric_stochastic
+from .instances import propagation_instances, random_rational_matrix, scaled_rotation
+from .steps import identity_step, inequality_step, rational_step
+from .symbols import E_BL, E_X0, L, beta, c_rho, k, lam, s
 
 __all__ = ["derive_split", "derive_c_rho_tanh", "derive_recursion_instances",
            "derive_geometric_bound", "derive_theorem2", "derive_proposition1"]

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic.gnn import E2, forward, mse_loss, SymbolicGNN
-from backsmooth.symbolic.steps import identity_step, inequality_step, limit_step
-from backsmooth.symbolic.derive_backward import true_backward_signals
+from .gnn import E2, forward, mse_loss, SymbolicGNN
+from .steps import identity_step, inequality_step, limit_step
+from .derive_backward import true_backward_signals
 
 __all__ = ["derive_relu_lipschitz", "derive_relu_masked_recursion",
            "derive_relu_constant_pattern", "derive_relu_not_covered", "derive_relu",

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic.bounds import bound_variant
-from backsmooth.symbolic.steps import identity_step, inequality_step, limit_step
-from backsmooth.symbolic.symbols import Sigma_kappa_k, Sigma_lam_k, c_rho, kappa, kappa_k
+from .bounds import bound_variant
+from .steps import identity_step, inequality_step, limit_step
+from .symbols import Sigma_kappa_k, Sigma_lam_k, c_rho, kappa, kappa_k
 
 __all__ = ["derive_margin_lemma", "derive_theorem2_relu", "relu_step"]
 

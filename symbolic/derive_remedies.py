@@ -31,7 +31,7 @@ import itertools
 
 import sympy as sp
 
-from backsmooth.symbolic.steps import DerivationStep, identity_step, inequality_step
+from .steps import DerivationStep, identity_step, inequality_step
 
 __all__ = ["derive_residual", "derive_initial_residual", "derive_normalisation", "centring"]
 
@@ -111,7 +111,7 @@ def derive_residual():
 
 def _mean_step(a, b):
     """Mean row of the main-path signal, on the general symmetric stochastic 3 x 3 ``P`` (one size)."""
-    from backsmooth.symbolic.gnn import mean_row, symmetric_stochastic
+    from .gnn import mean_row, symmetric_stochastic
 
     P = symmetric_stochastic(3)
     B = sp.Matrix(3, 2, lambda i, j: sp.Symbol(f"b_{i}{j}", real=True))

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic.gnn import E2, centring, forward, mean_row, mse_loss
-from backsmooth.symbolic.gnn import SymbolicGNN
-from backsmooth.symbolic.steps import identity_step, inequality_step, rational_step
-from backsmooth.symbolic.symbols import L, M, alpha, delta, lam, s
+from .gnn import E2, centring, forward, mean_row, mse_loss
+from .gnn import SymbolicGNN
+from .steps import identity_step, inequality_step, rational_step
+from .symbols import L, M, alpha, delta, lam, s
 
 __all__ = ["derive_definition1", "theorem3_counterexample", "derive_theorem3",
            "derive_corollary2"]

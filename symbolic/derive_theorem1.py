@@ -23,13 +23,13 @@ import random
 import sympy as sp
 from sympy.simplify.simplify import product_simplify
 
-from backsmooth.symbolic.derive_backward import derive_linear_closed_forms
-from backsmooth.symbolic.gnn import E2, centring, symmetric_stochastic
-from backsmooth.symbolic.instances import (
+from .derive_backward import derive_linear_closed_forms
+from .gnn import E2, centring, symmetric_stochastic
+from .instances import (
     propagation_instances, random_rational_matrix, relu, scaled_rotation, softsign,
 )
-from backsmooth.symbolic.steps import identity_step, inequality_step, limit_step, rational_step
-from backsmooth.symbolic.symbols import L, alpha, i, k, lam, s, s_i
+from .steps import identity_step, inequality_step, limit_step, rational_step
+from .symbols import L, alpha, i, k, lam, s, s_i
 
 __all__ = ["derive_one_layer_chain", "derive_product_rate", "derive_alpha_rate",
            "derive_theorem1", "derive_corollary1"]

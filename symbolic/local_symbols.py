@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic import symbols as _S
+from . import symbols as _S
 
 __all__ = ["ell_k", "ell_w", "c_k", "h_k", "E_Xk1", "gbar_norm", "xbar_k", "m_k", "e_k", "a_sat", "E_Dk", "rbar_k"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from backsmooth.symbolic.symbols import LATEX_NAMES, TEXT_NAMES
+from .symbols import LATEX_NAMES, TEXT_NAMES
 
 __all__ = ["latex_expr", "text_expr", "latex_relation", "text_relation", "latex_step",
            "text_step"]

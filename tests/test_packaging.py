@@ -1,4 +1,4 @@
-"""Guards of the folder-to-namespace mapping .
+"""Guards of the folder-to-namespace mapping and of the import layering.
 
 setuptools ``package-dir`` maps ``symbolic/``, ``numeric/``, ``proofs/`` and
 ``src/backsmooth/`` into one namespace ``backsmooth``; a package folder missing from the
@@ -78,3 +78,49 @@ def test_import_backsmooth_is_light():
     code = "import sys, backsmooth; print(sorted(m for m in ('matplotlib', 'sympy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+#: each layer's folder and the package it becomes; the edge is everything else under backsmooth
+_LAYERS = {"numeric": "backsmooth.numeric", "symbolic": "backsmooth.symbolic",
+           "proofs": "backsmooth.proofs", "src/backsmooth": "backsmooth"}
+
+
+def _layer_of(dotted):
+    for pkg in ("backsmooth.numeric", "backsmooth.symbolic", "backsmooth.proofs"):
+        if dotted == pkg or dotted.startswith(pkg + "."):
+            return pkg
+    return "backsmooth" if dotted.split(".")[0] == "backsmooth" else None
+
+
+def _imports_with_targets(folder, package):
+    """(file, line, absolute target, level) of every ``from ... import`` in a layer's code."""
+    for path in (ROOT / folder).rglob("*.py"):
+        rel = path.relative_to(ROOT / folder).with_suffix("").parts
+        module = [*package.split("."), *rel]
+        pkg_parts = module[:-1] if module[-1] != "__init__" else module[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = pkg_parts[: len(pkg_parts) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            yield path.relative_to(ROOT), node.lineno, target, node.level
+
+
+def test_imports_are_relative_within_a_layer_and_absolute_between_layers():
+    # the layering reads the same to a person and to a tool: a relative import never leaves its
+    # layer (so the direction tests above see every cross-layer import), and an import of the
+    # own layer is written relative
+    wrong = []
+    for folder, package in _LAYERS.items():
+        for path, line, target, level in _imports_with_targets(folder, package):
+            if not target.startswith("backsmooth"):
+                continue
+            same = _layer_of(target) == _layer_of(package)
+            if level and not same:
+                wrong.append(f"{path}:{line}: relative import leaves the layer ({target})")
+            elif not level and same and target != "backsmooth":
+                wrong.append(f"{path}:{line}: absolute import within the layer ({target})")
+    assert not wrong, "\n".join(wrong)

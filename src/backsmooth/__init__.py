@@ -26,6 +26,6 @@ def check(name, **settings):
     Thin lazy wrapper around :func:`backsmooth.checks.check` so that
     ``import backsmooth`` does not import sympy or the numeric core.
     """
-    from backsmooth.checks import check as _check
+    from .checks import check as _check
 
     return _check(name, **settings)

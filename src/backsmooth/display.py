@@ -295,7 +295,7 @@ class ProofView:
             yield r, step_latex(r.step)
 
     def _repr_html_(self):
-        from backsmooth.report.html import esc, formula, status_badge
+        from .report.html import esc, formula, status_badge
 
         res = self.result
         head = (f"<p><b>Proof of {esc(res.claim)}</b> {status_badge('passed' if res.passed else 'failed')} "
@@ -358,7 +358,7 @@ def check_text(result) -> str:
         hypotheses fail, and for a bound the largest resolvable ratio measured/bound (``-``
         when none), for an identity the largest relative deviation from the exact value.
     """
-    from backsmooth.checks import CheckResult
+    from .checks import CheckResult
 
     if not isinstance(result, CheckResult):
         raise TypeError(f"result must be a CheckResult from backsmooth.check, got "
@@ -423,7 +423,7 @@ def plot_check(result, part=None, ax=None):
     ('bound', 'log')
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from backsmooth.checks import CheckResult
+    from .checks import CheckResult
 
     if not isinstance(result, CheckResult):
         raise TypeError(f"result must be a CheckResult from backsmooth.check, got "

@@ -102,7 +102,7 @@ def source_key() -> str:
     """SHA-256 (hex) over the sources and versions the cached results depend on."""
     from importlib import metadata
 
-    from backsmooth import __version__
+    from . import __version__
 
     h = hashlib.sha256()
     h.update(f"{_FORMAT}\nbacksmooth {__version__}\npython {sys.version}\n".encode())
@@ -128,7 +128,7 @@ def _safe(text: str) -> str:
 
 def entry_path(kind: str, name: str, *, directory=None) -> pathlib.Path:
     """Where the entry ``kind/name`` of the current sources lives."""
-    from backsmooth import __version__
+    from . import __version__
 
     root = pathlib.Path(directory) if directory is not None else cache_dir()
     return root / _safe(__version__) / source_key()[:32] / _safe(kind) / f"{_safe(name)}.json"

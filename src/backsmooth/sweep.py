@@ -28,7 +28,7 @@ import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from backsmooth._json import to_jsonable
+from ._json import to_jsonable
 
 __all__ = ["load_config", "grid_points", "point_key", "read_results", "run_sweep", "run_point", "TASKS",
            "check_totals"]
@@ -151,7 +151,7 @@ def run_point(point: dict) -> dict:
     """Run one point of a sweep and return its JSON-serialisable measurements."""
     task = point["task"]
     if task == "check":
-        from backsmooth.checks import check
+        from .checks import check
 
         extra = {"start": point["start"]} if "start" in point else {}
         result = check(point["claim"], trials=point["trials"], seed=point["seed"], **extra)

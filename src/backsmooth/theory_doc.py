@@ -82,7 +82,7 @@ def notebook_index(notebooks_dir) -> dict:
 
 def check_index() -> dict:
     """Map each claim name to the names of the registered checks that cover it."""
-    from backsmooth.checks import CHECKS
+    from .checks import CHECKS
 
     out: dict = {}
     for check_name, spec in CHECKS.items():

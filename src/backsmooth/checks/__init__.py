@@ -15,10 +15,10 @@ Examples
 (0, 'paper')
 """
 
-from backsmooth.checks import _registry
-from backsmooth.checks._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
-from backsmooth.checks._registry import check_for
-from backsmooth.checks._runner import PROFILES, check
+from . import _registry
+from ._framework import CHECKS, RTOL, VERDICTS, CheckResult, CheckSpec
+from ._registry import check_for
+from ._runner import PROFILES, check
 
 # every public module of this package registers its checks (no hand-kept import list); the
 # registry of claims is the key: a check named after no claim is refused here, at import

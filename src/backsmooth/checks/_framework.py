@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backsmooth._json import to_jsonable
-from backsmooth.checks._instances import RERUN_KEYS
+from .._json import to_jsonable
+from ._instances import RERUN_KEYS
 from backsmooth.numeric.measures import fitted_rate
-from backsmooth.checks._verdicts import (
+from ._verdicts import (
     EPS,
     RTOL,
     VERDICTS,

@@ -120,7 +120,7 @@ def check_for(claim, checks=None):
     Returns ``None`` when no registered check covers the claim.
     """
     if checks is None:
-        from backsmooth.checks._framework import CHECKS as checks
+        from ._framework import CHECKS as checks
     visible = _visible(checks)
     if claim in visible:
         return claim
@@ -133,7 +133,7 @@ def check_for(claim, checks=None):
 def order(checks=None) -> tuple:
     """The checks in paper order: claims' own checks in registry order, then extension checks."""
     if checks is None:
-        from backsmooth.checks._framework import CHECKS as checks
+        from ._framework import CHECKS as checks
     visible = _visible(checks)
     out = [c for c in _claim_names() if c in visible]
     out += [k for k in visible if k not in out]
@@ -152,7 +152,7 @@ def resolve(name, checks=None, warn=True) -> str:
         If nothing is registered under ``name``; the message lists the known names.
     """
     if checks is None:
-        from backsmooth.checks._framework import CHECKS as checks
+        from ._framework import CHECKS as checks
     if name in DEPRECATED_ALIASES:
         target, message = DEPRECATED_ALIASES[name]
         if warn:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from backsmooth.checks._bounds import claim_info
-from backsmooth.checks._framework import CHECKS, CheckResult, bound_scaling, summarise
-from backsmooth.checks._instances import COMMON_SETTINGS
+from ._bounds import claim_info
+from ._framework import CHECKS, CheckResult, bound_scaling, summarise
+from ._instances import COMMON_SETTINGS
 from backsmooth.numeric.activations import activation as _activation
 
 __all__ = ["PROFILES", "base_row", "check", "claim_hypotheses", "floor_for", "hypotheses"]
@@ -105,7 +105,7 @@ def base_row(inst, claim):
 
 def floor_for(meas, scale):
     """Round-off floor of a measured quantity computed from signals of magnitude ``scale``."""
-    from backsmooth.checks._framework import roundoff_floor
+    from ._framework import roundoff_floor
 
     return roundoff_floor(scale, meas.depth, meas.n, meas.width)
 
@@ -145,7 +145,7 @@ def check(name, *, progress=None, **settings):
     >>> again.violations
     0
     """
-    from backsmooth.checks._registry import resolve
+    from ._registry import resolve
 
     name = resolve(name, CHECKS)
     spec = CHECKS[name]
@@ -171,7 +171,7 @@ def check(name, *, progress=None, **settings):
         ) + tuple(notes)
     summary = summarise(records)
     summary.update(extra)
-    from backsmooth.checks._loose import loose_parts
+    from ._loose import loose_parts
 
     summary["loose_parts"] = loose_parts(name, summary["parts"])
     if spec.provenance is not None:

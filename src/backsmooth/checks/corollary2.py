@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import fitted_rate, part_record, register, roundoff_floor
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
-from backsmooth.checks._signals import measure_instance
-from backsmooth.checks.theorem3 import certified_deltas
+from ._bounds import bound
+from ._framework import fitted_rate, part_record, register, roundoff_floor
+from ._instances import instances
+from ._runner import base_row, claim_hypotheses, floor_for
+from ._signals import measure_instance
+from .theorem3 import certified_deltas
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.initialisation import initial_weights
 from backsmooth.numeric.losses import loss_function

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import part_record, register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for
-from backsmooth.checks._signals import measure_instance
-from backsmooth.checks.theorem1 import bound_values as theorem1_values
+from ._bounds import bound
+from ._framework import part_record, register
+from ._instances import instances
+from ._runner import base_row, floor_for
+from ._signals import measure_instance
+from .theorem1 import bound_values as theorem1_values
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm
 

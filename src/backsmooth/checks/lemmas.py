@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import EPS, part_record, register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
-from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
+from ._bounds import bound
+from ._framework import EPS, part_record, register
+from ._instances import instances
+from ._runner import base_row, claim_hypotheses, floor_for
+from ._signals import FIT_ERRORS, fit_output, measure_instance
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import mean_row, pairwise_difference_norm, stable_norm
 
@@ -60,7 +60,7 @@ def _pairwise(X):
 
 
 def _complex_bound(name, variant, vals, override):
-    from backsmooth.checks._bounds import _function
+    from ._bounds import _function
 
     if override:
         return bound(name, variant, vals, override)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import part_record, register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import measure_instance
+from ._bounds import bound
+from ._framework import part_record, register
+from ._instances import instances
+from ._runner import base_row, floor_for, hypotheses
+from ._signals import measure_instance
 
 __all__ = ["DEFAULTS", "rows_for", "run"]
 

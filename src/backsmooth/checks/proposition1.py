@@ -7,10 +7,10 @@ check under the claim's name.
 
 from __future__ import annotations
 
-from backsmooth.checks._framework import register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._signals import measure_instance
-from backsmooth.checks.theorem2 import DEFAULTS, rows_proposition1
+from ._framework import register
+from ._instances import instances
+from ._signals import measure_instance
+from .theorem2 import DEFAULTS, rows_proposition1
 
 __all__ = ["run"]
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import part_record, register, roundoff_floor
+from ._bounds import bound
+from ._framework import part_record, register, roundoff_floor
 
 __all__ = ["DEFAULTS", "construction", "exact_gradient_check", "run"]
 
@@ -133,7 +133,7 @@ def _exact_rows(settings):
 
 
 def _numeric_rows(settings, progress):
-    from backsmooth.checks._instances import draw
+    from ._instances import draw
     from backsmooth.numeric.model import gradients
 
     rows = []

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import part_record, register, roundoff_floor
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, hypotheses
+from ._bounds import bound
+from ._framework import part_record, register, roundoff_floor
+from ._instances import instances
+from ._runner import base_row, hypotheses
 
 __all__ = ["CLAIM_PARTS", "DEFAULTS", "run", "rows_for"]
 

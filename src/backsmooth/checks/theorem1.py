@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import fitted_rate, part_record, register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
-from backsmooth.checks._signals import measure
+from ._bounds import bound
+from ._framework import fitted_rate, part_record, register
+from ._instances import instances
+from ._runner import base_row, claim_hypotheses, floor_for
+from ._signals import measure
 
 __all__ = ["DEFAULTS", "bound_values", "run"]
 

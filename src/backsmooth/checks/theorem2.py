@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import part_record, register, roundoff_floor
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
-from backsmooth.checks._signals import measure_instance
+from ._bounds import bound
+from ._framework import part_record, register, roundoff_floor
+from ._instances import instances
+from ._runner import base_row, claim_hypotheses, floor_for
+from ._signals import measure_instance
 from backsmooth.numeric.activations import activation as _activation
 from backsmooth.numeric.measures import max_row_norm, mean_row
 

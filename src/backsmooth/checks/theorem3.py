@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._bounds import bound
-from backsmooth.checks._framework import part_record, register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, claim_hypotheses, floor_for
-from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
-from backsmooth.checks.lemmas import lemma4_values
+from ._bounds import bound
+from ._framework import part_record, register
+from ._instances import instances
+from ._runner import base_row, claim_hypotheses, floor_for
+from ._signals import FIT_ERRORS, fit_output, measure_instance
+from .lemmas import lemma4_values
 from backsmooth.numeric.activations import activation as _activation
 
 __all__ = ["DEFAULTS", "certified_deltas", "run"]
@@ -233,7 +233,7 @@ def _set_output(inst, output):
         fit = fit_output(inst, tol=1e-10, max_iter=100)
         return fit.weights, fit
     if output == "mean_fitted":
-        from backsmooth.checks.corollary2 import mean_fitted_output_layer
+        from .corollary2 import mean_fitted_output_layer
         from backsmooth.numeric.losses import loss_function
         from backsmooth.numeric.model import forward
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.checks._framework import part_record, register
-from backsmooth.checks._instances import instances
-from backsmooth.checks._runner import base_row, floor_for, hypotheses
-from backsmooth.checks._signals import FIT_ERRORS, fit_output, measure_instance
-from backsmooth.checks.theorem2_relu import SMALL_MARGIN, margins
-from backsmooth.checks.theorem3 import _common_values, _hidden_rows, certified_deltas
+from ._framework import part_record, register
+from ._instances import instances
+from ._runner import base_row, floor_for, hypotheses
+from ._signals import FIT_ERRORS, fit_output, measure_instance
+from .theorem2_relu import SMALL_MARGIN, margins
+from .theorem3 import _common_values, _hidden_rows, certified_deltas
 
 __all__ = ["DEFAULTS", "run"]
 

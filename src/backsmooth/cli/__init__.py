@@ -30,7 +30,7 @@ _COMMANDS = (
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level argument parser with every subcommand registered."""
-    from backsmooth import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="backsmooth",

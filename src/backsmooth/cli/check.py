@@ -130,7 +130,7 @@ def format_table(results) -> str:
 
 
 def _graph_setting(value):
-    from backsmooth.checks._instances import FAMILIES
+    from ..checks._instances import FAMILIES
     from backsmooth.numeric.graph_specs import GRAPH_SPECS
 
     if value in FAMILIES or value.split(":")[0] in GRAPH_SPECS or os.path.exists(value):
@@ -143,7 +143,7 @@ def _graph_setting(value):
 
 def _one_check(name, own):
     """Run one check in a worker process (one BLAS thread)."""
-    from backsmooth.checks import check
+    from ..checks import check
 
     try:
         from threadpoolctl import threadpool_limits
@@ -155,7 +155,7 @@ def _one_check(name, own):
 
 def _work(name, own):
     """Rough amount of work of one check: instances x network depths per instance."""
-    from backsmooth.checks import CHECKS
+    from ..checks import CHECKS
 
     d = CHECKS[name].defaults
     depths = own.get("depths", d.get("depths"))
@@ -180,8 +180,8 @@ def _run_parallel(pending, workers, record, bar):
 
 def run(args) -> int:
     """Run ``backsmooth check``; returns the exit code."""
-    from backsmooth.checks import CHECKS, ORDER, check
-    from backsmooth.checks._registry import DEPRECATED_ALIASES, resolve
+    from ..checks import CHECKS, ORDER, check
+    from ..checks._registry import DEPRECATED_ALIASES, resolve
 
     if args.list:
         for name in ORDER:
@@ -213,7 +213,7 @@ def run(args) -> int:
     if not 0 < args.bound_scale <= 1:
         print("backsmooth check: error: --bound-scale must be in (0, 1]", file=sys.stderr)
         return 2
-    from backsmooth.checks import PROFILES
+    from ..checks import PROFILES
 
     settings = {"seed": args.seed, **PROFILES[args.profile]}
     if args.trials is not None:
@@ -246,7 +246,7 @@ def run(args) -> int:
             res.to_csv(os.path.join(args.out, f"{res.name}.csv"))
             import json
 
-            from backsmooth.checks._framework import _jsonable
+            from ..checks._framework import _jsonable
 
             with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as fh:
                 json.dump(_jsonable(summary), fh, indent=1)
@@ -260,7 +260,7 @@ def run(args) -> int:
             }
             saved = os.path.join(args.out, f"{name}.json") if args.out else None
             if args.resume and saved and os.path.exists(saved):
-                from backsmooth.checks import CheckResult
+                from ..checks import CheckResult
 
                 old = CheckResult.from_json(saved)
                 if all(old.settings.get(k) == v for k, v in own.items()):

@@ -68,7 +68,7 @@ def _print_list(out):
 def _markdown(args, out):
     from pathlib import Path
 
-    from backsmooth.theory_doc import render_theory_markdown
+    from ..theory_doc import render_theory_markdown
 
     text = render_theory_markdown(notebooks=args.notebooks)
     if args.out:
@@ -100,7 +100,7 @@ def run(args, out=None):
     """
     import io
 
-    from backsmooth.result_cache import cached
+    from ..result_cache import cached
     from backsmooth.symbolic import derivations
 
     out = out or sys.stdout

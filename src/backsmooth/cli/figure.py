@@ -60,7 +60,7 @@ def run(args) -> int:
 
     from tqdm import tqdm
 
-    from backsmooth import figures as F
+    from .. import figures as F
 
     if args.seeds < 1:
         raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
@@ -83,7 +83,7 @@ def run(args) -> int:
         elif args.which == "2":
             paths = F.plot_figure2(F.figure2_data(settings, seeds, progress=progress), out)
         elif args.which == "2-scaled":
-            from backsmooth.figures.certificate import plot_scaled_figure2, scaled_figure2_data
+            from ..figures.certificate import plot_scaled_figure2, scaled_figure2_data
 
             paths = plot_scaled_figure2(scaled_figure2_data(settings, seeds, progress=progress), out)
         elif args.which == "mechanism":
@@ -104,8 +104,8 @@ def _run_relu(args) -> int:
 
     from tqdm import tqdm
 
-    from backsmooth import figures as F
-    from backsmooth.figures.relu import PROVENANCE_RELU, figure2_relu_data, plot_figure2_relu
+    from .. import figures as F
+    from ..figures.relu import PROVENANCE_RELU, figure2_relu_data, plot_figure2_relu
 
     if args.which != "2":
         raise ValueError(f"--activation relu is available for figure 2 only, not {args.which!r}")
@@ -133,7 +133,7 @@ def _run_remedies(args) -> int:
 
     from tqdm import tqdm
 
-    from backsmooth.figures import remedies as R
+    from ..figures import remedies as R
 
     changes = {k: v for k, v in (("epochs", getattr(args, "epochs", None)), ("n", getattr(args, "n", None)))
                if v is not None}

@@ -47,7 +47,7 @@ def run(args) -> int:
     cache (:mod:`backsmooth.result_cache`) unless ``args.no_cache``.
     """
     from backsmooth.proofs import proof, proofs, render_latex, render_text, verify
-    from backsmooth.result_cache import cached
+    from ..result_cache import cached
 
     out = sys.stdout
     if args.list:

@@ -56,7 +56,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Build the report; print the one-line summary; return its exit code."""
-    from backsmooth.report import build_report
+    from ..report import build_report
 
     if args.quick and args.tiny:
         raise ValueError("choose at most one of --quick and --tiny")

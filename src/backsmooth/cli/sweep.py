@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from backsmooth.sweep import run_sweep
+    from ..sweep import run_sweep
 
     bar = None if args.no_progress else tqdm(total=0, unit="point", desc="sweep")
 
@@ -42,7 +42,7 @@ def run(args) -> int:
         if bar is not None:
             bar.close()
     print(f"sweep: {info['total']} points, {info['skipped']} already finished, {info['ran']} run -> {info['out']}")
-    from backsmooth.sweep import check_totals
+    from ..sweep import check_totals
 
     totals = check_totals(info["out"])
     for name, t in totals.items():

@@ -5,15 +5,15 @@ Data runners (:mod:`~backsmooth.figures.experiments`) return plain dicts; plotti
 every panel as CSV and JSON, with the settings and a provenance field.
 """
 
-from backsmooth.figures.experiments import (
+from .experiments import (
     STATIONARY_THRESHOLD, epochs_needed, figure1_data, figure2_data, mechanism_data, phase_data, train_run,
 )
-from backsmooth.figures.plotting import (
+from .plotting import (
     plot_figure1, plot_figure2, plot_mechanism, plot_phase, save_figure, to_jsonable,
 )
-from backsmooth.figures.remedies import plot_remedies, remedies_figure_data
-from backsmooth.figures.settings import PROVENANCE, FigureSettings, csbm_problem, default_settings
-from backsmooth.figures.theory import (
+from .remedies import plot_remedies, remedies_figure_data
+from .settings import PROVENANCE, FigureSettings, csbm_problem, default_settings
+from .theory import (
     backward_rate_lines, fitted_rate, forward_rate_line, informative_fraction, stationary_epoch, theorem3_delta,
 )
 
@@ -26,6 +26,6 @@ __all__ = [
 ]
 
 # Figure 2 for ReLU [extension] (backsmooth figure 2 --activation relu)
-from backsmooth.figures.relu import figure2_relu_data, plot_figure2_relu  # noqa: E402
+from .relu import figure2_relu_data, plot_figure2_relu  # noqa: E402
 
 __all__ += ["figure2_relu_data", "plot_figure2_relu"]

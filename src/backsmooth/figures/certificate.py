@@ -95,7 +95,7 @@ def scaled_figure2_data(settings, seeds=(0,), *, gain: float = 2.0, epochs: int 
     ``(lambda s)^(L-k) E(B^(L))`` and the local bounds: forward ``E(X^(0)) prod_{i<k} lambda s_i ell_i``
     and the one-step ``lambda s_k ell_k E(X^(k))``; backward ``e_k`` of the local recursion.
     """
-    from backsmooth.figures.settings import csbm_problem
+    from .settings import csbm_problem
     from backsmooth.numeric import gnn
     from backsmooth.numeric.local_certificate import local_forward_bound
     from backsmooth.numeric.training import train
@@ -159,7 +159,7 @@ def scaled_figure2_data(settings, seeds=(0,), *, gain: float = 2.0, epochs: int 
 
 def plot_scaled_figure2(data: dict, out):
     """Plot :func:`scaled_figure2_data`: forward and backward profiles at initialisation and after training."""
-    from backsmooth.figures.plotting import _plt, save_figure
+    from .plotting import _plt, save_figure
 
     plt = _plt()
     run = data["runs"][0]

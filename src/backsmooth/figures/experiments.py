@@ -23,8 +23,8 @@ import pathlib
 
 import numpy as np
 
-from backsmooth.figures.settings import PROVENANCE, FigureSettings, csbm_problem
-from backsmooth.figures.theory import (
+from .settings import PROVENANCE, FigureSettings, csbm_problem
+from .theory import (
     backward_rate_lines, fitted_rate, forward_rate_line, informative_fraction, stationary_epoch,
     theorem3_delta,
 )
@@ -59,7 +59,7 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
     epochs = settings.epochs if epochs is None else int(epochs)
     key = {"settings": settings.to_dict(), "model": model, "depth": int(depth), "seed": int(seed),
            "epochs": epochs}
-    from backsmooth.figures.certificate import certificate_hook, supports_certificate
+    from .certificate import certificate_hook, supports_certificate
 
     with_certificate = model == "gnn" and supports_certificate(settings.activation)
     if with_certificate:
@@ -155,7 +155,7 @@ def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_d
               "max_ratio_gradient_over_delta": [], "certificate": [],
               "theorem3_delta_max": [], "theorem3_delta_per_layer": [], "theorem3_delta_informative_fraction": [],
               "theorem3_max_ratio_gradient_over_delta": []}
-    from backsmooth.figures.certificate import certificate_theory
+    from .certificate import certificate_theory
 
     for run in runs[f"gnn{L}"]:
         g_out = run["gradient_norms"][:, -1]

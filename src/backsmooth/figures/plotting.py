@@ -12,7 +12,7 @@ import pathlib
 
 import numpy as np
 
-from backsmooth._json import to_jsonable
+from .._json import to_jsonable
 
 __all__ = ["plot_figure1", "plot_figure2", "plot_mechanism", "plot_phase", "save_figure", "to_jsonable"]
 
@@ -118,7 +118,7 @@ def plot_figure1(data: dict, out):
     axes[0].plot(ep0, dmax, "k--", lw=1.6, label=label)
     cert = [c for c in th.get("certificate", []) if c is not None]
     if cert:
-        from backsmooth.figures.certificate import draw_certificate
+        from .certificate import draw_certificate
 
         cmax = np.exp(np.mean(np.log(np.stack([c["delta_max"] for c in cert])), axis=0))
         fr = np.array([c["within_factor_fraction_after_stationary"] for c in cert], dtype=float)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backsmooth.figures.settings import FigureSettings, csbm_problem
+from .settings import FigureSettings, csbm_problem
 
 __all__ = ["figure2_relu_data", "plot_figure2_relu", "PROVENANCE_RELU"]
 
@@ -29,16 +29,16 @@ PROVENANCE_RELU = "extension (Figure 2 for ReLU, our settings; bound: claim theo
 
 
 def _profile(P, lam, X0, weights, loss, targets):
-    from backsmooth.checks._bounds import bound
-    from backsmooth.checks._signals import measure
-    from backsmooth.checks.theorem2 import linearisation
+    from ..checks._bounds import bound
+    from ..checks._signals import measure
+    from ..checks.theorem2 import linearisation
     from backsmooth.numeric.activations import activation
     from backsmooth.numeric.measures import max_row_norm
 
     meas = measure(P, X0, weights, "relu", loss, targets, lam)
     L = meas.depth
     lin, _ = linearisation(meas, weights, activation("relu"))
-    from backsmooth.checks.theorem2_relu import column_margin
+    from ..checks.theorem2_relu import column_margin
 
     margin = np.array([column_margin(h) for h in meas.H[:L]])
     with np.errstate(divide="ignore"):
@@ -92,7 +92,7 @@ def figure2_relu_data(settings: FigureSettings, seeds=(0,), *, progress=None) ->
 
 def plot_figure2_relu(data: dict, out):
     """Three panels: E(X^(k)); E(B^(k)) with the margin bounds; the margins per layer."""
-    from backsmooth.figures.plotting import _geo, _plt, save_figure
+    from .plotting import _geo, _plt, save_figure
 
     plt = _plt()
     k = np.asarray(data["k"])

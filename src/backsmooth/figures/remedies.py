@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backsmooth.figures.settings import FigureSettings, csbm_problem
+from .settings import FigureSettings, csbm_problem
 
 __all__ = ["Remedy", "REMEDIES", "remedy_settings", "remedy_run", "remedies_data", "remedies_table",
            "plot_remedies", "epochs_needed_remedies", "remedies_figure_data"]
@@ -80,7 +80,7 @@ REMEDIES = (
 
 def remedy_settings(quick: bool = False, **changes) -> FigureSettings:
     """Figure 1's settings; ``quick``: n = 200, 60 epochs at learning rate 1e-2 (a smoke run)."""
-    from backsmooth.figures.settings import default_settings
+    from .settings import default_settings
 
     s = default_settings(False).with_(profile_every=0)
     if quick:
@@ -211,7 +211,7 @@ def remedy_run(settings: FigureSettings, remedy: Remedy, seed: int, *, problem=N
            "prediction": prediction, "basis": basis,
            "escaped": bool(final.loss < 0.5 * L_const)}
     if path is not None:
-        from backsmooth.figures.plotting import to_jsonable
+        from .plotting import to_jsonable
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -236,7 +236,7 @@ def remedies_data(settings: FigureSettings, seeds=(0,), *, remedies=REMEDIES, pr
 def remedies_figure_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None) -> dict:
     """:func:`remedies_data` for the report: ``settings.quick`` picks the remedies' quick settings,
     a changed ``settings.epochs`` is kept; the table is also written as caption notes."""
-    from backsmooth.figures.settings import default_settings
+    from .settings import default_settings
 
     rs = remedy_settings(quick=settings.quick)
     if settings.epochs != default_settings(settings.quick).epochs:
@@ -272,7 +272,7 @@ def remedies_table(runs: dict) -> list:
 
 def plot_remedies(data: dict, out, name: str = "remedies") -> dict:
     """Four panels (loss, end gradients, E(B) at init and at the end with bounds) + table CSV."""
-    from backsmooth.figures.plotting import _plt, save_figure
+    from .plotting import _plt, save_figure
 
     plt = _plt()
     runs = data["runs"]

@@ -36,7 +36,7 @@ import time
 import traceback
 from concurrent.futures.process import BrokenProcessPool
 
-from backsmooth.report.data import (
+from .data import (
     exit_code, jsonable, load, new_document, save, section, summarise, summary_line,
 )
 
@@ -90,7 +90,7 @@ def plan(profile: str, claims) -> list:
     Derivations of the symbolic registry that are not claims (e.g. the backward recursion,
     ReLU) follow the claims.
     """
-    from backsmooth.report.sections import check_names, derivation_names, figure_names
+    from .sections import check_names, derivation_names, figure_names
 
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -126,7 +126,7 @@ def _run_one(key, out, seed, profile, use_cache=True):
 
 
 def _run_section(key, out, seed, profile, use_cache=True):
-    from backsmooth.report.sections import CACHED_KINDS, RUNNERS, SectionContext
+    from .sections import CACHED_KINDS, RUNNERS, SectionContext
 
     kind, name = key.split("/", 1)
     p = PROFILES[profile]
@@ -136,7 +136,7 @@ def _run_section(key, out, seed, profile, use_cache=True):
     try:
         info = {}
         if kind in CACHED_KINDS:  # machine- and seed-independent: from the result cache
-            from backsmooth.result_cache import cached
+            from ..result_cache import cached
 
             status, data, message = cached(
                 f"report-{kind}", name, lambda: jsonable(list(RUNNERS[kind](name, ctx))),
@@ -198,7 +198,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
 
 def write_page(doc, out) -> pathlib.Path:
     """Render ``index.html`` from the results document ``doc`` into ``out``."""
-    from backsmooth.report.page import render_page
+    from .page import render_page
 
     out = pathlib.Path(out)
     path = out / "index.html"

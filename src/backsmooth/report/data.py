@@ -26,7 +26,7 @@ import json
 import os
 import pathlib
 
-from backsmooth._json import to_jsonable
+from .._json import to_jsonable
 
 __all__ = ["FORMAT", "STATUSES", "new_document", "section", "save", "load", "jsonable",
            "summarise", "exit_code", "summary_line"]

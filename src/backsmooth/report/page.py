@@ -20,11 +20,11 @@ True
 
 from __future__ import annotations
 
-from backsmooth.report.html import CSS, badge, esc, fmt, formula, status_badge, table
-from backsmooth.report.html import error_block as _error
-from backsmooth.report.html import figure_img as _img
-from backsmooth.report.html import kv_table as _kv
-from backsmooth.report.data import summarise
+from .html import CSS, badge, esc, fmt, formula, status_badge, table
+from .html import error_block as _error
+from .html import figure_img as _img
+from .html import kv_table as _kv
+from .data import summarise
 
 __all__ = ["render_page", "fmt"]
 

@@ -140,15 +140,15 @@ def _proof(name, ctx):
 # ---------------------------------------------------------------- numeric checks
 def check_names() -> tuple:
     """Names of the numeric checks in paper order (:data:`backsmooth.checks.ORDER`)."""
-    from backsmooth.checks import ORDER
+    from ..checks import ORDER
 
     return tuple(ORDER)
 
 
 def _check(name, ctx):
-    from backsmooth.report.plots import check_plot
-    from backsmooth.checks import CHECKS, check
-    from backsmooth.checks._framework import summarise  # the checks' own summary, per claim
+    from .plots import check_plot
+    from ..checks import CHECKS, check
+    from ..checks._framework import summarise  # the checks' own summary, per claim
 
     spec = CHECKS[name]
     settings = {"seed": ctx.seed}

@@ -18,9 +18,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("backsmooth.torch needs PyTorch: pip install \"backsmooth[torch]\" "
                       "(torch==2.13.0 CPU build and torch_geometric)") from exc
 
-from backsmooth.torch.diagnosis import Diagnosis, diagnose
-from backsmooth.torch.graph import as_propagation, edge_index_adjacency, gcn_propagation, reference_vector
-from backsmooth.torch.monitor import Monitor, find_layers
+from .diagnosis import Diagnosis, diagnose
+from .graph import as_propagation, edge_index_adjacency, gcn_propagation, reference_vector
+from .monitor import Monitor, find_layers
 
 __all__ = ["Monitor", "find_layers", "Diagnosis", "diagnose", "gcn_propagation",
            "edge_index_adjacency", "reference_vector", "as_propagation"]

@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from backsmooth.figures.experiments import STATIONARY_THRESHOLD
-from backsmooth.figures.theory import fitted_rate, stationary_epoch, theorem3_delta
+from ..figures.experiments import STATIONARY_THRESHOLD
+from ..figures.theory import fitted_rate, stationary_epoch, theorem3_delta
 
 __all__ = ["Diagnosis", "diagnose"]
 
@@ -64,7 +64,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         """JSON-ready dict (arrays become lists, NaN becomes None)."""
-        from backsmooth.figures.plotting import to_jsonable
+        from ..figures.plotting import to_jsonable
 
         return to_jsonable(asdict(self))
 
@@ -97,7 +97,7 @@ class Diagnosis:
         out.mkdir(parents=True, exist_ok=True)
         paths = {"json": self.to_json(out / "diagnosis.json"), "csv": self.to_csv(out / "diagnosis.csv")}
         if plots:
-            from backsmooth.torch.plots import plot_gradients, plot_profiles
+            from .plots import plot_gradients, plot_profiles
 
             paths["figure1"] = plot_gradients(self, out / "diagnosis_figure1.png")
             paths["figure2"] = plot_profiles(self, out / "diagnosis_figure2.png")

@@ -34,7 +34,7 @@ import math
 import numpy as np
 import torch
 
-from backsmooth.torch.graph import (
+from .graph import (
     as_propagation,
     edge_index_adjacency,
     gcn_propagation,
@@ -330,7 +330,7 @@ class Monitor:
 
     def diagnose(self, **kwargs):
         """Return the :class:`~backsmooth.torch.diagnosis.Diagnosis` of the run so far (see there)."""
-        from backsmooth.torch.diagnosis import diagnose
+        from .diagnosis import diagnose
 
         return diagnose(self, **kwargs)
 

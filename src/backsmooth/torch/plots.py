@@ -14,7 +14,7 @@ import pathlib
 
 import numpy as np
 
-from backsmooth.figures.plotting import _layer_panel, _plt
+from ..figures.plotting import _layer_panel, _plt
 
 __all__ = ["plot_gradients", "plot_profiles"]
 
@@ -59,7 +59,7 @@ def plot_gradients(diagnosis, path=None):
 
 def plot_profiles(diagnosis, path=None):
     """Figure 2 style plot of a diagnosis; returns the path written (or the figure if ``path`` is None)."""
-    from backsmooth.figures.theory import backward_rate_lines, forward_rate_line
+    from ..figures.theory import backward_rate_lines, forward_rate_line
 
     plt = _plt()
     h = diagnosis.history
