@@ -34,11 +34,27 @@ def latex_expr(expr) -> str:
     return sp.latex(expr, symbol_names=LATEX_NAMES)
 
 
+#: a matrix entry with more operations than this is printed as its size, not simplified: the
+#: entries of a symbolic backward pass run to thousands of operations, and simplifying them for
+#: display took minutes (the step's verification does not depend on this rendering)
+TEXT_ENTRY_MAX_OPS = 60
+
+
+def _text_entry(e) -> str:
+    ops = sp.count_ops(e)
+    if ops > TEXT_ENTRY_MAX_OPS:
+        return f"<expression of {ops} operations>"
+    return sp.sstr(sp.simplify(e))
+
+
 def text_expr(expr) -> str:
-    """Plain text of a sympy expression with the paper's symbol spellings."""
+    """Plain text of a sympy expression with the paper's symbol spellings.
+
+    Matrix entries are simplified for display, except entries larger than
+    :data:`TEXT_ENTRY_MAX_OPS` operations, which are shown by their size.
+    """
     if isinstance(expr, sp.MatrixBase):
-        rows = [", ".join(sp.sstr(sp.simplify(e)) for e in expr.row(r))
-                for r in range(expr.rows)]
+        rows = [", ".join(_text_entry(e) for e in expr.row(r)) for r in range(expr.rows)]
         return "[" + "; ".join(rows) + "]"
     repl = {x: sp.Symbol(TEXT_NAMES[x]) for x in sp.sympify(expr).free_symbols
             if x in TEXT_NAMES}
