@@ -162,8 +162,10 @@ def test_installed_wheel_runs_the_cli(dists, tmp_path):
     # the dependencies come from this environment, after the venv's own site-packages
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(site.strip(), "_backsmooth_test_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    # --ignore-installed: the borrowed dependencies include this environment's own backsmooth
+    # (a non-editable install in CI), which pip would otherwise take as already satisfied
     _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps",
-          "--no-index", "-q", str(wheel)])
+          "--no-index", "--ignore-installed", "-q", str(wheel)])
     cwd = tmp_path / "elsewhere"  # not the source tree
     cwd.mkdir()
     exe = str(env_dir / "bin" / "backsmooth")
