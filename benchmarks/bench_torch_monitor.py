@@ -8,7 +8,8 @@ One command (from the repository root, with ``pip install ".[torch]"``)::
 What is measured: one full-batch training step (forward, cross-entropy, backward, Adam) of a
 PyG GCN of depth L = 16 (17 ``GCNConv`` layers, tanh, width 32, float32) on a Contextual SBM
 graph of 10^4 nodes (average degree 10), in three settings timed alternately in the same
-process (:func:`_timing.interleaved_medians`, so all see the same machine load):
+process (round after round, so all see the same machine load), by the wall clock and by the
+process's CPU clock:
 
 * ``plain``: the model without a monitor;
 * ``off``: the same model with a Monitor attached and ``monitor.enabled = False``;
@@ -25,14 +26,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import pathlib
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from _timing import interleaved_medians  # noqa: E402
 
 
 def main(argv=None):
@@ -108,11 +105,25 @@ def main(argv=None):
     mon_on.step = timed(mon_on.step)
     for model, opt, mon in ((plain, opt_p, None), (model_off, opt_off, mon_off), (model_on, opt_on, mon_on)):
         step(model, opt, mon)  # warm-up
-    med = interleaved_medians({
+    calls = {
         "plain": lambda: step(plain, opt_p),
         "off": lambda: step(model_off, opt_off, mon_off),
         "on": lambda: step(model_on, opt_on, mon_on),
-    }, repeats)
+    }
+    wall, cpu = {name: [] for name in calls}, {name: [] for name in calls}
+    for _ in range(repeats):  # interleaved: the three settings see the same load
+        for name, call in calls.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            call()
+            wall[name].append(time.perf_counter() - w0)
+            cpu[name].append(time.process_time() - c0)
+    med = {name: float(np.median(t)) for name, t in wall.items()}
+    med_cpu = {name: float(np.median(t)) for name, t in cpu.items()}
+
+    def paired(times, name):  # per-round ratio to plain: median and quartiles
+        r = np.array(times[name]) / np.array(times["plain"])
+        q1, q2, q3 = np.percentile(r, [25, 50, 75])
+        return f"{q2:.3f} (quartiles {q1:.3f}-{q3:.3f})"
     inside = spent[0] / (repeats + 1)
     t0 = time.perf_counter()
     d = mon_on.diagnose(activation="tanh")
@@ -126,6 +137,11 @@ def main(argv=None):
         f"monitor off {1e3 * med['off']:9.1f} ms   ratio off/plain = {med['off'] / med['plain']:.3f}",
         f"monitor on  {1e3 * med['on']:9.1f} ms   ratio on/plain  = {med['on'] / med['plain']:.3f}"
         f"   (target < 1.2)",
+        f"CPU seconds (process_time, all threads; a neighbour's load changes them much less than "
+        f"the wall time): plain {1e3 * med_cpu['plain']:.1f} ms, off/plain = {med_cpu['off'] / med_cpu['plain']:.3f}, "
+        f"on/plain = {med_cpu['on'] / med_cpu['plain']:.3f}",
+        f"per-round paired ratio on/plain: wall {paired(wall, 'on')}, CPU {paired(cpu, 'on')}; "
+        f"off/plain: wall {paired(wall, 'off')}, CPU {paired(cpu, 'off')}",
         f"time inside the monitor (hook measures + step) {1e3 * inside:.1f} ms per step = "
         f"{inside / med['plain']:.3f} of a plain step (less sensitive to the neighbours' load than the ratio)",
         f"one-time: Monitor + gcn_norm P {1e3 * t_build:.0f} ms; diagnose (assumption report, lambda) "

@@ -226,17 +226,22 @@ class Monitor:
         return self._u_cache[key]
 
     def _measure(self, S, rows=False):
-        """``(E(S), ||S||_F/sqrt(n), ||mean row||, max row norm or NaN)`` of a 2-D tensor, as tensors."""
+        """``(E(S), ||S||_F/sqrt(n), ||mean row||, max row norm or NaN)`` of a 2-D tensor, as floats.
+
+        Four passes over ``S`` (three for the constants): the centred part is formed once
+        (``S - u (u^T S)`` in one fused ``addmm``) and never by cancellation of norms, so an
+        oversmoothed signal keeps its digits.
+        """
         n = S.shape[0]
         if self._P is not None and n != self._P.shape[0]:
             raise ValueError(f"a layer signal has {n} rows but the graph has {self._P.shape[0]} nodes "
                              "(mini-batches / sampled subgraphs cannot be read: monitor full-batch steps)")
         mean = S.mean(dim=0, keepdim=True)
         u = self._unit(S)
-        C = S - mean if u is None else S - u @ (u.T @ S)
-        beta = torch.linalg.vector_norm(S, dim=1).max() if rows else torch.tensor(float("nan"))
-        return _scaled_norm(C) / math.sqrt(n), _scaled_norm(S) / math.sqrt(n), \
-            torch.linalg.vector_norm(mean), beta
+        C = S - mean if u is None else torch.addmm(S, u, u.T @ S, alpha=-1)
+        beta = float(torch.linalg.vector_norm(S, dim=1).max()) if rows else float("nan")
+        root_n = math.sqrt(n)
+        return _scaled_norm(C) / root_n, _scaled_norm(S) / root_n, _scaled_norm(mean), beta
 
     def _make_hook(self, k):
         def hook(module, args, output):
@@ -295,7 +300,7 @@ class Monitor:
             grads, specs = [], []
             for _, m in self.layers:
                 gs = [p.grad for p in m.parameters() if p.grad is not None]
-                grads.append(math.sqrt(sum(float(_scaled_norm(g)) ** 2 for g in gs)) if gs else 0.0)
+                grads.append(math.sqrt(sum(_scaled_norm(g) ** 2 for g in gs)) if gs else 0.0)
                 mats = [p for p in m.parameters() if p.dim() == 2]
                 if self.record_spectral_norms and len(mats) == 1:
                     specs.append(float(torch.linalg.matrix_norm(mats[0].detach(), ord=2)))
@@ -335,18 +340,26 @@ class Monitor:
         return diagnose(self, **kwargs)
 
 
-def _scaled_norm(S):
-    """``||S||_F`` without underflow or overflow, as :func:`backsmooth.numeric.stable_norm`.
+def _scaled_norm(S) -> float:
+    """``||S||_F`` as a float, without underflow or overflow, as :func:`backsmooth.numeric.stable_norm`.
 
     The plain norm is exact to round-off unless it is non-finite or below ``sqrt(tiny)/eps``
     (then entries whose squares underflow could matter): only then is ``S`` scaled by
-    ``max|S|`` first (two more passes).
+    ``max|S|`` first (two more passes).  The common case costs one reduction and one
+    conversion to a Python float (no further tensor operations: they cost more than the
+    reduction on the small signals a monitor sees).
     """
-    r = torch.linalg.vector_norm(S)
-    info = torch.finfo(S.dtype)
-    if torch.isfinite(r) and r >= math.sqrt(info.tiny) / info.eps:
+    r = float(torch.linalg.vector_norm(S))
+    floor = _NORM_FLOOR.get(S.dtype)
+    if floor is None:
+        info = torch.finfo(S.dtype)
+        floor = _NORM_FLOOR[S.dtype] = math.sqrt(info.tiny) / info.eps
+    if math.isfinite(r) and r >= floor:
         return r
-    scale = S.abs().max() if S.numel() else torch.zeros((), dtype=S.dtype)
-    if scale == 0 or not torch.isfinite(scale):
+    scale = float(S.abs().max()) if S.numel() else 0.0
+    if scale == 0 or not math.isfinite(scale):
         return scale
-    return scale * torch.linalg.vector_norm(S / scale)
+    return scale * float(torch.linalg.vector_norm(S / scale))
+
+
+_NORM_FLOOR: dict = {}
