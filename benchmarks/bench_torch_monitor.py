@@ -26,9 +26,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
+import sys
 import time
 
 import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+BEGIN, END = "<!-- bench_torch_monitor: begin -->", "<!-- bench_torch_monitor: end -->"
 
 
 
@@ -40,6 +46,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: shared machine)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=str(HERE / "RESULTS.md"),
+                        help="file whose bench_torch_monitor section is rewritten ('-': print only)")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -148,6 +156,13 @@ def main(argv=None):
         f"{1e3 * t_diag:.0f} ms; lambda = {d.lam:.4f}",
     ]
     print("\n".join(lines))
+    if args.out != "-":
+        from bench_families import write_section
+
+        cmd = "python benchmarks/bench_torch_monitor.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        write_section("## backsmooth.torch.Monitor overhead\n\nWritten by `" + cmd.strip() + "`:\n\n```\n"
+                      + "\n".join(lines) + "\n```\n", args.out, BEGIN, END)
+        print(f"written to {args.out}")
     return 0
 
 
