@@ -188,13 +188,14 @@ def trace_identity(build, detail: str = ""):
 
 
 # -- rules -----------------------------------------------------------------------------------------
-def _positive(c, rep=None) -> bool:
-    c = sp.sympify(c).subs(rep or {})
-    return c.is_positive is True or (sp.simplify(c).is_positive is True)
+def _positive(c) -> bool:
+    """``c > 0`` from sympy's assumptions alone (a hypothesis cannot slip in unnamed)."""
+    c = sp.sympify(c)
+    return c.is_positive is True or sp.simplify(c).is_positive is True
 
 
 @rule("seminorm reverse triangle")
-def reverse_triangle(term, to=None, rep=None, **_):
+def reverse_triangle(term, to=None, **_):
     """``c N(X) <= N(Y) + N(Y - c X)`` for a seminorm ``N`` and a scalar ``c > 0``.
 
     ``term`` is ``c N(X)`` (``c = 1`` allowed), ``to`` is ``Y``.  Proof: ``c N(X) = N(c X)``
@@ -207,7 +208,7 @@ def reverse_triangle(term, to=None, rep=None, **_):
           "seminorm reverse triangle: the term is not c N(X)")
     N = norms[0]
     c = sp.simplify(term / N)
-    _need(not c.has(ru._Norm) and c.is_commutative and _positive(c, rep),
+    _need(not c.has(ru._Norm) and c.is_commutative and _positive(c),
           f"seminorm reverse triangle: the factor {c} is not shown positive")
     rest = sp.expand(sp.sympify(to) - c * N.args[0])
     _need(rest != 0, "seminorm reverse triangle: Y equals c X (nothing to bound)")
