@@ -33,8 +33,8 @@ from . import algebra as al
 from . import rules as ru
 from . import rules_remedies as rr
 from ._common import A1, A2, A3, LINEAR, SETTING, registry_identity
-from ._remedy_instances import (_E, _arrays, _instances, _ir_centred, _ir_mean, _norm2,  # noqa: F401
-                                _norm_rows, _res_lemma2, _res_step, _res_unrolled)
+from ._remedy_instances import (_E, _instances, _ir_centred, _ir_mean, _norm2,  # noqa: F401
+                                _res_lemma2, _res_step, _res_unrolled)
 from .checks import on_instances, scalar_identity, scalar_inequality
 from .framework import Proof, Step
 

@@ -45,7 +45,7 @@ import sympy as sp
 from . import algebra as al
 from . import rules as ru
 from .checks import is_zero, scalar_identity
-from .rules import Licence, RuleError, rule
+from .rules import Licence, rule
 
 __all__ = ["to_algebra", "matrix_calculus_identity", "Inner", "inner", "trace_identity",
            "MIXING", "UNIT_C", "reverse_triangle", "projection_perp", "mixing_norm"]
