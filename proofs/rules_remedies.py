@@ -123,6 +123,19 @@ class Inner(sp.Function):
         return r"\langle {}, {} \rangle".format(printer._print(self.args[0]), printer._print(self.args[1]))
 
 
+def _rewritten(word, rules):
+    """``(coefficient, word)`` of one word after the algebra's rewrites (coefficient 0: the word vanishes)."""
+    nf = al.normal_form(sp.Mul(*word), rules)
+    if not nf:
+        return sp.Integer(0), ()
+    (w, c), = nf.items()
+    return c, w
+
+
+def _tr_letter(x):
+    return al.transpose(x)  # a letter's transpose is a letter (P^T, 1^T; Pi^T = Pi by definition)
+
+
 def _cyclic_canonical(word, rules):
     """``(coefficient, key)`` of ``Tr(word)``: rewrites on every rotation, then the least form."""
     coeff = sp.Integer(1)
@@ -131,16 +144,16 @@ def _cyclic_canonical(word, rules):
         changed = False
         for i in range(len(word)):
             rot = word[i:] + word[:i]
-            c, w = al._rewrite(rot, rules, set())
+            c, w = _rewritten(rot, rules)
+            if c == 0:
+                return sp.Integer(0), None
             if w != rot or c != 1:
                 coeff, word, changed = coeff * c, w, True
                 break
-    if coeff == 0:
-        return sp.Integer(0), None
     if not word:
         raise ValueError("the trace of an identity of unknown size")
     forms = []
-    for w in (word, tuple(al._tr_symbol(x) for x in reversed(word))):
+    for w in (word, tuple(_tr_letter(x) for x in reversed(word))):
         forms.extend(w[i:] + w[:i] for i in range(len(w)))
     return coeff, min(forms, key=lambda w: tuple(str(x) for x in w))
 
@@ -161,7 +174,7 @@ def inner(X, Y, rules=()):
     ny = al.normal_form(Y, rules)
     total = sp.Integer(0)
     for wx, cx in nx.items():
-        wt = tuple(al._tr_symbol(x) for x in reversed(wx))
+        wt = tuple(_tr_letter(x) for x in reversed(wx))
         for wy, cy in ny.items():
             c, key = _cyclic_canonical(wt + wy, rules)
             if key is not None:
@@ -188,6 +201,14 @@ def trace_identity(build, detail: str = ""):
 
 
 # -- rules -----------------------------------------------------------------------------------------
+#: the seminorms of :mod:`backsmooth.proofs.rules`
+NORMS = (ru.E, ru.Fro, ru.Spec, ru.Row, ru.Max, ru.Inf)
+
+
+def _need(cond, msg):
+    if not cond:
+        raise ru.RuleError(msg)
+
 def _positive(c) -> bool:
     """``c > 0`` from sympy's assumptions alone (a hypothesis cannot slip in unnamed)."""
     c = sp.sympify(c)
@@ -201,14 +222,13 @@ def reverse_triangle(term, to=None, **_):
     ``term`` is ``c N(X)`` (``c = 1`` allowed), ``to`` is ``Y``.  Proof: ``c N(X) = N(c X)``
     (homogeneity, ``c > 0``) ``<= N(Y) + N(c X - Y)`` (triangle) and ``N(-Z) = N(Z)``.
     """
-    _need = ru._need
     _need(to is not None, "seminorm reverse triangle: give Y (to=...)")
-    norms = [f for f in sp.Mul.make_args(term) if isinstance(f, ru._Norm)]
-    _need(len(norms) == 1 and type(norms[0]) in (ru.E, ru.Fro, ru.Spec, ru.Row, ru.Max, ru.Inf),
+    norms = [f for f in sp.Mul.make_args(term) if isinstance(f, NORMS)]
+    _need(len(norms) == 1,
           "seminorm reverse triangle: the term is not c N(X)")
     N = norms[0]
     c = sp.simplify(term / N)
-    _need(not c.has(ru._Norm) and c.is_commutative and _positive(c),
+    _need(not c.has(*NORMS) and c.is_commutative and _positive(c),
           f"seminorm reverse triangle: the factor {c} is not shown positive")
     rest = sp.expand(sp.sympify(to) - c * N.args[0])
     _need(rest != 0, "seminorm reverse triangle: Y equals c X (nothing to bound)")
@@ -218,7 +238,6 @@ def reverse_triangle(term, to=None, **_):
 @rule("projection onto c-perp (||c||_F = 1)")
 def projection_perp(term, c=None, **_):
     """``||X - <X, c> c||_F <= ||X||_F`` for a unit ``c`` (``||X||^2 - <X, c>^2 <= ||X||^2``)."""
-    _need = ru._need
     _need(type(term) is ru.Fro and c is not None, "projection onto c-perp: only ||X - <X, c> c||_F, give c")
     parts = sp.Add.make_args(sp.expand(term.args[0]))
     withc = [p for p in parts if p.has(Inner)]
@@ -235,7 +254,7 @@ def projection_perp(term, c=None, **_):
 @rule("mixing norm (m_M)")
 def mixing_norm(term, **_):
     """``||M^(k)||_2 <= m_M`` and ``||M^(k)T||_2 <= m_M`` (definition of ``m_M`` as the maximum)."""
-    name = getattr(term.args[0], "name", "") if isinstance(term, ru._Norm) else ""
-    ru._need(type(term) is ru.Spec and name.startswith("M^(") and name.count("^") <= 2,
+    name = getattr(term.args[0], "name", "") if isinstance(term, NORMS) else ""
+    _need(type(term) is ru.Spec and name.startswith("M^(") and name.count("^") <= 2,
              "mixing norm: only ||M^(k)||_2 of an initial-residual mixing matrix")
     return Licence(sp.Symbol("m_M", nonnegative=True), "<=", (MIXING,))
