@@ -22,10 +22,11 @@ def test_claims_are_extensions_with_verified_derivations(name):
 
 
 @pytest.mark.parametrize("name", REMEDY_CLAIMS)
-def test_proofs_pass_and_say_they_rest_on_instances(name):
+def test_proofs_pass_and_are_proofs_for_every_size(name):
     r = verify(proof(name))
     assert r.passed, r.failed_steps
-    assert r.weakest == "instances"  # the matrix-norm steps are not proofs
+    # every step is a rule chain or an all-sizes identity (tests/test_proofs_remedies_engine.py)
+    assert r.weakest == "rule" and r.is_proof
 
 
 def test_wrong_matrix_identities_are_rejected():
