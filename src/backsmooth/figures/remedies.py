@@ -303,7 +303,7 @@ def plot_remedies(data: dict, out, name: str = "remedies") -> dict:
         grad_cols.append(G.mean(0))
         header.append(nm)
     axes[0].axhline(0.5 * runs[names[0]][0]["L_const"], color="k", ls=":", lw=1, label="L_const / 2")
-    axes[0].set(xlabel="epoch", ylabel="training loss", title="Loss (mean, band = seed range)")
+    axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log", title="Loss (mean, band = seed range)")
     axes[0].legend(fontsize=7)
     axes[1].set(yscale="log", xlabel="layer k", ylabel=r"$\|\partial\mathcal{L}/\partial W^{(k)}\|_F$",
                 title="Gradient norms at the end")
