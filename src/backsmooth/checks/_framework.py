@@ -58,6 +58,7 @@ from ._verdicts import (
 
 __all__ = [
     "CHECKS",
+    "SHARED_PASSES",
     "EPS",
     "RTOL",
     "VERDICTS",
@@ -67,6 +68,7 @@ __all__ = [
     "fitted_rate",
     "part_record",
     "register",
+    "register_shared",
     "roundoff_floor",
     "summarise",
     "verdicts",
@@ -303,3 +305,16 @@ def register(name, title, claims, defaults, description="", provenance=None):
         return fn
 
     return deco
+
+
+#: shared passes: tuple of check names -> ``joint(settings, progress) -> {name: (records, notes,
+#: extra)}``, one pass over the instances that yields exactly what each named check would
+#: give run alone (same instances, same rows, same notes); used when several of them run with
+#: the same settings (``backsmooth check --all``), so their instances are built and measured once
+SHARED_PASSES: dict = {}
+
+
+def register_shared(names, joint):
+    """Register ``joint`` as the one-pass runner of the checks ``names`` (see SHARED_PASSES)."""
+    SHARED_PASSES[tuple(names)] = joint
+    return joint
