@@ -18,8 +18,8 @@ Round-off floor: :func:`~backsmooth.checks._framework.roundoff_floor` at the sca
 signal the quantity is computed from (``||B^(k)||_F/sqrt(n)``, and for the zero mean the
 upstream ``||G^(k+1)||`` times the normalisation's factor, which a projection can cancel).
 PairNorm rows need ``E(H^(k))`` resolved (above ``1e3`` times the round-off of ``H^(k)``);
-otherwise ``sigma/E(H^(k))`` is round-off and the row is counted apart (as "hypotheses not
-met" until the framework has an "unresolved" verdict).
+otherwise ``sigma/E(H^(k))`` is round-off, the bound is decided by round-off alone and the
+row is ``unresolved`` (its ``unresolved_reason`` says why).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ._bounds import bound
 from ._framework import part_record, register, register_shared, roundoff_floor
 from ._instances import instances
 from ._runner import base_row, hypotheses
+from backsmooth.numeric.measures import layer_norms
 
 __all__ = ["CLAIM_PARTS", "DEFAULTS", "run", "rows_for"]
 
@@ -45,11 +46,6 @@ DEFAULTS = {
     "trials": 60,
     "seed": 0,
 }
-
-
-def _E(M):
-    C = M - M.mean(axis=0, keepdims=True)
-    return float(np.sqrt(np.sum(C * C) / M.shape[0]))
 
 
 def _signals(net, inst):
@@ -104,7 +100,7 @@ def _residual_rows(inst, override, r, s, k, floor, scales):
     act = inst.params["activation"]
     rows = []
     g = _signals(residual_gnn(P, L, act, skip=r), inst)
-    EB = np.array([_E(b) for b in g.B])
+    EB = layer_norms(g.B)
     vals = {"r": r, "lam": lam, "s": s, "L": L, "k": k, "E_BL1": EB[L - 1]}
     base = dict(base_row(inst, "remedy_residual"), skip=r)
     sc = np.maximum(scales(g.B)[:L], scales(g.B)[L - 1])
@@ -125,7 +121,7 @@ def _initial_residual_rows(inst, override, variant, a, b, floor, scales):
     g = _signals(initial_residual_gnn(P, L, act, alpha=a, beta=b), inst)
     Ms = [W[i] if b is None else (1 - b) * np.eye(W[i].shape[0]) + b * W[i] for i in range(1, L)]
     m = max(float(np.linalg.norm(M, 2)) for M in Ms)
-    EB = np.array([_E(x) for x in g.B])
+    EB = layer_norms(g.B)
     mb = np.array([np.linalg.norm(x.mean(axis=0)) for x in g.B])
     kk = np.arange(1, L)
     vals = {"a": a, "lam": lam, "m_M": m, "L": L, "k": kk, "E_BL1": EB[L - 1], "bbar_L1": mb[L - 1]}
@@ -156,20 +152,21 @@ def _normalisation_rows(inst, override, norm, sigma, s, k, floor, scales):
                                 dict(hypotheses(inst, ("A1", "A2")), **{"Pi H^(k) != 0": False})))
         return rows
     B, H = g.B, [g.forward.H[j] for j in range(L)]
-    EB = np.array([_E(x) for x in B])
-    EH = np.array([_E(h) for h in H])
+    EB = layer_norms(B)
+    EH = layer_norms(H)
     factor = np.ones(L) if norm == "mean" else sigma / EH
     upstream = np.array([np.linalg.norm(P, 2) * np.linalg.norm(B[j + 1]) * np.linalg.norm(W[j + 1], 2)
                          for j in range(L)]) * factor / np.sqrt(n)
     hyp = hypotheses(inst, ("A1", "A2"))
-    if norm == "pair":
-        # sigma/E(H^(k)) is only known when E(H^(k)) is resolved above the round-off of H
-        # (else the recomputed H^(k) and the one normalised differ in every digit of Pi H)
-        rms = np.array([np.linalg.norm(h) / np.sqrt(n) for h in H])
-        hyp["E(H^(k)) above 1e3 x round-off"] = bool(np.all(EH > 1e3 * floor(rms)))
+    # sigma/E(H^(k)) is only known when E(H^(k)) is resolved above the round-off of H (else
+    # the recomputed H^(k) and the one normalised differ in every digit of Pi H)
+    rms = np.array([np.linalg.norm(h) / np.sqrt(n) for h in H])
+    resolved = bool(np.all(EH > 1e3 * floor(rms)))
     mean_norm = np.array([np.linalg.norm(B[j].mean(axis=0)) for j in range(L)])
     rows.append(part_record(base, f"zero_mean_{norm}", mean_norm, 0.0,
                             floor(scales(B)[:L] + upstream), hyp, relation="==", layers=k))
+    if norm == "pair":
+        rows[-1] = _unresolved_unless(resolved, rows[-1])
     if norm == "mean":
         vals = {"lam": lam, "s": s, "L": L, "k": k, "E_BL1": EB[L - 1]}
         rows.append(part_record(base, "mean", EB[:L], bound("remedy_normalisation", "mean", vals, override),
@@ -182,7 +179,19 @@ def _normalisation_rows(inst, override, norm, sigma, s, k, floor, scales):
                                 bound("remedy_normalisation", "pairnorm", vals, override),
                                 floor(scales(B)[:L - 1] + upstream[:L - 1]), hyp, layers=kk,
                                 amplification=float(np.max(sigma * lam * s_k1 / EH[:L - 1]))))
+        rows[-1] = _unresolved_unless(resolved, rows[-1])
     return rows
+
+
+def _unresolved_unless(resolved, row):
+    """``row`` as judged if ``resolved``; else ``unresolved``: PairNorm's factor ``sigma/E(H^(k))``
+    is round-off when ``E(H^(k))`` is at most ``1e3`` times the round-off of ``H^(k)``, so the
+    round-off of the bound itself reaches the bound and nothing is judged (a row whose
+    hypotheses fail keeps ``hypotheses not met``)."""
+    if resolved or row["verdict"] == "hypotheses not met":
+        return row
+    return dict(row, verdict="unresolved", layers_unresolved=row["layers_checked"],
+                resolvable=False, unresolved_reason="E(H^(k)) at round-off: sigma/E(H^(k)) unknown")
 
 
 def run(settings, progress=None, claims=None):
