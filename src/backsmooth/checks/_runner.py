@@ -10,7 +10,7 @@ from ._instances import COMMON_SETTINGS
 from backsmooth.numeric.activations import activation as _activation
 
 __all__ = ["PROFILES", "base_row", "check", "check_many", "claim_hypotheses", "floor_for",
-           "hypotheses", "shared_groups"]
+           "hypotheses", "merge_chunks", "shared_groups"]
 
 #: named settings for ``backsmooth check --profile``: ``thorough`` runs 10^4 instances per check
 #: (measured wall time in the issue-12 note; ``backsmooth sweep`` spreads it over a dask cluster)
@@ -202,6 +202,38 @@ def _result(name, used, scale, records, notes, extra):
         summary=summary,
         notes=tuple(notes),
     )
+
+
+def merge_chunks(name, results, settings):
+    """One :class:`CheckResult` of check ``name`` from the results of chunks of its instances.
+
+    ``results`` ran with ``start``/``trials`` chunks covering the run's instances (in any
+    order); ``settings`` are the settings of the whole run.  The rows are concatenated in
+    instance order and the summary recomputed from them, with the check's own entries from
+    :data:`~backsmooth.checks._framework.CHUNK_MERGE`: the result equals that of one run.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` cannot run in chunks, or the chunks do not cover the run's instances.
+    """
+    from ._framework import CHUNK_MERGE
+
+    if name not in CHUNK_MERGE:
+        raise ValueError(f"check {name!r} cannot be merged from chunks (not in CHUNK_MERGE)")
+    used, scale = _settings(name, settings)
+    start, trials = int(used.get("start", 0)), int(used["trials"])
+    results = sorted(results, key=lambda r: int(r.settings.get("start", 0)))
+    covered = [(int(r.settings.get("start", 0)), int(r.settings["trials"])) for r in results]
+    expect, at = [], start
+    for _, t in covered:
+        expect.append((at, t))
+        at += t
+    if covered != expect or at != start + trials:
+        raise ValueError(f"chunks {covered} do not cover instances {start}..{start + trials - 1}")
+    records = [row for r in results for row in r.records]
+    notes = results[0].notes[1:] if scale != 1.0 else results[0].notes
+    return _result(name, used, scale, records, notes, CHUNK_MERGE[name](records, used))
 
 
 def shared_groups(names):

@@ -154,19 +154,19 @@ def _one_unit(unit, own):
         return check_many(unit, **own)
 
 
-#: measured CPU milliseconds per instance of the heavier checks (issue-12 note), relative to
-#: about 10 ms for the others; only used to start the longest work first
-_COST_MS = {"corollary2": 60.0}
+#: measured CPU milliseconds per instance (issue-12 note, thorough profile, one BLAS thread);
+#: the others cost about 12 ms.  Only used to start the longest work first and to split it
+_COST_MS = {"corollary2": 128.0, "lemma1": 7.0, "lemma2": 7.0, "lemma3": 7.0, "lemma4": 7.0}
 
 
 def _work(unit, own):
-    """Rough amount of work of a unit: instances x measured cost per instance."""
+    """Rough CPU work of a unit (milliseconds): instances x measured cost per instance."""
     from ..checks import CHECKS
 
     total = 0.0
     for name in unit:
         d = CHECKS[name].defaults
-        total += int(own.get("trials", d.get("trials", 1))) * _COST_MS.get(name, 10.0)
+        total += int(own.get("trials", d.get("trials", 1))) * _COST_MS.get(name, 12.0)
     return total
 
 
@@ -185,19 +185,55 @@ def _units(pending):
     return units
 
 
+def _tasks(units, workers):
+    """Split the units into tasks for ``workers`` processes: a single check that can run in
+    chunks (``CHUNK_MERGE``) and would take more than a quarter of one worker's share is cut
+    into chunks of instances (``start``, ``trials``), so that the workers finish together."""
+    from ..checks import CHECKS
+    from ..checks._framework import CHUNK_MERGE
+
+    share = sum(_work(*u) for u in units) / (2 * workers)
+    tasks = []
+    for unit, own in units:
+        name = unit[0]
+        trials = int(own.get("trials", CHECKS[name].defaults.get("trials", 1)))
+        k = int(min(trials, -(-_work(unit, own) // share))) if share else 1
+        if len(unit) > 1 or name not in CHUNK_MERGE or k <= 1:
+            tasks.append((unit, own, None))
+            continue
+        start = int(own.get("start", 0))
+        cuts = [start + trials * j // k for j in range(k + 1)]
+        for a, b in zip(cuts, cuts[1:]):
+            tasks.append((unit, dict(own, start=a, trials=b - a), own))
+    return tasks
+
+
 def _run_parallel(units, workers, record, bar):
     """Run ``(unit, settings)`` pairs in ``workers`` processes; ``record`` each result."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from ..checks._runner import merge_chunks
+
     bar.set_description(f"{sum(len(u) for u, _ in units)} checks on {workers} workers")
-    # longest first: a long check started last would leave the other workers idle at the end
-    units = sorted(units, key=lambda p: -_work(*p))
+    # longest first: a long task started last would leave the other workers idle at the end
+    tasks = sorted(_tasks(units, workers), key=lambda t: -_work(t[0], t[1]))
+    chunks, expected = {}, {}
+    for unit, _, whole in tasks:
+        if whole is not None:
+            expected[unit[0]] = expected.get(unit[0], 0) + 1
     with ProcessPoolExecutor(max_workers=workers) as ex:
-        futures = [ex.submit(_one_unit, unit, own) for unit, own in units]
+        futures = {ex.submit(_one_unit, unit, own): (unit, whole) for unit, own, whole in tasks}
         for fut in as_completed(futures):
+            unit, whole = futures[fut]
             for res in fut.result():
-                record(res)
                 bar.update(res.summary["instances"])
+                if whole is None:
+                    record(res)
+                    continue
+                done = chunks.setdefault(res.name, [])
+                done.append(res)
+                if len(done) == expected[res.name]:
+                    record(merge_chunks(res.name, done, whole))
 
 
 def run(args) -> int:
