@@ -156,7 +156,9 @@ def _one_unit(unit, own):
 
 #: measured CPU milliseconds per instance (issue-12 note, thorough profile, one BLAS thread);
 #: the others cost about 12 ms.  Only used to start the longest work first and to split it
-_COST_MS = {"corollary2": 128.0, "lemma1": 7.0, "lemma2": 7.0, "lemma3": 7.0, "lemma4": 7.0}
+_COST_MS = {"corollary2": 128.0, "lemma1": 7.0, "lemma2": 7.0, "lemma3": 7.0, "lemma4": 7.0,
+            "remedy_residual": 8.0, "remedy_initial_residual": 8.0,
+            "remedy_normalisation": 8.0, "proposition2": 8.0}
 
 
 def _work(unit, own):
