@@ -58,6 +58,8 @@ from ._verdicts import (
 
 __all__ = [
     "CHECKS",
+    "SHARED_PASSES",
+    "CHUNK_MERGE",
     "EPS",
     "RTOL",
     "VERDICTS",
@@ -67,6 +69,8 @@ __all__ = [
     "fitted_rate",
     "part_record",
     "register",
+    "register_shared",
+    "register_chunk_merge",
     "roundoff_floor",
     "summarise",
     "verdicts",
@@ -303,3 +307,29 @@ def register(name, title, claims, defaults, description="", provenance=None):
         return fn
 
     return deco
+
+
+#: shared passes: tuple of check names -> ``joint(settings, progress) -> {name: (records, notes,
+#: extra)}``, one pass over the instances that yields exactly what each named check would
+#: give run alone (same instances, same rows, same notes); used when several of them run with
+#: the same settings (``backsmooth check --all``), so their instances are built and measured once
+SHARED_PASSES: dict = {}
+
+
+def register_shared(names, joint):
+    """Register ``joint`` as the one-pass runner of the checks ``names`` (see SHARED_PASSES)."""
+    SHARED_PASSES[tuple(names)] = joint
+    return joint
+
+
+#: checks whose run may be split into chunks of instances (``start``, ``trials``) and merged:
+#: check name -> ``extra_from_rows(rows, settings)``, the check's own summary entries computed
+#: from the merged rows (a check with extra entries that are not a function of its rows, or
+#: with notes that depend on the run, is not listed)
+CHUNK_MERGE: dict = {}
+
+
+def register_chunk_merge(name, extra_from_rows):
+    """Declare that check ``name`` can run in chunks (see CHUNK_MERGE)."""
+    CHUNK_MERGE[name] = extra_from_rows
+    return extra_from_rows

@@ -33,11 +33,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backsmooth.numeric.assumptions import assumption_report
+from ._memo import graph_and_matrix, report
 from backsmooth.numeric.graph_specs import graph_by_name
 from backsmooth.numeric.graphs import adjacency_matrix
 from backsmooth.numeric.initialisation import initial_weights
-from backsmooth.numeric.propagation import propagation_matrix, top_eigenvector
 
 __all__ = [
     "COMMON_SETTINGS",
@@ -271,14 +270,13 @@ def build_instance(settings, index, *, defaults_for=None):
             spec = _family_spec(graph, n, srng)
         else:
             spec = graph if isinstance(graph, (str, os.PathLike)) else "user graph"
-        A, labels, feats = _graph(graph if spec == "user graph" else spec, drng)
-        P = propagation_matrix(A, kind).toarray()
+        P, labels, feats = graph_and_matrix(graph if spec == "user graph" else spec, kind, drng,
+                                            _graph)
     n = P.shape[0]
     if n < 2:
         raise ValueError(f"graph {spec!r} has {n} node(s); the checks need n >= 2")
-    rep = assumption_report(P)
+    rep, reference = report(P, reference=kind == "gcn")  # memoised by P (same numbers)
     lam = float(rep.lambda_)
-    reference = top_eigenvector(P)[1] if kind == "gcn" else None
     scale = settings.get("scale", "auto")
     if isinstance(scale, list):
         scale = draw(scale, prng, "scale")

@@ -9,10 +9,12 @@ from ._framework import CHECKS, CheckResult, bound_scaling, summarise
 from ._instances import COMMON_SETTINGS
 from backsmooth.numeric.activations import activation as _activation
 
-__all__ = ["PROFILES", "base_row", "check", "claim_hypotheses", "floor_for", "hypotheses"]
+__all__ = ["PROFILES", "base_row", "check", "check_many", "claim_hypotheses", "floor_for",
+           "hypotheses", "merge_chunks", "shared_groups"]
 
 #: named settings for ``backsmooth check --profile``: ``thorough`` runs 10^4 instances per check
-#: (measured wall time in the issue-12 note; ``backsmooth sweep`` spreads it over a dask cluster)
+#: (``check --all --profile thorough --workers 2``: 29m41s wall, 50.5 CPU-min, on 2 cores under
+#: load, issue-12 note; ``backsmooth sweep`` spreads it over a dask cluster)
 PROFILES = {"default": {}, "thorough": {"trials": 10_000}}
 
 
@@ -148,6 +150,14 @@ def check(name, *, progress=None, **settings):
     from ._registry import resolve
 
     name = resolve(name, CHECKS)
+    used, scale = _settings(name, settings)
+    with bound_scaling(scale):
+        records, notes, extra = CHECKS[name].run(used, progress)
+    return _result(name, used, scale, records, notes, extra)
+
+
+def _settings(name, settings):
+    """The settings ``name`` runs with (defaults overridden) and the bound scale, validated."""
     spec = CHECKS[name]
     allowed = set(COMMON_SETTINGS) | set(spec.defaults)
     unknown = sorted(set(settings) - allowed)
@@ -161,8 +171,13 @@ def check(name, *, progress=None, **settings):
     if int(trials) != trials or trials < 1:
         raise ValueError(f"trials must be a positive integer, got {trials!r}")
     scale = used.pop("bound_scale", 1.0)
-    with bound_scaling(scale):
-        records, notes, extra = spec.run(used, progress)
+    return used, scale
+
+
+def _result(name, used, scale, records, notes, extra):
+    """The :class:`CheckResult` of check ``name`` from what its runner returned."""
+    spec = CHECKS[name]
+    used = dict(used)
     if scale != 1.0:
         used["bound_scale"] = scale
         notes = (
@@ -188,6 +203,94 @@ def check(name, *, progress=None, **settings):
         summary=summary,
         notes=tuple(notes),
     )
+
+
+def merge_chunks(name, results, settings):
+    """One :class:`CheckResult` of check ``name`` from the results of chunks of its instances.
+
+    ``results`` ran with ``start``/``trials`` chunks covering the run's instances (in any
+    order); ``settings`` are the settings of the whole run.  The rows are concatenated in
+    instance order and the summary recomputed from them, with the check's own entries from
+    :data:`~backsmooth.checks._framework.CHUNK_MERGE`: the result equals that of one run.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` cannot run in chunks, or the chunks do not cover the run's instances.
+    """
+    from ._framework import CHUNK_MERGE
+
+    if name not in CHUNK_MERGE:
+        raise ValueError(f"check {name!r} cannot be merged from chunks (not in CHUNK_MERGE)")
+    used, scale = _settings(name, settings)
+    start, trials = int(used.get("start", 0)), int(used["trials"])
+    results = sorted(results, key=lambda r: int(r.settings.get("start", 0)))
+    covered = [(int(r.settings.get("start", 0)), int(r.settings["trials"])) for r in results]
+    expect, at = [], start
+    for _, t in covered:
+        expect.append((at, t))
+        at += t
+    if covered != expect or at != start + trials:
+        raise ValueError(f"chunks {covered} do not cover instances {start}..{start + trials - 1}")
+    records = [row for r in results for row in r.records]
+    notes = results[0].notes[1:] if scale != 1.0 else results[0].notes
+    return _result(name, used, scale, records, notes, CHUNK_MERGE[name](records, used))
+
+
+def shared_groups(names):
+    """Split check names into run units: the shared passes all of whose checks are in ``names``
+    (one tuple each, in registry order) and single checks (a 1-tuple each), in the order of
+    ``names`` (a group goes where its first member is)."""
+    from ._framework import SHARED_PASSES
+
+    names = list(names)
+    unit_of = {}
+    for group in SHARED_PASSES:
+        if len(group) > 1 and all(g in names for g in group):
+            for g in group:
+                unit_of.setdefault(g, group)
+    units, seen = [], set()
+    for n in names:
+        u = unit_of.get(n, (n,))
+        if u not in seen:
+            seen.add(u)
+            units.append(u)
+    return units
+
+
+def check_many(names, *, progress=None, **settings):
+    """Run the checks ``names`` with the same ``settings``; a list of :class:`CheckResult`.
+
+    Gives the results :func:`check` gives one by one, but the checks of a shared pass
+    (:data:`~backsmooth.checks._framework.SHARED_PASSES`, e.g. ``lemma1`` ... ``lemma4``, which
+    sample the same instances) are run in one pass: their instances are built and measured
+    once.  ``progress`` is called with the number of check-instances done.
+
+    Examples
+    --------
+    >>> rs = check_many(["lemma1", "lemma3"], trials=2)
+    >>> [r.name for r in rs], [r.summary["instances"] for r in rs]
+    (['lemma1', 'lemma3'], [2, 2])
+    """
+    from ._framework import SHARED_PASSES
+    from ._registry import resolve
+
+    names = [resolve(n, CHECKS) for n in names]
+    out = {}
+    for unit in shared_groups(names):
+        if len(unit) == 1:
+            out[unit[0]] = check(unit[0], progress=progress, **settings)
+            continue
+        prepared = {n: _settings(n, settings) for n in unit}
+        used, scale = prepared[unit[0]]
+        if any(prepared[n][0] != used for n in unit):
+            raise ValueError(f"the checks {unit} of a shared pass must have the same defaults")
+        step = None if progress is None else (lambda k, m=len(unit): progress(k * m))
+        with bound_scaling(scale):
+            parts = SHARED_PASSES[unit](used, step)
+        for n in unit:
+            out[n] = _result(n, used, scale, *parts[n])
+    return [out[n] for n in names]
 
 
 def _registered(c):

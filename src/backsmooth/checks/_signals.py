@@ -91,7 +91,9 @@ def measure(P, X0, weights, activation, loss, targets, lam, reference=None) -> M
     constants (the generalised measure for a non-stochastic symmetric ``P``).
     """
     g = gradients(P, X0, list(weights), activation=activation, loss=loss, targets=targets)
-    X, H, B = g.forward.X, g.forward.H, g.B
+    # the forward pass recomputes each H^(k) = P X^(k) W^(k) on access: take them once (three
+    # uses below)
+    X, H, B = g.forward.X, list(g.forward.H), g.B
     L = len(weights) - 1
     s = spectral_norms(weights)
     E = lambda M: pairwise_difference_norm(M, reference)

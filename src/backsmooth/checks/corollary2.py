@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bounds import bound
-from ._framework import fitted_rate, part_record, register, roundoff_floor
+from ._framework import fitted_rate, part_record, register, register_chunk_merge, roundoff_floor
 from ._instances import instances
 from ._runner import base_row, claim_hypotheses, floor_for
 from ._signals import measure_instance
@@ -211,6 +211,14 @@ def run(settings, progress=None):
                 float(np.sqrt(inst.lam)) if inst.params["scale"] <= 1 + 1e-12 else None
             )
         rows.extend(inst_rows)
+    return rows, (), extra_from_rows(rows, settings)
+
+
+def extra_from_rows(rows, settings):
+    """The summary entries of the check (spurious points, rates) from its rows alone, so that
+    chunks of a run (``start``) merge into the summary of the whole run."""
+    depths = [int(d) for d in settings.get("depths", DEFAULTS["depths"])]
+    delta_max = float(settings.get("delta_max", 1e-2))
     st = [r for r in rows if r["part"] == "stationary" and r["verdict"] != "hypotheses not met"]
     extra = {
         "spurious_points": {
@@ -229,4 +237,7 @@ def run(settings, progress=None):
     gr = [r["fitted_grad_rate"] for r in st if r.get("fitted_grad_rate") is not None]
     if gr:
         extra["median_fitted_max_gradient_rate"] = float(np.median(gr))
-    return rows, (), extra
+    return extra
+
+
+register_chunk_merge("corollary2", extra_from_rows)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._bounds import bound
-from ._framework import EPS, part_record, register
+from ._framework import EPS, part_record, register, register_shared
 from ._instances import instances
 from ._runner import base_row, claim_hypotheses, floor_for
 from ._signals import FIT_ERRORS, fit_output, measure_instance
@@ -229,23 +229,47 @@ def _lemma4_run_rows(inst, meas, override):
     return rows + _lemma4_rows(inst, fitted, override, "output layer fitted"), True
 
 
-def _run(settings, progress, parts):
-    rows, skipped = [], 0
+def _run_split(settings, progress, parts):
+    """One pass over the instances: ``{key: (rows, notes, {})}`` for ``parts`` = ``{key: part
+    functions}``; each key gets exactly the rows and notes a run of its parts alone gives."""
+    rows = {key: [] for key in parts}
+    skipped = dict.fromkeys(parts, 0)
     override = settings.get("bound_override")
     for inst in instances(settings, progress):
         meas = measure_instance(inst)
-        for part in parts:
-            if part is _lemma4_run_rows:
-                more, fitted = part(inst, meas, override)
-                skipped += not fitted
-                rows.extend(more)
-            else:
-                rows.extend(part(inst, meas, override))
-    notes = ()
-    if skipped:
-        notes = (f"Lemma 4 after fitting skipped on {skipped} instance(s): fit_output_layer "
-                 "failed (non-finite weights on extreme inputs)",)
-    return rows, notes, {}
+        for key, fns in parts.items():
+            for part in fns:
+                if part is _lemma4_run_rows:
+                    more, fitted = part(inst, meas, override)
+                    skipped[key] += not fitted
+                    rows[key].extend(more)
+                else:
+                    rows[key].extend(part(inst, meas, override))
+    out = {}
+    for key in parts:
+        notes = ()
+        if skipped[key]:
+            notes = (f"Lemma 4 after fitting skipped on {skipped[key]} instance(s): "
+                     "fit_output_layer failed (non-finite weights on extreme inputs)",)
+        out[key] = (rows[key], notes, {})
+    return out
+
+
+def _run(settings, progress, parts):
+    return _run_split(settings, progress, {None: parts})[None]
+
+
+#: the part functions of each lemma's check
+_PARTS = {"lemma1": (_lemma1_rows,), "lemma2": (_lemma2_rows,), "lemma3": (_lemma3_rows,),
+          "lemma4": (_lemma4_run_rows,)}
+
+
+def run_lemmas_shared(settings, progress=None):
+    """Lemmas 1-4 in one pass (shared instances): ``{name: (rows, notes, extra)}``."""
+    return _run_split(settings, progress, _PARTS)
+
+
+register_shared(tuple(_PARTS), run_lemmas_shared)
 
 
 @register("lemma1", "Lemma 1: E(X)^2 = ||X||_F^2/n - ||xbar||^2 (pairwise-difference identity)",

@@ -141,46 +141,106 @@ def _graph_setting(value):
     )
 
 
-def _one_check(name, own):
-    """Run one check in a worker process (one BLAS thread)."""
-    from ..checks import check
+def _one_unit(unit, own):
+    """Run one unit (a check, or the checks of a shared pass) in a worker process (one BLAS
+    thread)."""
+    from ..checks._runner import check_many
 
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - core dependency
-        return check(name, **own)
+        return check_many(unit, **own)
     with threadpool_limits(limits=1):
-        return check(name, **own)
+        return check_many(unit, **own)
 
 
-def _work(name, own):
-    """Rough amount of work of one check: instances x network depths per instance."""
+#: measured CPU milliseconds per instance (issue-12 note, thorough profile, one BLAS thread);
+#: the others cost about 12 ms.  Only used to start the longest work first and to split it
+_COST_MS = {"corollary2": 128.0, "lemma1": 7.0, "lemma2": 7.0, "lemma3": 7.0, "lemma4": 7.0,
+            "remedy_residual": 8.0, "remedy_initial_residual": 8.0,
+            "remedy_normalisation": 8.0, "proposition2": 8.0}
+
+
+def _work(unit, own):
+    """Rough CPU work of a unit (milliseconds): instances x measured cost per instance."""
     from ..checks import CHECKS
 
-    d = CHECKS[name].defaults
-    depths = own.get("depths", d.get("depths"))
-    return int(own.get("trials", d.get("trials", 1))) * (len(depths) if depths else 1)
+    total = 0.0
+    for name in unit:
+        d = CHECKS[name].defaults
+        total += int(own.get("trials", d.get("trials", 1))) * _COST_MS.get(name, 12.0)
+    return total
 
 
-def _run_parallel(pending, workers, record, bar):
-    """Run ``(name, settings)`` pairs in ``workers`` processes; ``record`` each as it finishes."""
+def _units(pending):
+    """Group ``(name, settings)`` pairs into run units (shared passes run as one unit)."""
+    from ..checks._runner import shared_groups
+
+    by_name = dict(pending)
+    units = []
+    for unit in shared_groups([name for name, _ in pending]):
+        own = by_name[unit[0]]
+        if all(by_name[n] == own for n in unit):
+            units.append((unit, own))
+        else:
+            units += [((n,), by_name[n]) for n in unit]
+    return units
+
+
+def _tasks(units, workers):
+    """Split the units into tasks for ``workers`` processes: a single check that can run in
+    chunks (``CHUNK_MERGE``) and would take more than a quarter of one worker's share is cut
+    into chunks of instances (``start``, ``trials``), so that the workers finish together."""
+    from ..checks import CHECKS
+    from ..checks._framework import CHUNK_MERGE
+
+    share = sum(_work(*u) for u in units) / (2 * workers)
+    tasks = []
+    for unit, own in units:
+        name = unit[0]
+        trials = int(own.get("trials", CHECKS[name].defaults.get("trials", 1)))
+        k = int(min(trials, -(-_work(unit, own) // share))) if share else 1
+        if len(unit) > 1 or name not in CHUNK_MERGE or k <= 1:
+            tasks.append((unit, own, None))
+            continue
+        start = int(own.get("start", 0))
+        cuts = [start + trials * j // k for j in range(k + 1)]
+        for a, b in zip(cuts, cuts[1:]):
+            tasks.append((unit, dict(own, start=a, trials=b - a), own))
+    return tasks
+
+
+def _run_parallel(units, workers, record, bar):
+    """Run ``(unit, settings)`` pairs in ``workers`` processes; ``record`` each result."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    bar.set_description(f"{len(pending)} checks on {workers} workers")
-    # longest first (instances x depths per instance): a long check started last would leave the
-    # other workers idle at the end
-    pending = sorted(pending, key=lambda p: -_work(*p))
+    from ..checks._runner import merge_chunks
+
+    bar.set_description(f"{sum(len(u) for u, _ in units)} checks on {workers} workers")
+    # longest first: a long task started last would leave the other workers idle at the end
+    tasks = sorted(_tasks(units, workers), key=lambda t: -_work(t[0], t[1]))
+    chunks, expected = {}, {}
+    for unit, _, whole in tasks:
+        if whole is not None:
+            expected[unit[0]] = expected.get(unit[0], 0) + 1
     with ProcessPoolExecutor(max_workers=workers) as ex:
-        futures = {ex.submit(_one_check, name, own): name for name, own in pending}
+        futures = {ex.submit(_one_unit, unit, own): (unit, whole) for unit, own, whole in tasks}
         for fut in as_completed(futures):
-            res = fut.result()
-            record(res)
-            bar.update(res.summary["instances"])
+            unit, whole = futures[fut]
+            for res in fut.result():
+                bar.update(res.summary["instances"])
+                if whole is None:
+                    record(res)
+                    continue
+                done = chunks.setdefault(res.name, [])
+                done.append(res)
+                if len(done) == expected[res.name]:
+                    record(merge_chunks(res.name, done, whole))
 
 
 def run(args) -> int:
     """Run ``backsmooth check``; returns the exit code."""
-    from ..checks import CHECKS, ORDER, check
+    from ..checks import CHECKS, ORDER
     from ..checks._registry import DEPRECATED_ALIASES, resolve
 
     if args.list:
@@ -274,14 +334,18 @@ def run(args) -> int:
                     continue
             pending.append((name, own))
         try:
-            if args.workers > 1 and len(pending) > 1:
-                _run_parallel(pending, args.workers, record, bar)
+            units = _units(pending)
+            if args.workers > 1 and len(units) > 1:
+                _run_parallel(units, args.workers, record, bar)
             else:
-                for name, own in pending:
-                    bar.set_description(name)
+                from ..checks._runner import check_many
+
+                for unit, own in units:
+                    bar.set_description(", ".join(unit))
                     with warnings.catch_warnings():  # the deprecation was printed above
                         warnings.simplefilter("ignore", DeprecationWarning)
-                        record(check(name, progress=bar.update, **own))
+                        for res in check_many(unit, progress=bar.update, **own):
+                            record(res)
         except (ValueError, TypeError) as exc:
             bar.close()
             print(f"backsmooth check: error: {exc}", file=sys.stderr)
