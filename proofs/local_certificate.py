@@ -22,11 +22,13 @@ from . import _floats as fl
 from ._common import A1, A2, SETTING, Pi, backward_step_split, collect, mean_row
 from .checks import on_instances, symbolic_identity, symbolic_inequality
 from .framework import Proof, Step
+from . import local_chains as lc
+from . import rules as ru
+from .rules_local import C1, C2, LOCAL_DEFS
 
 __all__ = ["local_smoothing_proof", "local_backward_recursion_proof", "local_certificate_proof",
            "saturation_threshold_proof", "certificate_on_net"]
 
-C1 = "rho in C^1 (mean value theorem on each column segment)"
 TANH = "rho = tanh"
 
 
@@ -148,9 +150,12 @@ def local_smoothing_proof() -> Proof:
              reason="Lemma 1's pairwise form per column and |rho(x) - rho(y)| <= ell_kj |x - y|",
              check=on_instances("<=", floats=_forward_floats, detail="both lines, every hidden layer")),
         Step("tanh slope", "tanh' decreases in |x|: its maximum on a segment is at the point nearest 0",
-             uses=(C1,), introduces=("closed form",), reason="(tanh')' = -2 tanh tanh' <= 0 for x > 0",
-             check=symbolic_inequality(lambda: (-2 * sp.tanh(x) / sp.cosh(x)**2, sp.Integer(0), {}),
-                                       "x > 0")),
+             uses=(C1,), introduces=("closed form",),
+             reason="tanh' = sech^2 is even and sech(a + t)^2 <= sech(a)^2 for a, t >= 0 (so the largest value "
+                    "on a segment is at its point of smallest |x|)",
+             check=ru.AllOf(lc.tanh_even_identity(), lc.tanh_decreasing()),
+             also=(symbolic_inequality(lambda: (-2 * sp.tanh(x) / sp.cosh(x)**2, sp.Integer(0), {}),
+                                       "(tanh')' <= 0 at a symbolic x > 0"),)),
         Step("to one step", "ell^w_k <= ell_k and E(H^(k)) <= lambda s_k E(X^(k)) give lambda s_k ell_k E(X^(k))",
              uses=("weighted step", "theorem1"), introduces=("statement",),
              reason="weighted mean of slopes <= their max; Theorem 1's step",
@@ -209,25 +214,31 @@ def local_certificate_proof() -> Proof:
                         "no hidden backward signal and no gradient.",))
 
 
+AWAY = "every column segment of H^(k) avoids (-a, a), a >= 0"
+THRESHOLD = "cosh(a)^2 >= lambda s_k"
+
+
 def saturation_threshold_proof() -> Proof:
-    """tanh: ell_k <= sech(a)^2 <= 4 exp(-2a); lambda s ell <= 1 once cosh(a)^2 >= lambda s."""
-    a = sp.Symbol("a", nonnegative=True)
-    y = sp.Symbol("y", positive=True)
-    v = sp.Symbol("v", nonnegative=True)
+    """tanh: ell_k <= sech(a)^2 <= 4 exp(-2a); lambda s_k ell_k <= 1 once cosh(a)^2 >= lambda s_k."""
     steps = (
         Step("segment away from 0", "every column segment avoids (-a, a) => ell_k <= sech(a)^2",
-             uses=(TANH, "local_smoothing"), introduces=("sech bound",),
-             reason="tanh' = sech^2 decreases in |x| (local_smoothing, 'tanh slope')",
-             check=symbolic_identity(lambda: [((1 / sp.cosh(a)**2).rewrite(sp.exp), 4 / (sp.exp(a) + sp.exp(-a))**2)])),
+             uses=(TANH, AWAY, LOCAL_DEFS), introduces=("sech bound",),
+             reason="ell_kj is the maximum of tanh' = sech^2 over column j's segment, whose points x have "
+                    "|x| >= a, i.e. x = +-(a + t), t >= 0; tanh' is even and sech(a + t)^2 <= sech(a)^2; "
+                    "ell_k is the maximum over j",
+             check=ru.AllOf(lc.tanh_even_identity(), lc.tanh_decreasing())),
         Step("exponential", "sech(a)^2 <= 4 exp(-2a)", uses=("sech bound",), introduces=("exp bound",),
              reason="with y = e^a: 4/(y + 1/y)^2 <= 4/y^2",
-             check=symbolic_inequality(lambda: (4 / (y + 1 / y)**2, 4 / y**2, {}), "y = e^a > 0")),
+             check=lc.sech_exponential()),
         Step("threshold", "cosh(a)^2 >= lambda s_k => lambda s_k ell_k <= 1",
-             uses=("sech bound",), introduces=("statement",),
-             reason="cosh(a)^2 = lambda s (1 + v), v >= 0: lambda s sech(a)^2 = 1/(1 + v)",
-             check=symbolic_inequality(lambda: (1 / (1 + v), sp.Integer(1), {}), "v >= 0")),
+             uses=("sech bound", THRESHOLD), introduces=("statement",),
+             reason="cosh(a)^2 = lambda s_k (1 + v), v >= 0: lambda s_k ell_k <= lambda s_k sech(a)^2 = 1/(1 + v)",
+             check=lc.threshold_chain(THRESHOLD)),
     )
-    return Proof("saturation_threshold", (TANH,) + SETTING, steps, ("sech bound", "exp bound", "statement"),
+    return Proof("saturation_threshold", (TANH, AWAY, THRESHOLD, LOCAL_DEFS) + SETTING, steps,
+                 ("sech bound", "exp bound", "statement"),
                  notes=("Not a-priori: large weights do not force every column segment away from 0 (a column "
                         "whose mean pre-activation is 0 keeps ell_k = 1 whatever s is); the threshold is a "
-                        "condition checked on the run.",))
+                        "condition checked on the run.",
+                        "The tanh facts are decided by sympy for a symbolic argument (every real value): "
+                        "exponential rewriting and the substitutions a = log(1 + p), a = log y."))
