@@ -20,6 +20,7 @@ Rules (the hypotheses they need in brackets):
   directions [``lemma1``];
 - ``E by columns``: ``E(M) = (sum_j ||Pi M_:j||^2 / n)^(1/2)`` (definitions of E and ||.||_F);
 - ``Frobenius by entries``: ``||M||_F = (sum_ij |M_ij|^2)^(1/2)`` (definition);
+- ``linearity of sums``: ``sum_i c f(i) = c sum_i f(i)``;
 - ``termwise sum (rule premise)``: ``sum f(a) <= sum f(b)`` for ``f`` non-decreasing, where
   ``a <= b`` is itself proved by an inner rule chain (its side conditions are the rule's);
 - ``hadamard commutative``: ``A o B = B o A``;
@@ -96,9 +97,9 @@ class cn2(sp.Function):
         return r"\|\Pi {}_{{:{}}}\|^2".format(printer._print(self.args[0]), printer._print(self.args[1]))
 
 
-def entries(name: str):
-    """The entries ``M[i, j]`` of the matrix named ``name`` (real)."""
-    return sp.IndexedBase(name, real=True)
+def entries(name: str, real: bool = False):
+    """The entries ``M[i, j]`` of the matrix named ``name`` (generic; ``real=True`` where a sign is taken)."""
+    return sp.IndexedBase(name, real=True) if real else sp.IndexedBase(name)
 
 
 def indicator(x):
@@ -223,9 +224,13 @@ def e_by_columns(term, **_):
 
 
 @ru.rule("Frobenius by entries")
-def fro_entries(term, **_):
-    """``||M||_F = (sum_ij |M_ij|^2)^(1/2)`` for a letter or ``Pi`` times a letter (entries ``Pi M``)."""
-    _need(type(term) is ru.Fro, "Frobenius by entries: only ||M||_F")
+def fro_entries(term, M=None, **_):
+    """``||M||_F = (sum_ij |M_ij|^2)^(1/2)`` for a letter or ``Pi`` times a letter (entries ``Pi M``), either way."""
+    if type(term) is not ru.Fro:
+        _need(M is not None, "Frobenius by entries: ||M||_F, or the root of the sum with M given")
+        want = fro_entries(ru.Fro(M)).bound
+        _need(sp.simplify(term - want) == 0, f"Frobenius by entries: {term} is not ||{M}||_F by entries")
+        return ru.Licence(ru.Fro(M), "==")
     c, w = ru._word(term.args[0])
     _need(c == 1 and len(w) in (1, 2) and (len(w) == 1 or w[0] == ru.PI) and isinstance(w[-1], sp.Symbol)
           and w[-1] != ru.PI, "Frobenius by entries: only ||M||_F or ||Pi M||_F of a letter")
@@ -243,6 +248,15 @@ def termwise_by_rule(term, small=None, large=None, links=(), **_):
     _need(ru._monotone(term.function, small), "termwise sum: the summand is not non-decreasing in the term")
     _, needs, _ = ru.RuleChain(small, links, large)._run()  # raises RuleError when the premise fails
     return ru.Licence(term.xreplace({small: large}), "<=", tuple(needs))
+
+
+@ru.rule("linearity of sums")
+def sum_linearity(term, **_):
+    """``sum_i c f(i) = c sum_i f(i)`` for ``c`` free of the summation indices."""
+    _need(isinstance(term, sp.Sum), "linearity of sums: not a sum")
+    c, f = term.function.as_independent(*term.variables, as_Add=False)
+    _need(c != 1, "linearity of sums: no constant factor")
+    return ru.Licence(c * sp.Sum(f, *term.limits), "==")
 
 
 @ru.rule("hadamard commutative")
