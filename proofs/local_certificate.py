@@ -142,13 +142,18 @@ def local_smoothing_proof() -> Proof:
     x = sp.Symbol("x", positive=True)
     steps = (
         Step("segment slopes", "|rho'(x)| <= ell_kj for x in column j's segment, and rho is ell_kj-Lipschitz there",
-             uses=(C1, "E(X)"), introduces=("column Lipschitz",),
-             reason="definition of ell_kj as a maximum over the segment; mean value theorem",
-             check=on_instances("<=", floats=_segment_floats, detail="every entry of every hidden layer")),
+             uses=(C1, LOCAL_DEFS, "E(X)"), introduces=("column Lipschitz",),
+             reason="definition of ell_kj as a maximum over the segment; mean value theorem (the segment is an "
+                    "interval holding every entry of column j, so every point between two of them)",
+             check=lc.segment_slopes_check(),
+             also=(on_instances("<=", floats=_segment_floats, detail="every entry of every hidden layer"),)),
         Step("per column", "||Pi rho(H_:j)||^2 <= ell_kj^2 ||Pi H_:j||^2, summed: E(X^(k+1)) <= ell^w_k E(H^(k))",
-             uses=("column Lipschitz", "lemma1"), introduces=("weighted step",),
-             reason="Lemma 1's pairwise form per column and |rho(x) - rho(y)| <= ell_kj |x - y|",
-             check=on_instances("<=", floats=_forward_floats, detail="both lines, every hidden layer")),
+             uses=("column Lipschitz", "lemma1", C1, LOCAL_DEFS, "GNN recursion"), introduces=("weighted step",),
+             reason="Lemma 1's pairwise form per column and |rho(x) - rho(y)| <= ell_kj |x - y| (the mean value "
+                    "theorem, re-derived inside the termwise sum); E(X)^2 = sum_j ||Pi X_:j||^2 / n; "
+                    "ell^w_k E(H) = (sum_j ell_kj^2 ||Pi H_:j||^2 / n)^(1/2) by definition",
+             check=lc.per_column_check(),
+             also=(on_instances("<=", floats=_forward_floats, detail="both lines, every hidden layer"),)),
         Step("tanh slope", "tanh' decreases in |x|: its maximum on a segment is at the point nearest 0",
              uses=(C1,), introduces=("closed form",),
              reason="tanh' = sech^2 is even and sech(a + t)^2 <= sech(a)^2 for a, t >= 0 (so the largest value "
@@ -157,11 +162,12 @@ def local_smoothing_proof() -> Proof:
              also=(symbolic_inequality(lambda: (-2 * sp.tanh(x) / sp.cosh(x)**2, sp.Integer(0), {}),
                                        "(tanh')' <= 0 at a symbolic x > 0"),)),
         Step("to one step", "ell^w_k <= ell_k and E(H^(k)) <= lambda s_k E(X^(k)) give lambda s_k ell_k E(X^(k))",
-             uses=("weighted step", "theorem1"), introduces=("statement",),
-             reason="weighted mean of slopes <= their max; Theorem 1's step",
-             check=on_instances("<=", floats=_forward_floats)),
+             uses=("weighted step", "theorem1", LOCAL_DEFS), introduces=("statement",),
+             reason="weighted mean of slopes <= their max (ell_kj <= ell_k termwise); Theorem 1's step",
+             check=lc.to_one_step_chain(),
+             also=(on_instances("<=", floats=_forward_floats),)),
     )
-    return Proof("local_smoothing", (A1, A2, C1) + SETTING, steps, ("weighted step", "statement"),
+    return Proof("local_smoothing", (A1, A2, C1, LOCAL_DEFS) + SETTING, steps, ("weighted step", "statement"),
                  notes=("The slopes are measured a posteriori on the pre-activations; the statement holds for "
                         "every network, the informative part is how small ell_k is on a given run.",))
 
@@ -171,22 +177,27 @@ def local_backward_recursion_proof() -> Proof:
     steps = (
         Step("split", "Pi B^(k) = (Pi rho'(H)) diag(gbar) + Pi (rho'(H) o Pi G_k); bbar^(k) = dbar o gbar + "
              "mean((Pi rho'(H)) o Pi G_k); gbar = W^(k+1) bbar^(k+1)",
-             uses=("GNN recursion", "lemma2"), introduces=("split",),
-             reason="G_k = 1 gbar^T + Pi G_k, (1 g^T) o M = M diag(g), Pi kills constant columns, 1^T P = 1^T",
-             check=symbolic_identity(_mean_split, "generic symmetric stochastic 3 x 3 P, generic H, B, W, rho'")),
+             uses=("GNN recursion", "lemma2", A1), introduces=("split",),
+             reason="G_k = 1 gbar^T + Pi G_k, rho'(H) = 1 dbar^T + Pi rho'(H), (1 g^T) o M = M diag(g), "
+                    "Pi kills constant columns, 1^T P = 1^T, diag(g)^T = diag(g), diag(g) d = g o d",
+             check=lc.backward_split_check(),
+             also=(symbolic_identity(_mean_split, "generic symmetric stochastic 3 x 3 P, generic H, B, W, rho'"),)),
         Step("local rho'", "|rho'(H_ij)| <= ell_k; E(rho'(H^(k))) <= c_k E(H^(k))",
-             uses=(C1,), introduces=("local rho'",),
-             reason="definition of ell_k; mean value theorem for rho' on column j's segment, then Lemma 1 per column",
-             check=on_instances("<=", floats=_segment_floats)),
+             uses=(C1, C2, LOCAL_DEFS, "lemma1"), introduces=("local rho'",),
+             reason="definition of ell_k; mean value theorem for rho' on column j's segment, then Lemma 1 per column, "
+                    "and c_kj <= c_k",
+             check=lc.local_rho_prime_check(),
+             also=(on_instances("<=", floats=_segment_floats),)),
         Step("one step", "E(B^(k)) <= lambda s_(k+1) ell_k E(B^(k+1)) + E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)||; "
              "||bbar^(k) - dbar o W^(k+1) bbar^(k+1)|| <= lambda s_(k+1) E(rho'(H^(k))) E(B^(k+1))",
-             uses=("split", "local rho'", "lemma2", A1), introduces=("statement",),
+             uses=("split", "local rho'", "lemma2", A1, "s_k, Q_k, S_k, Lam_k"), introduces=("statement",),
              reason="||rho'(H) o Pi G||_F <= ell_k ||Pi G||_F <= ell_k lambda s_(k+1) sqrt(n) E(B^(k+1)) (||P Pi||_2 <= "
                     "lambda); ||(Pi rho'(H)) diag(gbar)||_F <= ||Pi rho'(H)||_F ||gbar||; the mean of a Hadamard "
                     "product of two n-row matrices has norm <= ||.||_F ||.||_F / n (Cauchy-Schwarz per column)",
-             check=on_instances("<=", floats=_one_step_floats, detail="three lines, every hidden layer")),
+             check=ru.AllOf(lc.backward_e_chain(), lc.backward_mean_chain()),
+             also=(on_instances("<=", floats=_one_step_floats, detail="three lines, every hidden layer"),)),
     )
-    return Proof("local_backward_recursion", (A1, A2, C1) + SETTING, steps, ("statement",),
+    return Proof("local_backward_recursion", (A1, A2, C1, C2, LOCAL_DEFS) + SETTING, steps, ("statement",),
                  notes=("P >= 0 is not used: no max-row norm is propagated (the mean of G_k is split off).",))
 
 

@@ -192,8 +192,8 @@ def _entry(M, i, j):
     for f in (RHO2, RHO1, RHO):
         pre = f"{f.__name__}("
         if name.startswith(pre) and name.endswith(")"):
-            return f(entries(name[len(pre):-1])[i, j])
-    return entries(name)[i, j]
+            return f(entries(name[len(pre):-1], real=True)[i, j])
+    return entries(name, real=True)[i, j]
 
 
 def _pairwise_sum(M, j):
@@ -216,10 +216,17 @@ def pairwise(term, M=None, **_):
 
 
 @ru.rule("E by columns")
-def e_by_columns(term, **_):
-    """``E(M) = (sum_j ||Pi M_:j||^2 / n)^(1/2)`` (definitions of E and the Frobenius norm)."""
-    _need(type(term) is ru.E and isinstance(term.args[0], sp.Symbol), "E by columns: only E(M) of a letter")
+def e_by_columns(term, M=None, **_):
+    """``E(M) = (sum_j ||Pi M_:j||^2 / n)^(1/2)`` (definitions of E and the Frobenius norm), either way."""
     j = IDX[2]
+    if type(term) is not ru.E:
+        _need(M is not None and isinstance(M, sp.Symbol), "E by columns: E(M), or the root with the letter M given")
+        total = sp.Sum(cn2(M, j), (j, 1, d))
+        if sp.simplify(term - sp.sqrt(total)) == 0:
+            return ru.Licence(sp.sqrt(n) * ru.E(M), "==")
+        _need(sp.simplify(term - sp.sqrt(total / n)) == 0, f"E by columns: {term} is not E({M}) by columns")
+        return ru.Licence(ru.E(M), "==")
+    _need(isinstance(term.args[0], sp.Symbol), "E by columns: only E(M) of a letter")
     return ru.Licence(sp.sqrt(sp.Sum(cn2(term.args[0], j), (j, 1, d)) / n), "==")
 
 
