@@ -22,6 +22,7 @@ from . import _floats as fl
 from ._common import A1, A2, SETTING, Pi, backward_step_split, collect, mean_row
 from .checks import on_instances, symbolic_identity, symbolic_inequality
 from .framework import Proof, Step
+from . import certificate_chains as cc
 from . import local_chains as lc
 from . import rules as ru
 from .rules_local import C1, C2, LOCAL_DEFS
@@ -204,25 +205,48 @@ def local_backward_recursion_proof() -> Proof:
 def local_certificate_proof() -> Proof:
     """||grad_k|| <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k."""
     steps = (
-        Step("chained", "||bbar^(k)|| <= m_k = ||v_k|| + d_k and E(B^(k)) <= e_k by induction from k = L "
-             "(v_k = dbar^(k) o W^(k+1) v_(k+1), v_L = bbar^(L))",
-             uses=("local_backward_recursion", "lemma2"), introduces=("m_k, e_k",),
-             reason="bbar^(k) - v_k = dbar o W^(k+1) (bbar^(k+1) - v_(k+1)) + rbar_k and |dbar_j| <= ell_k; "
-                    "||W^(k+1) bbar^(k+1)|| <= ||W^(k+1) v_(k+1)|| + s_(k+1) d_(k+1); the one-step bounds are "
-                    "non-decreasing in their inputs. Each of e_k, d_k is the smaller of this one-step value and "
-                    "the unrolled form Pi B^(k) = P^(L-k) Pi B^(L) M_(k,L) + sum_j P^(j-k) eta_j M_(k,j), "
+        Step("mean path", "bbar^(k) - v_k = rbar_k + diag(dbar^(k)) W^(k+1) delta_(k+1), W^(k+1) bbar^(k+1) = "
+             "W^(k+1) v_(k+1) + W^(k+1) delta_(k+1) and bbar^(k) = v_k + delta_k (v_k = dbar^(k) o W^(k+1) v_(k+1), "
+             "v_L = bbar^(L), delta_k = bbar^(k) - v_k, rbar_k = bbar^(k) - dbar^(k) o gbar_k)",
+             uses=("GNN recursion", "xbar", A1), introduces=("mean path",),
+             reason="dbar o gbar = diag(dbar) gbar and gbar = W^(k+1) bbar^(k+1) (1^T P = 1^T)",
+             check=cc.mean_path_check()),
+        Step("one-step route", "||bbar^(k) - v_k|| <= d_k = s_(k+1) [ell_k d_(k+1) + lambda E(rho'(H^(k))) e_(k+1)] and "
+             "E(B^(k)) <= e_k = lambda s_(k+1) ell_k e_(k+1) + E(rho'(H^(k))) g_k, g_k = ||W^(k+1) v_(k+1)|| + "
+             "s_(k+1) d_(k+1), for any bounds e_(k+1), d_(k+1) at layer k + 1; d_L = 0, e_L = E(B^(L))",
+             uses=("mean path", "local_backward_recursion", "s_k, Q_k, S_k, Lam_k"),
+             introduces=("one-step bounds",),
+             reason="induction on L - k: the mean path, the triangle inequality, the local backward recursion "
+                    "(its mean remainder and E(B^(k)) lines, and |rho'| <= ell_k so ||diag(dbar)||_2 <= ell_k), "
+                    "||W^(k+1)||_2 = s_(k+1)",
+             check=cc.one_step_route_check()),
+        Step("unrolled route", "each of e_k, d_k may be replaced by the smaller of its one-step value and the unrolled "
+             "form, and still bounds E(B^(k)), ||bbar^(k) - v_k||",
+             uses=("one-step bounds", "local_backward_recursion", "lemma2"),
+             introduces=("deviation and energy bounds",),
+             reason="the unrolled form Pi B^(k) = P^(L-k) Pi B^(L) M_(k,L) + sum_j P^(j-k) eta_j M_(k,j), "
                     "bbar^(k) - v_k = sum_j M_(k,j)^T rbar_j (M_(k,j) = A_(j-1)...A_k, A_i = W^(i+1)T diag(dbar^(i)), "
                     "exact products; ||eta_j||_F/sqrt(n) <= E(rho'(H^(j))) g_j + omega_j lambda s_(j+1) e_(j+1)), "
-                    "from the split (last identity) and ||P^m Pi||_2 <= lambda^m",
-             check=on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks")),
+                    "from the split (last identity) and ||P^m Pi||_2 <= lambda^m; the minimum of two bounds is a bound",
+             check=on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks (the final m_k, e_k)")),
+        Step("chained", "||bbar^(k)|| <= m_k = ||v_k|| + d_k and E(B^(k)) <= e_k",
+             uses=("mean path", "deviation and energy bounds"), introduces=("m_k, e_k",),
+             reason="bbar^(k) = v_k + delta_k and the triangle inequality",
+             check=ru.AllOf(cc.chained_chain(), ru.RuleChain(ru.E(lc._Bk), [
+                 ru.cite("deviation and energy bounds", ru.E(lc._Bk), cc.e(cc.k))], cc.e(cc.k))),
+             also=(on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks"),)),
         Step("certificate", "||grad_k||_F <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k",
              uses=("m_k, e_k", "lemma3"), introduces=("statement",),
              reason="Lemma 3: ||grad_k|| <= n ||xbar^(k)|| ||bbar^(k)|| + lambda n E(X^(k)) E(B^(k))",
-             check=on_instances("<=", floats=_certificate_floats, detail="every layer of 160 networks")),
+             check=cc.certificate_chain(),
+             also=(on_instances("<=", floats=_certificate_floats, detail="every layer of 160 networks"),)),
     )
     return Proof("local_certificate", (A1, A2, C1) + SETTING, steps, ("statement",),
                  notes=("Only forward quantities, the weights and the output error (bbar^(L), E(B^(L))) enter; "
-                        "no hidden backward signal and no gradient.",))
+                        "no hidden backward signal and no gradient.",
+                        "The one-step route is proved by induction (rules); the unrolled route, which the numeric "
+                        "certificate also uses (e_k, d_k the smaller of the two), is checked on instances only: "
+                        "this proof is not a proof for every size until it is."))
 
 
 AWAY = "every column segment of H^(k) avoids (-a, a), a >= 0"

@@ -25,6 +25,7 @@ Rules (the hypotheses they need in brackets):
   ``a <= b`` is itself proved by an inner rule chain (its side conditions are the rule's);
 - ``hadamard commutative``: ``A o B = B o A``;
 - ``diagonal norm``: ``||diag(v)||_2 <= ||v||`` (``||diag(v)||_2 = max_i |v_i|``);
+- ``diagonal of column means``: ``||diag(M^T 1/n)||_2 <= ||M||_max``;
 - ``Cauchy-Schwarz (Hadamard mean)``: ``||(A o B)^T 1|| <= ||A||_F ||B||_F``;
 - ``margin lemma``: ``|1[a>0] - 1[b>0]| <= |a - b| / |b|`` [``margin lemma``, the step that
   proves it by :func:`sign_cases`].
@@ -278,6 +279,17 @@ def diagonal_norm(term, **_):
     """``||diag(v)||_2 = max_i |v_i| <= ||v||``."""
     _need(type(term) is ru.Spec and term.args[0] in DIAGS, "diagonal norm: only ||diag(v)||_2")
     return ru.Licence(ru.Fro(DIAGS[term.args[0]]))
+
+
+@ru.rule("diagonal of column means")
+def diagonal_of_means(term, **_):
+    """``||diag(mbar)||_2 = max_j |mean_i M_ij| <= ||M||_max`` for ``mbar = M^T 1 / n``."""
+    _need(type(term) is ru.Spec and term.args[0] in DIAGS, "diagonal of column means: only ||diag(mbar)||_2")
+    c, w = ru._word(DIAGS[term.args[0]])
+    _need(c == 1 / n and len(w) == 2 and w[1] == ONE, "diagonal of column means: the diagonal is not M^T 1 / n")
+    from .algebra import transpose
+
+    return ru.Licence(ru.Max(transpose(w[0])))
 
 
 @ru.rule("Cauchy-Schwarz (Hadamard mean)")
