@@ -44,8 +44,8 @@ def tanh_even_identity():
 
 def tanh_decreasing():
     """``sech(a + t)^2 <= sech(a)^2`` for every ``a, t >= 0`` (with evenness: decreasing in |x|)."""
-    return scalar_inequality(lambda: (_sech2(_a + _t), _sech2(_a), {_a: sp.log(1 + _p), _t: sp.log(1 + _q)}),
-                             "every a, t >= 0 (a = log(1 + p), t = log(1 + q), p, q >= 0)")
+    return rl.factored_inequality(lambda: [(_sech2(_a + _t), _sech2(_a), {_a: sp.log(1 + _p), _t: sp.log(1 + _q)})],
+                                  "every a, t >= 0 (a = log(1 + p), t = log(1 + q), p, q >= 0)")
 
 
 def sech_exponential():

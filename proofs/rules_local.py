@@ -60,7 +60,7 @@ from .framework import Evidence
 
 __all__ = ["C1", "C2", "LOCAL_DEFS", "RHO", "RHO1", "RHO2", "IDX", "d", "ell", "c_loc", "ell_k", "c_k",
            "ell_w", "kappa", "cn2", "entries", "between", "indicator", "diag", "DIAG_RULES",
-           "sign_cases", "CASE_RULE"]
+           "sign_cases", "CASE_RULE", "factored_inequality"]
 
 C1 = "rho in C^1 (mean value theorem on each column segment)"
 C2 = ("rho' locally Lipschitz: the mean value theorem for rho' on each column segment with "
@@ -356,6 +356,44 @@ def _case_check(build, detail):
     check.form, check.build = "inequality", build
     check.remake = lambda new_build: _case_check(new_build, detail)
     return check
+
+
+def _factored_check(build, detail):
+    def check() -> Evidence:
+        triples = build()
+        bad = []
+        for i, (lhs, rhs, rep) in enumerate(triples):
+            diff = (sp.sympify(rhs) - sp.sympify(lhs)).subs(rep)
+            diff = sp.factor(sp.together(sp.powsimp(sp.expand(diff), force=True)))
+            if diff.is_nonnegative is not True:
+                bad.append(i)
+        msg = (f"{len(triples)} inequalit{'y' if len(triples) == 1 else 'ies'} decided by sympy (factored "
+               f"difference non-negative)" if not bad else f"sympy could not establish inequalities {bad}")
+        return Evidence("rule", not bad, msg + (f"; {detail}" if detail else ""), rules=(SCALAR_RULE,))
+
+    check.rules = (SCALAR_RULE,)
+    check.form, check.build = "inequality", build
+    check.remake = lambda new_build: _factored_check(new_build, detail)
+    return check
+
+
+def factored_inequality(build, detail: str = ""):
+    """A step check: scalar ``lhs <= rhs`` for every value, by the sign of the factored difference.
+
+    As :func:`backsmooth.proofs.checks.scalar_inequality` (``build()`` returns ``(lhs, rhs, rep)``
+    triples, ``rep`` a re-parametrisation encoding the hypotheses) but sympy is asked once, on
+    ``factor(together(rhs - lhs))``: a rational function whose factors sympy's assumptions
+    decide, which is fast both ways.  Evidence ``rule``.
+
+    Examples
+    --------
+    >>> p = sp.Symbol("p", nonnegative=True)
+    >>> factored_inequality(lambda: [(1 / (2 + p), 1 / (1 + p), {})])().passed
+    True
+    >>> factored_inequality(lambda: [(1 / (1 + p), 1 / (2 + p), {})])().passed
+    False
+    """
+    return _factored_check(build, detail)
 
 
 def sign_cases(statement, variables: dict, detail: str = ""):
