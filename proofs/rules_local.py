@@ -38,7 +38,7 @@ decide every case (evidence ``rule``).
 Examples
 --------
 >>> from backsmooth.proofs import rules as ru
->>> H, i, l, j = entries("H^(k)"), *IDX
+>>> H, i, l, j = entries("H^(k)", real=True), *IDX
 >>> chain = ru.RuleChain(sp.Abs(RHO(H[i, j]) - RHO(H[l, j])),
 ...                      [("mean value theorem (segment)", None, {}),
 ...                       ("segment maximum", sp.Abs(RHO1(between(H[i, j], H[l, j]))), {})],
