@@ -147,6 +147,7 @@ def local_smoothing_proof() -> Proof:
              reason="definition of ell_kj as a maximum over the segment; mean value theorem (the segment is an "
                     "interval holding every entry of column j, so every point between two of them)",
              check=lc.segment_slopes_check(),
+             latex=r"|\rho(H_{ij}) - \rho(H_{lj})| \le \ell_{kj} |H_{ij} - H_{lj}|,\ |\rho'(H_{ij})| \le \ell_{kj}",
              also=(on_instances("<=", floats=_segment_floats, detail="every entry of every hidden layer"),)),
         Step("per column", "||Pi rho(H_:j)||^2 <= ell_kj^2 ||Pi H_:j||^2, summed: E(X^(k+1)) <= ell^w_k E(H^(k))",
              uses=("column Lipschitz", "lemma1", C1, LOCAL_DEFS, "GNN recursion"), introduces=("weighted step",),
@@ -154,6 +155,7 @@ def local_smoothing_proof() -> Proof:
                     "theorem, re-derived inside the termwise sum); E(X)^2 = sum_j ||Pi X_:j||^2 / n; "
                     "ell^w_k E(H) = (sum_j ell_kj^2 ||Pi H_:j||^2 / n)^(1/2) by definition",
              check=lc.per_column_check(),
+             latex=r"\|\Pi\rho(H)_{:j}\|^2 \le \ell_{kj}^2 \|\Pi H_{:j}\|^2,\ E(X^{(k+1)}) \le \ell^w_k E(H^{(k)})",
              also=(on_instances("<=", floats=_forward_floats, detail="both lines, every hidden layer"),)),
         Step("tanh slope", "tanh' decreases in |x|: its maximum on a segment is at the point nearest 0",
              uses=(C1,), introduces=("closed form",),
@@ -188,6 +190,7 @@ def local_backward_recursion_proof() -> Proof:
              reason="definition of ell_k; mean value theorem for rho' on column j's segment, then Lemma 1 per column, "
                     "and c_kj <= c_k",
              check=lc.local_rho_prime_check(),
+             latex=r"|\rho'(H_{ij})| \le \ell_k,\ E(\rho'(H^{(k)})) \le c_k E(H^{(k)})",
              also=(on_instances("<=", floats=_segment_floats),)),
         Step("one step", "E(B^(k)) <= lambda s_(k+1) ell_k E(B^(k+1)) + E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)||; "
              "||bbar^(k) - dbar o W^(k+1) bbar^(k+1)|| <= lambda s_(k+1) E(rho'(H^(k))) E(B^(k+1))",
@@ -196,6 +199,7 @@ def local_backward_recursion_proof() -> Proof:
                     "lambda); ||(Pi rho'(H)) diag(gbar)||_F <= ||Pi rho'(H)||_F ||gbar||; the mean of a Hadamard "
                     "product of two n-row matrices has norm <= ||.||_F ||.||_F / n (Cauchy-Schwarz per column)",
              check=ru.AllOf(lc.backward_e_chain(), lc.backward_mean_chain()),
+             latex=r"E(B^{(k)}) \le \lambda s_{k+1}\ell_k E(B^{(k+1)}) + E(\rho'(H^{(k)}))\|W^{(k+1)}\bar b^{(k+1)}\|",
              also=(on_instances("<=", floats=_one_step_floats, detail="three lines, every hidden layer"),)),
     )
     return Proof("local_backward_recursion", (A1, A2, C1, C2, LOCAL_DEFS) + SETTING, steps, ("statement",),
@@ -219,7 +223,8 @@ def local_certificate_proof() -> Proof:
              reason="induction on L - k: the mean path, the triangle inequality, the local backward recursion "
                     "(its mean remainder and E(B^(k)) lines, and |rho'| <= ell_k so ||diag(dbar)||_2 <= ell_k), "
                     "||W^(k+1)||_2 = s_(k+1)",
-             check=cc.one_step_route_check()),
+             check=cc.one_step_route_check(),
+             latex=r"\|\bar b^{(k)} - v_k\| \le d_k,\ E(B^{(k)}) \le e_k"),
         Step("unrolled route", "each of e_k, d_k may be replaced by the smaller of its one-step value and the unrolled "
              "form, and still bounds E(B^(k)), ||bbar^(k) - v_k||",
              uses=("one-step bounds", "local_backward_recursion", "lemma2"),
@@ -239,6 +244,7 @@ def local_certificate_proof() -> Proof:
              uses=("m_k, e_k", "lemma3"), introduces=("statement",),
              reason="Lemma 3: ||grad_k|| <= n ||xbar^(k)|| ||bbar^(k)|| + lambda n E(X^(k)) E(B^(k))",
              check=cc.certificate_chain(),
+             latex=r"\|\nabla_k\|_F \le n\|\bar x^{(k)}\| m_k + \lambda n E(X^{(k)}) e_k",
              also=(on_instances("<=", floats=_certificate_floats, detail="every layer of 160 networks"),)),
     )
     return Proof("local_certificate", (A1, A2, C1) + SETTING, steps, ("statement",),
@@ -261,7 +267,8 @@ def saturation_threshold_proof() -> Proof:
              reason="ell_kj is the maximum of tanh' = sech^2 over column j's segment, whose points x have "
                     "|x| >= a, i.e. x = +-(a + t), t >= 0; tanh' is even and sech(a + t)^2 <= sech(a)^2; "
                     "ell_k is the maximum over j",
-             check=ru.AllOf(lc.tanh_even_identity(), lc.tanh_decreasing())),
+             check=ru.AllOf(lc.tanh_even_identity(), lc.tanh_decreasing()),
+             latex=r"\ell_k \le \mathrm{sech}(a)^2"),
         Step("exponential", "sech(a)^2 <= 4 exp(-2a)", uses=("sech bound",), introduces=("exp bound",),
              reason="with y = e^a: 4/(y + 1/y)^2 <= 4/y^2",
              check=lc.sech_exponential()),

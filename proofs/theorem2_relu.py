@@ -167,7 +167,8 @@ def theorem2_relu_proof() -> Proof:
              uses=(RELU,), introduces=("margin lemma",),
              reason="the indicators differ only if a, b have opposite signs (or a = 0 < b), "
                     "and then |a - b| >= |b|",
-             check=margin_check()),
+             check=margin_check(),
+             latex=r"|\mathbf{1}[a>0] - \mathbf{1}[b>0]| \le |a - b|/|b|"),
         Step("(i) split", "B^(k) = G_k D_k + R_k o G_k (D_k = diag(1[hbar^(k) > 0]))",
              uses=("GNN recursion", "lemma2", A1), introduces=("split",),
              reason="rho'(H) = 1 rho'(hbar)^T + R for any rho' (ReLU differentiable off 0); Pi P = P Pi",
@@ -177,6 +178,7 @@ def theorem2_relu_proof() -> Proof:
              reason="margin lemma with a = H_ij, b = hbar_j; H_ij - hbar_j = (Pi H)_ij; "
                     "1/|hbar_j| <= kappa_k; on a constant column R = Pi H = 0",
              check=r_entry_check(),
+             latex=r"|(R_k)_{ij}| \le \kappa_k |(\Pi H^{(k)})_{ij}|",
              also=(on_instances("<=", floats=_entry_floats,
                                 detail="entrywise, every layer of 120 random ReLU GNNs"),)),
         Step("(ii) R", "||R_k||_F <= kappa_k sqrt(n) E(H^(k))",
