@@ -28,7 +28,7 @@ Rules (the hypotheses they need in brackets):
 - ``diagonal of column means``: ``||diag(M^T 1/n)||_2 <= ||M||_max``;
 - ``Cauchy-Schwarz (Hadamard mean)``: ``||(A o B)^T 1|| <= ||A||_F ||B||_F``;
 - ``margin lemma``: ``|1[a>0] - 1[b>0]| <= |a - b| / |b|`` [``margin lemma``, the step that
-  proves it by :func:`sign_cases`].
+  proves it by :func:`sign_cases`, and the fact that gives ``b != 0``].
 
 :func:`sign_cases` is a step check for a scalar inequality in real variables: it splits each
 variable by sign (positive, zero, negative, or positive/negative for a non-zero one) into
@@ -253,6 +253,8 @@ def termwise_by_rule(term, small=None, large=None, links=(), **_):
     _need(isinstance(term, sp.Sum) and small is not None and large is not None and links,
           "termwise sum: a sum, the terms compared and the chain that compares them")
     _need(term.function.has(small), f"termwise sum: {small} is not in the summand")
+    _need(sp.sympify(small).is_extended_nonnegative is True, f"termwise sum: {small} is not known to be >= 0 "
+          "(the monotonicity check is on non-negative values)")
     _need(ru._monotone(term.function, small), "termwise sum: the summand is not non-decreasing in the term")
     _, needs, _ = ru.RuleChain(small, links, large)._run()  # raises RuleError when the premise fails
     return ru.Licence(term.xreplace({small: large}), "<=", tuple(needs))
@@ -304,8 +306,10 @@ def hadamard_mean(term, **_):
 
 
 @ru.rule("margin lemma")
-def margin(term, **_):
-    """``|1[a>0] - 1[b>0]| <= |a - b| / |b|`` (``b != 0``), proved as the step ``margin lemma``."""
+def margin(term, nonzero=None, **_):
+    """``|1[a>0] - 1[b>0]| <= |a - b| / |b|``, proved as the step ``margin lemma``; ``nonzero`` names the
+    fact that gives ``b != 0`` (its side condition), which the step must cite."""
+    _need(nonzero is not None, "margin lemma: name the fact that gives b != 0 (nonzero=...)")
     _need(isinstance(term, sp.Abs), "margin lemma: not |1[a>0] - 1[b>0]|")
     parts = sp.Add.make_args(term.args[0])
     pos = [p for p in parts if not p.could_extract_minus_sign()]
@@ -313,7 +317,7 @@ def margin(term, **_):
     _need(len(parts) == 2 and len(pos) == 1 and len(neg) == 1, "margin lemma: not |1[a>0] - 1[b>0]|")
     a, b = (_indicator_arg(p) for p in (pos[0], neg[0]))
     _need(a is not None and b is not None, "margin lemma: not |1[a>0] - 1[b>0]|")
-    return ru.Licence(sp.Abs(a - b) / sp.Abs(b), "<=", ("margin lemma",))
+    return ru.Licence(sp.Abs(a - b) / sp.Abs(b), "<=", ("margin lemma", nonzero))
 
 
 def _indicator_arg(p):

@@ -104,7 +104,7 @@ def r_entry_check():
         ("rewrite", None, {"to": sp.Abs(rl.indicator(Hij) - rl.indicator(hb)),
                            "defs": {_RE[_i, _j]: rl.indicator(Hij) - rl.indicator(hb)},
                            "name": "R_k = rho'(H) - 1 rho'(hbar)^T with rho' = 1[x > 0]"}),
-        ("margin lemma", None, {}),
+        ("margin lemma", None, {"nonzero": MARGIN}),
         ru.cite(MARGIN, 1 / sp.Abs(hb), rl.kappa),
         ("rewrite", None, {"to": rl.kappa * sp.Abs(_PIH[_i, _j]), "defs": {_PIH[_i, _j]: Hij - hb},
                            "name": "(Pi H)_ij = H_ij - hbar_j"})],

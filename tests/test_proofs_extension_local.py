@@ -139,6 +139,9 @@ def test_termwise_sum_needs_a_proved_premise():
     assert lic.relation == "<=" and rl.C1 in lic.needs
     with pytest.raises(ru.RuleError):   # a premise its chain does not reach
         rl.termwise_by_rule(S, small=small, large=rl.ell(j) * sp.Abs(H[i, j] - H[l, j]) / 2, links=good)
+    with pytest.raises(ru.RuleError, match=">= 0"):   # a term of unknown sign
+        rl.termwise_by_rule(sp.Sum((H[i, j] - H[l, j])**2, (i, 1, al.n)), small=H[i, j] - H[l, j],
+                            large=2 * (H[i, j] - H[l, j]), links=good)
     with pytest.raises(ru.RuleError):   # the summand decreases in the term
         rl.termwise_by_rule(sp.Sum(-small, (i, 1, al.n)), small=small,
                             large=rl.ell(j) * sp.Abs(H[i, j] - H[l, j]), links=good)
@@ -168,10 +171,12 @@ def test_diagonal_rules_and_hadamard_mean_on_numbers():
 
 def test_margin_rule_pattern():
     a, b = sp.symbols("a b", real=True)
-    lic = rl.margin(sp.Abs(rl.indicator(a) - rl.indicator(b)))
-    assert lic.bound == sp.Abs(a - b) / sp.Abs(b) and lic.needs == ("margin lemma",)
+    lic = rl.margin(sp.Abs(rl.indicator(a) - rl.indicator(b)), nonzero="b != 0")
+    assert lic.bound == sp.Abs(a - b) / sp.Abs(b) and lic.needs == ("margin lemma", "b != 0")
     with pytest.raises(ru.RuleError):
-        rl.margin(sp.Abs(a - b))
+        rl.margin(sp.Abs(a - b), nonzero="b != 0")
+    with pytest.raises(ru.RuleError, match="b != 0"):   # the side condition must be named
+        rl.margin(sp.Abs(rl.indicator(a) - rl.indicator(b)))
 
 
 def test_margin_lemma_on_numbers():
