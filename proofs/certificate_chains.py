@@ -16,7 +16,8 @@ from . import local_chains as lc
 from . import rules as ru
 from . import rules_local as rl
 
-__all__ = ["mean_path_check", "one_step_route_check", "chained_chain", "certificate_chain"]
+__all__ = ["mean_path_check", "one_step_route_check", "chained_chain", "certificate_chain",
+           "linearised_step_check", "eta_chain"]
 
 CLAIM = "local_backward_recursion"
 bb, bb1 = al.mean(lc._Bk), al.mean(lc._B1)
@@ -120,3 +121,35 @@ def certificate_chain():
         ru.cite("m_k, e_k", ru.Fro(bb), m(k)),
         ru.cite("m_k, e_k", ru.E(lc._Bk), e(k))],
         al.n * ru.Fro(xb) * m(k) + ru.lam * al.n * ru.E(lc.Xk) * e(k))
+
+
+# ------------------------------------------------------------------ the linearised step of the unrolled route
+A_k = lc._W1T * lc.Dd                                   # A_k = W^(k+1)T diag(dbar^(k))
+eta = lc.PiD * lc.Dg + ru.PI * ru.Had(lc.PiD, lc.PiG)   # eta_k
+
+
+def linearised_step_check():
+    """``Pi B^(k) = P (Pi B^(k+1)) A_k + eta_k`` for every size (from the split's last identity)."""
+    from .theorem2 import hadamard_index_check
+
+    return ru.AllOf(lc.local_index_check, hadamard_index_check,
+                    al.all_sizes_identity(lambda: [(ru.PI * lc.B_split2, lc._P * ru.PI * lc._B1 * A_k + eta)],
+                                          rules=al.A1_RULES + rl.DIAG_RULES(),
+                                          detail="A_k = W^(k+1)T diag(dbar), any n and widths"))
+
+
+def eta_chain():
+    """``||eta_k||_F / sqrt(n) <= E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)|| + omega_k lambda s_(k+1) E(B^(k+1))``."""
+    HG = ru.Had(lc.PiD, lc.PiG)
+    return ru.RuleChain(ru.Fro(eta) / sp.sqrt(al.n), [
+        ("triangle", ru.Fro(eta), {}),
+        ("submultiplicative", ru.Fro(lc.PiD * lc.Dg), {"split": 2, "pair": "F,2"}),
+        ("diagonal norm", ru.Spec(lc.Dg), {}),
+        ("identity", ru.Fro(lc.gbar), {"to": lc._W1 * al.mean(lc._B1)}),
+        ("E definition", ru.Fro(lc.PiD), {}),
+        ("submultiplicative", ru.Fro(ru.PI * HG), {"split": 1, "pair": "2,F"}),
+        ("contraction", ru.Spec(ru.PI), {}),
+        ("hadamard commutative", HG, {}),
+        ("hadamard", ru.Fro(ru.Had(lc.PiG, lc.PiD)), {})] + lc._fluct_links(1),
+        ru.E(lc.RHO1_H) * ru.Fro(lc._W1 * al.mean(lc._B1)) + ru.Max(lc.PiD) * ru.lam * lc.s_k1 * ru.E(lc._B1),
+        "omega_k = ||Pi rho'(H^(k))||_max = max_ij |rho'(H_ij) - dbar_j|")

@@ -225,9 +225,24 @@ def local_certificate_proof() -> Proof:
                     "||W^(k+1)||_2 = s_(k+1)",
              check=cc.one_step_route_check(),
              latex=r"\|\bar b^{(k)} - v_k\| \le d_k,\ E(B^{(k)}) \le e_k"),
+        Step("linearised step", "Pi B^(k) = P (Pi B^(k+1)) A_k + eta_k, A_k = W^(k+1)T diag(dbar^(k)), "
+             "eta_k = (Pi rho'(H)) diag(gbar) + Pi ((Pi rho'(H)) o Pi G_k)",
+             uses=("local_backward_recursion", "GNN recursion", A1), introduces=("linearised step",),
+             reason="the split of the local backward recursion (last identity) and Pi P = P Pi",
+             check=cc.linearised_step_check(),
+             latex=r"\Pi B^{(k)} = P(\Pi B^{(k+1)})A_k + \eta_k"),
+        Step("eta bound", "||eta_k||_F / sqrt(n) <= E(rho'(H^(k))) ||W^(k+1) bbar^(k+1)|| + omega_k lambda s_(k+1) "
+             "E(B^(k+1)), omega_k = ||Pi rho'(H^(k))||_max",
+             uses=("linearised step", A1, "s_k, Q_k, S_k, Lam_k"), introduces=("eta bound",),
+             reason="triangle inequality, ||diag(gbar)||_2 <= ||gbar||, gbar = W^(k+1) bbar^(k+1), "
+                    "||A o B||_F <= ||A||_F ||B||_max, ||P Pi||_2 <= lambda (with the one-step route's bounds this "
+                    "gives the unrolled form's E(rho'(H^(k))) g_k + omega_k lambda s_(k+1) e_(k+1))",
+             check=cc.eta_chain(),
+             latex=r"\|\eta_k\|_F/\sqrt{n} \le E(\rho'(H^{(k)}))\|W^{(k+1)}\bar b^{(k+1)}\| + "
+                   r"\omega_k \lambda s_{k+1} E(B^{(k+1)})"),
         Step("unrolled route", "each of e_k, d_k may be replaced by the smaller of its one-step value and the unrolled "
              "form, and still bounds E(B^(k)), ||bbar^(k) - v_k||",
-             uses=("one-step bounds", "local_backward_recursion", "lemma2"),
+             uses=("linearised step", "eta bound", "one-step bounds", "local_backward_recursion", "lemma2"),
              introduces=("deviation and energy bounds",),
              reason="the unrolled form Pi B^(k) = P^(L-k) Pi B^(L) M_(k,L) + sum_j P^(j-k) eta_j M_(k,j), "
                     "bbar^(k) - v_k = sum_j M_(k,j)^T rbar_j (M_(k,j) = A_(j-1)...A_k, A_i = W^(i+1)T diag(dbar^(i)), "
@@ -250,9 +265,11 @@ def local_certificate_proof() -> Proof:
     return Proof("local_certificate", (A1, A2, C1) + SETTING, steps, ("statement",),
                  notes=("Only forward quantities, the weights and the output error (bbar^(L), E(B^(L))) enter; "
                         "no hidden backward signal and no gradient.",
-                        "The one-step route is proved by induction (rules); the unrolled route, which the numeric "
-                        "certificate also uses (e_k, d_k the smaller of the two), is checked on instances only: "
-                        "this proof is not a proof for every size until it is."))
+                        "The one-step route is proved by induction (rules), and so are the linearised step and the "
+                        "bound on eta_k; the unrolling itself (a sum of L - k products with powers P^(j-k) and its "
+                        "norm through ||P^m Pi||_2 <= lambda^m), which the numeric certificate also uses (e_k, d_k the "
+                        "smaller of the two routes), is checked on instances only: this proof is not a proof for "
+                        "every size until it is."))
 
 
 AWAY = "every column segment of H^(k) avoids (-a, a), a >= 0"
