@@ -67,17 +67,21 @@ def _entry_floats():
     return collect(_nets(), f)
 
 
-def _recursion_floats():
+def _recursion_floats(nets=None, constant=None):
+    """Both lines of (iii) on ``nets`` (default: 160 GNNs); ``constant(net, k)`` replaces c_rho (skip if inf)."""
     def f(net):
         lamv, s_ = net["lam"], net["s"]
         for kk in range(net["L"]):
             q = layer_quantities(net, kk)
+            c = q["c"] if constant is None else constant(net, kk)
+            if not np.isfinite(c):
+                continue
             B, B1, H, X = net["B"][kk], net["B"][kk + 1], net["H"][kk], net["X"][kk]
             sc = (np.linalg.norm(B) + np.linalg.norm(B1) * s_[kk + 1]) / np.sqrt(net["n"])
             first = lamv * s_[kk + 1] * fl.Ef(B1)
-            yield fl.Ef(B), first + q["c"] * fl.Ef(H) * np.abs(q["G"]).max(), sc
-            yield fl.Ef(B), first + q["c"] * lamv * s_[kk] * s_[kk + 1] * fl.Ef(X) * fl.rowf(B1), sc
-    return collect(_nets(), f)
+            yield fl.Ef(B), first + c * fl.Ef(H) * np.abs(q["G"]).max(), sc
+            yield fl.Ef(B), first + c * lamv * s_[kk] * s_[kk + 1] * fl.Ef(X) * fl.rowf(B1), sc
+    return collect(_nets() if nets is None else nets, f)
 
 
 def _row_floats():
