@@ -52,6 +52,11 @@ class _Norm(sp.Function):
     is_nonnegative = True
     is_commutative = True
 
+    @classmethod
+    def eval(cls, arg):
+        if arg == 0:  # the norm of the zero matrix
+            return sp.S.Zero
+
 
 class Fro(_Norm):
     """``||A||_F``."""
@@ -147,10 +152,10 @@ def _need(cond, msg):
 
 
 @rule("triangle")
-def triangle(term, **_):
-    """``||A + B|| <= ||A|| + ||B||`` for every norm."""
+def triangle(term, grouped=False, **_):
+    """``||A + B|| <= ||A|| + ||B||`` for every norm (``grouped``: the summands as written, not expanded)."""
     _need(isinstance(term, _Norm) and not isinstance(term, E), "triangle: not a norm")
-    parts = sp.Add.make_args(sp.expand(term.args[0]))
+    parts = sp.Add.make_args(term.args[0] if grouped else sp.expand(term.args[0]))
     _need(len(parts) > 1, "triangle: the argument is not a sum")
     return Licence(sp.Add(*[type(term)(p) for p in parts]))
 
@@ -539,3 +544,7 @@ class AllOf:
         return Evidence(weakest_kind(e.kind for e in evs), not bad, msg,
                         size="; ".join(e.size for e in evs if e.size),
                         rules=tuple(dict.fromkeys(r for e in evs for r in e.rules)))
+
+
+# further rules register themselves in RULES on import
+from . import rules_columns as _rules_columns  # noqa: E402,F401
