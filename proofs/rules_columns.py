@@ -119,11 +119,12 @@ def ones_vector(term, **_):
 
 
 @rule("termwise sum (decided)")
-def termwise_sum_decided(term, small=None, large=None, rep=None, **_):
+def termwise_sum_decided(term, small=None, large=None, rep=None, needs=(), **_):
     """``sum_{j=a}^{b} f(x_j) <= sum_{j=a}^{b} f(y_j)`` where sympy decides ``x_j <= y_j`` for ``j >= a``.
 
     The summation index is written ``j = a + t`` with ``t >= 0`` an integer, and ``rep`` encodes
-    hypotheses on the parameters (e.g. ``lambda = 1/(1+v)``); ``f`` must be non-decreasing in ``x_j``.
+    hypotheses on the parameters (e.g. ``lambda = 1/(1+v)``), named in ``needs``; ``f`` must be
+    non-decreasing in ``x_j``.
     """
     from .rules import _decide_le
 
@@ -136,5 +137,5 @@ def termwise_sum_decided(term, small=None, large=None, rep=None, **_):
     sub = dict(rep or {})
     _need(_decide_le(sp.sympify(small).subs(j, a + t), sp.sympify(large).subs(j, a + t), sub),
           f"termwise sum (decided): sympy cannot decide {small} <= {large} for {j} >= {a}")
-    return Licence(term.xreplace({small: large}))
+    return Licence(term.xreplace({small: large}), "<=", tuple(needs))
 
