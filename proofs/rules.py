@@ -212,16 +212,19 @@ def comparison(term, **_):
 
 @rule("Cauchy-Schwarz (column sums)")
 def column_sums(term, **_):
-    """``||A^T 1|| <= sqrt(n) ||A||_F`` (Cauchy-Schwarz on each column of ``A``)."""
+    """``||A^T 1|| <= sqrt(n) ||A||_F`` (Cauchy-Schwarz on each column of ``A``; ``A^T`` may be a sum)."""
     from .algebra import ONE, OPAQUE_TRANSPOSES
 
     _need(type(term) is Fro, "Cauchy-Schwarz: only ||A^T 1||")
-    c, w = _word(term.args[0])
-    _need(c == 1 and len(w) >= 2 and w[-1] == ONE, "Cauchy-Schwarz: only ||A^T 1||")
-    At = sp.Mul(*w[:-1])
-    A = OPAQUE_TRANSPOSES.get(At) if len(w) == 2 else None
-    A = transpose(At) if A is None else A
-    return Licence(sp.sqrt(n) * Fro(A))
+    parts = []
+    for t in sp.Add.make_args(sp.expand(term.args[0])):
+        c, w = _word(t)
+        _need(len(w) >= 2 and w[-1] == ONE, "Cauchy-Schwarz: only ||A^T 1||")
+        parts.append((c, w[:-1]))
+    _need(len(parts) > 1 or parts[0][0] == 1, "Cauchy-Schwarz: take the scalar out first (homogeneity)")
+    if len(parts) == 1 and len(parts[0][1]) == 1 and parts[0][1][0] in OPAQUE_TRANSPOSES:
+        return Licence(sp.sqrt(n) * Fro(OPAQUE_TRANSPOSES[parts[0][1][0]]))
+    return Licence(sp.sqrt(n) * Fro(transpose(sp.Add(*[c * sp.Mul(*w) for c, w in parts]))))
 
 
 @rule("hadamard")
@@ -548,3 +551,4 @@ class AllOf:
 
 # further rules register themselves in RULES on import
 from . import rules_columns as _rules_columns  # noqa: E402,F401
+from . import rules_losses as _rules_losses  # noqa: E402,F401
