@@ -24,7 +24,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ._common import A2C
-from .rules import PI, Fro, Had, Inf, Licence, _monotone, _need, _word, rule
+from .norms import PI, Fro, Had, Inf
+from .rule_base import Licence, _monotone, _need, _word, rule
 
 __all__ = ["c_2", "hadamard_of_column_sum", "hadamard_split", "hadamard_constant_rows",
            "column_inner_products", "taylor_column_sums", "triangle_split_off", "ones_vector", "termwise_sum_decided"]
@@ -102,7 +103,7 @@ def taylor_column_sums(term, H=None, **_):
 @rule("triangle (split off)")
 def triangle_split_off(term, b=None, **_):
     """``||a|| <= ||a - b|| + ||b||`` for a given ``b`` (triangle inequality)."""
-    from .rules import _Norm, E
+    from .norms import E, _Norm
 
     _need(isinstance(term, _Norm) and not isinstance(term, E) and b is not None,
           "triangle (split off): a norm and the b split off")
@@ -126,7 +127,7 @@ def termwise_sum_decided(term, small=None, large=None, rep=None, needs=(), **_):
     hypotheses on the parameters (e.g. ``lambda = 1/(1+v)``), named in ``needs``; ``f`` must be
     non-decreasing in ``x_j``.
     """
-    from .rules import _decide_le
+    from .rule_base import _decide_le
 
     _need(isinstance(term, sp.Sum) and len(term.limits) == 1 and small is not None and large is not None,
           "termwise sum (decided): a single sum and the entries compared")

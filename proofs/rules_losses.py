@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .rules import Fro, Licence, _need, rule
+from .norms import Fro
+from .rule_base import Licence, _need, rule
 
 __all__ = ["Inner", "LossOf", "L_const", "CONVEX_LOSS", "L_CONST", "POPOVICIU", "inner_identity",
            "inner_cauchy_schwarz", "convexity", "best_constant", "softmax_lipschitz"]
