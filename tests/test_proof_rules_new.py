@@ -209,3 +209,17 @@ class TestFormerInstanceSteps:
         bad = dataclasses.replace(st, uses=tuple(u for u in st.uses if "(A2c)" not in u))
         ev = _call(bad.check, bad)
         assert not ev.passed and "(A2c)" in ev.detail
+
+
+def test_cli_mutants_of_corollary2_all_rejected(capsys):
+    import argparse
+    import re
+
+    from backsmooth.cli import proof as _cmd_proof
+
+    parser = argparse.ArgumentParser(prog="backsmooth")
+    _cmd_proof.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["proof", "corollary2", "--mutants"])
+    assert args.func(args) == 0
+    m = re.search(r"total: (\d+) of (\d+) mutants rejected", capsys.readouterr().out)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 30
