@@ -127,6 +127,7 @@ def termwise_sum_decided(term, small=None, large=None, rep=None, needs=(), **_):
     hypotheses on the parameters (e.g. ``lambda = 1/(1+v)``), named in ``needs``; ``f`` must be
     non-decreasing in ``x_j``.
     """
+    from .checks import _decided_nonnegative
     from .rule_base import _decide_le
 
     _need(isinstance(term, sp.Sum) and len(term.limits) == 1 and small is not None and large is not None,
@@ -136,7 +137,10 @@ def termwise_sum_decided(term, small=None, large=None, rep=None, needs=(), **_):
     _need(_monotone(term.function, small), "termwise sum (decided): the summand is not non-decreasing")
     t = sp.Dummy("t", integer=True, nonnegative=True)
     sub = dict(rep or {})
-    _need(_decide_le(sp.sympify(small).subs(j, a + t), sp.sympify(large).subs(j, a + t), sub),
-          f"termwise sum (decided): sympy cannot decide {small} <= {large} for {j} >= {a}")
+    x, y = (sp.sympify(e).subs(j, a + t).subs(sub) for e in (small, large))
+    # both positive: compare logarithms first (cheap for powers), else the general decision
+    cheap = x.is_positive and y.is_positive and _decided_nonnegative(
+        sp.expand_log(sp.log(y) - sp.log(x), force=True))
+    _need(cheap or _decide_le(x, y), f"termwise sum (decided): sympy cannot decide {small} <= {large} for {j} >= {a}")
     return Licence(term.xreplace({small: large}), "<=", tuple(needs))
 
