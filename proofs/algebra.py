@@ -37,7 +37,7 @@ from .framework import Evidence
 
 __all__ = ["n", "ONE", "ONE_T", "matrix", "transpose", "J", "Pi", "mean", "Rewrite", "A1_RULES",
            "DEFINITIONS", "normal_form", "equal", "all_sizes_identity", "induction", "a_i", "a_j",
-           "power_sum", "double_sum", "double_sum_identity"]
+           "power_sum", "double_sum", "double_sum_identity", "split_word"]
 
 #: the number of nodes, symbolic
 n = sp.Symbol("n", positive=True, integer=True)
@@ -139,6 +139,17 @@ def _word(nc):
         else:
             out.append(f)
     return tuple(out)
+
+
+def split_word(M):
+    """``(coefficient, [letters])`` of one product of matrices, positive powers written out.
+
+    >>> X = matrix("X")
+    >>> split_word(3 * X**2)
+    (3, [X, X])
+    """
+    c, nc = sp.sympify(M).args_cnc()
+    return sp.Mul(*c), list(_word(nc))
 
 
 def _rewrite(word, rules, used):

@@ -15,6 +15,7 @@ import sympy as sp
 from scipy.special import softmax
 
 from . import _floats as fl
+from . import corollary2_chains as cc
 from ._common import A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones
 from .algebra import all_sizes_identity
 from .checks import on_instances, scalar_inequality, symbolic_identity, symbolic_inequality
@@ -166,9 +167,10 @@ def corollary2_proof() -> Proof:
              check=all_sizes_identity(_mse_split_all, (), "Gram matrices (traces give the losses), any n, widths"),
              also=(symbolic_identity(_mse_split, "n = 3, two outputs, generic H, Y"),)),
         Step("(a) lower bound", "Loss(theta) >= L_const - E(Y) E(H^(L)) (MSE and CE)",
-             uses=("MSE split", "definition1", "Loss MSE or mean CE, pi_c > 0"), introduces=("loss lower bound",),
+             uses=("definition1", "Loss MSE or mean CE, pi_c > 0"), introduces=("loss lower bound",),
              reason="convexity of per-node losses at the mean row c, sum_i (Pi H)_i = 0, Cauchy-Schwarz",
-             check=on_instances("<=", floats=_convexity_floats, detail="MSE and CE, perturbation scales 1e-3..10")),
+             check=cc.lower_bound_chain(),
+             also=(on_instances("<=", floats=_convexity_floats, detail="MSE and CE, perturbation scales 1e-3..10"),)),
         Step("(a) a priori", "E(H^(L)) <= lambda s_L Lam_L E(X^(0))",
              uses=("loss lower bound", "theorem1"), introduces=("a priori loss bound",),
              reason="Theorem 1 (step and product forms)",
@@ -179,17 +181,24 @@ def corollary2_proof() -> Proof:
              reason="the mean row of P X^(L) is xbar^(L) (Lemma 2a)",
              check=mean_fit_check(),
              also=(symbolic_identity(_mean_fit, "generic xbar in R^3, c in R^2"),)),
-        Step("(b) softmax Lipschitz", "softmax is 1/2-Lipschitz, so CE: mu <= E(H^(L))/(2n)",
-             uses=("mean output",), introduces=("CE mean error",),
-             reason="Jacobian diag(p) - pp^T: v^T J v = Var_p(v) <= (max v - min v)^2/4 <= ||v||^2/2 (Popoviciu)",
-             check=on_instances("<=", floats=_softmax_floats, detail="600 random pairs")),
         Step("(b) range", "(max v - min v)^2 <= 2 ||v||^2",
-             uses=("CE mean error",), introduces=("Popoviciu step",), reason="(a + b)^2 >= 0",
+             uses=(), introduces=("Popoviciu step",), reason="(a + b)^2 >= 0",
              check=scalar_inequality(_popoviciu, "real a = max v, b = min v")),
+        Step("(b) softmax Lipschitz", "softmax is 1/2-Lipschitz, so CE: mu <= E(H^(L))/(2n)",
+             uses=("mean output", "definition1", "Popoviciu step"), introduces=("CE mean error",),
+             reason="Jacobian diag(p) - pp^T: v^T J v = Var_p(v) <= (max v - min v)^2/4 <= ||v||^2/2 (Popoviciu); "
+                    "pbar - pi = (1/n) sum_i (softmax(H_i) - softmax(c*)), Cauchy-Schwarz over the nodes",
+             check=cc.ce_mean_error_chain(),
+             also=(on_instances("<=", floats=_softmax_floats, detail="600 random pairs"),)),
+        Step("(b) MSE mean zero", "MSE: mu = ||bbar^(L)|| = ||c* - ybar||/n = 0 at the constructed points",
+             uses=("mean output", "definition1"), introduces=("mu = 0",),
+             reason="B^(L) = (H - Y)/n, the mean output is c* = ybar",
+             check=cc.mse_mean_zero_chain()),
         Step("(b) stationary", "at the constructed points mu = 0 (MSE) and ||grad_k||_F <= min(T1_k, T2_k)",
-             uses=("mean output", "theorem3"), introduces=("constructed stationary",),
+             uses=("mu = 0", "theorem3"), introduces=("constructed stationary",),
              reason="Theorem 3(a) with mu = 0",
-             check=on_instances("<=", floats=_constructed_floats, detail="MSE nets with the mean-fitting last layer")),
+             check=cc.stationary_chain(),
+             also=(on_instances("<=", floats=_constructed_floats, detail="MSE nets with the mean-fitting last layer"),)),
     )
     return Proof("corollary2", h, steps, ("loss lower bound", "a priori loss bound", "constructed stationary"),
                  notes=("Our statement replaces the reconstruction's norm-constrained last-layer minimiser (only a KKT "

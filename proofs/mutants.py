@@ -53,8 +53,10 @@ def _check_mutants(check):
     if isinstance(check, RuleChain):
         t = check.target
         out.append(("direction flipped", RuleChain(t, check.links, check.start)))
-        out.append(("constant perturbed (bound halved)", RuleChain(check.start, check.links, t / 2)))
-        out.append(("stronger conclusion (a third of the bound)", RuleChain(check.start, check.links, t / 3)))
+        # a zero bound is unchanged by scaling: there the claim becomes start <= -1/2 (or -1/3)
+        half, third = (t / 2, t / 3) if t != 0 else (t - sp.Rational(1, 2), t - sp.Rational(1, 3))
+        out.append(("constant perturbed (bound halved)", RuleChain(check.start, check.links, half)))
+        out.append(("stronger conclusion (a third of the bound)", RuleChain(check.start, check.links, third)))
         pows = [p for p in sp.sympify(t).atoms(sp.Pow) if p.exp.free_symbols]
         if pows:
             p = pows[0]

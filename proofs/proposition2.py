@@ -104,8 +104,14 @@ def _forward_all():
     # X^(k+1) = rho(H^(k)) = 1 (rho(x a_k), rho(0)) = 1 (rho(x a_k), 0); output H^(L) = P X^(L) W^(L) = 0
     P = sp.Matrix(P_p)
     X = sp.Matrix([[_x, 0], [_x, 0]])
-    return [(P * sp.eye(2) * sp.Matrix([[_a, 0], [_a, 0]]), sp.Matrix([[_a, 0], [_a, 0]])),
-            (P * X * sp.diag(_ak, 1), sp.Matrix([[_x * _ak, 0], [_x * _ak, 0]])),
+    H0, Hk = P * sp.eye(2) * sp.Matrix([[_a, 0], [_a, 0]]), P * X * sp.diag(_ak, 1)
+
+    def act(H):  # X' = rho(H) entrywise, rho(0) = 0
+        return H.applyfunc(lambda e: 0 if e == 0 else _rho(e))
+    return [(H0, sp.Matrix([[_a, 0], [_a, 0]])),
+            (act(H0), sp.Matrix([[_rho(_a), 0], [_rho(_a), 0]])),           # base: X^(1) = 1 (x_1, 0)
+            (Hk, sp.Matrix([[_x * _ak, 0], [_x * _ak, 0]])),
+            (act(Hk), sp.Matrix([[_rho(_x * _ak), 0], [_rho(_x * _ak), 0]])),  # step: X^(k+1) = 1 (x_(k+1), 0)
             (P * X * sp.Matrix([0, _w]), sp.zeros(2, 1))]
 
 

@@ -18,6 +18,7 @@ from . import _floats as fl
 from ._common import (A1, A1P, A2, A2A, A2B, SETTING, Pi, collect, fro2, mat, ones,
                                        registry_identity)
 from .checks import exact_witness, scalar_identity, on_instances, symbolic_identity, symbolic_inequality
+from . import theorem3_routes as tr
 from . import theorem3_uniform as tu
 from .algebra import all_sizes_identity as _asi
 from .checks import scalar_inequality
@@ -256,20 +257,36 @@ def theorem3_proof() -> Proof:
              reason="W^(L-1) = 0 gives X^(L) = 0 but grad_(L-1) keeps the mean part n xbar^(L-1)(W^(L) bbar^(L))^T",
              check=exact_witness(lambda: [(a, b, {}) for a, b in _gamma_counterexample()],
                                  "exact rational nets L = 2, 3: ||grad_L||^2 = 0 and ||grad_(L-1)||^2 > 1e-6")),
-        Step("(F1)-(F4)", "||X^(k)||_F <= Q_k ||X^(0)||_F, n||xbar^(k)|| <= sqrt(n)||X^(k)||_F, "
-             "||B^(k)||_F <= (prod_{i=k+1}^m s_i) ||B^(m)||_F",
-             uses=("lemma2", "lemma1", "theorem1", "theorem2", A2A), introduces=("ingredients",),
-             reason="Lemma 2(e) with (A2a), Lemma 1, |rho'| <= 1 and ||P||_2 = 1; Frobenius, not spectral norms",
-             check=on_instances("<=", floats=_ingredient_floats)),
-        Step("backward route", "||grad_k||_F <= T1_k = sqrt(n) xi Q_k S_k min_m [lambda^(L-m) e_B + mu + 2 c_rho lambda beta Sigma_m]",
-             uses=("ingredients", "proposition1", "theorem2"), introduces=("T1",),
-             reason="||grad_k|| <= ||X^(k)||_F ||B^(k)||_F, ||B^(m)||_F <= sqrt(n)(E(B^(m)) + ||bbar^(m)||), (F5), (F6)",
-             check=on_instances("<=", floats=_route_floats("T1"), detail="a posteriori, every layer")),
+        Step("(F1)", "E(X^(j)) <= Lam_j e_X", uses=("theorem1",), introduces=("(F1)",),
+             reason="Theorem 1", check=tr.f1_chain()),
+        Step("(F2)", "||X^(k)||_F <= Q_k ||X^(0)||_F = Q_k xi",
+             uses=(A1, A2, A2A, "s_k, Q_k, S_k, Lam_k"), introduces=("(F2)",),
+             reason="|rho(x)| <= |x| (A2a), ||P||_2 = 1, ||W^(k)||_2 = s_k; induction on k (Lemma 2(e)); "
+                    "Frobenius, not spectral norms",
+             check=tr.f2_forward_check(),
+             also=(on_instances("<=", floats=_ingredient_floats),)),
+        Step("(F2')", "n ||xbar^(k)|| <= sqrt(n) ||X^(k)||_F <= sqrt(n) Q_k xi",
+             uses=("(F2)",), introduces=("(F2')",), reason="Cauchy-Schwarz on the column sums (Lemma 1)",
+             check=tr.f2_mean_chain()),
+        Step("(F3)", "||B^(j)||_row <= S_j beta", uses=("theorem2",), introduces=("(F3)",),
+             reason="Theorem 2 (iv)", check=tr.f3_chain()),
+        Step("(F4)", "||B^(k)||_F <= (prod_{i=k+1}^m s_i) ||B^(m)||_F for m >= k",
+             uses=(A1, A2, "s_k, Q_k, S_k, Lam_k"), introduces=("(F4)",),
+             reason="|rho'| <= 1, ||P^T||_2 = ||P||_2 = 1, ||W^(k+1)||_2 = s_(k+1); induction on m - k",
+             check=tr.f4_backward_check()),
+        Step("backward route", "for every m in {k..L}: ||grad_k||_F <= sqrt(n) xi Q_k S_k [lambda^(L-m) e_B + mu + "
+             "2 c_rho lambda beta Sigma_m]; so ||grad_k||_F <= T1_k = sqrt(n) xi Q_k S_k min_m [...]",
+             uses=("(F2)", "(F4)", "proposition1", "theorem2", A1, "s_k, Q_k, S_k, Lam_k"), introduces=("T1",),
+             reason="||grad_k|| <= ||X^(k)||_F ||B^(k)||_F, ||B^(m)||_F <= sqrt(n)(E(B^(m)) + ||bbar^(m)||), (F5), (F6) "
+                    "(Theorem 2 (v) with lambda^(j-m+1) <= lambda), (prod_{i=k+1}^m s_i) S_m = S_k",
+             check=tr.backward_route_chain(),
+             also=(on_instances("<=", floats=_route_floats("T1"), detail="a posteriori, every layer"),)),
         Step("forward route", "||grad_k||_F <= T2_k = sqrt(n) xi Q_k S_k (mu + c_rho lambda beta Sigma_k) + "
              "lambda n E(X^(k)) S_k (lambda^(L-k) e_B + c_rho lambda beta Sigma_k)",
-             uses=("ingredients", "lemma3", "proposition1", "theorem2"), introduces=("T2",),
-             reason="Lemma 3 split, then (F2), (F5), (F6)",
-             check=on_instances("<=", floats=_route_floats("T2"), detail="a posteriori, every layer")),
+             uses=("(F2')", "lemma3", "proposition1", "theorem2", A1), introduces=("T2",),
+             reason="Lemma 3 split X^T P B = n xbar bbar^T + (Pi X)^T (P Pi)(Pi B), then (F2'), (F5), (F6)",
+             check=tr.forward_route_chain(),
+             also=(on_instances("<=", floats=_route_floats("T2"), detail="a posteriori, every layer"),)),
         Step("registry", "T2_k is the registry's forward-route statement",
              uses=("T2",), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=scalar_identity(registry_identity("theorem3", "forward_route", _t2))),
@@ -300,9 +317,8 @@ def theorem3_proof() -> Proof:
                  notes=("Our statement corrects the reconstruction: a lower bound ||xbar^(L)|| >= gamma is needed "
                         "(Lemma 4); step 'gamma needed' checks the counter-example exactly.",
                         "Frobenius norms replace the reconstruction's ||X^(k)||_2 <= s^k ||X^(0)||_2 (Lemma 2 warning).",
-                        "Parts (b), (c) are derived from (a) by rule chains; (a) itself (the routes T1, T2 and "
-                        "their ingredients (F1)-(F4)) is still checked on instances only, so the proof's strength "
-                        "is 'instances'.",
+                        "Part (a) (the routes T1, T2 and their ingredients (F1)-(F4)) and parts (b), (c), derived "
+                        "from (a), are rule chains.",
                         "(b) needs lambda s < 1 and (c) needs s <= 1: hypotheses of those parts only."))
 
 
