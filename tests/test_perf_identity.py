@@ -99,3 +99,20 @@ def test_save_figure_png_equals_a_tight_savefig_byte_for_byte(tmp_path):
     plt.close(fig)
     assert (tmp_path / "direct.png").read_bytes() == paths["png"].read_bytes()
     assert paths["pdf"].read_bytes().startswith(b"%PDF")
+
+
+def test_runs_without_the_certificate_train_the_same_and_reuse_a_certified_cache(tmp_path):
+    from backsmooth.figures import default_settings, train_run
+
+    st = default_settings(quick=True).with_(n=120, epochs=6, profile_every=2)
+    plain = train_run(st, "gnn", 3, 0, cache_dir=tmp_path / "a", certificate=False)
+    certified = train_run(st, "gnn", 3, 0, cache_dir=tmp_path / "a")
+    assert "cert_delta" not in plain and "cert_delta" in certified
+    for name in ("loss", "gradient_norms", "forward_energy", "backward_energy"):
+        assert np.array_equal(plain[name], certified[name])
+    assert len(list((tmp_path / "a").glob("*.npz"))) == 2
+    # a certified run in the cache serves a later request that does not need the certificate
+    only = train_run(st, "gnn", 3, 0, cache_dir=tmp_path / "b")
+    again = train_run(st, "gnn", 3, 0, cache_dir=tmp_path / "b", certificate=False)
+    assert "cert_delta" in again and np.array_equal(again["cert_delta"], only["cert_delta"])
+    assert len(list((tmp_path / "b").glob("*.npz"))) == 1
