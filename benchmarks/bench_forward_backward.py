@@ -49,6 +49,7 @@ import warnings
 
 import numpy as np
 
+from _memory import available_memory, peak_rise
 from _timing import interleaved_medians
 from backsmooth.numeric import gnn, gradients, initial_weights
 from backsmooth.numeric.propagation import propagation_matrix
@@ -141,14 +142,6 @@ class TorchSide:
 
 
 # ----------------------------------------------------------------------------- memory (subprocess)
-def _status(field):
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
-
-
 def child_peak(args):
     """Run one forward + backward in this (fresh) process and print its peak RSS rise."""
     impl, n, dtype, depth, width, keep, checkpoint = args
@@ -164,26 +157,17 @@ def child_peak(args):
         net = gnn(P, depth, "tanh", dtype=np.dtype(dtype))
         _ = net.operator  # prepared P belongs to the setup, like torch's tensor
     gc.collect()
-    rss0 = _status("VmRSS")
-    method = "VmHWM after clear_refs"
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        method = "ru_maxrss (upper bound)"
-    t0 = time.perf_counter()
-    if impl == "torch":
-        result = side.run(keep)
-    else:
-        result = gradients(net, X, W, loss="cross_entropy", targets=y, keep_signals=keep,
-                           checkpoint=checkpoint, dtype=X.dtype)
-    elapsed = time.perf_counter() - t0
-    if method.startswith("VmHWM"):
-        peak = _status("VmHWM") - rss0
-    else:
-        import resource
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
-    del result
+
+    def work():
+        t0 = time.perf_counter()
+        if impl == "torch":
+            side.run(keep)
+        else:
+            gradients(net, X, W, loss="cross_entropy", targets=y, keep_signals=keep,
+                      checkpoint=checkpoint, dtype=X.dtype)
+        return time.perf_counter() - t0
+
+    elapsed, peak, method = peak_rise(work)
     print(json.dumps({"peak": peak, "method": method, "time": elapsed}))
 
 
@@ -195,21 +179,6 @@ def measure_peak(impl, n, dtype, depth, width, keep, checkpoint=False, torch_for
     if out.returncode:
         return {"peak": float("nan"), "method": f"failed: {out.stderr.strip()[-200:]}", "time": float("nan")}
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def available_memory():
-    try:
-        return _status_meminfo("MemAvailable")
-    except (OSError, KeyError):
-        return 8 * 2**30
-
-
-def _status_meminfo(field):
-    with open("/proc/meminfo") as fh:
-        for line in fh:
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-    raise KeyError(field)
 
 
 # ----------------------------------------------------------------------------- the runs

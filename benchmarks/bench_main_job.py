@@ -52,6 +52,25 @@ def timed(cmd, env):
             "tail": (proc.stdout.strip().splitlines() or [""])[-1][:200]}
 
 
+def section_cpu(out):
+    """CPU seconds per kind of section and the three longest sections, from a report's results.json
+    ("" for a figure command)."""
+    import json
+
+    path = os.path.join(out, "results.json")
+    if not os.path.exists(path):
+        return ""
+    with open(path) as fh:
+        sections = json.load(fh).get("sections", {})
+    kinds, longest = {}, []
+    for key, rec in sections.items():
+        cpu = float(rec.get("cpu_seconds") or 0.0)
+        kinds[key.split("/")[0]] = kinds.get(key.split("/")[0], 0.0) + cpu
+        longest.append((cpu, key))
+    top = ", ".join(f"{k} {c:.1f}" for c, k in sorted(longest, reverse=True)[:3])
+    return " ".join(f"{k} {v:.1f}" for k, v in sorted(kinds.items())) + f" (longest: {top})"
+
+
 def run_condition(condition, args):
     cli = [sys.executable, "-m", "backsmooth.cli"]
     work = tempfile.mkdtemp(prefix=f"bench-main-{condition}-")
@@ -70,10 +89,11 @@ def run_condition(condition, args):
                 ("figure 1 --quick", cli + ["figure", "1", "--quick", "--no-progress",
                                             "--out", os.path.join(work, "figure1")])):
             r = timed(cmd, env)
-            r.update(condition=condition, name=name)
+            r.update(condition=condition, name=name, sections=section_cpu(cmd[cmd.index("--out") + 1]))
             rows.append(r)
             print(f"{condition:6s} {name:28s} wall {r['wall']:.1f} s, cpu {r['cpu']:.1f} s, "
-                  f"exit {r['code']}; {r['load']}", flush=True)
+                  f"exit {r['code']}; {r['load']}" + (f"; {r['sections']}" if r["sections"] else ""),
+                  flush=True)
     finally:
         stop_load(load)
     return rows
@@ -83,11 +103,12 @@ def markdown(rows, args):
     head = (f"## The main job: report --quick (cold, warm cache) and figure 1 --quick\n\n"
             f"Written by `python benchmarks/bench_main_job.py {' '.join(args.argv)}`".rstrip()
             + f" on {os.cpu_count()} CPUs. CPU = seconds of the subprocess and its workers.\n\n")
-    lines = ["| condition | command | wall (s) | target (s) | CPU (s) | exit | load |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| condition | command | wall (s) | target (s) | CPU (s) | exit | load | CPU s per kind of section |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['condition']} | {r['name']} | {r['wall']:.1f} | "
-                     f"{_TARGETS[r['name']]:.0f} | {r['cpu']:.1f} | {r['code']} | {r['load']} |")
+                     f"{_TARGETS[r['name']]:.0f} | {r['cpu']:.1f} | {r['code']} | {r['load']} | "
+                     f"{r['sections'] or '-'} |")
     return head + "\n".join(lines) + "\n"
 
 

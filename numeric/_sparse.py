@@ -43,8 +43,6 @@ would exceed the gain.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -77,13 +75,6 @@ try:  # scipy's CSR x dense kernel accumulating into a given output (private but
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - fall back to the public product plus a copy
     _csr_matvecs = None
-
-try:
-    from threadpoolctl import ThreadpoolController
-except ImportError:  # pragma: no cover - optional: without it BLAS keeps its own threads
-    ThreadpoolController = None
-
-_BLAS_CONTROLLER = None
 
 
 def propagate(P, X: np.ndarray) -> np.ndarray:
@@ -393,10 +384,6 @@ class PropagationOperator:
         list(_pool(threads).map(run, groups))
 
     def blas_limits(self):
-        """Context manager limiting BLAS to one thread (a no-op without threadpoolctl)."""
-        global _BLAS_CONTROLLER
-        if ThreadpoolController is None or self.threads == 1 and num_threads() == 1:
-            return contextlib.nullcontext()
-        if _BLAS_CONTROLLER is None:
-            _BLAS_CONTROLLER = ThreadpoolController()
-        return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+        """Context manager limiting BLAS to one thread (a no-op without threadpoolctl, or when
+        the engine and this process run on one thread anyway)."""
+        return _tuning.one_blas_thread(not (self.threads == 1 and num_threads() == 1))

@@ -49,6 +49,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -56,7 +57,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 __all__ = ["EngineChoice", "choice_for", "env_pins", "last_level_cache_bytes", "num_threads",
-           "pool", "probe", "probed_choices"]
+           "one_blas_thread", "pool", "probe", "probed_choices"]
 
 #: products with fewer multiply-adds (non-zeros x width) are not probed
 _PROBE_MIN_WORK = 8_000_000
@@ -116,6 +117,27 @@ def num_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+_BLAS = {}
+
+
+def one_blas_thread(active: bool = True):
+    """Context manager limiting BLAS to one thread (``threadpoolctl``); a no-op when not
+    ``active`` or without threadpoolctl."""
+    if not active:
+        return contextlib.nullcontext()
+    if "controller" not in _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - optional: without it BLAS keeps its own threads
+            _BLAS["controller"] = None
+        else:
+            _BLAS["controller"] = ThreadpoolController()
+    controller = _BLAS["controller"]
+    if controller is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
 
 
 def pool(threads: int) -> ThreadPoolExecutor:

@@ -60,6 +60,10 @@ class GraphConvolution:
             X_next = X_next + self.residual * X
         return F, H, X_next
 
+    def pre_activation(self, P, X, W):
+        """``H = P X W``, as :meth:`forward` computes it (the same products), without ``rho``."""
+        return propagate(P, X) @ W
+
     def backward(self, P, F, H, W, G, *, symmetric=False):
         B = G if self.activation.is_linear else self.activation.derivative(H) * G
         grad_W = F.T @ B

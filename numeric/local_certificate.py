@@ -190,7 +190,7 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
     >>> out["m"].tolist(), out["e"].tolist()
     ([4.0, 2.0, 1.0], [1.0, 1.0, 1.0])
     """
-    s = np.array([np.linalg.norm(np.asarray(w, dtype=float), 2) for w in weights])
+    s = _spectral_norms([np.asarray(w, dtype=float) for w in weights])
     ell, E_D = np.asarray(ell, dtype=float), np.asarray(E_D, dtype=float)
     L = s.size - 1
     if ell.shape != (L,) or E_D.shape != (L,) or len(mean_derivative) != L:
@@ -206,6 +206,22 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
     # A_k = W^(k+1)T diag(dbar^(k)): the linearised backward step (fluctuation and, transposed, mean)
     A = [np.asarray(weights[k + 1], dtype=float).T * np.asarray(mean_derivative[k], dtype=float)[None, :]
          for k in range(L)]
+    if spread_max is not None:
+        # ||M_{k,j}||_2 for k <= j <= L: the exact products M_{k,k} = I, M_{k,j+1} = A_j M_{k,j}
+        # depend only on the weights and dbar, so all of them are formed first and their spectral
+        # norms taken in batches (the same LAPACK call per matrix as np.linalg.norm(T, 2))
+        products = []
+        for k in range(L):
+            T = np.eye(A[k].shape[1])
+            products.append(T)
+            for j in range(k, L):
+                T = A[j] @ T
+                products.append(T)
+        flat = _spectral_norms(products)
+        product_norms, at = [], 0
+        for k in range(L):
+            product_norms.append(flat[at:at + L - k + 1])
+            at += L - k + 1
     for k in range(L - 1, -1, -1):
         Wv = np.asarray(weights[k + 1], dtype=float) @ v
         g[k] = np.linalg.norm(Wv) + s[k + 1] * d[k + 1]
@@ -215,20 +231,31 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
             # unrolled form with the exact products M_{k,j} = A_{j-1} ... A_k (||.||_2 computed):
             #   Pi B^(k) = P^(L-k) Pi B^(L) M_{k,L} + sum_j P^(j-k) eta_j M_{k,j},
             #   bbar^(k) - v_k = sum_j M_{k,j}^T rbar_j
-            T = np.eye(A[k].shape[1])
+            norms = product_norms[k]  # norms[j - k] = ||M_{k,j}||_2, j = k..L
             e_unrolled, d_unrolled = 0.0, 0.0
             for j in range(k, L):
-                norm = np.linalg.norm(T, 2)
+                norm = norms[j - k]
                 eta = E_D[j] * g[j] + spread_max[j] * lam * s[j + 1] * e[j + 1]
                 e_unrolled += lam ** (j - k) * norm * eta
                 d_unrolled += norm * lam * s[j + 1] * E_D[j] * e[j + 1]
-                T = A[j] @ T
-            e_unrolled += lam ** (L - k) * np.linalg.norm(T, 2) * e[L]
+            e_unrolled += lam ** (L - k) * norms[L - k] * e[L]
             e[k] = min(e[k], e_unrolled)
             d[k] = min(d[k], d_unrolled)
         v = np.asarray(mean_derivative[k], dtype=float) * Wv
         path[k] = np.linalg.norm(v)
     return {"m": path + d, "e": e, "mean_path": path, "deviation": d}
+
+
+def _spectral_norms(matrices) -> np.ndarray:
+    """``[||M||_2 for M in matrices]``, equal to ``np.linalg.norm(M, 2)`` bit for bit: the largest
+    singular value from the same LAPACK routine, called on batches of equal shape."""
+    out = np.empty(len(matrices))
+    groups: dict = {}
+    for i, M in enumerate(matrices):
+        groups.setdefault(M.shape, []).append(i)
+    for idx in groups.values():
+        out[idx] = np.linalg.svd(np.stack([matrices[i] for i in idx]), compute_uv=False).max(axis=-1)
+    return out
 
 
 def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, rho) -> dict:

@@ -158,9 +158,15 @@ class ForwardPass:
         def plain(k):  # F^(k), H^(k) by the layer's own plain forward step
             return net.layers[k].forward(net.P, state.signal(k), state.weights[k])
 
+        def pre(k):  # H^(k) alone (no activation) when the layer can give it
+            own = getattr(net.layers[k], "pre_activation", None)
+            if own is None:
+                return plain(k)[1]
+            return own(net.P, state.signal(k), state.weights[k])
+
         X = _engine.LazySignals(L1, state.signal)
         F = _engine.LazySignals(L1, lambda k: plain(k)[0])
-        H = _engine.LazySignals(L1, lambda k: state.output if k == L1 - 1 else plain(k)[1])
+        H = _engine.LazySignals(L1, lambda k: state.output if k == L1 - 1 else pre(k))
         return cls(X=X, F=F, H=H, _state=state)
 
 

@@ -45,11 +45,13 @@ def _init_seed(seed: int) -> int:
 
 
 def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, problem=None, epochs=None,
-              progress=None, cache_dir=None) -> dict:
+              progress=None, cache_dir=None, certificate: bool = True) -> dict:
     """Train one model (``"gnn"`` or ``"mlp"``) on the CSBM sample of ``seed``; return its history dict.
 
     The dict holds the :class:`~backsmooth.numeric.training.TrainingHistory` arrays plus ``n``,
-    ``lam``, ``xi = ||X^(0)||_F``, ``L_const`` and ``c_rho``.
+    ``lam``, ``xi = ||X^(0)||_F``, ``L_const`` and ``c_rho``.  ``certificate=False`` skips the
+    local certificate at the profile epochs (figures that do not draw it; the training itself
+    is the same), but a cached run that has it is still reused.
     """
     from backsmooth.numeric import activation, gnn, initial_weights, loss_function, mlp
     from backsmooth.numeric.training import train
@@ -61,13 +63,18 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
            "epochs": epochs}
     from .certificate import certificate_hook, supports_certificate
 
-    with_certificate = model == "gnn" and supports_certificate(settings.activation)
-    if with_certificate:
-        key["certificate"] = 1      # runs recorded with the local certificate (docs/theory.md, local_certificate)
+    can_certify = model == "gnn" and supports_certificate(settings.activation)
+    with_certificate = can_certify and certificate
     path = None
     if cache_dir is not None:
-        digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-        path = pathlib.Path(cache_dir) / f"{model}{depth}_seed{seed}_{digest}.npz"
+        def cached_path(with_cert):
+            k = dict(key, certificate=1) if with_cert else key  # runs recorded with the local certificate
+            digest = hashlib.sha1(json.dumps(k, sort_keys=True).encode()).hexdigest()[:16]
+            return pathlib.Path(cache_dir) / f"{model}{depth}_seed{seed}_{digest}.npz"
+
+        path = cached_path(with_certificate)
+        if can_certify and not certificate and cached_path(True).exists():
+            path = cached_path(True)  # the same run with the certificate recorded: reuse it
         if path.exists():
             with np.load(path, allow_pickle=False) as z:
                 out = {name: z[name] for name in z.files}
@@ -210,7 +217,7 @@ def figure2_data(settings: FigureSettings, seeds=(0,), *, progress=None) -> dict
     for seed in seeds:
         problem = csbm_problem(settings, seed)
         for model in ("gnn", "mlp"):
-            run = train_run(settings, model, L, seed, problem=problem, epochs=0)
+            run = train_run(settings, model, L, seed, problem=problem, epochs=0, certificate=False)
             if progress is not None:
                 progress(1)
             lam, s = run["lam"], float(run["spectral_norms"][0].max())
@@ -276,8 +283,9 @@ def phase_data(settings: FigureSettings, seeds=(0,), *, degrees=(5, 10, 20, 50),
             st = settings.with_(avg_degree=c, graph_signal=min(settings.graph_signal, math.sqrt(c)))
             problem = csbm_problem(st, seed)
             lams[a, i] = problem[2]
-            for j, d in enumerate(depths):
-                run = train_run(st, "gnn", d, seed, problem=problem, progress=progress, cache_dir=cache_dir)
+            for j, d in enumerate(depths):  # only the final loss is drawn: no certificate
+                run = train_run(st, "gnn", d, seed, problem=problem, progress=progress, cache_dir=cache_dir,
+                                certificate=False)
                 per_seed[a, i, j] = run["loss"][-1] / run["L_const"]
             if i == len(degrees) - 1:
                 for j, d in enumerate(depths):

@@ -45,6 +45,31 @@ def _write_csv(path, header, columns):
             w.writerow(["" if i >= len(c) or not np.isfinite(c[i]) else repr(float(c[i])) for c in cols])
 
 
+_PNG_DPI = 130
+
+
+def _tight_bbox(fig, dpi):
+    """The padded tight bounding box (inches) that ``savefig(bbox_inches="tight")`` computes for
+    a PNG at ``dpi``, computed once so that the PNG and the PDF do not each lay the figure out
+    twice (the PNG is byte-identical; the PDF gets the PNG's box); ``"tight"`` if matplotlib's
+    internals differ."""
+    try:
+        import matplotlib
+        from matplotlib import cbook
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(fig)
+        with cbook._setattr_cm(fig, dpi=dpi):
+            renderer = canvas.get_renderer()
+            with renderer._draw_disabled():
+                fig.draw(renderer)
+            box = fig.get_tightbbox(renderer)
+        pad = matplotlib.rcParams["savefig.pad_inches"]
+        return box.padded(pad, pad)
+    except (AttributeError, TypeError):  # pragma: no cover - another matplotlib
+        return "tight"
+
+
 def save_figure(fig, data: dict, out, name: str, panels: dict) -> dict:
     """Write ``name.png``, ``name.pdf``, ``name.json`` and one ``name_<panel>.csv`` per panel.
 
@@ -53,9 +78,10 @@ def save_figure(fig, data: dict, out, name: str, panels: dict) -> dict:
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
+    bbox = _tight_bbox(fig, _PNG_DPI)  # laid out once for both files
     for ext in ("png", "pdf"):
         p = out / f"{name}.{ext}"
-        fig.savefig(p, dpi=130 if ext == "png" else None, bbox_inches="tight")
+        fig.savefig(p, dpi=_PNG_DPI if ext == "png" else None, bbox_inches=bbox)
         paths[ext] = p
     for panel, (header, columns) in panels.items():
         p = out / f"{name}_{panel}.csv"
