@@ -38,7 +38,7 @@ __all__ = ["lazy_path3", "lazy_cycle4", "two_node", "propagation_instances",
            "random_rational_matrix", "scaled_rotation", "relu", "softsign",
            "R", "hadamard", "E", "fro", "row_norm", "max_abs", "rational_propagations",
            "rational_weight", "rational_matrix", "RHO", "net_forward", "net_backward",
-           "exact_networks"]
+           "exact_networks", "averaging"]
 
 
 def _lazy(A):
@@ -96,7 +96,8 @@ def softsign(x):
 
 
 # ---------------------------------------------------------------- exact instances of the proofs
-def _J(n):
+def averaging(n):
+    """``J = 11^T / n``, the projection on constant signals (exact)."""
     return sp.ones(n, n) / n
 
 
@@ -148,7 +149,7 @@ def rational_propagations(stochastic=True):
                    (8, (R(1, 2), -R(1, 3), R(1, 5), 0, R(1, 7), -R(1, 2), R(1, 9))),
                    (4, (R(2), R(-1, 2), R(1, 3)))]:
         H = hadamard(n)
-        P = _J(n)
+        P = averaging(n)
         for i, mu in enumerate(mus, start=1):
             h = H[i, :].T
             P = P + mu * h * h.T / n
@@ -159,11 +160,11 @@ def rational_propagations(stochastic=True):
             continue
         out.append((sp.ImmutableMatrix(P), lam))
     for n, lam in [(3, R(1, 2)), (5, R(999, 1000)), (3, R(-1, 3))]:
-        P = _J(n) + lam * centring(n)
+        P = averaging(n) + lam * centring(n)
         out.append((sp.ImmutableMatrix(P), abs(lam)))
     if not stochastic:  # signed P (not entrywise non-negative) still satisfying (A1)
         H = hadamard(4)
-        P = _J(4) + R(9, 10) * H[1, :].T * H[1, :] / 4 - R(9, 10) * H[2, :].T * H[2, :] / 4
+        P = averaging(4) + R(9, 10) * H[1, :].T * H[1, :] / 4 - R(9, 10) * H[2, :].T * H[2, :] / 4
         out.append((sp.ImmutableMatrix(P), R(9, 10)))
     return tuple(out)
 
