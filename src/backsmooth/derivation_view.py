@@ -48,23 +48,26 @@ VIEW_CSS = ("<style>.bs-view .badge{display:inline-block;padding:1px 8px;border-
 def step_forms(step) -> tuple:
     """``(latex, text)`` of one derivation step, both cheap to compute.
 
-    The LaTeX is :func:`backsmooth.symbolic.render.latex_step` (matrices named by their shape,
-    instance-checked steps by a phrase), None if sympy cannot print it.  The text is the
-    relation in plain text, except for explicit matrices, stated in words (printing a
-    symbolic backward pass entry by entry takes minutes and reads as noise).
+    The LaTeX is :func:`backsmooth.symbolic.render.latex_step`, None for explicit matrices
+    and where sympy cannot print it.  The text is the relation in plain text, except for
+    explicit matrices, stated in words (printing a symbolic backward pass entry by entry takes
+    minutes and reads as noise).  A step checked on rational instances of functions has
+    neither (its description says what was checked).
     """
     import sympy as sp
 
     from backsmooth.symbolic.render import latex_step, text_step
 
+    if step.lhs == sp.Symbol("lhs") and step.rhs == sp.Symbol("rhs"):
+        return None, None  # sides are functions (instance-checked step): the description says it
+    shapes = [x.shape for x in (step.lhs, step.rhs) if isinstance(x, sp.MatrixBase)]
+    if shapes:
+        r, c = shapes[0]
+        return None, f"{r} x {c} matrices, {step.relation} entry by entry (sympy {step.method})"
     try:
         latex = latex_step(step)
     except Exception:  # a step sympy cannot print in LaTeX keeps its plain text
         latex = None
-    shapes = [x.shape for x in (step.lhs, step.rhs) if isinstance(x, sp.MatrixBase)]
-    if shapes:
-        r, c = shapes[0]
-        return latex, f"{r} x {c} matrices, {step.relation} entry by entry (sympy {step.method})"
     return latex, text_step(step)
 
 
@@ -159,7 +162,7 @@ def derivation_latex(source, math_block=False) -> str:
         out = []
         for i, r in enumerate(rows, 1):
             out.append(f"% step {i} [{_status(r)}]: {r['description']}")
-            out.append(r["latex"] or r"\mathrm{(see\ the\ description)}")
+            out.append(r["latex"] or _mathrm(r["text"]))
         return "\n".join(out)
     body = []
     for i, r in enumerate(rows, 1):
@@ -168,6 +171,13 @@ def derivation_latex(source, math_block=False) -> str:
         if r["latex"]:
             body.append(r"\quad " + r["latex"])
     return "$$\\begin{array}{l}" + r" \\ ".join(body) + "\\end{array}$$"
+
+
+def _mathrm(text):
+    """A math fragment naming what ``text`` states (explicit matrices), else a pointer."""
+    words = (text or "").split(",")[0] if text else "(see the description)"
+    words = "".join(ch for ch in words if ch.isalnum() or ch in " ()")
+    return r"\mathrm{%s}" % words.replace(" ", r"\ ")
 
 
 def derivation_markdown(source, math=True) -> str:
@@ -206,7 +216,9 @@ def derivation_html(source, seconds=None) -> str:
     rows = _rows(source)
     items = []
     for r in rows:
-        ok = "verified" if r.get("verified") else "not verified"
+        # sympy established the step for every value, or only on exact rational instances
+        ok = ("not verified" if not r.get("verified") else
+              "checked on instances" if r.get("method") == "rational instances" else "verified")
         items.append(
             f'<li><div class="step-head">{esc(r.get("description"))} {status_badge(ok)} '
             f'<span class="step-meta">by {esc(r.get("method"))}</span></div>'

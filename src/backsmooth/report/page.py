@@ -37,28 +37,28 @@ def _section_status(sec, ok_key) -> str:
     return "passed" if sec["data"].get(ok_key) else "failed"
 
 
-def _derivation(sec) -> str:
+def _rendered(sec, missing, render) -> str:
+    """A derivation or proof section: ``render(data, seconds)`` when it ran, else why not."""
     if sec is None:
         return '<p class="note">not run</p>'
     if sec["status"] == "not covered":
-        return f'<p class="note">{esc(sec.get("error") or "no derivation for this claim")}</p>'
+        return f'<p class="note">{esc(sec.get("error") or missing)}</p>'
     if sec["status"] == "error":
         return _error(sec)
+    return render(sec["data"], sec["seconds"])
+
+
+def _derivation(sec) -> str:
     from ..derivation_view import derivation_html
 
-    return derivation_html(sec["data"].get("steps", []), sec["seconds"])
+    return _rendered(sec, "no derivation for this claim",
+                     lambda d, seconds: derivation_html(d.get("steps", []), seconds))
 
 
 def _proof(sec) -> str:
-    if sec is None:
-        return '<p class="note">not run</p>'
-    if sec["status"] == "not covered":
-        return f'<p class="note">{esc(sec.get("error") or "no proof for this claim")}</p>'
-    if sec["status"] == "error":
-        return _error(sec)
     from ..proof_view import proof_html
 
-    return proof_html(sec["data"], sec["seconds"])
+    return _rendered(sec, "no proof for this claim", proof_html)
 
 
 _PLOT_CAPTION = ("left: each row's measured value against its bound (an upper bound holds on or "
