@@ -157,7 +157,7 @@ class TestRichViewsReadOffline:
         from backsmooth.derivation_view import DerivationView
 
         view = {"statement": lambda: display.StatementView("lemma3"),
-                "derivation": lambda: DerivationView("lemma3"),
+                "derivation": lambda: DerivationView("theorem1", limit=6),
                 "proof": lambda: display.proof_view("lemma3")}[make]()
         html = view._repr_html_()
         assert "<script" not in html

@@ -225,8 +225,10 @@ def derivation_html(source, seconds=None) -> str:
             + (formula(r.get("latex"), r.get("text")) if r.get("latex") or r.get("text")
                else "") + "</li>")
     took = f" ({fmt(seconds, 3)} s)" if seconds is not None else ""
-    head = (f'<p>{len(rows)} step(s), {sum(bool(r.get("verified")) for r in rows)} verified '
-            f'by sympy{took}.</p>')
+    inst = sum(bool(r.get("verified")) and r.get("method") == "rational instances" for r in rows)
+    head = (f'<p>{len(rows)} step(s), {sum(bool(r.get("verified")) for r in rows) - inst} verified '
+            f'by sympy' + (f', {inst} checked on exact rational instances only' if inst else "")
+            + f'{took}.</p>')
     return head + f'<ol class="steps">{"".join(items)}</ol>'
 
 

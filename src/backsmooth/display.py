@@ -3,9 +3,12 @@ proof and numeric check as text, and a check's measured values against their bou
 
 Each chapter of ``notebooks/`` shows the same four things for its claims; this module is
 the one place that formats them, so that the notebooks only call the package.  The
-``*_text`` functions return plain strings; the ``show_*`` functions print them and, inside a
-Jupyter kernel, also typeset the statement and the short derivation steps as LaTeX
-(``IPython.display.Math``).  :func:`plot_check` draws the measured value ``m`` against the
+``*_text`` functions return plain strings; the ``show_*`` functions print them or, inside a
+Jupyter kernel, display rich views (:class:`StatementView`,
+:class:`~backsmooth.derivation_view.DerivationView`, :class:`ProofView`) whose HTML typesets
+every formula as an inline SVG picture, so a notebook exported to HTML reads offline (no
+MathJax).  The formats themselves are rendered once, in :mod:`backsmooth.derivation_view` and
+:mod:`backsmooth.proof_view`.  :func:`plot_check` draws the measured value ``m`` against the
 bound ``b`` of every instance of a check on log-log axes, with the diagonal ``m = b``: a
 bound holds where the points lie on or below the diagonal (above it for a lower bound
 ``m >= b``).  matplotlib and IPython are imported only inside the functions that need them.
