@@ -162,7 +162,7 @@ def _run(args, out):
     rows = derivation_rows(args.name)
     print(f"{com}derivation ({len(rows)} steps):", file=out)
     print(derivation_latex(rows) if latex
-          else derivation_text(rows, relations=True).split("\n", 1)[1], file=out)
+          else derivation_text(rows, relations=True).partition("\n")[2], file=out)
     failed = sum(not r["verified"] for r in rows)
     print(f"{com}{len(rows) - failed}/{len(rows)} steps verified", file=out)
     return 1 if failed else 0
