@@ -11,6 +11,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+# the generic symbolic pieces have their one home in backsmooth.symbolic (re-exported here)
+from backsmooth.symbolic.gnn import centring as Pi  # noqa: F401  Pi = I - 11^T/n
+from backsmooth.symbolic.gnn import mean_row, ones  # noqa: F401  xbar = X^T 1/n, column of ones
+from backsmooth.symbolic.instances import averaging as J  # noqa: F401  J = 11^T/n
+
 __all__ = [
     "A1", "A1P", "A2", "A2A", "A2B", "A2C", "A3", "LINEAR", "SETTING",
     "P3", "P_p", "mat", "ones", "J", "Pi", "mean_row", "fro2", "registry_expr",
@@ -44,23 +49,6 @@ P_p = sp.ImmutableMatrix([[1 - p_, p_], [p_, 1 - p_]])
 def mat(name, r, c):
     """An ``r x c`` matrix of independent real symbols ``name_ij``."""
     return sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i}{j}", real=True))
-
-
-def ones(n):
-    return sp.ones(n, 1)
-
-
-def J(n):
-    return sp.ones(n, n) / n
-
-
-def Pi(n):
-    return sp.eye(n) - J(n)
-
-
-def mean_row(X):
-    """``xbar = X^T 1 / n`` as a column vector."""
-    return X.T * ones(X.shape[0]) / X.shape[0]
 
 
 def backward_step_split():

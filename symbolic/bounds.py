@@ -38,7 +38,7 @@ from .symbols import s_out  # theorem3 *_hidden
 from . import local_symbols as _LS  # noqa: E402  (extension symbols)
 
 __all__ = ["BoundVariant", "BoundFunction", "BOUNDS", "bound_variant", "bound_function",
-           "variants"]
+           "variants", "make_variant"]
 
 
 @dataclass(frozen=True)
@@ -94,17 +94,31 @@ class BoundFunction(NamedTuple):
         return self.function(*args, **kwargs)
 
 
-def _v(claim, name, quantity, relation, expr, syms, description):
+def make_variant(claim, name, quantity, relation, expr, syms, description) -> BoundVariant:
+    """Build one :class:`BoundVariant`; ``ValueError`` if ``expr`` uses an undeclared symbol.
+
+    Examples
+    --------
+    >>> from backsmooth.symbolic.symbols import E_X, w
+    >>> make_variant("demo", "scale", "E(wX)", "==", abs(w) * E_X, (w, E_X), "").arguments
+    ('w', 'E_X')
+    """
+    if relation not in ("<=", ">=", "=="):
+        raise ValueError(f"{claim}/{name}: relation must be '<=', '>=' or '==', got {relation!r}")
     missing = set(sp.sympify(expr).free_symbols) - set(syms)
-    if missing:  # pragma: no cover - guards the table below
-        raise AssertionError(f"{claim}/{name}: undeclared symbols {missing}")
+    if missing:
+        raise ValueError(f"{claim}/{name}: the bound uses symbols {missing} that are not among "
+                         f"its arguments {tuple(syms)}")
     return BoundVariant(claim, name, quantity, relation, sp.sympify(expr), tuple(syms),
                         description)
 
 
+_v = make_variant
 _geo = 1 / (1 - lam * s)
 
-#: claim name -> tuple of variants (the first one is the default)
+#: claim name -> tuple of variants (the first one is the default).  The claims registered
+#: before issue 13's second pass keep their variants here; a NEW claim gives its variants in
+#: its own ``_SPEC`` entry (symbolic/claims.py), which enters them into this dict at import.
 BOUNDS = {
     "lemma1": (
         _v("lemma1", "identity", "E(X)", "==", sp.sqrt(X_F**2 / n - xbar**2), (X_F, xbar, n),

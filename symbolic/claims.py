@@ -12,6 +12,15 @@ and its provenance:
 * ``"reconstruction"``: our precise or corrected version of a result of the paper;
 * ``"extension"``: beyond the paper.
 
+Adding a claim touches one place here: append one entry to ``_SPEC``, ``(name, title,
+provenance, provenance_note, hypotheses, statement, bound_variants)``, where
+``bound_variants`` is a tuple of ``(variant, quantity, relation, expr, symbols,
+description)`` (see :func:`backsmooth.symbolic.bounds.make_variant`; the first variant is the
+claim's default bound).  The claims registered before this rule keep their variants in
+``symbolic/bounds.py``'s ``BOUNDS`` under their name; a claim must have its variants in
+exactly one of the two places (checked at import).  ``tests/test_claim_layers.py`` then says
+which other layer (derivation, proof, check, notebook section) the claim still lacks.
+
 Every E is the ROOT convention ``E(X) = ||(I - 11^T/n) X||_F / sqrt(n)``.
 
 Examples
@@ -223,21 +232,51 @@ _SPEC = (
 )
 
 
-def _build():
+def _bound_variants(entry, table):
+    """The bound variants of one ``_SPEC`` entry: its own 7th element, else ``BOUNDS[name]``.
+
+    A new claim carries its variants in its ``_SPEC`` entry (one place in ``symbolic/``):
+    ``(variant, quantity, relation, expr, symbols, description)`` tuples, the first one the
+    default bound.  The claims written before that keep theirs in
+    :data:`backsmooth.symbolic.bounds.BOUNDS` under the claim's name.  Exactly one of the two
+    must hold the variants; the variants of an entry are entered into ``BOUNDS`` here, so
+    :func:`~backsmooth.symbolic.bounds.bound_function` finds every claim's variants.
+    """
+    name = entry[0]
+    own = entry[6] if len(entry) > 6 else None
+    if own and table.get(name):
+        raise ValueError(f"claim {name!r} has bound variants in its _SPEC entry and in "
+                         f"BOUNDS[{name!r}] (symbolic/bounds.py): keep one of them")
+    if own:
+        table[name] = tuple(_bounds.make_variant(name, *spec) for spec in own)
+    if not table.get(name):
+        raise ValueError(
+            f"claim {name!r} has no bound variant: give its _SPEC entry in symbolic/claims.py a "
+            "7th element, a tuple of (variant, quantity, relation, expr, symbols, description) "
+            "tuples (the first is the claim's default bound)")
+    return table[name]
+
+
+def _build(spec, table):
+    """``name -> Claim`` from ``spec`` (``_SPEC``), entering own bound variants into ``table``."""
     out = {}
-    for name, title, prov, note, hyps, statement in _SPEC:
-        if not _bounds.BOUNDS.get(name):
-            raise ValueError(f"claim {name!r} has no bound variant: add BOUNDS[{name!r}] in "
-                             "symbolic/bounds.py (its first variant is the claim's default bound)")
-        v = _bounds.bound_variant(name)
+    for entry in spec:
+        if len(entry) not in (6, 7):
+            raise ValueError(f"_SPEC entry {entry[:1]} must be (name, title, provenance, note, "
+                             "hypotheses, statement[, bound variants])")
+        name, title, prov, note, hyps, statement = entry[:6]
+        if name in out:
+            raise ValueError(f"claim {name!r} is registered twice in _SPEC")
+        table_v = _bound_variants(entry, table)
+        v = table_v[0]
         out[name] = Claim(name=name, title=title, provenance=prov, provenance_note=note,
                           hypotheses=tuple(hyps), statement=tuple(statement), bound=v.expr,
-                          bound_symbols=v.symbols, variants=_bounds.variants(name))
+                          bound_symbols=v.symbols, variants=tuple(x.name for x in table_v))
     return out
 
 
 #: name -> Claim, in paper order (lemmas first, then the numbered results)
-CLAIMS = _build()
+CLAIMS = _build(_SPEC, _bounds.BOUNDS)
 
 
 def check_keys(table, what, extra=()) -> None:

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from backsmooth.numeric.random_instances import lazy_walk
+
 settings.register_profile(
     "ci",
     deadline=None,
@@ -20,11 +22,6 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
-def _lazy_walk(A):
-    d = A.sum(axis=1)
-    return np.eye(A.shape[0]) - (np.diag(d) - A) / (d.max() + 1)
-
-
 @pytest.fixture
 def small_graph_P():
     """Lazy-walk P of a fixed connected 6-node graph (dense ndarray, symmetric stochastic)."""
@@ -32,7 +29,7 @@ def small_graph_P():
     A = np.zeros((6, 6))
     for i, j in edges:
         A[i, j] = A[j, i] = 1.0
-    return _lazy_walk(A)
+    return lazy_walk(A)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -36,7 +36,8 @@ def _missing(name, layer):
         from backsmooth.symbolic.bounds import BOUNDS
 
         if not BOUNDS.get(name):
-            return f"bound variants: add BOUNDS[{name!r}] in symbolic/bounds.py"
+            return (f"bound variants: give the _SPEC entry of {name!r} in symbolic/claims.py a "
+                    "7th element (its bound variants)")
     elif layer == "derivation":
         from backsmooth.symbolic.derivations import missing_derivations
 
@@ -165,3 +166,66 @@ class TestHypothesesComeFromTheClaim:
         monkeypatch.setattr(c1, "claim_hypotheses", spy)
         check("corollary1", trials=2, seed=0)
         assert ("A1", "rho=id", "A3") in seen
+
+
+class TestBoundVariantsLiveWithTheClaim:
+    """A new claim's bound variants sit in its one ``_SPEC`` entry (symbolic/claims.py)."""
+
+    def _entry(self, *bounds):
+        import sympy as sp
+
+        from backsmooth.symbolic.symbols import E_X, w
+
+        entry = ("demo_scaling", "E(cX) = |c| E(X)", "extension", "test entry", (),
+                 (sp.Eq(sp.Symbol("E_cX", nonnegative=True), sp.Abs(w) * E_X),))
+        return entry + bounds
+
+    def test_an_entry_with_its_variants_registers_them(self):
+        import sympy as sp
+
+        from backsmooth.symbolic.claims import _build
+        from backsmooth.symbolic.symbols import E_X, w
+
+        table = {}
+        spec = (("identity", "E(cX)", "==", sp.Abs(w) * E_X, (w, E_X), "E(cX) = |c| E(X)"),
+                ("upper", "E(cX)", "<=", 2 * sp.Abs(w) * E_X, (w, E_X), "slack"))
+        built = _build((self._entry(spec),), table)
+        c = built["demo_scaling"]
+        assert c.variants == ("identity", "upper")
+        assert c.bound_symbols == (w, E_X)
+        assert [v.relation for v in table["demo_scaling"]] == ["==", "<="]
+
+    def test_an_entry_without_variants_says_where_to_put_them(self):
+        from backsmooth.symbolic.claims import _build
+
+        with pytest.raises(ValueError, match="7th element"):
+            _build((self._entry(),), {})
+
+    def test_variants_in_both_places_are_refused(self):
+        import sympy as sp
+
+        from backsmooth.symbolic.claims import _build
+        from backsmooth.symbolic.symbols import E_X, w
+
+        spec = (("identity", "E(cX)", "==", sp.Abs(w) * E_X, (w, E_X), ""),)
+        table = {"demo_scaling": ("already",)}
+        with pytest.raises(ValueError, match="keep one"):
+            _build((self._entry(spec),), table)
+
+    def test_an_undeclared_symbol_or_relation_is_refused(self):
+        import sympy as sp
+
+        from backsmooth.symbolic.claims import _build
+        from backsmooth.symbolic.symbols import E_X, w
+
+        with pytest.raises(ValueError, match="not among its arguments"):
+            _build((self._entry((("v", "E(cX)", "==", sp.Abs(w) * E_X, (w,), ""),)),), {})
+        with pytest.raises(ValueError, match="relation"):
+            _build((self._entry((("v", "E(cX)", "<", sp.Abs(w) * E_X, (w, E_X), ""),)),), {})
+
+    def test_the_registry_has_no_claim_twice_and_every_claim_has_variants(self):
+        from backsmooth.symbolic.bounds import BOUNDS
+        from backsmooth.symbolic.claims import _SPEC
+
+        names = [e[0] for e in _SPEC]
+        assert len(names) == len(set(names)) and set(names) == set(BOUNDS)

@@ -72,12 +72,22 @@ class TestShowStatement:
         show_statement("theorem1")
         assert capsys.readouterr().out == statement_text("theorem1") + "\n"
 
-    def test_in_a_kernel_typesets_each_relation(self, capsys, typeset):
+    def test_in_a_kernel_shows_a_rich_view_with_each_relation_typeset(self, capsys, typeset):
         show_statement("theorem2", math=True)
-        out = capsys.readouterr().out
-        assert out.startswith(f"theorem2 [{bs.claim('theorem2').provenance}]")
-        assert "statement:" not in out
-        assert typeset == list(bs.claim("theorem2").latex())
+        assert capsys.readouterr().out == ""
+        (view,) = typeset
+        html = view._repr_html_()
+        assert str(view) == statement_text("theorem2")
+        assert f"[{bs.claim('theorem2').provenance}]" in html
+        # one typeset picture per relation of the statement, each with its LaTeX as alt text
+        assert html.count("<img class=\"math\"") == len(bs.claim("theorem2").statement)
+        assert all(_html_escaped(tex) in html for tex in bs.claim("theorem2").latex())
+
+
+def _html_escaped(text):
+    import html
+
+    return html.escape(text, quote=True)
 
 
 class TestDerivationText:
@@ -122,12 +132,38 @@ class TestShowDerivation:
         show_derivation("lemma1", limit=2)
         assert capsys.readouterr().out == derivation_text("lemma1", limit=2) + "\n"
 
-    def test_typesets_symbolic_steps_not_rational_instances(self, capsys, typeset, two_steps):
+    def test_in_a_kernel_shows_each_step_typeset_with_its_status(self, capsys, typeset,
+                                                                 two_steps):
         show_derivation("lemma1")
+        assert capsys.readouterr().out == ""
+        (view,) = typeset
+        html = view._repr_html_()
         from backsmooth.symbolic.render import latex_step
 
-        assert typeset == [latex_step(two_steps[0])]
-        assert "NOT VERIFIED" in capsys.readouterr().out
+        assert _html_escaped(latex_step(two_steps[0])) in html  # the symbolic step is typeset
+        assert html.count("<li>") == 2 and "not verified" in html and ">verified<" in html
+        assert "NOT VERIFIED" in str(view)
+        assert "\\text{2. false on instances" in view._repr_latex_()
+        assert view._repr_markdown_().startswith("**lemma1**: 2 steps, 1 verified")
+
+
+class TestRichViewsReadOffline:
+    """What a notebook exported to HTML shows must not need the network (no MathJax, no CDN)."""
+
+    @pytest.mark.parametrize("make", ["statement", "derivation", "proof"])
+    def test_no_script_and_no_remote_resource(self, make):
+        import re
+
+        from backsmooth.derivation_view import DerivationView
+
+        view = {"statement": lambda: display.StatementView("lemma3"),
+                "derivation": lambda: DerivationView("theorem1", limit=6),
+                "proof": lambda: display.proof_view("lemma3")}[make]()
+        html = view._repr_html_()
+        assert "<script" not in html
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+        assert "<img class=\"math\" src=\"data:image/svg+xml" in html
+        assert "<style>" in html  # the badges' colours travel with the output
 
 
 class TestProofText:

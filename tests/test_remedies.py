@@ -26,21 +26,9 @@ from backsmooth.numeric.remedies import (
 )
 from backsmooth.numeric.training import train
 
-H = 1e-5
-RTOL = 1e-6
+from _fd import H, RTOL, check_directional_derivatives, random_propagation
+
 ACTS = ["identity", "tanh", "softplus", "sin"]
-
-
-def _P(kind, n, rng):
-    A = np.triu((rng.random((n, n)) < 0.5).astype(float), 1)
-    A = A + A.T
-    d = A.sum(axis=1)
-    P = np.eye(n) - (np.diag(d) - A) / (d.max() + 1)
-    if kind == "sparse":
-        return sp.csr_array(P)
-    if kind == "non_symmetric":
-        return (A + np.eye(n)) / (d + 1)[:, None]
-    return P
 
 
 def _network(model, P, depth, act):
@@ -61,7 +49,7 @@ MODELS = ["residual", "initial_residual", "gcnii", "pair", "mean"]
 def _problem(model, kind, act, loss, seed):
     rng = np.random.default_rng(seed)
     n, depth = 7, 3
-    P = _P(kind, n, rng)
+    P = random_propagation(kind, n, rng)
     X = rng.standard_normal((n, 3))
     W = initial_weights([3, 4, 4, 4, 3], "glorot", scale=1.2, seed=rng)
     Y = rng.standard_normal((n, 3)) if loss == "mse" else rng.integers(0, 3, n)
@@ -74,14 +62,7 @@ def _loss(net, X, W, loss, Y):
 
 def _fd_check(net, X, W, loss, Y):
     g = gradients(net, X, W, loss=loss, targets=Y).weight_gradients
-    rng = np.random.default_rng(1)
-    for v in (g, [rng.standard_normal(w.shape) for w in W]):
-        plus = [w + H * d for w, d in zip(W, v)]
-        minus = [w - H * d for w, d in zip(W, v)]
-        fd = (_loss(net, X, plus, loss, Y) - _loss(net, X, minus, loss, Y)) / (2 * H)
-        exact = sum(float(np.sum(a * b)) for a, b in zip(g, v))
-        scale = np.sqrt(sum(np.sum(a * a) for a in g)) * np.sqrt(sum(np.sum(b * b) for b in v))
-        assert abs(fd - exact) <= RTOL * scale, (fd, exact)
+    check_directional_derivatives(lambda w: _loss(net, X, w, loss, Y), g, W)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -176,7 +157,7 @@ def test_bad_parameters():
 
 def test_initial_residual_with_alpha_zero_is_the_vanilla_network():
     rng = np.random.default_rng(5)
-    P = _P("dense", 6, rng)
+    P = random_propagation("dense", 6, rng)
     X = rng.standard_normal((6, 3))
     W = initial_weights([3, 4, 4, 4, 2], "glorot", seed=rng)
     Y = rng.standard_normal((6, 2))
@@ -271,7 +252,7 @@ def test_balanced_in_equals_out():
 def test_balance_preserves_relu_networks():
     rng = np.random.default_rng(3)
     W = [rng.standard_normal((4, 5)), 3 * rng.standard_normal((5, 5)), rng.standard_normal((5, 2))]
-    P = _P("dense", 6, rng)
+    P = random_propagation("dense", 6, rng)
     X = rng.standard_normal((6, 4))
     out = forward(P, X, W, "relu").output
     assert np.allclose(forward(P, X, balance(W), "relu").output, out, rtol=1e-10, atol=1e-12)

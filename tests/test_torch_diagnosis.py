@@ -9,19 +9,10 @@ import pytest
 torch = pytest.importorskip("torch", reason="backsmooth[torch] is optional")
 pytest.importorskip("torch_geometric", reason="backsmooth[torch] is optional")
 
+from _torch_layers import DenseLayer  # noqa: E402
 from backsmooth import numeric as bn  # noqa: E402
 from backsmooth.torch import Monitor, diagnose  # noqa: E402
 from backsmooth.torch.diagnosis import _verdict  # noqa: E402
-
-
-class DenseLayer(torch.nn.Module):
-    def __init__(self, P, W):
-        super().__init__()
-        self.P = P
-        self.weight = torch.nn.Parameter(torch.tensor(W))
-
-    def forward(self, x):
-        return self.P @ x @ self.weight
 
 
 def _vanilla_run(steps=4, depth=6, seed=0, scale=1.0):

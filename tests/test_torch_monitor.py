@@ -15,6 +15,7 @@ pyg = pytest.importorskip("torch_geometric", reason="backsmooth[torch] is option
 import scipy.sparse as sp  # noqa: E402
 from torch_geometric.nn import GCNConv, SAGEConv  # noqa: E402
 
+from _torch_layers import DenseLayer  # noqa: E402
 from backsmooth import numeric as bn  # noqa: E402
 from backsmooth.torch import Monitor, find_layers, gcn_propagation  # noqa: E402
 
@@ -25,18 +26,6 @@ def _close(a, b):
     a, b = np.asarray(a, float), np.asarray(b, float)
     assert a.shape == b.shape
     assert np.all(np.abs(a - b) <= RTOL * np.maximum(np.abs(b), 1e-300)), (a, b)
-
-
-class DenseLayer(torch.nn.Module):
-    """The paper's vanilla layer H = P X W (P a fixed dense float64 tensor)."""
-
-    def __init__(self, P, W):
-        super().__init__()
-        self.P = P
-        self.weight = torch.nn.Parameter(torch.tensor(W))
-
-    def forward(self, x):
-        return self.P @ x @ self.weight
 
 
 class Vanilla(torch.nn.Module):

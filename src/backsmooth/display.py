@@ -3,9 +3,12 @@ proof and numeric check as text, and a check's measured values against their bou
 
 Each chapter of ``notebooks/`` shows the same four things for its claims; this module is
 the one place that formats them, so that the notebooks only call the package.  The
-``*_text`` functions return plain strings; the ``show_*`` functions print them and, inside a
-Jupyter kernel, also typeset the statement and the short derivation steps as LaTeX
-(``IPython.display.Math``).  :func:`plot_check` draws the measured value ``m`` against the
+``*_text`` functions return plain strings; the ``show_*`` functions print them or, inside a
+Jupyter kernel, display rich views (:class:`StatementView`,
+:class:`~backsmooth.derivation_view.DerivationView`, :class:`ProofView`) whose HTML typesets
+every formula as an inline SVG picture, so a notebook exported to HTML reads offline (no
+MathJax).  The formats themselves are rendered once, in :mod:`backsmooth.derivation_view` and
+:mod:`backsmooth.proof_view`.  :func:`plot_check` draws the measured value ``m`` against the
 bound ``b`` of every instance of a check on log-log axes, with the diagonal ``m = b``: a
 bound holds where the points lie on or below the diagonal (above it for a lower bound
 ``m >= b``).  matplotlib and IPython are imported only inside the functions that need them.
@@ -27,9 +30,10 @@ lemma1: 4 steps, 4 verified by sympy (entrywise simplify 1, simplify 3)
 
 from __future__ import annotations
 
-from collections import Counter
+from .proof_view import MAX_TYPESET, ProofView, proof_view  # noqa: F401  (MAX_TYPESET: public)
 
 __all__ = [
+    "StatementView",
     "statement_text",
     "show_statement",
     "derivation_text",
@@ -42,10 +46,6 @@ __all__ = [
     "show_check",
     "plot_check",
 ]
-
-#: LaTeX fragments longer than this are not typeset (they would not fit a notebook line)
-MAX_TYPESET = 300
-
 
 def _math_display(math):
     """``IPython.display`` (``display``, ``Math``) when typesetting is wanted, else None.
@@ -105,44 +105,67 @@ def statement_text(name) -> str:
     return "\n".join(_statement_header(c) + [f"  statement: {rel}" for rel in c.text()])
 
 
+class StatementView:
+    """A claim's statement with rich displays: provenance badge, hypotheses, and each relation
+    typeset as an inline SVG picture (offline, like the report); ``str()`` is
+    :func:`statement_text`.
+
+    Examples
+    --------
+    >>> view = StatementView("theorem1")
+    >>> "[paper]" in view._repr_html_() and "<img" in view._repr_html_()
+    True
+    """
+
+    def __init__(self, name):
+        self.claim = _claim(name)
+
+    def __str__(self):
+        return statement_text(self.claim.name)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        from .derivation_view import VIEW_CSS
+        from .report.html import badge, esc, formula
+
+        c = self.claim
+        prov = {"paper": "st-ok", "reconstruction": "st-warn", "extension": "st-muted"}
+        rels = "".join(formula(tex, txt) for tex, txt in zip(c.latex(), c.text()))
+        return (f"<div class='bs-view statement'>{VIEW_CSS}<p><b>{esc(c.name)}</b> "
+                f"{badge('[' + c.provenance + ']', prov[c.provenance])} {esc(c.title)}</p>"
+                f"<p class='note'>hypotheses: {esc(', '.join(c.hypotheses) or 'none')}<br>"
+                f"provenance: {esc(c.provenance_note)}</p>{rels}</div>")
+
+    def _repr_markdown_(self):
+        c = self.claim
+        return "\n".join([f"**{c.name}** `[{c.provenance}]` {c.title}", "",
+                          f"hypotheses: {', '.join(c.hypotheses) or 'none'}  ",
+                          f"provenance: {c.provenance_note}", ""]
+                         + [f"$${tex}$$" for tex in c.latex()])
+
+    def _repr_latex_(self):
+        return "$$" + r" \\ ".join(self.claim.latex()) + "$$"
+
+
 def show_statement(name, math=None) -> None:
-    """Print :func:`statement_text`; typeset the statement as LaTeX inside a Jupyter kernel.
+    """Show :func:`statement_text`; inside a Jupyter kernel a :class:`StatementView` (the
+    relations typeset as pictures, which read in an exported notebook without network).
 
     Parameters
     ----------
     name : str
         A registered claim.
     math : bool or None
-        Typeset the relations with ``IPython.display.Math`` (None: only inside a kernel).
-        Without typesetting the plain-text relations are printed.
+        Rich display (None: only inside a kernel).  Without it the plain-text relations are
+        printed.
     """
-    c = _claim(name)
+    view = StatementView(name)
     shown = _math_display(math)
     if shown is None:
-        print(statement_text(name))
+        print(str(view))
         return
-    display, Math = shown
-    print("\n".join(_statement_header(c)))
-    for tex in c.latex():
-        display(Math(tex))
-
-
-def _derivation_lines(name, limit):
-    from backsmooth.symbolic import derivations, derive
-
-    if not isinstance(name, str) or name not in derivations():
-        raise ValueError(f"unknown derivation {name!r}; known names: {', '.join(derivations())}")
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
-    steps = derive(name)
-    methods = Counter(st.method for st in steps)
-    head = (f"{name}: {len(steps)} steps, {sum(st.verified for st in steps)} verified by sympy ("
-            + ", ".join(f"{m} {methods[m]}" for m in sorted(methods)) + ")")
-    shown = steps[:limit]
-    lines = [(f"{i:2d}. [{'verified' if st.verified else 'NOT VERIFIED'}, {st.method}] "
-              f"{st.description}", st) for i, st in enumerate(shown, 1)]
-    tail = f" ... {len(steps) - len(shown)} more steps" if len(shown) < len(steps) else None
-    return head, lines, tail
+    shown[0](view)
 
 
 def derivation_text(name, limit=None) -> str:
@@ -151,7 +174,8 @@ def derivation_text(name, limit=None) -> str:
     The derivation is performed by :func:`backsmooth.symbolic.derive` (cached), never read
     from a stored answer.  A step is ``verified`` when sympy established its relation;
     ``method`` says how (``simplify``, ``entrywise simplify``, ``assumptions`` or
-    ``rational instances``, the last being exact checks on instances only).
+    ``rational instances``, the last being exact checks on instances only).  The text is
+    :func:`backsmooth.derivation_view.derivation_text` (the one text renderer).
 
     Parameters
     ----------
@@ -171,22 +195,16 @@ def derivation_text(name, limit=None) -> str:
     ValueError
         For an unknown name or a negative ``limit``.
     """
-    head, lines, tail = _derivation_lines(name, limit)
-    return "\n".join([head] + [line for line, _ in lines] + ([tail] if tail else []))
+    from .derivation_view import derivation_text as render
 
-
-def _typesettable(step):
-    """The step's LaTeX when it is worth typesetting (short, not a table of instances)."""
-    from backsmooth.symbolic.render import latex_step
-
-    if step.method == "rational instances":
-        return None
-    tex = latex_step(step)
-    return tex if len(tex) <= MAX_TYPESET else None
+    if not isinstance(name, str):
+        raise ValueError(f"unknown derivation {name!r}")
+    return render(name, limit)
 
 
 def show_derivation(name, limit=None, math=None) -> None:
-    """Print :func:`derivation_text`; inside a Jupyter kernel, typeset each short step.
+    """Show the derivation of ``name``: a :class:`~backsmooth.derivation_view.DerivationView`
+    inside a Jupyter kernel (each step typeset, offline), else :func:`derivation_text`.
 
     Parameters
     ----------
@@ -195,20 +213,16 @@ def show_derivation(name, limit=None, math=None) -> None:
     limit : int or None
         Show only the first ``limit`` steps.
     math : bool or None
-        Typeset the relation of each step with ``IPython.display.Math`` when its LaTeX has
-        at most :data:`MAX_TYPESET` characters and it is not checked on rational instances
-        (None: only inside a kernel).
+        Rich display (None: only inside a kernel); False prints the plain text.
     """
-    head, lines, tail = _derivation_lines(name, limit)
+    from .derivation_view import DerivationView
+
+    view = DerivationView(name, limit) if isinstance(name, str) else derivation_text(name)
     shown = _math_display(math)
-    print(head)
-    for line, step in lines:
-        print(line)
-        tex = _typesettable(step) if shown else None
-        if tex:
-            shown[0](shown[1](tex))
-    if tail:
-        print(tail)
+    if shown is None:
+        print(str(view))
+        return
+    shown[0](view)
 
 
 def proof_text(name) -> str:
@@ -245,97 +259,6 @@ def show_proof(name, math=None) -> None:
         display(proof_view(name))
         return
     print(proof_text(name) + "\n")
-
-
-def proof_view(name) -> "ProofView":
-    """The verified proof of ``name`` as a :class:`ProofView` (rich display in notebooks)."""
-    from backsmooth.proofs import proof, proofs, verify
-
-    if not isinstance(name, str) or name not in proofs():
-        raise ValueError(f"no proof named {name!r}; known proofs: {', '.join(proofs())}")
-    return ProofView(verify(proof(name)))
-
-
-#: badge colours of the report, inlined so that a notebook exported to HTML shows them offline
-_BADGE_CSS = ("<style>.proof .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px}"
-              ".proof .st-ok{background:#d8f0df;color:#155a2f}.proof .st-warn{background:#fcefc7;color:#6b4b00}"
-              ".proof .st-bad{background:#f9d6d5;color:#8c1d18}.proof .st-muted{background:#e6e9ed;color:#3d4650}"
-              ".proof img.math{vertical-align:middle}.proof code.plain{display:block;color:#555}</style>")
-
-
-class ProofView:
-    """A verified proof with rich displays: each step typeset, with its justification, rules
-    and evidence kind as a badge.
-
-    ``_repr_html_`` typesets the formulas as inline PNG pictures (matplotlib mathtext, as in the
-    report), so an exported notebook reads without network access; ``_repr_markdown_`` and
-    ``_repr_latex_`` give the same content for other front ends; ``str()`` is the CLI text.
-
-    Examples
-    --------
-    >>> view = proof_view("lemma3")
-    >>> "all_sizes_identity" in view._repr_html_() and "rule" in view._repr_markdown_()
-    True
-    """
-
-    def __init__(self, result):
-        self.result = result
-
-    def __str__(self):
-        from backsmooth.proofs import render_text
-
-        return render_text(self.result)
-
-    __repr__ = __str__
-
-    def _steps(self):
-        from backsmooth.proofs.render import step_latex
-
-        for r in self.result.steps:
-            yield r, step_latex(r.step)
-
-    def _repr_html_(self):
-        from .report.html import esc, formula, status_badge
-
-        res = self.result
-        head = (f"<p><b>Proof of {esc(res.claim)}</b> {status_badge('passed' if res.passed else 'failed')} "
-                f"strength: {status_badge(res.strength)} "
-                f"<span class='note'>({'proof' if res.is_proof else 'not a proof'}"
-                + (f"; cites {esc(', '.join(f'{a}: {b}' for a, b in res.cited))}" if res.cited else "")
-                + ")</span></p>")
-        items = []
-        for r, tex in self._steps():
-            st, ev = r.step, r.evidence
-            rules = ev.rules or st.rules
-            items.append(
-                f"<li><b>{esc(st.label)}</b> {status_badge('passed' if r.passed else 'failed')} "
-                f"{status_badge(ev.kind)}" + (f" <i>at {esc(ev.size)}</i>" if ev.size else "")
-                + formula(tex or None, st.asserts)
-                + f"<div>because {esc(st.reason)}</div>"
-                + (f"<div>rules: {esc(', '.join(rules))}</div>" if rules else "")
-                + f"<div><small>{esc(ev.detail)}</small></div>"
-                + "".join(f"<div><small>also {esc(e.kind)}: {esc(e.detail)}</small></div>" for e in r.also)
-                + "</li>")
-        notes = "".join(f"<p><small>Note: {esc(n)}</small></p>" for n in res.proof.notes)
-        err = f"<p><b>chain rejected:</b> {esc(res.chain_error)}</p>" if res.chain_error else ""
-        return f"<div class='proof'>{_BADGE_CSS}{head}{err}<ol>{''.join(items)}</ol>{notes}</div>"
-
-    def _repr_markdown_(self):
-        res = self.result
-        lines = [f"**Proof of {res.claim}**: {'passed' if res.passed else 'FAILED'}; strength "
-                 f"`{res.strength}` ({'proof' if res.is_proof else 'not a proof'})", ""]
-        for i, (r, tex) in enumerate(self._steps(), 1):
-            st, ev = r.step, r.evidence
-            stmt = f"${tex}$" if tex and len(tex) <= MAX_TYPESET else st.asserts
-            rules = ev.rules or st.rules
-            lines.append(f"{i}. **{st.label}** `{ev.label}`: {stmt}  \n   *because* {st.reason}"
-                         + (f"  \n   rules: {', '.join(rules)}" if rules else ""))
-        return "\n".join(lines)
-
-    def _repr_latex_(self):
-        from backsmooth.proofs import render_latex
-
-        return render_latex(self.result)
 
 
 def _parts(result):

@@ -92,11 +92,10 @@ def check_index() -> dict:
 
 
 def _md(text: str, table: bool = False) -> str:
-    """Plain text made literal in Markdown (``\\ * _``, a tag-like ``<``; ``|`` in tables)."""
-    text = text.replace("\\", "\\\\").replace("*", "\\*")
-    text = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", text)  # '<' that could open an HTML tag
-    text = re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)  # '_' not inside a word
-    return text.replace("|", "\\|") if table else text
+    """Plain text made literal in Markdown (:func:`backsmooth.derivation_view.markdown_escape`)."""
+    from .derivation_view import markdown_escape
+
+    return markdown_escape(text, table)
 
 
 def _code(text: str, table: bool = False) -> str:
@@ -166,15 +165,10 @@ def _variants(lines, name):
 
 
 def _derivation(lines, name):
-    from backsmooth.symbolic import derive
+    from .derivation_view import derivation_markdown
 
-    steps = derive(name)
     lines += [f"**Derivation** (`backsmooth derive {name}`; sympy performs it on every run):",
-              ""]
-    for number, st in enumerate(steps, 1):
-        status = "verified" if st.verified else "NOT VERIFIED"
-        lines.append(f"{number}. {_md(st.description)} ({status}, {st.method})")
-    lines.append("")
+              "", derivation_markdown(name, math=False), ""]
 
 
 def _proof(lines, name):

@@ -49,10 +49,6 @@ def register(subparsers):
     return parser
 
 
-def _status(step):
-    return ("verified" if step.verified else "NOT VERIFIED") + f", {step.method}"
-
-
 def _print_list(out):
     from backsmooth.symbolic import claim, claims
     from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
@@ -133,9 +129,11 @@ def run(args, out=None):
 
 
 def _run(args, out):
-    from backsmooth.symbolic import ROOT_CONVENTION, claim, claims, derivations, derive
+    from backsmooth.symbolic import ROOT_CONVENTION, claim, claims, derivations
     from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
-    from backsmooth.symbolic.render import latex_relation, latex_step, text_relation, text_step
+    from backsmooth.symbolic.render import latex_relation, text_relation
+
+    from ..derivation_view import derivation_latex, derivation_rows, derivation_text
 
     if args.list:
         return _print_list(out)
@@ -161,11 +159,10 @@ def _run(args, out):
         print(f"{com}bound variants: {', '.join(c.variants)}", file=out)
     else:
         print(f"{com}{args.name}: {EXTRA_DERIVATIONS[args.name]}", file=out)
-    steps = derive(args.name)
-    print(f"{com}derivation ({len(steps)} steps):", file=out)
-    for number, step in enumerate(steps, 1):
-        print(f"{com}step {number} [{_status(step)}]: {step.description}", file=out)
-        print(latex_step(step) if latex else f"    {text_step(step)}", file=out)
-    failed = sum(not st.verified for st in steps)
-    print(f"{com}{len(steps) - failed}/{len(steps)} steps verified", file=out)
+    rows = derivation_rows(args.name)
+    print(f"{com}derivation ({len(rows)} steps):", file=out)
+    print(derivation_latex(rows) if latex
+          else derivation_text(rows, relations=True).partition("\n")[2], file=out)
+    failed = sum(not r["verified"] for r in rows)
+    print(f"{com}{len(rows) - failed}/{len(rows)} steps verified", file=out)
     return 1 if failed else 0

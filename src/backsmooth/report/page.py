@@ -37,67 +37,28 @@ def _section_status(sec, ok_key) -> str:
     return "passed" if sec["data"].get(ok_key) else "failed"
 
 
-def _derivation(sec) -> str:
+def _rendered(sec, missing, render) -> str:
+    """A derivation or proof section: ``render(data, seconds)`` when it ran, else why not."""
     if sec is None:
         return '<p class="note">not run</p>'
     if sec["status"] == "not covered":
-        return f'<p class="note">{esc(sec.get("error") or "no derivation for this claim")}</p>'
+        return f'<p class="note">{esc(sec.get("error") or missing)}</p>'
     if sec["status"] == "error":
         return _error(sec)
-    steps = sec["data"].get("steps", [])
-    items = []
-    for st in steps:
-        ok = "verified" if st.get("verified") else "not verified"
-        items.append(
-            f'<li><div class="step-head">{esc(st.get("description"))} {status_badge(ok)} '
-            f'<span class="step-meta">by {esc(st.get("method"))}</span></div>'
-            + (formula(st.get("latex"), st.get("text")) if st.get("latex") or st.get("text")
-               else "") + "</li>")
-    head = (f'<p>{len(steps)} step(s), {sum(bool(s.get("verified")) for s in steps)} verified '
-            f'by sympy ({fmt(sec["seconds"], 3)} s).</p>')
-    return head + f'<ol class="steps">{"".join(items)}</ol>'
+    return render(sec["data"], sec["seconds"])
+
+
+def _derivation(sec) -> str:
+    from ..derivation_view import derivation_html
+
+    return _rendered(sec, "no derivation for this claim",
+                     lambda d, seconds: derivation_html(d.get("steps", []), seconds))
 
 
 def _proof(sec) -> str:
-    if sec is None:
-        return '<p class="note">not run</p>'
-    if sec["status"] == "not covered":
-        return f'<p class="note">{esc(sec.get("error") or "no proof for this claim")}</p>'
-    if sec["status"] == "error":
-        return _error(sec)
-    d = sec["data"]
-    out = [f'<p>{status_badge("passed" if d.get("passed") else "failed")} '
-           f'strength: {status_badge(d.get("strength") or d.get("weakest") or "-")} '
-           + (f'<span class="note">(cites {esc(", ".join(f"{a}: {b}" for a, b in d["cited"]))})</span> '
-              if d.get("cited") else "") +
-           f'<span class="note">({len(d.get("steps", []))} steps, {fmt(sec["seconds"], 3)} s'
-           + (f'; uses {esc(", ".join(d["dependencies"]))}' if d.get("dependencies") else "")
-           + ")</span></p>"]
-    if d.get("chain_error"):
-        out.append(f'<div class="error">chain rejected: {esc(d["chain_error"])}</div>')
-    items = []
-    for st in d.get("steps", []):
-        items.append(
-            f'<li><div class="step-head">{esc(st.get("label"))}: {esc(st.get("asserts"))} '
-            f'{status_badge("passed" if st.get("passed") else "failed")} '
-            f'{status_badge(st.get("kind") or "-")}'
-            + (f' <span class="note">at {esc(st["size"])}</span>' if st.get("size") else "")
-            + '</div>'
-            + (formula(st["latex"], None) if st.get("latex") else "")
-            + f'<div class="step-meta">why: {esc(st.get("reason"))}'
-            + (f' &middot; uses: {esc(", ".join(st.get("uses", [])))}' if st.get("uses") else "")
-            + (f' &middot; rules: {esc(", ".join(st.get("rules", [])))}' if st.get("rules") else "")
-            + f'<br>evidence: {esc(st.get("kind"))} ({esc(st.get("strength"))}): {esc(st.get("detail"))}'
-            + "".join(f'<br>also: {esc(a.get("kind"))}: {esc(a.get("detail"))}' for a in st.get("also", []))
-            + '</div></li>')
-    out.append(f'<ol class="steps">{"".join(items)}</ol>')
-    if d.get("notes"):
-        out.append("<p class=\"note\">Corrections to the paper's statements: "
-                   + " ".join(esc(n) for n in d["notes"]) + "</p>")
-    if d.get("latex_source"):
-        out.append("<details><summary>LaTeX source of this proof</summary><pre>"
-                   + esc(d["latex_source"]) + "</pre></details>")
-    return "".join(out)
+    from ..proof_view import proof_html
+
+    return _rendered(sec, "no proof for this claim", proof_html)
 
 
 _PLOT_CAPTION = ("left: each row's measured value against its bound (an upper bound holds on or "

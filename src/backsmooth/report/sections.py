@@ -66,30 +66,6 @@ def _claim(name, ctx):
                     "statement": statement, "variants": list(c.variants)}, None
 
 
-def _step_forms(step):
-    import sympy as sp
-
-    from backsmooth.symbolic.render import latex_step, text_step
-
-    if str(step.lhs) == "lhs" and str(step.rhs) == "rhs":
-        return None, None  # sides are functions (instance-checked step): the description says it
-    shapes = [x.shape for x in (step.lhs, step.rhs) if isinstance(x, sp.MatrixBase)]
-    if shapes:
-        # render.text_step simplifies every matrix entry (over a minute for the backprop
-        # derivation); the page states the matrix identity in words instead
-        r, c = shapes[0]
-        return None, f"{r} x {c} matrices, {step.relation} entry by entry (sympy {step.method})"
-    latex = getattr(step, "latex", None)
-    text = getattr(step, "text", None)
-    latex = latex() if callable(latex) else latex
-    text = text() if callable(text) else text
-    try:
-        latex = latex or latex_step(step)
-    except Exception:  # a step sympy cannot print in LaTeX keeps its plain text
-        latex = None
-    return latex, text or text_step(step)
-
-
 def derivation_names() -> tuple:
     """Names of the derivations of :mod:`backsmooth.symbolic` (claims and extra ones)."""
     from backsmooth.symbolic import derivations
@@ -98,17 +74,11 @@ def derivation_names() -> tuple:
 
 
 def _derivation(name, ctx):
-    from backsmooth.symbolic import derive
+    from ..derivation_view import derivation_rows
 
     if name not in derivation_names():
         return "not covered", {}, f"the symbolic registry has no derivation for {name!r}"
-    result = derive(name)
-    steps = list(getattr(result, "steps", result))
-    rows = []
-    for st in steps:
-        latex, text = _step_forms(st)
-        rows.append({"description": st.description, "latex": latex, "text": text,
-                     "relation": st.relation, "verified": bool(st.verified), "method": st.method})
+    rows = derivation_rows(name)
     verified = bool(rows) and all(r["verified"] for r in rows)
     return "done", {"steps": rows, "verified": verified}, None
 
@@ -117,24 +87,11 @@ def _derivation(name, ctx):
 def _proof(name, ctx):
     import backsmooth.proofs as pr
 
+    from ..proof_view import proof_record
+
     if name not in pr.proofs():
         return "not covered", {}, f"the proofs registry has no proof of {name!r}"
-    res = pr.verify(pr.proof(name))
-    steps = []
-    for r in res.steps:
-        st, ev = r.step, r.evidence
-        steps.append({"label": st.label, "asserts": st.asserts, "latex": st.latex or None,
-                      "reason": st.reason, "uses": list(st.uses), "introduces": list(st.introduces),
-                      "kind": ev.kind, "strength": ev.strength, "passed": bool(r.passed),
-                      "size": ev.size or None, "rules": list(ev.rules or st.rules),
-                      "also": [{"kind": e.kind, "size": e.size or None, "passed": bool(e.passed),
-                                "detail": e.detail} for e in r.also],
-                      "detail": ev.detail, "seconds": r.seconds})
-    return "done", {"passed": bool(res.passed), "weakest": res.weakest, "strength": res.strength,
-                    "is_proof": bool(res.is_proof), "cited": [list(c) for c in res.cited],
-                    "chain_error": res.chain_error, "dependencies": list(res.dependencies),
-                    "failed_steps": list(res.failed_steps), "notes": list(res.proof.notes),
-                    "steps": steps, "latex_source": pr.render_latex(res)}, None
+    return "done", proof_record(pr.verify(pr.proof(name))), None
 
 
 # ---------------------------------------------------------------- numeric checks
