@@ -220,13 +220,13 @@ _SPEC = (
      "extension",
      "Ours: the main path's backward signal shrinks by (1 - a) lambda m_M (centred) and (1 - a) m_M "
      "(mean) per layer; the gradient reaches the first layer through the anchor path a B^(k) M^T",
-     ("A1", "rho=id"),
+     ("A1", "rho=id", "0<=a<=1"),
      (sp.Le(_S.E_Bk, ((1 - _S.a_ir) * lam * _S.m_ir)**(L - 1 - k) * _S.E_BL1),
       sp.Le(bbar_k, ((1 - _S.a_ir) * _S.m_ir)**(L - 1 - k) * _S.bbar_L1))),
     ("remedy_normalisation", "Mean subtraction and PairNorm: centred backward signals", "extension",
      "Ours: normalised layers have bbar^(k) = 0 (the mean mechanism of Theorem 3 is cut); mean "
      "subtraction contracts E(B) by lambda s per layer; PairNorm's Jacobian multiplies by sigma/E(H^(k))",
-     ("A1", "A2"),
+     ("A1", "A2", "A3"),
      (sp.Le(_S.E_Bk, (lam * s)**(L - 1 - k) * _S.E_BL1),
       sp.Le(_S.E_Bk, _S.sigma_pn * lam * s_k1 * E_Bk1 / E_Hk))),
 )

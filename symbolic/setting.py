@@ -66,6 +66,8 @@ HYPOTHESES = {
     "rho = tanh": "rho is tanh",
     "lambda*s<=r": "lambda s <= r: the residual skip weight r is at least the gain lambda s of "
                    "the propagated path, so r - lambda s >= 0",
+    "0<=a<=1": "the initial-residual weight a lies in [0, 1], so |1 - a| = 1 - a (the numeric layer "
+               "refuses any other a)",
 }
 
 
