@@ -24,7 +24,7 @@ import numpy as np
 from ._bounds import bound
 from ._framework import part_record, register
 from ._instances import instances
-from ._runner import base_row, floor_for, hypotheses
+from ._runner import base_row, claim_hypotheses, floor_for
 from ._signals import measure_instance
 
 __all__ = ["DEFAULTS", "rows_for", "run"]
@@ -59,7 +59,7 @@ def _local(inst, meas):
 def rows_for(inst, meas, override=None):
     """The table rows of the four local-constant claims on one measured instance."""
     L, n, lam, s = meas.depth, meas.n, meas.lam, meas.s
-    hyp = hypotheses(inst, ("A1", "A2", "A2b"))
+    hyp = claim_hypotheses(inst, "local_certificate")
     rows = []
     if L == 0:
         return rows

@@ -29,7 +29,7 @@ import numpy as np
 from ._bounds import bound
 from ._framework import part_record, register, register_shared, roundoff_floor
 from ._instances import instances
-from ._runner import base_row, hypotheses
+from ._runner import base_row, claim_hypotheses
 from backsmooth.numeric.measures import layer_norms
 
 __all__ = ["CLAIM_PARTS", "DEFAULTS", "run", "rows_for"]
@@ -105,10 +105,11 @@ def _residual_rows(inst, override, r, s, k, floor, scales):
     base = dict(base_row(inst, "remedy_residual"), skip=r)
     sc = np.maximum(scales(g.B)[:L], scales(g.B)[L - 1])
     rows.append(part_record(base, "lower", EB[:L], bound("remedy_residual", "lower", vals, override), floor(sc),
-                            hypotheses(inst, ("A1", "rho=id"), **{"lambda*s<=r": lam * s <= r}),
+                            claim_hypotheses(inst, "remedy_residual", A3=True, **{"lambda*s<=r": lam * s <= r}),
                             relation=">=", layers=k))
     rows.append(part_record(base, "upper", EB[:L], bound("remedy_residual", "upper", vals, override), floor(sc),
-                            hypotheses(inst, ("A1", "rho=id")), layers=k))
+                            claim_hypotheses(inst, "remedy_residual", parts=("A1", "rho=id", "A3"), A3=True),
+                            layers=k))
     return rows
 
 
@@ -127,7 +128,7 @@ def _initial_residual_rows(inst, override, variant, a, b, floor, scales):
     vals = {"a": a, "lam": lam, "m_M": m, "L": L, "k": kk, "E_BL1": EB[L - 1], "bbar_L1": mb[L - 1]}
     base = dict(base_row(inst, "remedy_initial_residual"), variant=variant, a=a, b=b)
     sc = np.maximum(scales(g.B)[1:L], scales(g.B)[L - 1])
-    hyp = hypotheses(inst, ("A1", "rho=id"))
+    hyp = claim_hypotheses(inst, "remedy_initial_residual", **{"0<=a<=1": 0 <= a <= 1})
     rows.append(part_record(base, f"centred_{variant}", EB[1:L],
                             bound("remedy_initial_residual", "centred", vals, override), floor(sc), hyp,
                             layers=kk))
@@ -149,7 +150,8 @@ def _normalisation_rows(inst, override, norm, sigma, s, k, floor, scales):
         g = _signals(net, inst)
     except FloatingPointError:  # PairNorm of a constant signal (e.g. P = J): undefined
         rows.append(part_record(base, "pairnorm", np.nan, np.nan, 0.0,
-                                dict(hypotheses(inst, ("A1", "A2")), **{"Pi H^(k) != 0": False})))
+                                dict(claim_hypotheses(inst, "remedy_normalisation", parts=("A1", "A2")),
+                                     **{"Pi H^(k) != 0": False})))
         return rows
     B, H = g.B, [g.forward.H[j] for j in range(L)]
     EB = layer_norms(B)
@@ -157,7 +159,8 @@ def _normalisation_rows(inst, override, norm, sigma, s, k, floor, scales):
     factor = np.ones(L) if norm == "mean" else sigma / EH
     upstream = np.array([np.linalg.norm(P, 2) * np.linalg.norm(B[j + 1]) * np.linalg.norm(W[j + 1], 2)
                          for j in range(L)]) * factor / np.sqrt(n)
-    hyp = hypotheses(inst, ("A1", "A2"))
+    # A3 with s = max_k s_k (rows_for) holds by construction; the PairNorm one-step bound uses s_(k+1)
+    hyp = claim_hypotheses(inst, "remedy_normalisation", A3=True)
     # sigma/E(H^(k)) is only known when E(H^(k)) is resolved above the round-off of H (else
     # the recomputed H^(k) and the one normalised differ in every digit of Pi H)
     rms = np.array([np.linalg.norm(h) / np.sqrt(n) for h in H])

@@ -31,7 +31,7 @@ import numpy as np
 from ._bounds import bound
 from ._framework import part_record, register, roundoff_floor
 from ._instances import instances
-from ._runner import base_row, floor_for, hypotheses
+from ._runner import base_row, claim_hypotheses, floor_for
 from ._signals import measure_instance
 from .theorem2 import linearisation
 from backsmooth.numeric.activations import activation as _activation
@@ -94,7 +94,7 @@ def rows_for(inst, meas, override=None):
     base = base_row(inst, "theorem2_relu")
     base.update({"min_margin": float(margin.min()), "kappa_max": float(kappa_k.max()),
                  "dead_layers": int(np.sum(~np.isfinite(margin)))})
-    hyp = hypotheses(inst, ("A1+", "A2"), **{
+    hyp = claim_hypotheses(inst, "theorem2_relu", **{
         "rho=relu": True, "hbar^(k)_j != 0": bool(np.all(margin > 0))})
     G_max = np.array([np.abs(d["G"]).max() for d in lin])
     B_row_k1 = np.array([max_row_norm(b) for b in meas.B[1:]])
