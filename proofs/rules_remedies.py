@@ -46,6 +46,7 @@ from . import algebra as al
 from . import rules as ru
 from .checks import is_zero, scalar_identity
 from .rules import Licence, rule
+from .rules_losses import Inner
 
 __all__ = ["to_algebra", "matrix_calculus_identity", "Inner", "inner", "trace_identity",
            "MIXING", "UNIT_C", "reverse_triangle", "projection_perp", "mixing_norm"]
@@ -111,16 +112,7 @@ def matrix_calculus_identity(build, rules=al.A1_RULES, detail: str = ""):
     return al.all_sizes_identity(translated, rules, detail, extra_rules=(CALCULUS,))
 
 
-# -- Frobenius inner products in trace scalars -----------------------------------------------------
-class Inner(sp.Function):
-    """``<X, Y>_F``, an unevaluated scalar (used inside statements such as ``X - <X, c> c``)."""
-
-    nargs = 2
-    is_commutative = True
-    is_real = True
-
-    def _latex(self, printer):
-        return r"\langle {}, {} \rangle".format(printer._print(self.args[0]), printer._print(self.args[1]))
+# -- Frobenius inner products in trace scalars: ``Inner`` (one home: rules_losses) ---------------------
 
 
 def _rewritten(word, rules):
