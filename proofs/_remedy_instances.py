@@ -11,9 +11,7 @@ import functools
 
 import numpy as np
 
-def _E(M):
-    C = M - M.mean(axis=0, keepdims=True)
-    return float(np.sqrt(np.sum(C * C) / M.shape[0]))
+from backsmooth.numeric.random_instances import Ef as _E, lam_of, lazy_walk
 
 
 @functools.lru_cache(maxsize=None)
@@ -32,11 +30,8 @@ def _instances(kind, count=60, seed=0):
             P = J + lam_ * (np.eye(n) - J)
         else:
             A = np.triu((rng.random((n, n)) < rng.uniform(0.3, 0.9)).astype(float), 1)
-            A = A + A.T
-            d = A.sum(axis=1)
-            P = np.eye(n) - (np.diag(d) - A) / (d.max() + 1)
-            ev = np.sort(np.abs(np.linalg.eigvalsh(P)))
-            lam_ = float(ev[-2])
+            P = lazy_walk(A + A.T)
+            lam_ = lam_of(P)
         depth = int(rng.integers(2, 8))
         width = int(rng.integers(1, 5))
         scale = float(rng.uniform(0.2, 2.0))
