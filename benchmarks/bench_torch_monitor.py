@@ -8,8 +8,8 @@ One command (from the repository root, with ``pip install ".[torch]"``)::
 What is measured: one full-batch training step (forward, cross-entropy, backward, Adam) of a
 PyG GCN of depth L = 16 (17 ``GCNConv`` layers, tanh, width 32, float32) on a Contextual SBM
 graph of 10^4 nodes (average degree 10), in three settings timed alternately in the same
-process (round after round, so all see the same machine load), by the wall clock and by the
-process's CPU clock:
+process (:func:`_timing.interleaved_times`, so all see the same machine load), by the wall
+clock and by the process's CPU clock:
 
 * ``plain``: the model without a monitor;
 * ``off``: the same model with a Monitor attached and ``monitor.enabled = False``;
@@ -34,6 +34,8 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _timing import interleaved_times  # noqa: E402
+
 BEGIN, END = "<!-- bench_torch_monitor: begin -->", "<!-- bench_torch_monitor: end -->"
 
 
@@ -118,13 +120,7 @@ def main(argv=None):
         "off": lambda: step(model_off, opt_off, mon_off),
         "on": lambda: step(model_on, opt_on, mon_on),
     }
-    wall, cpu = {name: [] for name in calls}, {name: [] for name in calls}
-    for _ in range(repeats):  # interleaved: the three settings see the same load
-        for name, call in calls.items():
-            w0, c0 = time.perf_counter(), time.process_time()
-            call()
-            wall[name].append(time.perf_counter() - w0)
-            cpu[name].append(time.process_time() - c0)
+    wall, cpu = interleaved_times(calls, repeats, clocks=(time.perf_counter, time.process_time))
     med = {name: float(np.median(t)) for name, t in wall.items()}
     med_cpu = {name: float(np.median(t)) for name, t in cpu.items()}
 
