@@ -53,6 +53,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import rules as ru
+from .rule_base import _need
 from .algebra import ONE, OPAQUE_TRANSPOSES, Rewrite, matrix, n
 from .rules_signs import CASE_RULE, factored_inequality, margin, sign_cases  # noqa: F401  (re-exported)
 
@@ -124,11 +125,6 @@ def _diag_rules():
 def DIAG_RULES():
     """Rewrite rules ``diag(v)^T = diag(v)`` (definition) for the registered diagonal letters."""
     return _diag_rules()
-
-
-def _need(cond, msg):
-    if not cond:
-        raise ru.RuleError(msg)
 
 
 def _column_entry(z):

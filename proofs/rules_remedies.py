@@ -46,6 +46,7 @@ from . import algebra as al
 from . import rules as ru
 from .checks import is_zero, scalar_identity
 from .rules import Licence, rule
+from .rule_base import _need
 from .rules_losses import Inner
 
 __all__ = ["to_algebra", "matrix_calculus_identity", "Inner", "inner", "trace_identity",
@@ -196,10 +197,6 @@ def trace_identity(build, detail: str = ""):
 #: the seminorms of :mod:`backsmooth.proofs.rules`
 NORMS = (ru.E, ru.Fro, ru.Spec, ru.Row, ru.Max, ru.Inf)
 
-
-def _need(cond, msg):
-    if not cond:
-        raise ru.RuleError(msg)
 
 def _positive(c) -> bool:
     """``c > 0`` from sympy's assumptions alone (a hypothesis cannot slip in unnamed)."""
