@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 # the generic symbolic pieces have their one home in backsmooth.symbolic (re-exported here)
+from backsmooth.symbolic import symbols as _symbols
 from backsmooth.symbolic.gnn import centring as Pi  # noqa: F401  Pi = I - 11^T/n
 from backsmooth.symbolic.gnn import mean_row, ones  # noqa: F401  xbar = X^T 1/n, column of ones
 from backsmooth.symbolic.instances import averaging as J  # noqa: F401  J = 11^T/n
@@ -42,7 +43,7 @@ SETTING = (
 
 a_, b_, c_ = sp.symbols("a b c", real=True)
 P3 = sp.ImmutableMatrix([[1 - a_ - b_, a_, b_], [a_, 1 - a_ - c_, c_], [b_, c_, 1 - b_ - c_]])
-p_ = sp.Symbol("p", real=True)
+p_ = _symbols.p  # the off-diagonal entry of P_p (the paper's symbols: one home)
 P_p = sp.ImmutableMatrix([[1 - p_, p_], [p_, 1 - p_]])
 
 
@@ -83,14 +84,19 @@ def registry_expr(name, variant):
 def registry_identity(name, variant, chained):
     """A ``symbolic_identity`` builder: the proof's chained bound equals the registry's.
 
-    ``chained`` is a callable returning the proof's expression; registry symbols are
-    matched to it by name.
+    ``chained`` is a callable returning the proof's expression, written in the registry's own
+    symbols (:mod:`backsmooth.symbolic.symbols`).  Nothing is matched by name: a symbol that
+    only shares a registry symbol's name (a re-declaration, perhaps with other assumptions)
+    makes the check raise, so it fails and says which symbol.
     """
     def build():
         reg = registry_expr(name, variant)
         expr = chained()
         by_name = {x.name: x for x in reg.free_symbols}
-        expr = expr.xreplace({x: by_name[x.name] for x in expr.free_symbols if x.name in by_name})
+        stray = sorted(str(x) for x in expr.free_symbols if x.name in by_name and x != by_name[x.name])
+        if stray:
+            raise ValueError(f"{name}/{variant}: {', '.join(stray)} re-declared instead of taken from "
+                             "backsmooth.symbolic.symbols (same name, other assumptions or object)")
         return expr, reg
 
     return build

@@ -34,13 +34,12 @@ import sympy as sp
 
 from ._common import A1 as _A1
 from .framework import Evidence
+from backsmooth.symbolic.symbols import n  # the number of nodes, symbolic (the paper's symbols: one home)
 
 __all__ = ["n", "ONE", "ONE_T", "matrix", "transpose", "J", "Pi", "mean", "Rewrite", "A1_RULES",
            "DEFINITIONS", "normal_form", "equal", "all_sizes_identity", "induction", "a_i", "a_j",
            "power_sum", "double_sum", "double_sum_identity", "split_word"]
 
-#: the number of nodes, symbolic
-n = sp.Symbol("n", positive=True, integer=True)
 #: the all-ones column vector 1 in R^n and its transpose
 ONE = sp.Symbol("1", commutative=False)
 ONE_T = sp.Symbol("1^T", commutative=False)

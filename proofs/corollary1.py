@@ -25,14 +25,10 @@ from . import rules as ru
 from .checks import scalar_inequality
 from .framework import Proof, Step
 from .lemmas import POWER_RULES_CITED
+from backsmooth.symbolic.symbols import lam, s, L, k, E_BL, m as _mm  # the paper's symbols: one home
 
 __all__ = ["corollary1_proof"]
 
-lam = sp.Symbol("lambda", positive=True)
-s = sp.Symbol("s", positive=True)
-L = sp.Symbol("L", integer=True, positive=True)
-k = sp.Symbol("k", integer=True, nonnegative=True)
-E_BL = sp.Symbol("E_BL", nonnegative=True)
 _t = sp.Symbol("t", nonnegative=True)
 
 _BL, _W1, _W2 = mat("b", 3, 2), mat("u", 2, 2), mat("v", 2, 2)
@@ -94,7 +90,6 @@ def _uniform():
 
 _P, _Pm, _BLa = al.matrix("P"), al.matrix("P^m"), al.matrix("B^(L)")
 _Wk1, _M, _M1 = al.matrix("W^(k+1)"), al.matrix("M_k"), al.matrix("M_(k+1)")
-_mm = sp.Symbol("m", integer=True, nonnegative=True)  # m = L - k
 _Sk = sp.Symbol("S_k", positive=True)
 
 

@@ -19,13 +19,14 @@ import sympy as sp
 from . import algebra as al
 from . import rules as ru
 from .rules_losses import CONVEX_LOSS, L_const, Inner, LossOf
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["lower_bound_chain", "ce_mean_error_chain", "mse_mean_zero_chain", "stationary_chain", "MEAN_OUTPUT"]
 
 #: the construction's fact: the mean output row is c* (Corollary 2 (b), step "mean output")
 MEAN_OUTPUT = "mean output"
 n = al.n
-mu = sp.Symbol("mu", nonnegative=True)
+mu = sy.mu
 _H, _Y = al.matrix("H"), al.matrix("Y")
 _BB = al.matrix("bbar^(L)")
 _CS = al.matrix("c*")

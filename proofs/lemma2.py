@@ -26,6 +26,7 @@ from .checks import exact_witness, on_instances, symbolic_identity
 from .framework import Proof, Step
 from .lemma1 import _activation_check
 from .lemma3 import _Pa, _Xa
+from backsmooth.symbolic.symbols import m as _m  # the paper's symbols: one home
 
 __all__ = ["lemma2_proof"]
 
@@ -33,9 +34,6 @@ __all__ = ["lemma2_proof"]
 def _commute():
     P = P3
     return [(P * J(3), J(3)), (J(3) * P, J(3)), (Pi(3) * P, P * Pi(3)), (ones(3).T * P, ones(3).T)]
-
-
-_m = sp.Symbol("m", integer=True, nonnegative=True)
 
 
 def _spectral_power():
@@ -148,7 +146,6 @@ def _spectral_warning():
     return nA, nRA, {}
 
 
-_m_ = sp.Symbol("m", integer=True, nonnegative=True)
 _Pm = al.matrix("P^m")
 _POWERS = "P^m 1 = 1, 1^T P^m = 1^T"
 #: the proved power facts as rewrite rules (hypothesis: the step that proves them)
@@ -186,8 +183,8 @@ def spectral_power_check(exponent_shift=1):
         ("identity", ru.Spec(_Pa * _Pm * ru.PI), {"to": _Pa * ru.PI * _Pm * ru.PI, "rewrites": POWER_RULES}),
         ("submultiplicative", ru.Spec(_Pa * ru.PI * _Pm * ru.PI), {"split": 2, "pair": "2,2"}),
         ("spectral gap (A1)", ru.Spec(_Pa * ru.PI), {}),
-        ru.cite("induction hypothesis", ru.Spec(_Pm * ru.PI), ru.lam**_m_)],
-        ru.lam**(_m_ + exponent_shift), "P^(m+1) Pi = (P Pi)(P^m Pi)")
+        ru.cite("induction hypothesis", ru.Spec(_Pm * ru.PI), ru.lam**_m)],
+        ru.lam**(_m + exponent_shift), "P^(m+1) Pi = (P Pi)(P^m Pi)")
     return ru.ByInduction("m", base, step)
 
 
@@ -197,8 +194,8 @@ def power_chain():
         ("E definition", ru.E(_Pm * _Xa), {}),
         ("identity", ru.Fro(ru.PI * _Pm * _Xa), {"to": _Pm * ru.PI * ru.PI * _Xa, "rewrites": POWER_RULES}),
         ("submultiplicative", ru.Fro(_Pm * ru.PI * ru.PI * _Xa), {"split": 2, "pair": "2,F"}),
-        ru.cite("||P^m Pi|| <= lambda^m", ru.Spec(_Pm * ru.PI), ru.lam**_m_),
-        ("E definition", ru.Fro(ru.PI * _Xa), {})], ru.lam**_m_ * ru.E(_Xa))
+        ru.cite("||P^m Pi|| <= lambda^m", ru.Spec(_Pm * ru.PI), ru.lam**_m),
+        ("E definition", ru.Fro(ru.PI * _Xa), {})], ru.lam**_m * ru.E(_Xa))
 
 
 def weights_chain():

@@ -22,6 +22,7 @@ from . import rules as ru
 from .checks import on_instances, scalar_identity, scalar_inequality, symbolic_identity
 from .framework import Proof, Step
 from .lemma3 import _Pa
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["mean_propagation_proof"]
 
@@ -60,8 +61,7 @@ def _mean_exact():
     return out
 
 
-_s, _L, _k = sp.Symbol("s", positive=True), sp.Symbol("L", integer=True, positive=True), \
-    sp.Symbol("k", integer=True, nonnegative=True)
+_s, _L, _k = sy.s, sy.L, sy.k
 _g = sp.Symbol("g", positive=True)  # geometric mean of s_i/s over i = k+1..L, in (0, 1]
 _t = sp.Symbol("t", nonnegative=True)
 
@@ -139,6 +139,6 @@ def mean_propagation_proof() -> Proof:
              reason="identity with backsmooth.symbolic's bound",
              check=scalar_identity(registry_identity(
                  "mean_propagation", "product",
-                 lambda: sp.Symbol("S_k") * sp.Symbol("mu")))),
+                 lambda: sy.S_k * sy.mu))),
     )
     return Proof("mean_propagation", h, steps, ("mean recursion", "product bound", "uniform bound", "statement"))

@@ -17,13 +17,11 @@ from __future__ import annotations
 import sympy as sp
 
 from .algebra import matrix
+from backsmooth.symbolic.symbols import lam, s, c_rho  # the paper's symbols: one home
 
 __all__ = ["Fro", "Spec", "Row", "Max", "Inf", "E", "Had", "PI", "lam", "s", "c_rho", "SETTING_S", "MONOTONE"]
 
 SETTING_S = "s_k, Q_k, S_k, Lam_k"
-lam = sp.Symbol("lambda", positive=True)
-s = sp.Symbol("s", positive=True)
-c_rho = sp.Symbol("c_rho", nonnegative=True)
 #: the centring projection as one letter (its definition is substituted by the algebra)
 PI = matrix("Pi")
 MONOTONE = "monotone (non-negative factors)"

@@ -16,6 +16,7 @@ from ._common import (A1, A1P, A2, A2B, A2C, SETTING, backward_step_split, colle
 from .checks import scalar_identity, on_instances, symbolic_identity
 from .framework import Proof, Step
 from .theorem2 import layer_quantities
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["proposition1_proof"]
 
@@ -323,7 +324,6 @@ def proposition1_proof() -> Proof:
              uses=("mean bound",), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=scalar_identity(registry_identity(
                  "proposition1", "mean",
-                 lambda: sp.Symbol("S_k") * (sp.Symbol("mu") + sp.Symbol("c_rho") * sp.Symbol("lambda")
-                                             * sp.Symbol("beta") * sp.Symbol("Sigma_k"))))),
+                 lambda: sy.S_k * (sy.mu + sy.c_rho * sy.lam * sy.beta * sy.Sigma_k)))),
     )
     return Proof("proposition1", h, steps, ("residual", "first order", "second order", "mean bound", "statement"))

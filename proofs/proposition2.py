@@ -16,6 +16,7 @@ import sympy as sp
 from ._common import P_p, p_, registry_identity
 from .checks import construction_identity, scalar_identity, symbolic_identity
 from .framework import Proof, Step
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["proposition2_proof", "construction_A"]
 
@@ -65,21 +66,18 @@ def _exact_values(L, sign=1):
     return build
 
 
-_m = sp.Symbol("m", integer=True, nonnegative=True)
-
-
 def _induction():
     # B^(k+1) = [0, -(w/2) q^m v]  ->  B^(k) = rho'(0)-masked P B^(k+1) diag(a_k, 1) = [0, -(w/2) q^(m+1) v]
     q = 1 - 2 * p_
     ak = sp.Symbol("a_k", real=True)
-    B1 = sp.Matrix([[0, -_w / 2 * q**_m], [0, _w / 2 * q**_m]])
+    B1 = sp.Matrix([[0, -_w / 2 * q**sy.m], [0, _w / 2 * q**sy.m]])
     Bk = sp.Matrix(P_p) * B1 * sp.diag(ak, 1).T
-    return Bk, sp.Matrix([[0, -_w / 2 * q**(_m + 1)], [0, _w / 2 * q**(_m + 1)]])
+    return Bk, sp.Matrix([[0, -_w / 2 * q**(sy.m + 1)], [0, _w / 2 * q**(sy.m + 1)]])
 
 
 def _norm_grad0():
-    L = sp.Symbol("L", integer=True, positive=True)
-    lam = sp.Symbol("lambda", positive=True)  # lambda = |1 - 2p|
+    L = sy.L
+    lam = sy.lam  # lambda = |1 - 2p|
     q = sp.Symbol("q", real=True)
     g0 = sp.Matrix([[0, -_w / 2 * q**(L + 1)], [0, _w / 2 * q**(L + 1)]])
     nrm2 = sum(e**2 for e in g0)
@@ -184,8 +182,7 @@ def proposition2_proof() -> Proof:
              uses=("gradient norm",), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=scalar_identity(registry_identity(
                  "proposition2", "gnn_A",
-                 lambda: sp.Symbol("lambda", positive=True)**(sp.Symbol("L", integer=True, positive=True) + 1)
-                 * sp.Abs(sp.Symbol("w", real=True)) / sp.sqrt(2)))),
+                 lambda: sy.lam**(sy.L + 1) * sp.Abs(sy.w) / sp.sqrt(2)))),
     )
     return Proof("proposition2", h, steps, ("exact small depths", "all depths", "gradient norm", "trained output",
                                             "statement"),

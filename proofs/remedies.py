@@ -37,12 +37,12 @@ from ._remedy_instances import (_E, _instances, _ir_centred, _ir_mean, _norm2,  
                                 _res_lemma2, _res_step, _res_unrolled)
 from .checks import on_instances, scalar_identity, scalar_inequality
 from .framework import Proof, Step
+from backsmooth.symbolic.symbols import L, k, r_skip as r, m_ir as m_M  # the paper's symbols: one home
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["remedy_residual_proof", "remedy_initial_residual_proof", "unroll_upper"]
 
 lam, s = ru.lam, ru.s
-L = sp.Symbol("L", integer=True, positive=True)
-k = sp.Symbol("k", integer=True, nonnegative=True)
 RESIDUAL = "residual layer X^(k+1) = r X^(k) + rho(P X^(k) W^(k)), 1 <= k <= L-1"
 INITIAL = "initial-residual layer H^(k) = ((1-a) P X^(k) + a X^(1)) M^(k), 1 <= k <= L-1"
 A_RANGE = "0 <= a <= 1 (mixing weight)"
@@ -50,9 +50,7 @@ NORMALISED = "normalised layer X^(k+1) = rho(N(P X^(k) W^(k))), N = Pi or PairNo
 SIDE = "lambda s <= r"
 S_K = "s_k, Q_k, S_k, Lam_k"
 
-r = sp.Symbol("r", positive=True)
-a, b = sp.Symbol("a", nonnegative=True), sp.Symbol("b", real=True)
-m_M = sp.Symbol("m_M", nonnegative=True)
+a, b = sy.a_ir, sp.Symbol("b", real=True)  # a: the initial-residual weight
 s_k = sp.Symbol("s_k", positive=True)
 _v, _w, _t = (sp.Symbol(x, nonnegative=True) for x in ("v", "w", "t"))
 #: per-layer energies E(B^(j)) and norms of mean rows, as functions of the layer index
@@ -186,8 +184,8 @@ def remedy_residual_proof() -> Proof:
         Step("registry", "the unrolled bounds are the registry's statement (lower and upper)",
              uses=("unrolled bounds",), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=_registry("remedy_residual",
-                             ("lower", lambda: (r - lam * s)**(L - 1 - k) * sp.Symbol("E_BL1")),
-                             ("upper", lambda: (r + lam * s)**(L - 1 - k) * sp.Symbol("E_BL1")))),
+                             ("lower", lambda: (r - lam * s)**(L - 1 - k) * sy.E_BL1),
+                             ("upper", lambda: (r + lam * s)**(L - 1 - k) * sy.E_BL1))),
     )
     return Proof("remedy_residual", h, steps, ("residual recursion", "unrolled bounds", "statement"),
                  notes=("For tanh the recursion gains rho'(H) o (...); no bound is claimed there: "
@@ -280,8 +278,8 @@ def remedy_initial_residual_proof() -> Proof:
         Step("registry", "the centred and mean bounds are the registry's statement",
              uses=("centred bound", "mean bound"), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=_registry("remedy_initial_residual",
-                             ("centred", lambda: ((1 - a) * lam * m_M)**(L - 1 - k) * sp.Symbol("E_BL1")),
-                             ("mean", lambda: ((1 - a) * m_M)**(L - 1 - k) * sp.Symbol("bbar_L1")))),
+                             ("centred", lambda: ((1 - a) * lam * m_M)**(L - 1 - k) * sy.E_BL1),
+                             ("mean", lambda: ((1 - a) * m_M)**(L - 1 - k) * sy.bbar_L1))),
     )
     return Proof("remedy_initial_residual", h, steps,
                  ("centred bound", "mean bound", "anchor path", "statement"),

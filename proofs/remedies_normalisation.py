@@ -28,6 +28,8 @@ from .checks import on_instances
 from .framework import Proof, Step
 from .remedies import (B1, NORMALISED, P, PI, PT, S_K, W1T, Bk, L, _msym, _registry, k, lam, s,
                        s_k, unroll_upper)
+from backsmooth.symbolic.symbols import sigma_pn as sigma  # the paper's symbols: one home
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["remedy_normalisation_proof"]
 
@@ -36,7 +38,6 @@ G = PT * B1 * W1T
 D = al.matrix("D_rho'(N(H^(k)))")  # rho'(N(H^(k))), entrywise
 GHAT = ru.Had(G, D)  # Ghat = rho'(N(H^(k))) o G^(k+1)
 Gh, H, E, c = al.matrix("Ghat"), al.matrix("H^(k)"), al.matrix("E"), al.matrix("c")
-sigma = sp.Symbol("sigma", positive=True)
 E_Hk = sp.Symbol("E(H^(k))", positive=True)
 s_k1 = sp.Symbol("s_k+1", positive=True)
 CENTRED = al.Rewrite("1^T B^(k+1) = 0 (centred signals)", (al.ONE_T, B1), (), 0, "centred signals")
@@ -158,9 +159,8 @@ def remedy_normalisation_proof() -> Proof:
              uses=("mean-subtraction bound", "PairNorm bound"), introduces=("statement",),
              reason="identity with backsmooth.symbolic (E_Bk1 = E(B^(k+1)), E_Hk = E(H^(k)))",
              check=_registry("remedy_normalisation",
-                             ("mean", lambda: (lam * s)**(L - 1 - k) * sp.Symbol("E_BL1")),
-                             ("pairnorm", lambda: sigma * lam * sp.Symbol("s_{k+1}") * sp.Symbol("E_Bk1")
-                              / sp.Symbol("E_Hk")))),
+                             ("mean", lambda: (lam * s)**(L - 1 - k) * sy.E_BL1),
+                             ("pairnorm", lambda: sigma * lam * sy.s_k1 * sy.E_Bk1 / sy.E_Hk))),
     )
     return Proof("remedy_normalisation", h, steps,
                  ("zero mean", "mean-subtraction bound", "PairNorm bound", "statement"),

@@ -26,12 +26,12 @@ import sympy as sp
 from ._common import A2C
 from .norms import PI, Fro, Had, Inf
 from .rule_base import Licence, _monotone, _need, _word, rule
+from backsmooth.symbolic.symbols import c_2  # the paper's symbols: one home
 
 __all__ = ["c_2", "hadamard_of_column_sum", "hadamard_split", "hadamard_constant_rows",
            "column_inner_products", "taylor_column_sums", "triangle_split_off", "ones_vector", "termwise_sum_decided"]
 
 #: the Lipschitz constant of rho'' (A2c)
-c_2 = sp.Symbol("c_2", nonnegative=True)
 
 
 def hadamard_of_column_sum(term):

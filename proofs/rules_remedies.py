@@ -48,6 +48,7 @@ from .checks import is_zero, scalar_identity
 from .rules import Licence, rule
 from .rule_base import _need
 from .rules_losses import Inner
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["to_algebra", "matrix_calculus_identity", "Inner", "inner", "trace_identity",
            "MIXING", "UNIT_C", "reverse_triangle", "projection_perp", "mixing_norm"]
@@ -246,4 +247,4 @@ def mixing_norm(term, **_):
     name = getattr(term.args[0], "name", "") if isinstance(term, NORMS) else ""
     _need(type(term) is ru.Spec and name.startswith("M^(") and name.count("^") <= 2,
              "mixing norm: only ||M^(k)||_2 of an initial-residual mixing matrix")
-    return Licence(sp.Symbol("m_M", nonnegative=True), "<=", (MIXING,))
+    return Licence(sy.m_ir, "<=", (MIXING,))

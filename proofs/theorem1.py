@@ -22,14 +22,10 @@ from . import algebra as al
 from . import rules as ru
 from .checks import on_instances, scalar_identity, scalar_inequality
 from .framework import Proof, Step
+from backsmooth.symbolic.symbols import lam, s, k, alpha, E_X0  # the paper's symbols: one home
 
 __all__ = ["theorem1_proof", "uniform_rate_check"]
 
-lam = sp.Symbol("lambda", positive=True)
-s = sp.Symbol("s", positive=True)
-k = sp.Symbol("k", integer=True, nonnegative=True)
-alpha = sp.Symbol("alpha", nonnegative=True)
-E_X0 = sp.Symbol("E_X0", nonnegative=True)
 _u, _t, _a, _b = sp.symbols("u t a b", nonnegative=True)
 _sk, _Lk, _e0 = sp.symbols("s_k Lambda_k e_0", nonnegative=True)
 

@@ -20,15 +20,11 @@ from . import algebra as al
 from . import rules as ru
 from .checks import scalar_inequality
 from .framework import Evidence, Proof, Step
+from backsmooth.symbolic.symbols import lam, s, L, k, c_rho, beta, E_X0, E_BL  # the paper's symbols: one home
 
 __all__ = ["theorem2_proof", "split_check", "layer_quantities"]
 
-lam = sp.Symbol("lambda", positive=True)
-s = sp.Symbol("s", positive=True)
-L = sp.Symbol("L", integer=True, positive=True)
-k = sp.Symbol("k", integer=True, nonnegative=True)
 j = sp.Symbol("j", integer=True)
-c_rho, beta, E_X0, E_BL = sp.symbols("c_rho beta E_X0 E_BL", nonnegative=True)
 _v = sp.Symbol("v", positive=True)
 def split_check(sign=1):
     """Symbolic check of (i): ``Pi B^(k) = P Pi B^(k+1) W^T D + sign * Pi (R o G)`` (sign=1 true)."""

@@ -30,10 +30,11 @@ def al_identity(build, detail):
     return _asi(build, rules=(), detail=detail)
 from ._common import A3
 from .framework import Proof, Step
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["definition1_proof", "lemma4_proof", "theorem3_proof", "routes"]
 
-delta = sp.Symbol("delta", nonnegative=True)
+delta = sy.delta
 
 
 def _full_gradient():
@@ -130,7 +131,7 @@ def definition1_proof() -> Proof:
 # ---------------------------------------------------------------- Lemma 4
 _n, _x, _mu, _g, _c = sp.symbols("n x mu g c", positive=True)
 _t, _w = sp.symbols("t w", nonnegative=True)
-gamma = sp.Symbol("gamma", positive=True)
+gamma = sy.gamma
 
 
 def _divide():
@@ -177,8 +178,7 @@ def lemma4_proof() -> Proof:
              uses=("mu_0",), introduces=("statement",), reason="identity with backsmooth.symbolic",
              check=scalar_identity(registry_identity(
                  "lemma4", "mu0",
-                 lambda: (sp.Symbol("delta_L") + sp.Symbol("lambda") * sp.Symbol("n") * sp.Symbol("E_XL")
-                          * sp.Symbol("E_BL")) / (sp.Symbol("n") * sp.Symbol("gamma"))))),
+                 lambda: (sy.delta_L + sy.lam * sy.n * sy.E_XL * sy.E_BL) / (sy.n * sy.gamma)))),
         Step("a priori", "E(X^(L)) <= Lam_L E(X^(0)) gives the a priori mu_0",
              uses=("mu_0", "theorem1"), introduces=("a priori",), reason="Theorem 1; the bound is increasing in E(X^(L))",
              check=scalar_inequality(lambda: ((sp.Symbol("d") + _c * (_x)) / _n,
@@ -323,6 +323,6 @@ def theorem3_proof() -> Proof:
 
 
 def _t2():
-    n, xi, Q, S, mu, c, lam, beta, Sig, EX, L, k, EB = sp.symbols(
-        "n xi Q_k S_k mu c_rho lambda beta Sigma_k E_Xk L k E_BL")
+    n, xi, Q, S, mu, c, lam, beta, Sig, EX, L, k, EB = (sy.n, sy.xi, sy.Q_k, sy.S_k, sy.mu, sy.c_rho, sy.lam, sy.beta,
+                                                       sy.Sigma_k, sy.E_Xk, sy.L, sy.k, sy.E_BL)
     return sp.sqrt(n) * xi * Q * S * (mu + c * lam * beta * Sig) + lam * n * EX * S * (lam**(L - k) * EB + c * lam * beta * Sig)

@@ -24,6 +24,7 @@ import sympy as sp
 from . import algebra as al
 from . import rules as ru
 from ._common import A1
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["f1_chain", "f2_forward_check", "f2_mean_chain", "f3_chain", "f4_backward_check",
            "backward_route_chain", "forward_route_chain"]
@@ -36,7 +37,7 @@ e_B = sp.Symbol("e_B", nonnegative=True)
 _Q0, _Qk, _Qk1 = (sp.Symbol(x, positive=True) for x in ("Q_0", "Q_k", "Q_k+1"))
 _sk, _sk1 = sp.Symbol("s_k", positive=True), sp.Symbol("s_k+1", positive=True)
 _Sk, _Sm = sp.Symbol("S_k", positive=True), sp.Symbol("S_m", positive=True)
-_Sig_k, _Sig_m = sp.Symbol("Sigma_k", nonnegative=True), sp.Symbol("Sigma_m", nonnegative=True)
+_Sig_k, _Sig_m = sy.Sigma_k, sy.Sigma_m
 _Pkm, _Pmm, _Pk1m = (sp.Symbol(x, positive=True) for x in ("Pi_(k,m)", "Pi_(m,m)", "Pi_(k+1,m)"))
 #: layer-indexed scalars of the unrolled sums (as in Theorem 2 (v))
 _sf = sp.Function("s", positive=True)

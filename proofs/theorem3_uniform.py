@@ -21,6 +21,7 @@ import sympy as sp
 
 from . import rules as ru
 from ._common import A3
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["sigma_chain", "uniform_products", "uniform_low_chain", "uniform_high_chain", "clean_chain", "part_b",
            "part_c", "LAMBDA_S", "S_LE_1"]
@@ -29,7 +30,7 @@ LAMBDA_S = "(b) lambda s < 1"
 S_LE_1 = "(c) s <= 1"
 
 n, xi, mu, eB, eX, beta = sp.symbols("n xi mu e_B e_X beta", positive=True)
-c = sp.Symbol("c_rho", nonnegative=True)
+c = sy.c_rho
 M, d, h = (sp.Symbol(x, integer=True, nonnegative=True) for x in ("M", "d", "h"))
 L, k, j = (sp.Symbol(x, integer=True) for x in ("L", "k", "j"))
 u, v, w = sp.symbols("u v w", positive=True)

@@ -199,8 +199,9 @@ class TestWrongSteps:
     def test_wrong_registry_bound(self):
         from backsmooth.proofs._common import registry_identity
 
-        lam, s, k = sp.Symbol("lambda"), sp.Symbol("s"), sp.Symbol("k")
-        wrong = registry_identity("theorem1", "uniform", lambda: (lam * s)**(2 * k) * sp.Symbol("E_X0"))
+        from backsmooth.symbolic.symbols import E_X0, k, lam, s
+
+        wrong = registry_identity("theorem1", "uniform", lambda: (lam * s)**(2 * k) * E_X0)
         assert not symbolic_identity(wrong)().passed
 
     def test_wrong_inequality_direction(self):
