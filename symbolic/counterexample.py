@@ -27,11 +27,12 @@ import sympy as sp
 
 from .gnn import SymbolicGNN, forward, mean_row, mse_loss
 from .steps import identity_step
+from .symbols import p, w
 
 __all__ = ["construction", "counterexample", "derive_proposition2", "notes_two_sample_example", "w_sym", "p_sym"]
 
-w_sym = sp.Symbol("w", real=True)
-p_sym = sp.Symbol("p", real=True)
+w_sym = w  # the construction's weight (backsmooth.symbolic.symbols)
+p_sym = p  # the off-diagonal entry of P_p
 _t = sp.Symbol("t", real=True)
 _ACT = {
     "id": sp.Lambda(_t, _t),
