@@ -143,8 +143,8 @@ _SPEC = (
      ("A1", "rho=id", "A3"),
      (sp.Le(E_Bk, (lam * s)**(L - k) * E_BL), sp.Le(dist_k, sp.sqrt(n) * (lam * s)**(L - k) * E_BL))),
     ("theorem2", "Non-linear backward oversmoothing with forward interaction", "reconstruction",
-     "Corrected: unrolled constant carries S_k = prod_{i>k} s_i and ||B||_row (notes.md had "
-     "'C ~ c_rho lambda s^2' and a ||B||_max-type factor); needs P >= 0",
+     "Corrected: unrolled constant carries S_k = prod_{i>k} s_i and ||B||_row (our first reading of the paper "
+     "had 'C ~ c_rho lambda s^2' and a ||B||_max-type factor); needs P >= 0",
      ("A1+", "A2", "A2b"),
      (sp.Le(E_Bk, lam * s_k1 * E_Bk1 + c_rho * lam * s_k * s_k1 * E_Xk * B_row_k1),
       sp.Le(E_Bk, (lam * s)**(L - k) * E_BL

@@ -126,7 +126,10 @@ def counterexample(construction, L, rho="id", P="mlp"):
 
 
 def notes_two_sample_example():
-    """The notes.md example: loss (1/2)||H - y||^2, grad_1 = 0, ||grad_0|| = |w|, mean error -1/2."""
+    """The two-sample MLP example of our first reading of the paper.
+
+    Loss (1/2)||H - y||^2, grad_1 = 0, ||grad_0|| = |w|, mean error -1/2.
+    """
     W0 = sp.ImmutableMatrix(2, 2, lambda a, b: sp.Symbol(f"u{a}{b}", real=True))
     W1 = sp.ImmutableMatrix(2, 1, lambda a, b: sp.Symbol(f"v{a}{b}", real=True))
     y = sp.ImmutableMatrix([[w_sym], [1]])
@@ -165,9 +168,9 @@ def derive_proposition2(depths=(1, 2)):
                                    f"||grad_0||_F^2 = (3/5)^{2 * (L + 1)} * 100 (Rational arithmetic)",
                                    sum(e**2 for e in g), sp.Rational(3, 5)**(2 * (L + 1)) * 100))
     ex = notes_two_sample_example()
-    steps.append(identity_step("notes.md 2-sample MLP: grad_1 = 0", ex["grads"][1], sp.zeros(2, 1)))
-    steps.append(identity_step("notes.md 2-sample MLP: ||grad_0||^2 = w^2",
+    steps.append(identity_step("2-sample MLP (our first reading): grad_1 = 0", ex["grads"][1], sp.zeros(2, 1)))
+    steps.append(identity_step("2-sample MLP (our first reading): ||grad_0||^2 = w^2",
                                sum(e**2 for e in ex["grads"][0]), w_sym**2))
-    steps.append(identity_step("notes.md 2-sample MLP: mean output error = -1/2 (not 0: it does not "
+    steps.append(identity_step("2-sample MLP (our first reading): mean output error = -1/2 (not 0: it does not "
                                "isolate the GNN mechanism)", ex["mean_error"], sp.Rational(-1, 2)))
     return tuple(steps)
