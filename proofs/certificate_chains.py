@@ -129,13 +129,14 @@ eta = lc.PiD * lc.Dg + ru.PI * ru.Had(lc.PiD, lc.PiG)   # eta_k
 
 
 def linearised_step_check():
-    """``Pi B^(k) = P (Pi B^(k+1)) A_k + eta_k`` for every size (from the split's last identity)."""
+    """``Pi B^(k) = P (Pi B^(k+1)) A_k + eta_k`` and ``1^T eta_k = 0`` for every size (from the split's last identity)."""
     from .theorem2 import hadamard_index_check
 
     return ru.AllOf(lc.local_index_check, hadamard_index_check,
-                    al.all_sizes_identity(lambda: [(ru.PI * lc.B_split2, lc._P * ru.PI * lc._B1 * A_k + eta)],
+                    al.all_sizes_identity(lambda: [(ru.PI * lc.B_split2, lc._P * ru.PI * lc._B1 * A_k + eta),
+                                                   (al.ONE_T * eta, 0)],
                                           rules=al.A1_RULES + rl.DIAG_RULES(),
-                                          detail="A_k = W^(k+1)T diag(dbar), any n and widths"))
+                                          detail="A_k = W^(k+1)T diag(dbar), any n and widths; 1^T eta_k = 0"))
 
 
 def eta_chain():
