@@ -1,5 +1,10 @@
 """Proofs as ordered chains of machine-checked steps, each step's evidence named for what it establishes.
 
+The engine itself (evidence, :class:`Step`, :class:`Proof`, :func:`check_chain`, :func:`verify`)
+lives in :mod:`backsmooth.symbolic.chain` and :mod:`backsmooth.symbolic.chain_verify`, shared with
+the derivations; this module re-exports it (the import path of every proof module) and installs
+the registry of proofs as the chain checker's default context.
+
 A :class:`Proof` of a claim is an ordered tuple of :class:`Step` objects leading from the
 claim's hypotheses to its statement.  Each step says what it asserts, what it relies on
 (``uses``: hypotheses, earlier steps or quantities, or other claims), what it establishes
@@ -45,8 +50,15 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from backsmooth.symbolic.chain import (_DEFAULT_CONTEXT, _RANK, EVIDENCE_KINDS,  # noqa: F401
+                                       KIND_MEANING, LEGACY_KINDS, PROOF_KINDS, STRENGTH,
+                                       UNVERIFIED, ChainError, Evidence, Proof, Step, _context,
+                                       _find_cycle, check_chain, claim_dependencies,
+                                       default_context, dependency_order, is_proof_kind,
+                                       set_default_context, weakest_kind)
+from backsmooth.symbolic.chain_verify import (ProofResult, StepResult, _call, _run,  # noqa: F401
+                                              verify)
+
 __all__ = [
     "EVIDENCE_KINDS",
     "PROOF_KINDS",
@@ -68,238 +80,12 @@ __all__ = [
     "verify",
 ]
 
-from .evidence import (_RANK, EVIDENCE_KINDS, KIND_MEANING, LEGACY_KINDS,  # noqa: E402,F401
-                       PROOF_KINDS, STRENGTH, UNVERIFIED, Evidence, is_proof_kind, weakest_kind)
+
+def _registry_proofs():
+    """The registry's proofs (imported when first needed: the registry imports this module)."""
+    from .registry import _all_proofs
+
+    return _all_proofs()
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step of a proof.
-
-    Attributes
-    ----------
-    label : str
-        Unique within its proof; later steps may cite it in ``uses``.
-    asserts : str
-        The assertion in plain text.
-    uses : tuple of str
-        Names the step relies on: hypotheses, earlier labels or introduced names, claims.
-    introduces : tuple of str
-        Names of the quantities or facts the step establishes.
-    reason : str
-        Why the assertion holds, in words.
-    check : callable
-        ``check() -> Evidence``; must be able to fail.  A check with a true attribute
-        ``wants_step`` is called as ``check(step)``: rule chains read the step's ``uses`` to
-        check that every hypothesis a rule needs is cited.
-    latex : str
-        Optional LaTeX form of the assertion (math mode content).
-    also : tuple of callable
-        Additional checks (e.g. instance checks beside a rule chain), run and reported but
-        not counted towards the step's kind; each must pass for the step to pass.
-    rules : tuple of str
-        The rules the step applies (default: the ``rules`` attribute of its check).
-    """
-
-    label: str
-    asserts: str
-    uses: tuple = ()
-    introduces: tuple = ()
-    reason: str = ""
-    check: Callable[[], Evidence] | None = field(default=None, compare=False, repr=False)
-    latex: str = ""
-    also: tuple = field(default=(), compare=False, repr=False)
-    rules: tuple = ()
-
-    def __post_init__(self):
-        object.__setattr__(self, "uses", tuple(self.uses))
-        object.__setattr__(self, "introduces", tuple(self.introduces))
-        object.__setattr__(self, "also", tuple(self.also))
-        if not self.label:
-            raise ValueError("a step needs a non-empty label")
-        if self.check is None or not callable(self.check):
-            raise TypeError(f"step {self.label!r} needs a callable check returning Evidence")
-        if any(not callable(c) for c in self.also):
-            raise TypeError(f"step {self.label!r}: every additional check must be callable")
-        rules = tuple(self.rules) or tuple(getattr(self.check, "rules", ()))
-        object.__setattr__(self, "rules", rules)
-
-
-@dataclass(frozen=True)
-class Proof:
-    """A proof of the registry claim ``claim``.
-
-    Attributes
-    ----------
-    claim : str
-        Claim name (``backsmooth.symbolic.claim(name)``).
-    hypotheses : tuple of str
-        Names available from the start: assumptions and the notation of the setting.
-    steps : tuple of Step
-    conclusion : tuple of str
-        Names (step labels or introduced facts) that together are the claim's statement;
-        each must be established by the steps.
-    notes : tuple of str
-        Where this proof departs from ``docs/theory.md`` (corrections), and why.
-    """
-
-    claim: str
-    hypotheses: tuple
-    steps: tuple
-    conclusion: tuple
-    notes: tuple = ()
-
-    def __post_init__(self):
-        for name in ("hypotheses", "steps", "conclusion", "notes"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        if not self.steps:
-            raise ValueError(f"the proof of {self.claim!r} has no step")
-        if not self.conclusion:
-            raise ValueError(f"the proof of {self.claim!r} names no conclusion")
-
-
-class ChainError(ValueError):
-    """A proof whose steps do not chain, or a cycle between proofs."""
-
-
-def claim_dependencies(proof: Proof, known) -> tuple:
-    """Claims (names in ``known``) cited by the steps of ``proof``, in order of first use."""
-    local = set(proof.hypotheses)
-    for st in proof.steps:
-        local.add(st.label)
-        local.update(st.introduces)
-    out = []
-    for st in proof.steps:
-        for u in st.uses:
-            if u in known and u not in local and u not in out:
-                out.append(u)
-    return tuple(out)
-
-
-def _find_cycle(graph: Mapping[str, tuple], start: str):
-    """Return a list of claims forming a cycle reachable from ``start``, or None."""
-    state: dict = {}
-    path: list = []
-
-    def visit(node):
-        state[node] = 1
-        path.append(node)
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    return visit(start)
-
-
-def dependency_order(proofs: Mapping[str, Proof]) -> tuple:
-    """Order claim names so that every proof comes after the claims it cites.
-
-    Raises
-    ------
-    ChainError
-        If the proofs cite each other in a cycle.
-    """
-    known = set(proofs)
-    graph = {name: claim_dependencies(p, known) for name, p in proofs.items()}
-    order: list = []
-    for name in proofs:
-        cycle = _find_cycle(graph, name)
-        if cycle:
-            raise ChainError("cycle between proofs: " + " -> ".join(cycle))
-    done: set = set()
-
-    def place(node):
-        if node in done:
-            return
-        done.add(node)
-        for dep in graph[node]:
-            place(dep)
-        order.append(node)
-
-    for name in proofs:
-        place(name)
-    return tuple(order)
-
-
-def _context(proof: Proof, context):
-    if context is None:
-        from .registry import _all_proofs  # local: registry imports us
-
-        context = _all_proofs()
-    ctx = dict(context)
-    ctx[proof.claim] = proof
-    return ctx
-
-
-def check_chain(proof: Proof, context: Mapping[str, Proof] | None = None) -> tuple:
-    """Check that the steps of ``proof`` chain; return the claims it depends on.
-
-    Every name a step uses must be a hypothesis of the proof, the label of an earlier step,
-    a name introduced by an earlier step, or another claim of ``context`` (default: the
-    registry of proofs) that does not depend back on this one.  Every conclusion name
-    must be established.
-
-    Parameters
-    ----------
-    proof : Proof
-    context : mapping of claim name to Proof, optional
-        The other proofs; ``proof`` replaces any entry of the same claim.  A value
-        ``None`` stands for a claim accepted without a proof here (no dependencies).
-
-    Raises
-    ------
-    ChainError
-        Listing every broken link (or the cycle).
-    """
-    ctx = _context(proof, context)
-    known = set(ctx)
-    problems = []
-    established = set(proof.hypotheses)
-    later = {}
-    for i, st in enumerate(proof.steps):
-        for name in (st.label,) + st.introduces:
-            later.setdefault(name, i)
-    labels = set()
-    for i, st in enumerate(proof.steps):
-        if st.label in labels:
-            problems.append(f"step {st.label!r} is labelled twice")
-        labels.add(st.label)
-        for u in st.uses:
-            if u in established:
-                continue
-            if u == proof.claim:
-                problems.append(f"step {st.label!r} uses the claim being proved ({u!r})")
-            elif u in known:
-                continue
-            elif u in later and later[u] >= i:
-                problems.append(
-                    f"step {st.label!r} uses {u!r} before it is established "
-                    f"(by step {proof.steps[later[u]].label!r})")
-            else:
-                problems.append(
-                    f"step {st.label!r} uses {u!r}, which is not a hypothesis, an earlier step "
-                    f"or quantity, or a proved claim")
-        established.add(st.label)
-        established.update(st.introduces)
-    for c in proof.conclusion:
-        if c not in established:
-            problems.append(f"conclusion {c!r} is not established by any step")
-    graph = {name: claim_dependencies(p, known) if p is not None else ()
-             for name, p in ctx.items()}
-    cycle = _find_cycle(graph, proof.claim)
-    if cycle:
-        problems.append("cycle between proofs: " + " -> ".join(cycle))
-    if problems:
-        raise ChainError(f"the proof of {proof.claim!r} does not chain: " + "; ".join(problems))
-    return graph[proof.claim]
-
-
-# running proofs lives in its own module; imported here so that ``framework`` stays the one import path
-from .verification import ProofResult, StepResult, _call, _run, verify  # noqa: E402,F401
+set_default_context(_registry_proofs)

@@ -152,25 +152,30 @@ def derive_proposition2(depths=(1, 2)):
             for P in ("mlp", "gnn"):
                 r = counterexample(cons, L, rho, P)
                 tag = f"{'MLP (P = I)' if P == 'mlp' else 'GNN (P_p)'}, construction {cons}, rho = {rho}, L = {L}"
-                steps.append(identity_step(f"{tag}: loss = L_const = 1/2", r["loss"], sp.Rational(1, 2)))
-                steps.append(identity_step(f"{tag}: mean output error bbar^(L) = 0", r["bbar_L"], 0))
+                size = f"n = 2, L = {L}"  # the construction's explicit matrices at one depth
+                steps.append(identity_step(f"{tag}: loss = L_const = 1/2", r["loss"], sp.Rational(1, 2),
+                                           size=size))
+                steps.append(identity_step(f"{tag}: mean output error bbar^(L) = 0", r["bbar_L"], 0,
+                                           size=size))
                 for k in range(1, L + 1):
                     steps.append(identity_step(f"{tag}: grad_{k} = 0", r["grads"][k],
-                                               sp.zeros(*r["grads"][k].shape)))
+                                               sp.zeros(*r["grads"][k].shape), size=size))
                 factor = sp.Rational(1, 2) if cons == "A" else 1
                 steps.append(identity_step(
                     f"{tag}: ||grad_0||_F^2 = lambda^(2(L+1)) w^2 {'/ 2' if cons == 'A' else ''}",
-                    sum(e**2 for e in r["grads"][0]), r["lam2"]**(L + 1) * w_sym**2 * factor))
+                    sum(e**2 for e in r["grads"][0]), r["lam2"]**(L + 1) * w_sym**2 * factor,
+                    size=size))
     for L in depths:  # a fully rational instance: w = 10, p = 1/5 (lambda = 3/5)
         r = counterexample("B", L, "relu", "gnn")
         g = r["grads"][0].subs({w_sym: 10, p_sym: sp.Rational(1, 5)})
         steps.append(identity_step(f"GNN, construction B, ReLU, L = {L}, w = 10, p = 1/5: "
                                    f"||grad_0||_F^2 = (3/5)^{2 * (L + 1)} * 100 (Rational arithmetic)",
-                                   sum(e**2 for e in g), sp.Rational(3, 5)**(2 * (L + 1)) * 100))
+                                   sum(e**2 for e in g), sp.Rational(3, 5)**(2 * (L + 1)) * 100,
+                                   size=f"n = 2, L = {L}"))
     ex = notes_two_sample_example()
     steps.append(identity_step("2-sample MLP (our first reading): grad_1 = 0", ex["grads"][1], sp.zeros(2, 1)))
     steps.append(identity_step("2-sample MLP (our first reading): ||grad_0||^2 = w^2",
-                               sum(e**2 for e in ex["grads"][0]), w_sym**2))
+                               sum(e**2 for e in ex["grads"][0]), w_sym**2, size="2 samples"))
     steps.append(identity_step("2-sample MLP (our first reading): mean output error = -1/2 (not 0: it does not "
                                "isolate the GNN mechanism)", ex["mean_error"], sp.Rational(-1, 2)))
     return tuple(steps)

@@ -10,15 +10,25 @@ claims of the registry two derivations have their own names: ``"backprop"`` (the
 recursion and the weight gradient derived from the forward definition) and ``"relu"``
 (what carries over to ReLU GNNs and what does not).
 
+A derivation is a chain of the one step engine (:mod:`backsmooth.symbolic.chain`): its steps
+are :class:`~backsmooth.symbolic.steps.DerivationStep` (chain steps whose evidence kind names
+what sympy established), :func:`derivation_chain` makes them a
+:class:`~backsmooth.symbolic.chain.Proof` and :func:`derivation_result` checks it with the same
+chain checker and :func:`~backsmooth.symbolic.chain_verify.verify` as the proofs, so a
+derivation has a strength (its weakest step) exactly like a proof.
+
 Examples
 --------
 >>> steps = derive("lemma4")
 >>> all(st.verified for st in steps), steps[0].method
 (True, 'simplify')
+>>> derivation_result("lemma4").strength
+'rule'
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from . import counterexample as _ce
@@ -31,9 +41,12 @@ from . import derive_relu_margin as _relu_margin
 from . import derive_remedies as _rem
 from . import derive_stationary as _st
 from . import derive_theorem1 as _t1
+from .chain import Proof, check_chain
+from .chain_verify import verify
 from .claims import check_keys, claims
 
-__all__ = ["derive", "derivations", "missing_derivations", "EXTRA_DERIVATIONS"]
+__all__ = ["derive", "derivations", "missing_derivations", "EXTRA_DERIVATIONS",
+           "chain_of", "derivation_chain", "derivation_result"]
 
 #: derivations that are not claims of the registry, with a one-line description
 EXTRA_DERIVATIONS = {
@@ -130,3 +143,40 @@ def derive(name) -> tuple:
     if not isinstance(name, str) or _builder(name) is None:
         raise ValueError(f"unknown derivation {name!r}; known names: {', '.join(derivations())}")
     return _run(name)
+
+
+def chain_of(name, steps, hypotheses=()) -> Proof:
+    """The derivation steps ``steps`` as a chain (:class:`~backsmooth.symbolic.chain.Proof`).
+
+    A label that repeats an earlier one gets `` [i]`` (its position) appended; every step is a
+    conclusion.  The chain is checked (:func:`~backsmooth.symbolic.chain.check_chain`, no other
+    claim cited): a step that uses a name not established before it is refused.
+
+    Raises
+    ------
+    ChainError
+        If the steps do not chain.
+    """
+    seen, out = set(), []
+    for i, st in enumerate(steps, 1):
+        if st.label in seen:
+            st = replace(st, label=f"{st.label} [{i}]")
+        seen.add(st.label)
+        out.append(st)
+    chain = Proof(name, tuple(hypotheses), tuple(out), tuple(st.label for st in out))
+    check_chain(chain, context={})
+    return chain
+
+
+def derivation_chain(name) -> Proof:
+    """The derivation of ``name`` as a checked chain of the one step engine."""
+    return chain_of(name, derive(name))
+
+
+@lru_cache(maxsize=None)
+def derivation_result(name):
+    """The derivation of ``name`` verified like a proof: a
+    :class:`~backsmooth.symbolic.chain_verify.ProofResult` (``passed``, ``strength`` = the
+    weakest step, ``kind_counts``)."""
+    return verify(derivation_chain(name), context={})
+

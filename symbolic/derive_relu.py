@@ -115,12 +115,13 @@ def derive_relu_not_covered():
     step = lambda x: sp.Integer(1) if x.is_positive else sp.Integer(0)  # noqa: E731
     R = H.applyfunc(step) - sp.ones(2, 1) * step(sp.Integer(hbar))
     ratio = sp.sqrt(sum(r**2 for r in R)) / (sp.sqrt(2) * sp.sqrt(E2(H)))
+    example = "n = 2 (the counterexample's column)"
     return (
-        identity_step("H column (eps, -eps): E(H) = eps", sp.sqrt(E2(H)), eps),
+        identity_step("H column (eps, -eps): E(H) = eps", sp.sqrt(E2(H)), eps, size=example),
         identity_step("ReLU' deviation R = (1, 0): ||R||_F = 1 for every eps",
-                      sp.sqrt(sum(r**2 for r in R)), sp.Integer(1)),
+                      sp.sqrt(sum(r**2 for r in R)), sp.Integer(1), size=example),
         limit_step("||R||_F / (sqrt(n) E(H)) -> oo as eps -> 0: (A2b) fails, c_rho = oo",
-                   ratio, eps, 0, sp.oo),
+                   ratio, eps, 0, sp.oo, size=example),
     )
 
 

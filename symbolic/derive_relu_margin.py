@@ -71,14 +71,19 @@ def _closing_margin():
     E_H = sp.sqrt(sum((x - m) ** 2 for x in H) / 2)
     ratio = sp.sqrt(2) * E_H / m  # kappa sqrt(n) E(H) with kappa = 1/m, n = 2
     return (
-        identity_step("H = (m + e, m - e), e > m > 0: E(H) = e", E_H, e),
+        identity_step("H = (m + e, m - e), e > m > 0: E(H) = e", E_H, e, size=_EXAMPLE),
         # both sides positive: certified on squares, with e = m (1 + v), v > 0
         inequality_step("||R||_F = 1 <= kappa sqrt(n) E(H) = sqrt(2) e/m (e = m (1 + v), v > 0)",
                         sp.Integer(1), ratio,
-                        sp.expand((1 - ratio**2).subs(e, m * (1 + sp.Symbol("v", positive=True))))),
+                        sp.expand((1 - ratio**2).subs(e, m * (1 + sp.Symbol("v", positive=True)))),
+                        size=_EXAMPLE),
         limit_step("kappa sqrt(n) E(H) -> oo as the margin m -> 0: the bound becomes vacuous",
-                   ratio, m, 0, sp.oo),
+                   ratio, m, 0, sp.oo, size=_EXAMPLE),
     )
+
+
+#: the one size the margin example is stated at (a counterexample needs one)
+_EXAMPLE = "n = 2 (the example's column)"
 
 
 def derive_theorem2_relu():

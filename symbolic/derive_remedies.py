@@ -31,7 +31,8 @@ import itertools
 
 import sympy as sp
 
-from .steps import DerivationStep, identity_step, inequality_step
+from .evidence import Evidence
+from .steps import DerivationStep, identity_step, inequality_step, recorded_step
 
 __all__ = ["derive_residual", "derive_initial_residual", "derive_normalisation", "centring"]
 
@@ -83,7 +84,9 @@ def _matrix_zero(expr) -> bool:
 def _matrix_step(description, lhs, rhs) -> DerivationStep:
     """Record ``lhs == rhs`` for matrix expressions of symbolic size (checked, can fail)."""
     ok = lhs.shape == rhs.shape and _matrix_zero(lhs - rhs)
-    return DerivationStep(f"{description} [matrix calculus, symbolic n x d]", lhs, rhs, "==", bool(ok), _METHOD)
+    ev = Evidence("all_sizes_identity", bool(ok),
+                  "matrix expressions of symbolic shape: the difference " + ("cancels" if ok else "does not cancel"))
+    return recorded_step(f"{description} [matrix calculus, symbolic n x d]", lhs, rhs, "==", ev, _METHOD)
 
 
 def derive_residual():

@@ -1,32 +1,57 @@
-"""Derivation steps: one checked relation ``lhs <relation> rhs`` of a derivation.
+"""Derivation steps: steps of the one step engine that keep their two sympy sides.
 
-Every step is *produced by checking it*: :func:`identity_step` simplifies ``lhs - rhs``
-(entry by entry for matrices) and records whether it is zero; :func:`inequality_step`
-asks sympy's assumption system for the sign of an expression that the caller derives
-from ``lhs - rhs`` (a log-ratio or a re-parametrised difference); :func:`rational_step`
-evaluates ``lhs`` and ``rhs`` on exact rational instances when sympy cannot decide the
-inequality symbolically.  ``verified`` is the outcome, never a constant, so a step can
-fail.
+A :class:`DerivationStep` is a :class:`~backsmooth.symbolic.chain.Step` (the step type of the
+proofs) that also keeps ``lhs``, ``relation`` and ``rhs`` as sympy objects for rendering.
+Every step is *produced by checking it*, and its :class:`~backsmooth.symbolic.evidence.Evidence`
+is named for what the check established:
+
+- :func:`identity_step` simplifies ``lhs - rhs`` (entry by entry for matrices).  Explicit
+  matrices, or a scalar built from the generic entries of explicit matrices (symbols such as
+  ``x_01``), or a closed number: ``fixed_size_identity`` with the size stated; a scalar
+  identity in symbolic parameters (``lambda``, ``s``, ``k``, ``L``...) or matrix expressions
+  of symbolic shape: ``all_sizes_identity``;
+- :func:`inequality_step` asks sympy's assumption system for the sign of an expression the
+  caller derives from ``lhs - rhs`` (a log-ratio or a re-parametrised difference): ``rule``
+  (rule "sign decided by sympy"), or ``fixed_size_identity`` when it is stated on generic
+  entries of one size;
+- :func:`rational_step` evaluates ``lhs`` and ``rhs`` on exact rational instances when sympy
+  cannot decide the inequality symbolically: ``instances``;
+- :func:`limit_step` evaluates a symbolic limit: ``all_sizes_identity``.
+
+``verified`` is the outcome (``evidence.passed``), never a constant, so a step can fail; the
+step's ``check`` returns the recorded evidence, so a derivation is a chain that the chain
+checker (:func:`~backsmooth.symbolic.chain.check_chain`) and
+:func:`~backsmooth.symbolic.chain_verify.verify` treat exactly like a proof.
 
 Examples
 --------
 >>> import sympy as sp
 >>> from backsmooth.symbolic.steps import identity_step
 >>> x = sp.Symbol("x")
->>> identity_step("square of a sum", (x + 1)**2, x**2 + 2*x + 1).verified
-True
+>>> step = identity_step("square of a sum", (x + 1)**2, x**2 + 2*x + 1)
+>>> step.verified, step.kind
+(True, 'all_sizes_identity')
 >>> identity_step("wrong", (x + 1)**2, x**2 + 1).verified
 False
+>>> identity_step("transpose", sp.Matrix([[1, x]]).T, sp.Matrix([1, x])).evidence.label
+'fixed_size_identity (2 x 1 matrices)'
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy as sp
 
+from .chain import Step
+from .evidence import Evidence
+
 __all__ = [
     "DerivationStep",
+    "recorded_step",
+    "fixed_size",
+    "SIGN_RULE",
     "identity_step",
     "inequality_step",
     "rational_step",
@@ -37,37 +62,128 @@ __all__ = [
 _RELATIONS = ("==", "<=", "<", ">=")
 
 
+#: the rule a derivation's inequality step applies
+SIGN_RULE = "sign decided by sympy"
+
+# a symbol standing for one entry of an explicit matrix or vector of one size: x_01, c_0, x0, pi_1
+_ENTRY = re.compile(r"^([A-Za-z]+_\d+|[A-Za-z]\d+)$")
+
+
+class _Recorded:
+    """The check of a derivation step: returns the evidence recorded when the step was checked."""
+
+    __slots__ = ("evidence",)
+
+    def __init__(self, evidence):
+        self.evidence = evidence
+
+    @property
+    def rules(self):
+        return self.evidence.rules
+
+    def __call__(self):
+        return self.evidence
+
+    def __reduce__(self):
+        return (_Recorded, (self.evidence,))
+
+
 @dataclass(frozen=True)
-class DerivationStep:
-    """One step of a derivation.
+class DerivationStep(Step):
+    """One step of a derivation: a chain :class:`~backsmooth.symbolic.chain.Step` with its sympy sides.
+
+    Built by :func:`recorded_step` (or the checking functions of this module).  The step's
+    ``label`` and ``asserts`` are its description; its ``check`` returns ``evidence``.
 
     Attributes
     ----------
-    description : str
-        What the step shows, in words.
     lhs, rhs : sympy.Basic
-        The two sides (scalars or explicit matrices).
+        The two sides (scalars, explicit matrices or matrix expressions).
     relation : str
         One of ``"=="``, ``"<="``, ``"<"``, ``">="``.
-    verified : bool
-        Whether sympy actually established the relation.
     method : str
-        How: ``"simplify"`` (difference simplifies to 0), ``"entrywise simplify"``,
-        ``"assumptions"`` (sign decided by sympy's assumptions after the stated
-        re-parametrisation), ``"rational instances"`` (checked exactly on rational
-        instances only, because sympy cannot decide it symbolically).
+        How sympy checked it: ``"simplify"``, ``"entrywise simplify"``, ``"assumptions"``,
+        ``"rational instances"``, ``"limit"``, ``"matrix calculus"``.
+    evidence : Evidence
+        What the check established (kind, passed, detail, size, rules).
+
+    Examples
+    --------
+    >>> st = recorded_step("one", sp.Integer(1), sp.Integer(1), "==",
+    ...                    Evidence("fixed_size_identity", True, size="a number"), "simplify")
+    >>> st.description, st.verified, st.kind, st.check() is st.evidence
+    ('one', True, 'fixed_size_identity', True)
     """
 
-    description: str
-    lhs: sp.Basic
-    rhs: sp.Basic
-    relation: str
-    verified: bool
-    method: str
+    lhs: sp.Basic = None
+    rhs: sp.Basic = None
+    relation: str = "=="
+    method: str = ""
+    evidence: Evidence = None
 
     def __post_init__(self):
         if self.relation not in _RELATIONS:
             raise ValueError(f"relation must be one of {_RELATIONS}, got {self.relation!r}")
+        if not isinstance(self.evidence, Evidence):
+            raise TypeError(f"derivation step {self.label!r} needs Evidence, got {type(self.evidence).__name__}")
+        super().__post_init__()
+
+    @property
+    def description(self) -> str:
+        """What the step shows, in words (its ``asserts``)."""
+        return self.asserts
+
+    @property
+    def verified(self) -> bool:
+        """Whether the check established the relation (``evidence.passed``)."""
+        return self.evidence.passed
+
+    @property
+    def kind(self) -> str:
+        """The evidence kind (``all_sizes_identity``, ``rule``, ``fixed_size_identity``, ``instances``)."""
+        return self.evidence.kind
+
+
+def recorded_step(description, lhs, rhs, relation, evidence, method, uses=()) -> DerivationStep:
+    """A :class:`DerivationStep` whose check returns ``evidence`` (already established)."""
+    return DerivationStep(label=description, asserts=description, uses=tuple(uses),
+                          check=_Recorded(evidence), lhs=lhs, rhs=rhs, relation=relation,
+                          method=method, evidence=evidence)
+
+
+def fixed_size(*exprs):
+    """The one size ``exprs`` are stated at, or ``""`` when they hold for symbolic sizes.
+
+    Explicit matrices give their shape; scalars give the generic entries of explicit matrices
+    they contain (symbols named like ``x_01``), or say they are closed numbers.
+
+    Examples
+    --------
+    >>> x, lam = sp.Symbol("x_01"), sp.Symbol("lambda")
+    >>> fixed_size(lam**2, lam * lam), fixed_size(x + 1, 1 + x), fixed_size(sp.Integer(2))
+    ('', 'generic entries x_01 (one size)', 'closed numbers (no free symbol)')
+    """
+    for e in exprs:
+        if isinstance(e, sp.MatrixBase):
+            return f"{e.shape[0]} x {e.shape[1]} matrices"
+    if any(isinstance(e, sp.MatrixExpr) for e in exprs):
+        return ""  # matrix expressions of symbolic shape
+    free = set()
+    for e in exprs:
+        free |= {str(x) for x in sp.sympify(e).free_symbols}
+    entries = sorted(x for x in free if _ENTRY.match(x))
+    if entries:
+        shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+        return f"generic entries {shown} (one size)"
+    if not free:
+        return "closed numbers (no free symbol)"
+    return ""
+
+
+def _identity_evidence(ok, size, detail):
+    if size:
+        return Evidence("fixed_size_identity", ok, detail, size=size)
+    return Evidence("all_sizes_identity", ok, detail)
 
 
 def is_zero(expr) -> bool:
@@ -92,8 +208,12 @@ def is_zero(expr) -> bool:
     return sp.simplify(sp.expand(sp.powsimp(e))) == 0
 
 
-def identity_step(description, lhs, rhs) -> DerivationStep:
-    """Check ``lhs == rhs`` by simplifying the difference (entrywise for matrices)."""
+def identity_step(description, lhs, rhs, size=None) -> DerivationStep:
+    """Check ``lhs == rhs`` by simplifying the difference (entrywise for matrices).
+
+    The evidence is ``fixed_size_identity`` at ``size`` (default :func:`fixed_size` of the two
+    sides) when the sides are stated at one size, else ``all_sizes_identity``.
+    """
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         lhs, rhs = sp.ImmutableMatrix(lhs), sp.ImmutableMatrix(rhs)
         ok = lhs.shape == rhs.shape and is_zero(lhs - rhs)
@@ -105,16 +225,22 @@ def identity_step(description, lhs, rhs) -> DerivationStep:
         else:
             ok = is_zero(lhs - rhs)
         method = "simplify"
-    return DerivationStep(description, lhs, rhs, "==", bool(ok), method)
+    size = fixed_size(lhs, rhs) if size is None else size
+    ev = _identity_evidence(bool(ok), size, f"sympy {method}: lhs - rhs "
+                            + ("simplifies to 0" if ok else "does not simplify to 0"))
+    return recorded_step(description, lhs, rhs, "==", ev, method)
 
 
 def inequality_step(description, lhs, rhs, certificate, relation="<=",
-                    how="assumptions") -> DerivationStep:
+                    how="assumptions", size=None) -> DerivationStep:
     """Record ``lhs <= rhs`` (or ``<``) certified by the sign of ``certificate``.
 
     ``certificate`` must be an expression that is ``<= 0`` exactly when the relation
     holds (e.g. ``log(lhs/rhs)`` or ``lhs - rhs`` after substituting the hypotheses as a
-    re-parametrisation); sympy's assumption system must *decide* its sign.
+    re-parametrisation); sympy's assumption system must *decide* its sign.  The evidence is
+    ``rule`` (:data:`SIGN_RULE`) for symbolic parameters, ``fixed_size_identity`` when the
+    sides or the certificate are stated at one size (``size``, default :func:`fixed_size`;
+    a closed number is no size).
     """
     if relation not in ("<=", "<"):
         raise ValueError("inequality_step supports '<=' and '<'")
@@ -125,8 +251,14 @@ def inequality_step(description, lhs, rhs, certificate, relation="<=",
         if decided is True:
             ok = True
             break
-    return DerivationStep(description, sp.sympify(lhs), sp.sympify(rhs), relation,
-                          bool(ok), how)
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    if size is None:
+        size = fixed_size(lhs, rhs, raw)
+        size = "" if size.startswith("closed numbers") else size
+    detail = f"sympy decided the sign of {raw} ({how})" if ok else f"sympy did not decide the sign of {raw}"
+    ev = (Evidence("fixed_size_identity", ok, detail, size=size) if size
+          else Evidence("rule", ok, detail, rules=(SIGN_RULE,)))
+    return recorded_step(description, lhs, rhs, relation, ev, how)
 
 
 def rational_step(description, lhs, rhs, instances, relation="<=") -> DerivationStep:
@@ -150,14 +282,20 @@ def rational_step(description, lhs, rhs, instances, relation="<=") -> Derivation
         ok = ok and bool(holds)
     shown_l = sp.Symbol("lhs") if callable(lhs) else sp.sympify(lhs)
     shown_r = sp.Symbol("rhs") if callable(rhs) else sp.sympify(rhs)
-    return DerivationStep(f"{description} [{len(instances)} exact rational instances]",
-                          shown_l, shown_r, relation, ok, "rational instances")
+    ev = Evidence("instances", ok, f"{len(instances)} exact rational instances")
+    return recorded_step(f"{description} [{len(instances)} exact rational instances]",
+                         shown_l, shown_r, relation, ev, "rational instances")
 
 
-def limit_step(description, expr, var, point, expected, direction="+") -> DerivationStep:
-    """Check ``lim_{var -> point} expr == expected`` (shown as an unevaluated ``Limit``)."""
+def limit_step(description, expr, var, point, expected, direction="+", size="") -> DerivationStep:
+    """Check ``lim_{var -> point} expr == expected`` (shown as an unevaluated ``Limit``).
+
+    The evidence is ``all_sizes_identity``, or ``fixed_size_identity`` at ``size`` when the
+    caller states the expression at one size (an example of one size).
+    """
     lim = sp.Limit(expr, var, point, direction)
     value = lim.doit()
     expected = sp.sympify(expected)
     ok = value == expected if (value.is_infinite or expected.is_infinite) else is_zero(value - expected)
-    return DerivationStep(description, lim, expected, "==", bool(ok), "limit")
+    ev = _identity_evidence(bool(ok), size, f"sympy evaluated the limit: {value}")
+    return recorded_step(description, lim, expected, "==", ev, "limit")

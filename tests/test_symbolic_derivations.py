@@ -25,6 +25,11 @@ class TestDerive:
                                  "rational instances", "limit")
             if st.method == "rational instances":
                 assert "rational instances" in st.description
+                assert st.kind == "instances"
+            if isinstance(st.lhs, sp.MatrixBase):  # explicit matrices: one stated size
+                assert st.kind == "fixed_size_identity" and st.evidence.size
+            if st.kind == "rule":
+                assert st.evidence.rules == ("sign decided by sympy",) and st.method == "assumptions"
 
     def test_unknown_name(self):
         with pytest.raises(ValueError, match="unknown derivation 'lemma7'.*backprop, relu"):
@@ -131,3 +136,74 @@ class TestReLU:
 
         steps = derive("theorem2_relu")
         assert len(steps) >= 10 and all(st.verified for st in steps)
+
+
+class TestOneStepEngine:
+    """Derivation steps are steps of the proofs' engine, with evidence named for what they establish."""
+
+    x = sp.Symbol("x")
+
+    def test_derivation_step_is_a_chain_step(self):
+        from backsmooth.symbolic.chain import Step
+
+        st = identity_step("square", (self.x + 1)**2, self.x**2 + 2 * self.x + 1)
+        assert isinstance(st, Step) and st.check() is st.evidence and st.asserts == "square"
+
+    def test_kind_of_each_checking_function(self):
+        lam_v = sp.Symbol("v", positive=True)
+        # scalar identity in a symbolic parameter: every value
+        assert identity_step("sq", (lam + 1)**2, lam**2 + 2 * lam + 1).kind == "all_sizes_identity"
+        # explicit matrices: the size is stated
+        P = sp.Matrix(2, 3, sp.symbols("p0:6"))
+        st = identity_step("transpose twice", P.T.T, P)
+        assert st.verified and st.evidence.label == "fixed_size_identity (2 x 3 matrices)"
+        # a scalar built from the generic entries of explicit matrices is also one size
+        X = sp.Matrix(3, 1, lambda a, b: sp.Symbol(f"x_{a}{b}"))
+        st = identity_step("sum of squares", (X.T * X)[0], sum(e**2 for e in X))
+        assert st.kind == "fixed_size_identity" and "x_00" in st.evidence.size
+        # an inequality whose sign sympy decides in symbolic parameters: a rule, named
+        lhs, rhs = lam / (1 + lam_v), lam
+        st = inequality_step("shrink", lhs, rhs, sp.log(lhs / rhs))
+        assert st.verified and st.kind == "rule" and st.rules == ("sign decided by sympy",)
+        # rational instances: instances; a symbolic limit: all sizes
+        st = rational_step("x^2 <= x", self.x**2, self.x, [{self.x: sp.Rational(1, 2)}])
+        assert st.verified and st.kind == "instances"
+        e = sp.Symbol("e", positive=True)
+        assert limit_step("1/e -> oo", 1 / e, e, 0, sp.oo).kind == "all_sizes_identity"
+        assert limit_step("ex", 1 / e, e, 0, sp.oo, size="n = 2").kind == "fixed_size_identity"
+
+    def test_failing_step_fails_its_chain(self):
+        from backsmooth.symbolic.chain_verify import verify
+        from backsmooth.symbolic.derivations import chain_of
+
+        good = identity_step("sq", (lam + 1)**2, lam**2 + 2 * lam + 1)
+        bad = identity_step("wrong", (lam + 1)**2, lam**2 + 1)
+        result = verify(chain_of("toy", (good, bad)), context={})
+        assert not result.passed and result.failed_steps == ("wrong",)
+        assert verify(chain_of("toy", (good,)), context={}).passed
+
+    def test_chain_checker_refuses_an_unestablished_name(self):
+        from dataclasses import replace
+
+        from backsmooth.symbolic.chain import ChainError
+        from backsmooth.symbolic.derivations import chain_of
+
+        first = identity_step("first", lam, lam)
+        second = replace(identity_step("second", lam**2, lam * lam), uses=("first",))
+        chain_of("toy", (first, second))  # uses an earlier step: chains
+        with pytest.raises(ChainError, match="'second' uses 'first' before it is established"):
+            chain_of("toy", (second, first))
+        with pytest.raises(ChainError, match="uses 'mystery', which is not a hypothesis"):
+            chain_of("toy", (replace(first, uses=("mystery",)),))
+
+    @pytest.mark.parametrize("name", ["lemma1", "lemma4", "theorem1", "remedy_residual"])
+    def test_strength_is_the_weakest_step(self, name):
+        from backsmooth.symbolic.derivations import derivation_result
+        from backsmooth.symbolic.evidence import EVIDENCE_KINDS
+
+        result = derivation_result(name)
+        kinds = {st.kind for st in bs.derive(name)}
+        weakest = [k for k in EVIDENCE_KINDS if k in kinds][-1]
+        assert result.passed and result.strength == weakest
+        assert sum(result.kind_counts.values()) == len(bs.derive(name))
+
