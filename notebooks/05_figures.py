@@ -28,7 +28,7 @@
 # settings (they are printed below and stored with the data), so these are the paper's
 # figures reproduced under our settings, not the paper's own runs. Quick mode (n = 500,
 # 200 epochs) shows the same picture as the default in a few seconds. A third figure, the
-# *mechanism* (an extension), follows the mean output error and the two parts of the
+# *mechanism* (ours, `[extension]`), follows the mean output error and the two parts of the
 # middle layer's gradient during training.
 #
 # Every file is written to a fresh temporary folder (printed below), never next to the
@@ -53,8 +53,9 @@ for key, value in settings.to_dict().items():
 
 # %% [markdown]
 # ## Figure 2: forward and backward oversmoothing at initialisation
-# The forward differences decay from the input (Theorem 1); the backward ones decay from the
-# output and are smallest in the middle layers (Theorem 2). The MLP barely smooths.
+# The forward differences decay from the input (Theorem 1 `[paper]`); the backward ones decay
+# from the output and are smallest in the middle layers (Theorem 2 `[reconstruction]`). The MLP
+# barely smooths.
 
 # %%
 fig2 = bf.figure2_data(settings, seeds=(0,))
@@ -84,8 +85,8 @@ paths = bf.plot_figure1(fig1, out)
 display(Image(filename=str(paths["png"])))
 
 # %% [markdown]
-# ## The mechanism (extension)
-# Lemma 3 splits every gradient into a mean part n ‖x̄⁽ᵏ⁾‖ ‖b̄⁽ᵏ⁾‖ and a
+# ## The mechanism `[extension]`
+# Lemma 3 `[reconstruction]` splits every gradient into a mean part n ‖x̄⁽ᵏ⁾‖ ‖b̄⁽ᵏ⁾‖ and a
 # fluctuation part bounded by λ n ℰ(X⁽ᵏ⁾) ℰ(B⁽ᵏ⁾). In the deep
 # GNN the mean output error ‖b̄⁽ᴸ⁾‖ collapses once the output layer is trained, and
 # with it the middle layer's gradient; in the MLP it does not.

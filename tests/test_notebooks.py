@@ -211,6 +211,41 @@ class TestMarkdownReadsOffline:
                     f"{name}: unbalanced <{tag}> in\n{src}"
 
 
+#: a claim named in prose with its tag, e.g. "Theorem 2 `[reconstruction]`"
+PROSE_TAG = re.compile(r"\b(Theorem|Lemma|Corollary|Proposition|Definition) (\d+)\W{0,3}"
+                       r"`\[(\w+)\]`")
+
+
+def claims_named_in_code(name):
+    """Registered claims a chapter's code names as a string literal (``show_statement(name)``
+    in a loop over names included)."""
+    from backsmooth.symbolic import claims
+
+    code = "\n".join(c.source for c in jupytext.read(NOTEBOOK_DIR / name).cells
+                     if c.cell_type == "code")
+    return sorted(set(re.findall(r"[\"'](\w+)[\"']", code)) & set(claims()))
+
+
+class TestProvenanceInProse:
+    def test_tags_written_in_prose_match_the_registry(self):
+        from backsmooth.symbolic import claim
+
+        found = [(name, m.groups()) for name in NOTEBOOKS for src in _markdown_cells(name)
+                 for m in PROSE_TAG.finditer(src)]
+        assert len(found) >= 3, "the chapters name claims with their tags in prose"
+        for name, (kind, number, tag) in found:
+            c = claim(f"{kind.lower()}{number}")
+            assert tag == c.provenance, f"{name}: {kind} {number} is [{c.provenance}], not [{tag}]"
+
+    def test_a_wrong_tag_is_seen(self):
+        m = PROSE_TAG.search("decay from the input (Theorem 1 `[reconstruction]`)")
+        assert m.groups() == ("Theorem", "1", "reconstruction")
+
+    def test_claims_named_in_code_are_found(self):
+        assert claims_named_in_code("07_diagnose_your_model.py") == \
+            ["corollary1", "theorem1", "theorem3"]
+
+
 class TestNotebookExecution:
     def test_kernel_runs_this_interpreter_in_the_work_dir(self, kernel_name, tmp_path):
         probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -237,6 +272,6 @@ class TestNotebookExecution:
         text = _text(nb)
         from backsmooth.symbolic import claim
 
-        for c in NOTEBOOKS[name]:
+        for c in sorted(set(NOTEBOOKS[name]) | set(claims_named_in_code(name))):
             tag = f"[{claim(c).provenance}]"
             assert tag in text, f"{name} does not state the provenance {tag} of {c}"
