@@ -16,16 +16,16 @@
 # %% [markdown]
 # # 1. Forward oversmoothing (Theorem 1)
 #
-# A vanilla GNN computes $X^{(k+1)} = \rho(P X^{(k)} W^{(k)})$. Under ass:P ($P$ symmetric,
-# $P\mathbf 1 = \mathbf 1$, every other eigenvalue $|\mu_i| \le \lambda < 1$) and ass:sigma
-# ($\rho$ elementwise and 1-Lipschitz), the pairwise differences of the node features
+# A vanilla GNN computes X⁽ᵏ⁺¹⁾ = ρ(P X⁽ᵏ⁾ W⁽ᵏ⁾). Under ass:P (P symmetric,
+# P**1** = **1**, every other eigenvalue |μᵢ| ≤ λ < 1) and ass:sigma
+# (ρ elementwise and 1-Lipschitz), the pairwise differences of the node features
 #
-# $$\mathcal E(X) = \frac{\|(I - \tfrac1n \mathbf 1\mathbf 1^T) X\|_F}{\sqrt n},
-# \qquad \mathcal E(X)^2 = \frac{1}{2n^2}\sum_{i,j}\|X_i - X_j\|^2,$$
+# ℰ(X) = ‖(I − (1/n) **1** **1**ᵀ) X‖<sub>F</sub> / √n,<br>
+# ℰ(X)² = (1/(2n²)) Σ<sub>i,j</sub> ‖Xᵢ − Xⱼ‖²,
 #
-# shrink by at least $\lambda s_k$ at each layer ($s_k = \|W^{(k)}\|_2$). If the weights
-# satisfy $s \le \lambda^{-\alpha}$ with $0 \le \alpha < 1$, the rate is
-# $\lambda^{(1-\alpha)k}$. This chapter states the theorem as the package registers it,
+# shrink by at least λ sₖ at each layer (sₖ = ‖W⁽ᵏ⁾‖₂). If the weights
+# satisfy s ≤ λ⁻ᵅ with 0 ≤ α < 1, the rate is
+# λ⁽¹⁻ᵅ⁾ᵏ. This chapter states the theorem as the package registers it,
 # shows its derivation and its machine-checked proof, measures it on random networks, and
 # plots one network against its bound.
 
@@ -57,9 +57,9 @@ show_statement("theorem1")
 show_derivation("theorem1")
 
 # %% [markdown]
-# The derivation rests on two tools. **Lemma 1**: $\mathcal E(X)^2 = \|X\|_F^2/n -
-# \|\bar x\|^2$, the identity behind the pairwise form of $\mathcal E$. **Lemma 2**: under
-# (A1) $P$ contracts the complement of the constants by $\lambda$, a weight matrix by its
+# The derivation rests on two tools. **Lemma 1**: ℰ(X)² = ‖X‖<sub>F</sub>²/n −
+# ‖x̄‖², the identity behind the pairwise form of ℰ. **Lemma 2**: under
+# (A1) P contracts the complement of the constants by λ, a weight matrix by its
 # spectral norm, and a 1-Lipschitz activation not at all.
 
 # %%
@@ -82,9 +82,9 @@ show_proof("theorem1")
 # %% [markdown]
 # ## Numeric check
 # `backsmooth.check` samples random instances (graph families, sizes, depths, widths,
-# activations, weight scales) and compares every measured $\mathcal E(X^{(k)})$ with the bound
+# activations, weight scales) and compares every measured ℰ(X⁽ᵏ⁾) with the bound
 # lambdified from the symbolic statement. Small settings here; the report runs more.
-# Instances whose hypotheses fail (e.g. a bipartite graph, $\lambda = 1$) are reported
+# Instances whose hypotheses fail (e.g. a bipartite graph, λ = 1) are reported
 # apart: a bound that fails outside its hypotheses is not a violation.
 
 # %%
@@ -100,10 +100,10 @@ plt.show()
 
 # %% [markdown]
 # ## A measured network against the bound
-# One tanh GNN of depth $L = 30$ on the lazy random walk
-# $P = I - (D - A)/(d_{max} + 1)$ of an Erdős–Rényi graph, with weights of spectral norm
-# exactly $s = \lambda^{-\alpha}$, $\alpha = 1/2$: the bound predicts the rate
-# $\lambda^{k/2}$. The bound is evaluated by the function that sympy lambdifies from the
+# One tanh GNN of depth L = 30 on the lazy random walk
+# P = I − (D − A)/(dₘₐₓ + 1) of an Erdős–Rényi graph, with weights of spectral norm
+# exactly s = λ⁻ᵅ, α = 1/2: the bound predicts the rate
+# λ<sup>k/2</sup>. The bound is evaluated by the function that sympy lambdifies from the
 # registered statement (`bound_function`), never re-typed.
 
 # %%

@@ -16,20 +16,20 @@
 # %% [markdown]
 # # 2. Backward oversmoothing (Corollary 1, Theorem 2, Proposition 1)
 #
-# Backpropagation sends the *backward signals* $B^{(k)} = \partial\mathrm{Loss}/\partial H^{(k)}$
+# Backpropagation sends the *backward signals* B⁽ᵏ⁾ = ∂Loss/∂H⁽ᵏ⁾
 # from the output to the input:
 #
-# $$B^{(k)} = \rho'(H^{(k)}) \odot \left(P^T B^{(k+1)} W^{(k+1)T}\right).$$
+# B⁽ᵏ⁾ = ρ′(H⁽ᵏ⁾) ⊙ (Pᵀ B⁽ᵏ⁺¹⁾ W⁽ᵏ⁺¹⁾ᵀ).
 #
 # They are multiplied by the graph matrix at every layer, like the forward signals, so they
 # oversmooth too, but towards the input and with a twist:
 #
-# * **linear GNN** (Corollary 1): $B^{(k)} = P^{L-k} B^{(L)} M_k^T$ exactly; the mean of the
-#   output error $\bar b^{(L)}$ is never attenuated, the rest shrinks like $\lambda^{L-k}$;
+# * **linear GNN** (Corollary 1): B⁽ᵏ⁾ = Pᴸ⁻ᵏ B⁽ᴸ⁾ Mₖᵀ exactly; the mean of the
+#   output error b̄⁽ᴸ⁾ is never attenuated, the rest shrinks like λᴸ⁻ᵏ;
 # * **non-linear GNN** (Theorem 2): the activation re-injects fluctuations in proportion to
-#   the forward non-smoothness $\mathcal E(X^{(k)})$, so the backward signal is smooth only
+#   the forward non-smoothness ℰ(X⁽ᵏ⁾), so the backward signal is smooth only
 #   where the forward one is smooth too: in the **middle layers**;
-# * **Proposition 1**: the mean of every backward signal is, up to $O(\mathcal E(X))$, the
+# * **Proposition 1**: the mean of every backward signal is, up to O(ℰ(X)), the
 #   linear image of the mean output error.
 
 # %%
@@ -55,30 +55,30 @@ for name in ("corollary1", "theorem2", "proposition1"):
 # Performed by sympy when called: identities that simplify to zero, inequalities decided by
 # sympy's assumptions, and (where sympy cannot decide) exact rational instances.
 #
-# **Corollary 1** (linear GNN): the closed forms of $X^{(k)}$ and $B^{(k)}$ on a small generic
-# network, the commutation $\Pi P^m = P^m \Pi$, and the rate.
+# **Corollary 1** (linear GNN): the closed forms of X⁽ᵏ⁾ and B⁽ᵏ⁾ on a small generic
+# network, the commutation Π Pᵐ = Pᵐ Π, and the rate.
 
 # %%
 show_derivation("corollary1")
 
 # %% [markdown]
-# **Theorem 2**: the exact split $B^{(k)} = G_k D_k + R_k \odot G_k$ into a linear-GNN step and
-# a non-linear remainder, $c_\rho$ for tanh, and the unrolled recursion.
+# **Theorem 2**: the exact split B⁽ᵏ⁾ = Gₖ Dₖ + Rₖ ⊙ Gₖ into a linear-GNN step and
+# a non-linear remainder, c<sub>ρ</sub> for tanh, and the unrolled recursion.
 
 # %%
 show_derivation("theorem2")
 
 # %% [markdown]
-# **Proposition 1**: the mean of $B^{(k)}$ follows the linearised recursion up to
-# $r_k = \frac1n (R_k \odot G_k)^T \mathbf 1$.
+# **Proposition 1**: the mean of B⁽ᵏ⁾ follows the linearised recursion up to
+# rₖ = (1/n) (Rₖ ⊙ Gₖ)ᵀ **1**.
 
 # %%
 show_derivation("proposition1")
 
 # %% [markdown]
 # **Mean propagation** (linear GNN): the mean of the backward signals is carried back by the
-# weights alone, $\bar b^{(k)} = M_k \bar b^{(L)}$, so its size is set by the mean output
-# error $\mu$.
+# weights alone, b̄⁽ᵏ⁾ = Mₖ b̄⁽ᴸ⁾, so its size is set by the mean output
+# error μ.
 
 # %%
 show_statement("mean_propagation")
@@ -98,9 +98,9 @@ for name in ("corollary1", "theorem2", "proposition1"):
 # ## Numeric checks
 # Random instances (graph families, sizes, depths, widths, activations, weight scales, MSE
 # and cross-entropy), measured against the lambdified bounds. For Theorem 2 the check also
-# counts the instances where $\mathcal E(B^{(k)})$ is smallest strictly inside the network
+# counts the instances where ℰ(B⁽ᵏ⁾) is smallest strictly inside the network
 # (the mid-layer effect). Small random instances show it only when both the forward and
-# the backward signals have room to smooth (deep enough, $\lambda s$ well below 1); the
+# the backward signals have room to smooth (deep enough, λ s well below 1); the
 # network of the last section is built to show it.
 
 # %%
@@ -118,8 +118,8 @@ plt.show()
 
 # %% [markdown]
 # ## Linear GNN: the mean survives, the rest oversmooths
-# A linear GNN ($\rho = \mathrm{id}$) of depth $L = 20$ with orthogonal weights ($s = 1$),
-# MSE loss with non-centred targets, so the mean output error $\bar b^{(L)} \neq 0$.
+# A linear GNN (ρ = id) of depth L = 20 with orthogonal weights (s = 1),
+# MSE loss with non-centred targets, so the mean output error b̄⁽ᴸ⁾ ≠ 0.
 
 # %%
 graph = bn.erdos_renyi(60, 0.3, seed=1)
@@ -153,11 +153,11 @@ plt.show()
 
 # %% [markdown]
 # ## Non-linear GNN: the mid-layer effect
-# The same graph and weights, now with $\rho = \tanh$ and depth $L = 30$. The forward
+# The same graph and weights, now with ρ = tanh and depth L = 30. The forward
 # signal oversmooths from the input (Theorem 1), the backward one from the output; the
 # non-linearity re-injects backward fluctuations where the forward is not yet smooth, so
-# $\mathcal E(B^{(k)})$ is smallest in the middle and rises again towards the input.
-# Theorem 2's bound (form for $s \le 1$) follows the same shape.
+# ℰ(B⁽ᵏ⁾) is smallest in the middle and rises again towards the input.
+# Theorem 2's bound (form for s ≤ 1) follows the same shape.
 
 # %%
 depth = 30
@@ -183,14 +183,14 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## ReLU: the margin constant replaces $c_\rho$ `[extension]`
-# Theorem 2 needs $\rho'$ Lipschitz, and ReLU' is a step: no $c_\rho$ exists. But for $b \neq 0$,
-# $|\mathbb 1[a>0] - \mathbb 1[b>0]| \le |a-b|/|b|$ (the indicator changes only when $a$ and $b$
-# have opposite signs, and then $|a-b| \ge |b|$). With $a = H^{(k)}_{ij}$, $b = \bar h^{(k)}_j$,
-# the deviation $R_k$ satisfies $|(R_k)_{ij}| \le \kappa_k |(\Pi H^{(k)})_{ij}|$ with the
-# **margin constant** $\kappa_k = 1/\min_j |\bar h^{(k)}_j|$ (over the non-constant columns),
-# and Theorem 2 holds with $c_\rho$ replaced by $\kappa_k$, layer by layer. As the margin of
-# the mean pre-activation closes, $\kappa_k \to \infty$ and the bound becomes vacuous: the
+# ## ReLU: the margin constant replaces c<sub>ρ</sub> `[extension]`
+# Theorem 2 needs ρ′ Lipschitz, and ReLU′ is a step: no c<sub>ρ</sub> exists. But for b ≠ 0,
+# |𝟙[a > 0] − 𝟙[b > 0]| ≤ |a − b|/|b| (the indicator changes only when a and b
+# have opposite signs, and then |a − b| ≥ |b|). With a = H⁽ᵏ⁾ᵢⱼ, b = h̄⁽ᵏ⁾ⱼ,
+# the deviation Rₖ satisfies |(Rₖ)ᵢⱼ| ≤ κₖ |(Π H⁽ᵏ⁾)ᵢⱼ| with the
+# **margin constant** κₖ = 1/minⱼ |h̄⁽ᵏ⁾ⱼ| (over the non-constant columns),
+# and Theorem 2 holds with c<sub>ρ</sub> replaced by κₖ, layer by layer. As the margin of
+# the mean pre-activation closes, κₖ → ∞ and the bound becomes vacuous: the
 # derivation ends with that limit, and the check counts the vacuous instances by margin.
 
 # %%
@@ -204,9 +204,9 @@ show_check(relu_check)
 print("margins:", relu_check.summary["margin"])
 
 # %% [markdown]
-# A deep ReLU GNN at He-normal initialisation ($W \sim \mathcal N(0, 2/d_{in})$; orthogonal ReLU
-# networks die at initialisation): the measured $\mathcal E(B^{(k)})$ with the margin recursion
-# (one step from the measured $\mathcal E(B^{(k+1)})$) and the margin $\min_j|\bar h^{(k)}_j|$.
+# A deep ReLU GNN at He-normal initialisation (W ∼ 𝒩(0, 2/dᵢₙ); orthogonal ReLU
+# networks die at initialisation): the measured ℰ(B⁽ᵏ⁾) with the margin recursion
+# (one step from the measured ℰ(B⁽ᵏ⁺¹⁾)) and the margin minⱼ |h̄⁽ᵏ⁾ⱼ|.
 # `backsmooth figure 2 --activation relu` draws the same on the CSBM of Figure 2.
 
 # %%

@@ -19,15 +19,15 @@
 # The paper's main message: *as soon as the output layer of a deep GNN is trained, the whole
 # network sits near a stationary point*, often with a high loss. The chain of results:
 #
-# * **Definition 1**: $\theta = (W^{(0)}, \dots, W^{(L)})$ is $\delta$-stationary if every
-#   layer's gradient has $\|\nabla_{W^{(k)}}\mathrm{Loss}\|_F \le \delta$; it is spurious if
-#   its loss is close to the loss $L_{const}$ of the best constant predictor;
+# * **Definition 1**: θ = (W⁽⁰⁾, …, W⁽ᴸ⁾) is δ-stationary if every
+#   layer's gradient has ‖∇<sub>W⁽ᵏ⁾</sub>Loss‖<sub>F</sub> ≤ δ; it is spurious if
+#   its loss is close to the loss L<sub>const</sub> of the best constant predictor;
 # * **Lemma 4**: a stationary output layer (with a mean last-layer feature bounded away from
-#   0) forces a small *mean output error* $\mu = \|\bar b^{(L)}\|$;
-# * **Theorem 3**: every layer's gradient is bounded by $\mu$ plus terms that decay
+#   0) forces a small *mean output error* μ = ‖b̄⁽ᴸ⁾‖;
+# * **Theorem 3**: every layer's gradient is bounded by μ plus terms that decay
 #   exponentially with the depth;
 # * **Corollary 2**: such points exist in large numbers, with loss at least
-#   $L_{const} - \mathcal E(Y)\mathcal E(H^{(L)})$.
+#   L<sub>const</sub> − ℰ(Y) ℰ(H⁽ᴸ⁾).
 
 # %%
 import matplotlib.pyplot as plt
@@ -56,8 +56,8 @@ for name in ("definition1", "lemma4", "theorem3", "corollary2"):
 show_derivation("definition1")
 
 # %% [markdown]
-# **Lemma 3** splits each layer's gradient into a mean part $n \bar x^{(k)} \bar b^{(k)T}$ and
-# a centred part bounded by $\lambda n \mathcal E(X^{(k)}) \mathcal E(B^{(k)})$.
+# **Lemma 3** splits each layer's gradient into a mean part n x̄⁽ᵏ⁾ b̄⁽ᵏ⁾ᵀ and
+# a centred part bounded by λ n ℰ(X⁽ᵏ⁾) ℰ(B⁽ᵏ⁾).
 # **Lemma 4** and **Theorem 3**: the counter-example that forces the correction (a
 # stationary output layer with a non-stationary layer below it), and the depth factors of
 # the uniform and clean forms.
@@ -69,7 +69,7 @@ show_derivation("lemma4")
 show_derivation("theorem3")
 
 # %% [markdown]
-# **Corollary 2**: the loss lower bound $L_{const} - \mathcal E(Y)\mathcal E(H^{(L)})$ (MSE) and
+# **Corollary 2**: the loss lower bound L<sub>const</sub> − ℰ(Y) ℰ(H⁽ᴸ⁾) (MSE) and
 # the mean-fitted output layer.
 
 # %%
@@ -88,8 +88,8 @@ for name in ("definition1", "lemma4", "theorem3", "corollary2"):
 # compares every layer's gradient with the a posteriori bound (and says when the bound is
 # vacuous). The Corollary 2 check builds mean-fitted output layers on top of random hidden
 # layers at growing depths and measures how stationary and how spurious they are; dense
-# Erdős–Rényi graphs ($\lambda \approx 0.5$-$0.7$) let the depth-decaying bound become
-# informative within $L \le 40$.
+# Erdős–Rényi graphs (λ ≈ 0.5–0.7) let the depth-decaying bound become
+# informative within L ≤ 40.
 
 # %%
 checks = {"theorem3": backsmooth.check("theorem3", trials=10, seed=0),
@@ -116,11 +116,11 @@ plt.show()
 
 # %% [markdown]
 # ## Train only the output layer, then look at every gradient
-# Deep tanh GNNs on the lazy walk of an Erdős–Rényi graph, orthogonal weights ($s = 1$),
-# two classes with random labels, mean cross-entropy. Only $W^{(L)}$ is trained (Adam, 300
+# Deep tanh GNNs on the lazy walk of an Erdős–Rényi graph, orthogonal weights (s = 1),
+# two classes with random labels, mean cross-entropy. Only W⁽ᴸ⁾ is trained (Adam, 300
 # steps); the hidden layers are frozen but their gradients are recorded. The deeper the
 # network, the smaller *every* layer's gradient once the output layer is trained, while the
-# loss stays at the best constant predictor's $L_{const}$.
+# loss stays at the best constant predictor's L<sub>const</sub>.
 
 # %%
 graph = bn.erdos_renyi(60, 0.3, seed=1)
@@ -158,9 +158,9 @@ plt.show()
 # %% [markdown]
 # ## Why Corollary 2 needs a *mean-fitted* output layer
 # The exact minimiser of the output-layer problem is a different point: on an oversmoothed
-# $X^{(L)}$ it fits the tiny fluctuations with a huge $W^{(L)}$, lowers the loss below
-# $L_{const}$ and leaves large gradients in the other layers. This is why the corrected
-# Corollary 2 uses the mean-fitted $W^{(L)} = \bar x^{(L)} c^{*T}/\|\bar x^{(L)}\|^2$.
+# X⁽ᴸ⁾ it fits the tiny fluctuations with a huge W⁽ᴸ⁾, lowers the loss below
+# L<sub>const</sub> and leaves large gradients in the other layers. This is why the corrected
+# Corollary 2 uses the mean-fitted W⁽ᴸ⁾ = x̄⁽ᴸ⁾ c<sup>∗T</sup>/‖x̄⁽ᴸ⁾‖².
 
 # %%
 depth = 20
@@ -173,13 +173,13 @@ print(f"exact output-layer minimiser, L = {depth}: ||W^(L)||_2 = {np.linalg.norm
 
 # %% [markdown]
 # ## A sharper certificate from local constants `[extension]`
-# Theorem 3's a-posteriori bound carries worst-case prefactors and the factor $s^L$, so in the
+# Theorem 3's a-posteriori bound carries worst-case prefactors and the factor sᴸ, so in the
 # full Figure 1 it stays far above the measured gradients. The extension claims below use what a
-# run measures: the slope of $\rho$ over the segments the pre-activations actually span
-# ($\ell_k$), the mean output error carried along the linearised mean path, and the exact
+# run measures: the slope of ρ over the segments the pre-activations actually span
+# (ℓₖ), the mean output error carried along the linearised mean path, and the exact
 # spectral norms of products of linearised layers. `backsmooth figure 1` draws the certificate
 # (`local_certificate`) over the measured gradients; `backsmooth figure 2-scaled` shows the
-# local-constant smoothing bound where $\lambda s > 1$. Each claim's evidence kind is shown
+# local-constant smoothing bound where λ s > 1. Each claim's evidence kind is shown
 # by its proof: read it before relying on it.
 
 # %%

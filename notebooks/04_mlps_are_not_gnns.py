@@ -16,21 +16,21 @@
 # %% [markdown]
 # # 4. MLPs are not GNNs (Proposition 2)
 #
-# Is the "trained output layer $\Rightarrow$ stationary network" phenomenon of chapter 3 a
-# property of deep networks in general? No: an MLP (the same network with $P = I$) can sit
+# Is the "trained output layer ⇒ stationary network" phenomenon of chapter 3 a
+# property of deep networks in general? No: an MLP (the same network with P = I) can sit
 # at a trained, mean-fitted output layer with the loss of the best constant predictor and an
 # *arbitrarily large* gradient, at any depth. With the same weights, a GNN's first-layer
-# gradient is damped by $\lambda^{L+1}$.
+# gradient is damped by λᴸ⁺¹.
 #
-# The construction (two nodes, $X^{(0)} = I_2$, widths 2, one output, $Y = (1, -1)^T$, MSE):
-# $W^{(0)} = \begin{pmatrix} a & 0 \\ a & 0\end{pmatrix}$,
-# $W^{(k)} = \mathrm{diag}(a_k, 1)$ for $1 \le k < L$, $W^{(L)} = (0, w)^T$, and
-# $P_p = \begin{pmatrix} 1-p & p \\ p & 1-p\end{pmatrix}$ with $\lambda = |1 - 2p|$.
+# The construction (two nodes, X⁽⁰⁾ = I₂, widths 2, one output, Y = (1, −1)ᵀ, MSE;
+# matrices are written row by row, rows separated by “;”): W⁽⁰⁾ = [a, 0; a, 0],
+# W⁽ᵏ⁾ = diag(aₖ, 1) for 1 ≤ k < L, W⁽ᴸ⁾ = (0, w)ᵀ, and
+# Pₚ = [1 − p, p; p, 1 − p] with λ = |1 − 2p|.
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Math, display
+from IPython.display import HTML, display
 
 import sympy as sp
 
@@ -39,6 +39,7 @@ import backsmooth.numeric as bn
 import backsmooth.symbolic as bs
 from backsmooth.checks.proposition2 import construction
 from backsmooth.display import show_check, show_derivation, show_proof, show_statement
+from backsmooth.report.html import formula
 from backsmooth.symbolic.counterexample import counterexample
 
 # %% [markdown]
@@ -50,7 +51,7 @@ show_statement("proposition2")
 # %% [markdown]
 # ## Exact computation
 # sympy differentiates the loss of the symbolic forward pass of construction A (tanh,
-# $L = 2$) at exact weights, for the MLP and for the GNN with a symbolic $p$:
+# L = 2) at exact weights, for the MLP and for the GNN with a symbolic p:
 
 # %%
 for model in ("mlp", "gnn"):
@@ -59,7 +60,9 @@ for model in ("mlp", "gnn"):
     others = [sp.simplify(sum(g**2 for g in G)) for G in exact["grads"][1:]]
     print(f"{model.upper()}: loss = {exact['loss']}, mean output error = {exact['bbar_L']}, "
           f"||grad_k||^2 for k >= 1: {others}")
-    display(Math(r"\|\nabla_{W^{(0)}}\mathrm{Loss}\|_F^2 = " + sp.latex(grad0_sq)))
+    # typeset offline as an SVG picture (the report's renderer), with the plain text beside it
+    display(HTML(formula(r"\|\nabla_{W^{(0)}}\mathrm{Loss}\|_F^2 = " + sp.latex(grad0_sq),
+                         f"||grad_W(0) Loss||_F^2 = {grad0_sq}")))
 
 # %% [markdown]
 # ## Derivation
@@ -78,7 +81,7 @@ show_proof("proposition2")
 # %% [markdown]
 # ## Numeric check
 # Exact rational instances (depth 1 here; the derivation above covers depths 1 and 2),
-# random $w$, $p$, $a$, $a_k$ and depths with the numeric core, and, side by side on CSBM
+# random w, p, a, aₖ and depths with the numeric core, and, side by side on CSBM
 # data, the same hidden weights in a deep GNN and a deep MLP with only the output layer
 # trained.
 
@@ -94,9 +97,9 @@ for key, value in side.items():
 
 # %% [markdown]
 # ## The counter-example, measured
-# Construction A with tanh, $w = 3$, $a = 0.7$, $a_k = 1.2$, $p = 0.2$ ($\lambda = 0.6$), for
-# depths $L = 1, \dots, 12$: the MLP's first-layer gradient stays at $|w|/\sqrt 2$, the GNN's
-# shrinks like $\lambda^{L+1}$; every other gradient is exactly 0 and the loss is $1/2$ in both.
+# Construction A with tanh, w = 3, a = 0.7, aₖ = 1.2, p = 0.2 (λ = 0.6), for
+# depths L = 1, …, 12: the MLP's first-layer gradient stays at |w|/√2, the GNN's
+# shrinks like λᴸ⁺¹; every other gradient is exactly 0 and the loss is 1/2 in both.
 
 # %%
 w, a, a_k, p = 3.0, 0.7, 1.2, 0.2

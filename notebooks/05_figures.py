@@ -20,15 +20,15 @@
 # Model (CSBM, Deshpande et al. 2018):
 #
 # * **Figure 1**: the gradient norm of every layer versus the epochs for a deep GNN and a deep
-#   MLP ($L = 40$), and the loss of shallow ($L = 5$) and deep GNNs and MLPs;
-# * **Figure 2**: the pairwise differences $\mathcal E$ of the forward signals $X^{(k)}$ and of
-#   the backward signals $B^{(k)}$ versus the layer $k$, at initialisation.
+#   MLP (L = 40), and the loss of shallow (L = 5) and deep GNNs and MLPs;
+# * **Figure 2**: the pairwise differences ℰ of the forward signals X⁽ᵏ⁾ and of
+#   the backward signals B⁽ᵏ⁾ versus the layer k, at initialisation.
 #
 # The paper's experiment settings are unknown: `backsmooth.figures` uses *our* calibrated
 # settings (they are printed below and stored with the data), so these are the paper's
-# figures reproduced under our settings, not the paper's own runs. Quick mode ($n = 500$,
+# figures reproduced under our settings, not the paper's own runs. Quick mode (n = 500,
 # 200 epochs) shows the same picture as the default in a few seconds. A third figure, the
-# *mechanism* (an extension), follows the mean output error and the two parts of the
+# *mechanism* (ours, `[extension]`), follows the mean output error and the two parts of the
 # middle layer's gradient during training.
 #
 # Every file is written to a fresh temporary folder (printed below), never next to the
@@ -53,8 +53,9 @@ for key, value in settings.to_dict().items():
 
 # %% [markdown]
 # ## Figure 2: forward and backward oversmoothing at initialisation
-# The forward differences decay from the input (Theorem 1); the backward ones decay from the
-# output and are smallest in the middle layers (Theorem 2). The MLP barely smooths.
+# The forward differences decay from the input (Theorem 1 `[paper]`); the backward ones decay
+# from the output and are smallest in the middle layers (Theorem 2 `[reconstruction]`). The MLP
+# barely smooths.
 
 # %%
 fig2 = bf.figure2_data(settings, seeds=(0,))
@@ -70,7 +71,7 @@ display(Image(filename=str(paths["png"])))
 # %% [markdown]
 # ## Figure 1: training deep and shallow GNNs and MLPs
 # The deep GNN's gradients all collapse together with the mean output error and its loss
-# stays at $\log 2$ (the best constant predictor); the deep MLP and the shallow GNN train.
+# stays at log 2 (the best constant predictor); the deep MLP and the shallow GNN train.
 
 # %%
 fig1 = bf.figure1_data(settings, seeds=(0,), cache_dir=cache)
@@ -84,10 +85,10 @@ paths = bf.plot_figure1(fig1, out)
 display(Image(filename=str(paths["png"])))
 
 # %% [markdown]
-# ## The mechanism (extension)
-# Lemma 3 splits every gradient into a mean part $n\|\bar x^{(k)}\|\|\bar b^{(k)}\|$ and a
-# fluctuation part bounded by $\lambda n\mathcal E(X^{(k)})\mathcal E(B^{(k)})$. In the deep
-# GNN the mean output error $\|\bar b^{(L)}\|$ collapses once the output layer is trained, and
+# ## The mechanism `[extension]`
+# Lemma 3 `[reconstruction]` splits every gradient into a mean part n ‖x̄⁽ᵏ⁾‖ ‖b̄⁽ᵏ⁾‖ and a
+# fluctuation part bounded by λ n ℰ(X⁽ᵏ⁾) ℰ(B⁽ᵏ⁾). In the deep
+# GNN the mean output error ‖b̄⁽ᴸ⁾‖ collapses once the output layer is trained, and
 # with it the middle layer's gradient; in the MLP it does not.
 
 # %%

@@ -19,16 +19,16 @@
 # The paper explains why a vanilla deep GNN stalls; practitioners add residual connections,
 # initial residuals (APPNP, GCNII), normalisation (PairNorm, mean subtraction), DropEdge or a
 # careful initialisation. This notebook asks, for each, what happens to the backward signals
-# $B^{(k)} = \partial\mathcal L/\partial H^{(k)}$, derives it with sympy, proves and checks it,
+# B⁽ᵏ⁾ = ∂ℒ/∂H⁽ᵏ⁾, derives it with sympy, proves and checks it,
 # and then trains every remedy on a small version of the Figure 1 problem. Everything here is
 # ours (`[extension]`).
 #
-# | remedy | backward recursion | what it does to $\mathcal E(B^{(k)})$ |
+# | remedy | backward recursion | what it does to ℰ(B⁽ᵏ⁾) |
 # |---|---|---|
-# | residual $X' = rX + \rho(PXW)$ | $G^{(k)} = rG^{(k+1)} + P^TB^{(k)}W^{(k)T}$ | linear $\rho$: $\ge (r-\lambda s)^{L-1-k}\mathcal E(B^{(L-1)})$ |
-# | initial residual | $G^{(k)} = (1-a)P^TB^{(k)}M^{(k)T}$, anchor gets $aB^{(k)}M^{(k)T}$ | main path $\le ((1-a)\lambda m)^{L-1-k}$, the mean too |
-# | mean subtraction | $B^{(k)} = \Pi(\rho'\odot G^{(k+1)})$ | $\bar b^{(k)} = 0$, $\le(\lambda s)^{L-1-k}\mathcal E(B^{(L-1)})$ |
-# | PairNorm | $B^{(k)} = \frac{\sigma}{\mathcal E(H^{(k)})}(\Pi\hat G - \langle\Pi\hat G,c\rangle c)$ | one step $\le \sigma\lambda s_{k+1}\mathcal E(B^{(k+1)})/\mathcal E(H^{(k)})$: not a contraction |
+# | residual X′ = rX + ρ(PXW) | G⁽ᵏ⁾ = rG⁽ᵏ⁺¹⁾ + PᵀB⁽ᵏ⁾W⁽ᵏ⁾ᵀ | linear ρ: ≥ (r − λs)ᴸ⁻¹⁻ᵏ ℰ(B⁽ᴸ⁻¹⁾) |
+# | initial residual | G⁽ᵏ⁾ = (1 − a)PᵀB⁽ᵏ⁾M⁽ᵏ⁾ᵀ, anchor gets aB⁽ᵏ⁾M⁽ᵏ⁾ᵀ | main path ≤ ((1 − a)λm)ᴸ⁻¹⁻ᵏ, the mean too |
+# | mean subtraction | B⁽ᵏ⁾ = Π(ρ′ ⊙ G⁽ᵏ⁺¹⁾) | b̄⁽ᵏ⁾ = 0, ≤ (λs)ᴸ⁻¹⁻ᵏ ℰ(B⁽ᴸ⁻¹⁾) |
+# | PairNorm | B⁽ᵏ⁾ = (σ/ℰ(H⁽ᵏ⁾)) (ΠĜ − ⟨ΠĜ, c⟩ c) | one step ≤ σλsₖ₊₁ ℰ(B⁽ᵏ⁺¹⁾)/ℰ(H⁽ᵏ⁾): not a contraction |
 
 # %%
 import tempfile
@@ -42,9 +42,9 @@ from backsmooth.display import show_check, show_derivation, show_proof, show_sta
 
 # %% [markdown]
 # ## Residual connections
-# The skip path adds $r\,G^{(k+1)}$ to the backward signal, so the energy can no longer be
-# squeezed by the graph alone: the per-layer rate is at least $r - \lambda s$ instead of at
-# most $\lambda s$. The bound is for a linear $\rho$; with tanh it is measured below.
+# The skip path adds r G⁽ᵏ⁺¹⁾ to the backward signal, so the energy can no longer be
+# squeezed by the graph alone: the per-layer rate is at least r − λ s instead of at
+# most λ s. The bound is for a linear ρ; with tanh it is measured below.
 
 # %%
 show_statement("remedy_residual")
@@ -53,10 +53,10 @@ show_proof("remedy_residual")
 
 # %% [markdown]
 # ## Initial residual (APPNP, GCNII)
-# The main path is multiplied by $(1-a)$ at every layer: the centred part *and the mean* of
+# The main path is multiplied by (1 − a) at every layer: the centred part *and the mean* of
 # the backward signal decay geometrically, faster than in the vanilla network. What follows:
-# the deep layers learn less, but every layer sends $a\,B^{(k)}M^{(k)T}$ straight to the anchor
-# $X^{(1)}$, so the first layer is always one hop from the loss.
+# the deep layers learn less, but every layer sends a B⁽ᵏ⁾M⁽ᵏ⁾ᵀ straight to the anchor
+# X⁽¹⁾, so the first layer is always one hop from the loss.
 
 # %%
 show_statement("remedy_initial_residual")
@@ -65,9 +65,9 @@ show_proof("remedy_initial_residual")
 
 # %% [markdown]
 # ## Normalisation
-# Both normalisations centre the backward signal ($\bar b^{(k)} = 0$): the mean mechanism of
-# Theorem 3 is cut. Mean subtraction then contracts *all* of $B^{(k)}$ by $\lambda s$ per
-# layer (it stalls); PairNorm divides by $\mathcal E(H^{(k)})$, which forward oversmoothing makes
+# Both normalisations centre the backward signal (b̄⁽ᵏ⁾ = 0): the mean mechanism of
+# Theorem 3 is cut. Mean subtraction then contracts *all* of B⁽ᵏ⁾ by λ s per
+# layer (it stalls); PairNorm divides by ℰ(H⁽ᵏ⁾), which forward oversmoothing makes
 # small, so its factor can exceed one: no bound decides, we measure.
 
 # %%
@@ -77,7 +77,7 @@ show_proof("remedy_normalisation")
 
 # %% [markdown]
 # ## Numeric check
-# The three claims on sampled graphs (including the flat $P = J + \lambda(I - J)$ where the
+# The three claims on sampled graphs (including the flat P = J + λ(I − J) where the
 # linear bounds are attained). tanh rows of the linear-only claims are reported apart as
 # "hypotheses not met".
 
@@ -89,7 +89,7 @@ for name in ("remedy_residual", "remedy_initial_residual", "remedy_normalisation
 
 # %% [markdown]
 # ## Training the remedies
-# A small version of the Figure 1 problem (CSBM, depth 40 as in Figure 1, but $n = 150$, width
+# A small version of the Figure 1 problem (CSBM, depth 40 as in Figure 1, but n = 150, width
 # 16 and 30 epochs so that the notebook runs in about a minute); `backsmooth figure remedies`
 # runs the real settings. *Escaped* means a final full-graph loss below half the best-constant
 # loss. The dashed lines are the derived bounds.

@@ -19,15 +19,15 @@
 # Your 40-layer GCN does not train. Is it backward oversmoothing? `backsmooth.torch` attaches
 # to an existing `torch.nn.Module`, finds its PyG `MessagePassing` layers (or `Linear` stacks,
 # or the layers you name), rebuilds the propagation matrix the layers actually use (PyG's
-# `gcn_norm` with self-loops) and records, at every step and for every layer $k$,
-# $\mathcal E(X^{(k)})$ of the layer's input, $\mathcal E(B^{(k)})$ of
-# $B^{(k)} = \partial\mathrm{Loss}/\partial H^{(k)}$ (the gradient with respect to the layer's
+# `gcn_norm` with self-loops) and records, at every step and for every layer k,
+# ℰ(X⁽ᵏ⁾) of the layer's input, ℰ(B⁽ᵏ⁾) of
+# B⁽ᵏ⁾ = ∂Loss/∂H⁽ᵏ⁾ (the gradient with respect to the layer's
 # output, i.e. the pre-activation, since the activation is applied outside `GCNConv`), the
 # gradient norm of each layer's parameters and the mean output error.
 #
-# The measure uses the invariant vector of $P$: PyG's GCN normalisation
-# $\tilde D^{-1/2}(A+I)\tilde D^{-1/2}$ is not stochastic, its oversmoothed limit is
-# $\mathrm{span}(\tilde D^{1/2}1)$, so $\mathcal E$ measures the distance to that line.
+# The measure uses the invariant vector of P: PyG's GCN normalisation
+# D̃<sup>−1/2</sup>(A + I)D̃<sup>−1/2</sup> is not stochastic, its oversmoothed limit is
+# span(D̃<sup>1/2</sup>**1**), so ℰ measures the distance to that line.
 #
 # Needs the optional extra: `pip install "backsmooth[torch]"`. Runs on CPU.
 
@@ -106,7 +106,7 @@ print(plain)
 
 # %% [markdown]
 # The loss never leaves the best-constant loss. The monitor says why: the backward signal that
-# reaches the first layers is smoothed away (its $\mathcal E$ is a tiny fraction of the output's),
+# reaches the first layers is smoothed away (its ℰ is a tiny fraction of the output's),
 # so the early layers receive only gradients along the oversmoothed direction, while the
 # forward signal is oversmoothed too and the output layer can only fit the constant. The Theorem
 # 3 certificate is *not evaluated* here, and the diagnosis says why: PyG's normalisation is

@@ -7,6 +7,12 @@ directory set to a temporary folder so that nothing is written into the reposito
 cell error fails the test.  Every notebook must also show what it promises: the provenance
 tags of its claims, taken from the registry, and at least one plot.
 
+Every chapter must also read offline, in Jupyter and in an HTML export without network access
+(issue 11): no maths renderer (MathJax, loaded from a CDN) may be needed.  So the markdown
+cells write their formulas in Unicode with HTML ``<sub>``/``<sup>`` (no ``$...$``, no TeX
+macros), using only tags that JupyterLab's HTML sanitiser keeps, and every rich output that
+carries LaTeX or markdown also carries an HTML form (the project's displays: SVG formulas).
+
 Run only these with ``pytest -m notebooks``; deselect them with ``-m "not notebooks"``.
 """
 
@@ -14,6 +20,7 @@ import json
 import re
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import jupytext
@@ -76,6 +83,64 @@ def _execute(path, kernel_name, workdir):
     return nb, time.perf_counter() - t0
 
 
+#: tags of JupyterLab's HTML sanitiser (``@jupyterlab/apputils`` ``Sanitizer.allowedTags``)
+#: that a rendered markdown cell may contain: markdown's own tags plus ``<sub>``/``<sup>``
+#: (``<math>``, ``<svg>`` and ``<script>`` are not among them: they would be dropped)
+KEPT_TAGS = frozenset({
+    "a", "b", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
+    "img", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "ul"})
+
+#: what needs a maths renderer in prose: a ``$`` delimiter, a TeX macro or escaped delimiter
+#: (``\frac``, ``\lambda``, ``\(``), a TeX sub/superscript (``^``, ``_{``)
+TEX_MATH = re.compile(r"\$|\\[A-Za-z]+|\\[()\[\]{}|,;!]|\^|_\{")
+
+
+class _Prose(HTMLParser):
+    """Text outside ``<code>``/``<pre>`` of rendered markdown, and every tag met."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text, self.tags, self.closed, self._code = [], [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self._code += tag in ("code", "pre")
+
+    def handle_endtag(self, tag):
+        self.closed.append(tag)
+        self._code -= tag in ("code", "pre")
+
+    def handle_data(self, data):
+        if not self._code:
+            self.text.append(data)
+
+
+def markdown_prose(source):
+    """Render one markdown cell as Jupyter does (CommonMark, tables, inline HTML) and parse it.
+
+    Returns the parser: ``text`` (prose outside code), ``tags`` and ``closed`` (tag names).
+    """
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(source)
+    parser = _Prose()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def maths_renderer_needed(source):
+    """Lines of a markdown cell's prose that need a maths renderer (empty: reads as is)."""
+    prose = markdown_prose(source)
+    return [line for line in "".join(prose.text).splitlines() if TEX_MATH.search(line)]
+
+
+def _markdown_cells(name):
+    return [c.source for c in jupytext.read(NOTEBOOK_DIR / name).cells
+            if c.cell_type == "markdown"]
+
+
 def _outputs(nb):
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -114,6 +179,73 @@ class TestNotebookFiles:
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
+class TestMarkdownReadsOffline:
+    """The prose of every chapter reads without MathJax (offline HTML export, issue 11)."""
+
+    def test_the_detector_sees_tex_and_passes_unicode(self):
+        assert maths_renderer_needed(r"the rate $\lambda^{(1-\alpha)k}$")
+        assert maths_renderer_needed(r"$$\mathcal E(X) = \frac{\|\Pi X\|_F}{\sqrt n}$$")
+        assert maths_renderer_needed(r"a bound \(s \le 1\)")
+        assert maths_renderer_needed("P^T B W^T")
+        assert maths_renderer_needed(r"escaped \$5")
+        assert not maths_renderer_needed(
+            "the rate λ<sup>(1−α)k</sup>, ℰ(X) = ‖ΠX‖<sub>F</sub>/√n, `$HOME` and `a^b`")
+        assert not maths_renderer_needed("```\n$ pip install backsmooth\n```")
+        assert {"math", "svg"} <= set(markdown_prose("<math><mi>x</mi></math> <svg></svg>").tags)
+        assert not {"math", "svg"} & KEPT_TAGS
+
+    @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+    def test_no_tex_maths_in_markdown(self, name):
+        bad = [line for src in _markdown_cells(name) for line in maths_renderer_needed(src)]
+        assert not bad, (f"{name}: markdown needs a maths renderer (MathJax) in "
+                         f"{len(bad)} lines, e.g.\n" + "\n".join(bad[:5]))
+
+    @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+    def test_markdown_html_survives_the_sanitiser(self, name):
+        for src in _markdown_cells(name):
+            prose = markdown_prose(src)
+            dropped = set(prose.tags) - KEPT_TAGS
+            assert not dropped, f"{name}: Jupyter's sanitiser drops {sorted(dropped)}"
+            for tag in ("sub", "sup"):
+                assert prose.tags.count(tag) == prose.closed.count(tag), \
+                    f"{name}: unbalanced <{tag}> in\n{src}"
+
+
+#: a claim named in prose with its tag, e.g. "Theorem 2 `[reconstruction]`"
+PROSE_TAG = re.compile(r"\b(Theorem|Lemma|Corollary|Proposition|Definition) (\d+)\W{0,3}"
+                       r"`\[(\w+)\]`")
+
+
+def claims_named_in_code(name):
+    """Registered claims a chapter's code names as a string literal (``show_statement(name)``
+    in a loop over names included)."""
+    from backsmooth.symbolic import claims
+
+    code = "\n".join(c.source for c in jupytext.read(NOTEBOOK_DIR / name).cells
+                     if c.cell_type == "code")
+    return sorted(set(re.findall(r"[\"'](\w+)[\"']", code)) & set(claims()))
+
+
+class TestProvenanceInProse:
+    def test_tags_written_in_prose_match_the_registry(self):
+        from backsmooth.symbolic import claim
+
+        found = [(name, m.groups()) for name in NOTEBOOKS for src in _markdown_cells(name)
+                 for m in PROSE_TAG.finditer(src)]
+        assert len(found) >= 3, "the chapters name claims with their tags in prose"
+        for name, (kind, number, tag) in found:
+            c = claim(f"{kind.lower()}{number}")
+            assert tag == c.provenance, f"{name}: {kind} {number} is [{c.provenance}], not [{tag}]"
+
+    def test_a_wrong_tag_is_seen(self):
+        m = PROSE_TAG.search("decay from the input (Theorem 1 `[reconstruction]`)")
+        assert m.groups() == ("Theorem", "1", "reconstruction")
+
+    def test_claims_named_in_code_are_found(self):
+        assert claims_named_in_code("07_diagnose_your_model.py") == \
+            ["corollary1", "theorem1", "theorem3"]
+
+
 class TestNotebookExecution:
     def test_kernel_runs_this_interpreter_in_the_work_dir(self, kernel_name, tmp_path):
         probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -130,11 +262,16 @@ class TestNotebookExecution:
         print(f"{name}: executed in {seconds:.1f} s")
         nbformat.validate(nb)
         assert not any(out.output_type == "error" for out in _outputs(nb))
+        for out in _outputs(nb):
+            data = out.get("data", {})
+            if {"text/latex", "text/markdown"} & set(data):
+                assert "text/html" in data, \
+                    f"{name}: an output only in LaTeX/markdown needs MathJax: {sorted(data)}"
         assert any("image/png" in out.get("data", {}) for out in _outputs(nb)), \
             f"{name} shows no plot"
         text = _text(nb)
         from backsmooth.symbolic import claim
 
-        for c in NOTEBOOKS[name]:
+        for c in sorted(set(NOTEBOOKS[name]) | set(claims_named_in_code(name))):
             tag = f"[{claim(c).provenance}]"
             assert tag in text, f"{name} does not state the provenance {tag} of {c}"
