@@ -125,8 +125,42 @@ def _run_one(key, out, seed, profile, use_cache=True):
         return _run_section(key, out, seed, profile, use_cache)
 
 
+def _seeded(kind, name, ctx, profile, use_cache=True):
+    """A check or figure section through the result cache, with the files it writes.
+
+    The cached value is the section's record and the bytes of every file it names (JSON,
+    CSV, PNG, PDF); a hit writes those files back into the output folder.  The key holds the
+    profile's settings of this section, the seed and the machine (``seeded_context``).
+    """
+    import base64
+
+    from ..result_cache import cached, seeded_context
+    from .sections import RUNNERS
+
+    p = PROFILES[profile]
+    settings = {"profile": profile,
+                "settings": p["checks"] if kind == "check" else p["figures"].get(name)}
+
+    def compute():
+        status, data, message = RUNNERS[kind](name, ctx)
+        data = jsonable(data)
+        files = {rel: base64.b64encode((ctx.out / rel).read_bytes()).decode("ascii")
+                 for rel in dict.fromkeys(list(data.get("files", [])) + list(data.get("images", [])))}
+        return {"record": [status, data, message], "files": files}
+
+    info = {}
+    value = cached(f"report-{kind}", name, compute, use=use_cache, info=info,
+                   context=seeded_context(settings, ctx.seed))
+    if info.get("hit"):
+        for rel, text in value["files"].items():
+            path = ctx.out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(text))
+    return value["record"], info
+
+
 def _run_section(key, out, seed, profile, use_cache=True):
-    from .sections import CACHED_KINDS, RUNNERS, SectionContext
+    from .sections import CACHED_KINDS, RUNNERS, SEEDED_KINDS, SectionContext
 
     kind, name = key.split("/", 1)
     p = PROFILES[profile]
@@ -141,10 +175,15 @@ def _run_section(key, out, seed, profile, use_cache=True):
             status, data, message = cached(
                 f"report-{kind}", name, lambda: jsonable(list(RUNNERS[kind](name, ctx))),
                 use=use_cache, info=info)
+        elif kind in SEEDED_KINDS:  # seed-determined: keyed by settings, seed and machine
+            (status, data, message), info = _seeded(kind, name, ctx, profile, use_cache)
         else:
             status, data, message = RUNNERS[kind](name, ctx)
         rec = section(kind, name, status, time.perf_counter() - t0, data, message)
         rec["cached"] = bool(info.get("hit"))
+        if rec["cached"]:
+            rec["computed"] = info.get("computed")
+            rec["compute_seconds"] = info.get("compute_seconds")
     except Exception as exc:  # a crashing component is reported on the page, not hidden
         tb = traceback.format_exc(limit=6)
         rec = section(kind, name, "error", time.perf_counter() - t0, {},
@@ -240,7 +279,8 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         Show a tqdm progress bar on stderr.
     cache : bool
         Take the claim, derivation and proof sections (which depend on neither the machine
-        nor the seed) from the user's result cache, and store them there
+        nor the seed) and the check and figure sections (keyed also by their settings, the
+        seed and the machine) from the user's result cache, and store them there
         (:mod:`backsmooth.result_cache`); False recomputes them and leaves the cache alone.
 
     Returns
@@ -297,4 +337,21 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         path = write_page(doc, out)
     summ = summarise(doc)
     seconds = time.perf_counter() - t0
-    return ReportOutcome(path, summ, exit_code(summ), seconds, summary_line(summ, seconds, path))
+    return ReportOutcome(path, summ, exit_code(summ), seconds,
+                         summary_line(summ, seconds, path) + _cache_line(doc, todo))
+
+
+def _cache_line(doc, ran) -> str:
+    """The CLI's statement of which sections this run served from the result cache."""
+    hits = [k for k in ran if doc["sections"].get(k, {}).get("cached")]
+    if not hits:
+        return ""
+    kinds = {}
+    for k in hits:
+        kinds[k.split("/", 1)[0]] = kinds.get(k.split("/", 1)[0], 0) + 1
+    when = sorted(str(doc["sections"][k].get("computed")) for k in hits)
+    seeded = [k for k in hits if k.startswith(("check/", "figure/"))]
+    return ("\n  from the result cache (--no-cache recomputes): "
+            + ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+            + f" section(s), computed {when[0]} .. {when[-1]}"
+            + (f"; seed-determined: {', '.join(seeded)}" if seeded else ""))
