@@ -105,18 +105,10 @@ def plan(profile: str, claims) -> list:
 
 
 def _one_blas_thread():
-    """Limit BLAS to one thread per worker (``jobs`` workers already fill the cores).
+    """Limit BLAS to one thread per worker (:func:`backsmooth.parallel.one_blas_thread`)."""
+    from ..parallel import one_blas_thread
 
-    The matrices are thin (n x 32); oversubscribed BLAS threads on a loaded 2-core machine
-    were measured an order of magnitude slower (see ``backsmooth.cli.figure``).
-    """
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional; set OPENBLAS_NUM_THREADS=1 instead
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()
 
 
 def _run_one(key, out, seed, profile, use_cache=True):
@@ -217,7 +209,9 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
             record(key, _run_one(key, out, seed, profile, use_cache))
         return
     broken = False
-    with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+    from ..parallel import process_pool
+
+    with process_pool(jobs) as pool:
         running = {}
         while (pending and not broken) or running:
             ready = [k for k in pending if _AFTER.get(k) not in running.values()
