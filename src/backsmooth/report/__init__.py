@@ -184,15 +184,12 @@ def _run_section(key, out, seed, profile, use_cache=True):
     return rec
 
 
-def _cost(key):
-    """Rough relative cost, to start the long sections first."""
-    return {"figure/1": 100, "figure/phase": 60, "figure/mechanism": 50,
-            # measured CPU seconds of report --quick, relative to figure/1 (issue 16): the
-            # remaining figures and the longest checks before the short sections, so that the
-            # two workers end together
-            "check/proposition2": 30, "figure/2-relu": 12, "figure/2": 10, "figure/remedies": 10,
-            "check/local_certificate": 10, "check/corollary2": 10, "check/gcn": 10}.get(
-        key, 5 if key.startswith(("check/", "proof/")) else 1)
+def _cost(key, profile="quick", costs=None):
+    """Expected CPU seconds of a section (:func:`backsmooth.costs.section_cost`: measured in
+    the previous run, else the hand table), to start the long sections first."""
+    from ..costs import section_cost
+
+    return section_cost(key, profile, costs=costs)
 
 
 def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=True):
@@ -203,7 +200,10 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
             bar.set_postfix_str(f"{key} {rec['status']} {rec['seconds']:.1f}s", refresh=False)
             bar.update(1)
 
-    pending = sorted(todo, key=lambda k: -_cost(k))
+    from ..costs import measured
+
+    costs = measured() if use_cache else {}
+    pending = sorted(todo, key=lambda k: -_cost(k, profile, costs))
     if jobs <= 1:
         for key in pending:
             record(key, _run_one(key, out, seed, profile, use_cache))
@@ -329,6 +329,10 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         doc["files"] = _files(out)
         save(doc, results_path)
         path = write_page(doc, out)
+    if cache:
+        from ..costs import record
+
+        record(doc)  # measured costs order the next run's sections
     summ = summarise(doc)
     seconds = time.perf_counter() - t0
     return ReportOutcome(path, summ, exit_code(summ), seconds,
