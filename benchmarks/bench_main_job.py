@@ -9,9 +9,11 @@ Per condition it runs, each in a fresh subprocess and a fresh output folder:
 
 1. ``backsmooth report --quick`` with an empty result cache (``BACKSMOOTH_CACHE_DIR`` set to
    a new folder): the cold time;
-2. the same again with the cache the first run filled: the warm time (derivations and proofs
-   come from the cache; checks and figures, which depend on the seed, run again);
-3. ``backsmooth figure 1 --quick`` (no result cache involved; its training runs start cold).
+2. the same again with the cache the first run filled: the warm time (every section comes
+   from the cache: derivations and proofs by the source hash, checks and figures by the
+   source hash, their settings, the seed and the machine's fingerprint);
+3. ``backsmooth figure 1 --quick`` (no result cache involved; its training runs start cold,
+   in worker processes: ``$BACKSMOOTH_JOBS`` or the CPUs available).
 
 Issue 16's targets: report --quick under 60 s cold and 30 s warm, figure 1 --quick under
 30 s.  Each row gives the wall time, the CPU seconds of the subprocess and its children (a
@@ -68,7 +70,9 @@ def section_cpu(out):
         kinds[key.split("/")[0]] = kinds.get(key.split("/")[0], 0.0) + cpu
         longest.append((cpu, key))
     top = ", ".join(f"{k} {c:.1f}" for c, k in sorted(longest, reverse=True)[:3])
-    return " ".join(f"{k} {v:.1f}" for k, v in sorted(kinds.items())) + f" (longest: {top})"
+    hits = sum(1 for rec in sections.values() if rec.get("cached"))
+    return (" ".join(f"{k} {v:.1f}" for k, v in sorted(kinds.items())) + f" (longest: {top}); "
+            f"{hits}/{len(sections)} sections from the cache")
 
 
 def run_condition(condition, args):

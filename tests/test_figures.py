@@ -147,3 +147,37 @@ class TestCommand:
         bad = parser.parse_args(["figure", "2", "--seeds", "0"])
         with pytest.raises(ValueError, match="--seeds"):
             bad.func(bad)
+
+
+class TestWorkers:
+    """Figure 1's independent training runs in worker processes: the same bytes as serial."""
+
+    @pytest.mark.slow
+    def test_two_workers_write_the_serial_bytes(self, tmp_path):
+        st = default_settings(quick=True).with_(n=120, epochs=12, deep_depth=6, shallow_depth=2,
+                                                profile_every=4)
+        out = {}
+        for jobs in (1, 2):
+            folder = tmp_path / f"jobs{jobs}"
+            data = figure1_data(st, seeds=[0], cache_dir=folder / "cache", jobs=jobs)
+            paths = plot_figure1(data, folder)
+            out[jobs] = {p.name: p.read_bytes() for p in paths.values() if p.suffix != ".pdf"}
+        assert out[1] and out[1].keys() == out[2].keys()
+        for name in out[1]:
+            assert out[1][name] == out[2][name], name
+
+    def test_worker_count(self, monkeypatch):
+        from backsmooth.parallel import available_cpus, worker_count
+
+        monkeypatch.delenv("BACKSMOOTH_JOBS", raising=False)
+        assert worker_count(None, tasks=64) == available_cpus()
+        assert worker_count(None, tasks=1) == 1 and worker_count(3, tasks=8) == 3
+        monkeypatch.setenv("BACKSMOOTH_JOBS", "1")
+        assert worker_count(None, tasks=4) == 1
+        assert worker_count(2, tasks=4) == 2  # the argument wins over the variable
+        for bad in ("0", "two", "-1"):
+            monkeypatch.setenv("BACKSMOOTH_JOBS", bad)
+            with pytest.raises(ValueError, match="BACKSMOOTH_JOBS"):
+                worker_count(None)
+        with pytest.raises(ValueError, match="jobs"):
+            worker_count(0)

@@ -247,8 +247,9 @@ class TestReportEndToEnd:
         doc = json.loads((copy / "results.json").read_text())
         del doc["sections"]["check/theorem1"]
         (copy / "results.json").write_text(json.dumps(doc))
+        # cache=False: the result cache would serve the real (unpatched) check's result
         outcome = build_report(copy, profile="tiny", seed=0, resume=True, jobs=1,
-                               progress=False)
+                               progress=False, cache=False)
         assert outcome.summary["violations"] > 0
         assert outcome.exit_code == 1
         text = (copy / "index.html").read_text(encoding="utf-8")

@@ -217,3 +217,109 @@ class TestCommands:
             path.write_text("{")
         again = _run_section("proof/lemma1", out, 0, "tiny")
         assert again["cached"] is False and strip(again["data"]) == strip(cold["data"])
+
+
+# ---------------------------------------------------------------- seed-determined sections
+def _files(out, rec):
+    """Bytes of every file a section names (a PDF carries its creation date: compared apart)."""
+    rels = dict.fromkeys(list(rec["data"].get("files", [])) + list(rec["data"].get("images", [])))
+    return {rel: (out / rel).read_bytes() for rel in rels}
+
+
+def _same_section(a, b):
+    keep = ("status", "data", "error", "kind", "name")
+    return {k: a[k] for k in keep} == {k: b[k] for k in keep}
+
+
+class TestSeededSections:
+    """Checks and figures are cached with their settings, the seed and the machine in the key."""
+
+    @pytest.mark.parametrize("key", ["check/lemma1", "figure/2"])
+    def test_cached_equals_recomputed_byte_for_byte(self, folder, tmp_path, key):
+        from backsmooth.report import _run_section
+
+        outs = [tmp_path / f"out{i}" for i in range(3)]
+        for o in outs:
+            o.mkdir()
+        cold = _run_section(key, outs[0], 0, "tiny")
+        warm = _run_section(key, outs[1], 0, "tiny")  # a fresh output folder: files restored
+        fresh = _run_section(key, outs[2], 0, "tiny", use_cache=False)
+        assert (cold["cached"], warm["cached"], fresh["cached"]) == (False, True, False)
+        assert cold["status"] == "done"
+        assert warm["computed"] and warm["compute_seconds"] > 0
+        assert _same_section(cold, warm) and _same_section(cold, fresh)
+        files = [_files(o, cold) for o in outs]
+        assert files[0] and set(files[0]) == set(files[1]) == set(files[2])
+        for rel in files[0]:
+            assert files[0][rel] == files[1][rel], rel  # the cache returns what was written
+            if not rel.endswith(".pdf"):  # a recomputation writes the same bytes
+                assert files[0][rel] == files[2][rel], rel
+
+    def test_seed_settings_source_and_machine_are_misses(self, folder, tmp_path, monkeypatch):
+        import backsmooth.report as R
+
+        out = tmp_path / "out"
+        out.mkdir()
+        run = lambda seed=0: R._run_section("check/lemma1", out, seed, "tiny")
+        assert run()["cached"] is False and run()["cached"] is True
+        assert run(seed=1)["cached"] is False  # another seed
+        changed = dict(R.PROFILES["tiny"], checks={"*": {"trials": 2}})
+        monkeypatch.setitem(R.PROFILES, "tiny", changed)
+        assert run()["cached"] is False  # another setting
+        monkeypatch.setitem(R.PROFILES, "tiny", R.PROFILES["tiny"])
+        real = rc.machine_fingerprint
+        monkeypatch.setattr(rc, "machine_fingerprint",
+                            lambda: dict(real(), cpu={"model": "another CPU"}))
+        assert run()["cached"] is False  # another machine
+        monkeypatch.setattr(rc, "machine_fingerprint", real)
+        real_key = rc.source_key
+        monkeypatch.setattr(rc, "source_key", lambda whole=False: "0" * 64 if whole
+                            else real_key())
+        assert run()["cached"] is False  # other sources
+        monkeypatch.setattr(rc, "source_key", real_key)
+        assert run()["cached"] is True  # back to the first key: still there
+
+    def test_no_cache_and_damaged_entry(self, folder, tmp_path):
+        from backsmooth.report import _run_section
+
+        out = tmp_path / "out"
+        out.mkdir()
+        _run_section("check/lemma1", out, 0, "tiny", use_cache=False)
+        assert not _entries(folder)
+        cold = _run_section("check/lemma1", out, 0, "tiny")
+        for path in _entries(folder):
+            text = path.read_text()
+            path.write_text(text.replace('"holds"', '"h0lds"', 1))  # payload no longer matches
+        again = _run_section("check/lemma1", out, 0, "tiny")
+        assert again["cached"] is False and _same_section(again, cold)
+
+    def test_the_whole_package_and_the_machine_enter_the_key(self):
+        files = {p.name for p in rc._module_files("backsmooth", True)}
+        assert {"plotting.py", "experiments.py", "plots.py", "sections.py"} <= files
+        fp = rc.machine_fingerprint()
+        assert fp["versions"]["numpy"] and fp["cpu"]["machine"]
+        assert rc.source_key(True) != rc.source_key()
+
+    def test_blas_threads_enter_the_fingerprint(self):
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        if not threadpool_info():
+            pytest.skip("no BLAS seen by threadpoolctl")
+        with threadpool_limits(limits=1):
+            one = rc.machine_fingerprint()
+        with threadpool_limits(limits=2):
+            two = rc.machine_fingerprint()
+        assert all(b["num_threads"] == "1" for b in one["blas"])
+        assert one != two or all(b["num_threads"] == "1" for b in two["blas"])
+
+    def test_page_and_cli_say_what_came_from_the_cache(self, folder, tmp_path):
+        from backsmooth.report import _cache_line
+        from backsmooth.report.page import cache_note
+
+        sec = {"cached": True, "computed": "2026-12-01T21:00:00+00:00", "compute_seconds": 3.5}
+        assert "computed 2026-12-01T21:00:00+00:00" in cache_note(sec)
+        assert cache_note({"cached": False}) == ""
+        doc = {"sections": {"check/a": dict(sec), "proof/b": {"cached": False}}}
+        line = _cache_line(doc, ["check/a", "proof/b"])
+        assert "1 check" in line and "check/a" in line and "2026-12-01T21:00:00" in line
+        assert _cache_line(doc, ["proof/b"]) == ""

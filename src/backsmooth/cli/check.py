@@ -154,21 +154,18 @@ def _one_unit(unit, own):
         return check_many(unit, **own)
 
 
-#: measured CPU milliseconds per instance (issue-12 note, thorough profile, one BLAS thread);
-#: the others cost about 12 ms.  Only used to start the longest work first and to split it
-_COST_MS = {"corollary2": 128.0, "lemma1": 7.0, "lemma2": 7.0, "lemma3": 7.0, "lemma4": 7.0,
-            "remedy_residual": 8.0, "remedy_initial_residual": 8.0,
-            "remedy_normalisation": 8.0, "proposition2": 8.0}
-
-
-def _work(unit, own):
-    """Rough CPU work of a unit (milliseconds): instances x measured cost per instance."""
+def _work(unit, own, costs=None):
+    """Rough CPU work of a unit (milliseconds): instances x cost per instance
+    (:func:`backsmooth.costs.check_ms_per_instance`: measured by the last report, else the
+    hand table).  Only used to start the longest work first and to split it."""
     from ..checks import CHECKS
+    from ..costs import check_ms_per_instance, measured
 
+    costs = measured() if costs is None else costs
     total = 0.0
     for name in unit:
         d = CHECKS[name].defaults
-        total += int(own.get("trials", d.get("trials", 1))) * _COST_MS.get(name, 12.0)
+        total += int(own.get("trials", d.get("trials", 1))) * check_ms_per_instance(name, costs=costs)
     return total
 
 

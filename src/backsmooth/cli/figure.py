@@ -35,22 +35,18 @@ def register(subparsers) -> None:
     p.add_argument("--activation", choices=("tanh", "relu"), default="tanh",
                    help="figure 2 only: relu draws the ReLU variant [extension] (He-normal "
                         "initialisation, margin bound of theorem2_relu); default tanh")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="figures 1 and mechanism: worker processes for the independent training "
+                        "runs (default: $BACKSMOOTH_JOBS, else the CPUs available; 1 = serial). "
+                        "The output is the same for every N")
     p.set_defaults(func=run)
 
 
 def _single_threaded_blas():
-    """Limit BLAS to one thread while training (optional ``threadpoolctl``).
+    """Limit BLAS to one thread while training (:func:`backsmooth.parallel.one_blas_thread`)."""
+    from ..parallel import one_blas_thread
 
-    The matrices are thin (n x 32); a multi-threaded BLAS on a loaded 2-core machine was measured
-    ~60x slower (20 deep-GNN epochs: 120 s with default threads, 1.8 s with one).
-    """
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional; set OPENBLAS_NUM_THREADS=1 instead
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()
 
 
 def run(args) -> int:
@@ -74,12 +70,15 @@ def run(args) -> int:
     cache = out / "cache"
     grid = _PHASE_GRID[bool(args.quick)]
     total = F.epochs_needed(args.which, settings, seeds, **(grid if args.which == "phase" else {}))
+    from ..parallel import worker_count
+
+    jobs = worker_count(getattr(args, "jobs", None), tasks=(4 if args.which == "1" else 2) * len(seeds))
     start = time.perf_counter()
     with _single_threaded_blas(), tqdm(total=total, desc=f"figure {args.which}", unit="epoch", disable=args.no_progress,
               mininterval=0.5) as bar:
         progress = bar.update
         if args.which == "1":
-            paths = F.plot_figure1(F.figure1_data(settings, seeds, progress=progress, cache_dir=cache), out)
+            paths = F.plot_figure1(F.figure1_data(settings, seeds, progress=progress, cache_dir=cache, jobs=jobs), out)
         elif args.which == "2":
             paths = F.plot_figure2(F.figure2_data(settings, seeds, progress=progress), out)
         elif args.which == "2-scaled":
@@ -87,11 +86,12 @@ def run(args) -> int:
 
             paths = plot_scaled_figure2(scaled_figure2_data(settings, seeds, progress=progress), out)
         elif args.which == "mechanism":
-            paths = F.plot_mechanism(F.mechanism_data(settings, seeds, progress=progress, cache_dir=cache), out)
+            paths = F.plot_mechanism(F.mechanism_data(settings, seeds, progress=progress, cache_dir=cache, jobs=jobs), out)
         else:
             paths = F.plot_phase(F.phase_data(settings, seeds, progress=progress, cache_dir=cache, **grid), out)
+    workers = f" ({jobs} worker processes)" if jobs > 1 and args.which in ("1", "mechanism") else ""
     print(f"figure {args.which} ({F.PROVENANCE['figure' + args.which if args.which in '12' else args.which]}) "
-          f"written in {time.perf_counter() - start:.1f} s:")
+          f"written in {time.perf_counter() - start:.1f} s{workers}:")
     for path in paths.values():
         print(f"  {path}")
     return 0

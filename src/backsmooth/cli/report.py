@@ -47,10 +47,13 @@ def register(subparsers) -> None:
                         help="worker processes (default 2; 1 runs in this process)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-cache", action="store_true",
-                        help="recompute the derivations and proofs instead of taking them from "
-                             "the result cache (user cache folder, $BACKSMOOTH_CACHE_DIR to "
-                             "relocate; entries are keyed by a hash of the sources that make "
-                             "them, so a cached result is never stale)")
+                        help="recompute every section instead of taking it from the result "
+                             "cache (user cache folder, $BACKSMOOTH_CACHE_DIR to relocate). "
+                             "Derivations and proofs are keyed by a hash of the sources that "
+                             "make them; checks and figures also by their settings, the seed "
+                             "and a fingerprint of the machine (CPU, numpy/scipy/BLAS build), "
+                             "so a cached result is never stale; the page says which sections "
+                             "came from the cache and when they were computed")
     parser.set_defaults(func=run)
 
 

@@ -125,13 +125,32 @@ def epochs_needed(figure: str, settings: FigureSettings, seeds, *, depths=None, 
     raise ValueError(f"unknown figure {figure!r}")
 
 
-def _runs(settings, seeds, specs, progress, cache_dir):
+def _train_task(settings, model, depth, seed, problem, cache_dir):
+    """One training run in a worker process (no progress callback across processes)."""
+    return train_run(settings, model, depth, seed, problem=problem, cache_dir=cache_dir)
+
+
+def _runs(settings, seeds, specs, progress, cache_dir, jobs=1):
+    """Every (model, depth) of ``specs`` on every seed; the independent runs go to ``jobs``
+    worker processes (:func:`backsmooth.parallel.map_in_workers`), with the same results as
+    the serial loop (each run is the same code on one BLAS thread)."""
     runs = {f"{m}{d}": [] for m, d in specs}
+    if jobs <= 1:
+        for seed in seeds:
+            problem = csbm_problem(settings, seed)
+            for m, d in specs:
+                runs[f"{m}{d}"].append(train_run(settings, m, d, seed, problem=problem, progress=progress,
+                                                 cache_dir=cache_dir))
+        return runs
+    from ..parallel import map_in_workers
+
+    tasks = []
     for seed in seeds:
         problem = csbm_problem(settings, seed)
-        for m, d in specs:
-            runs[f"{m}{d}"].append(train_run(settings, m, d, seed, problem=problem, progress=progress,
-                                             cache_dir=cache_dir))
+        tasks += [(settings, m, d, seed, problem, cache_dir) for m, d in specs]
+    done = (lambda i, run: progress(settings.epochs + 1)) if progress is not None else None
+    for (_, m, d, *_rest), run in zip(tasks, map_in_workers(_train_task, tasks, jobs=jobs, on_done=done)):
+        runs[f"{m}{d}"].append(run)
     return runs
 
 
@@ -147,7 +166,7 @@ class _AsHistory:
         self.__dict__.update(run)
 
 
-def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None) -> dict:
+def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None, jobs=1) -> dict:
     """Paper Figure 1 on CSBM: deep/shallow GNN and MLP trained by Adam (our settings).
 
     Returns a dict with ``runs`` (``"gnn40"``, ``"mlp40"``, ``"gnn5"``, ``"mlp5"``: one history
@@ -156,7 +175,7 @@ def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_d
     """
     L, l = settings.deep_depth, settings.shallow_depth
     specs = [("gnn", L), ("mlp", L), ("gnn", l), ("mlp", l)]
-    runs = _runs(settings, seeds, specs, progress, cache_dir)
+    runs = _runs(settings, seeds, specs, progress, cache_dir, jobs)
     theory = {"stationary_threshold_relative": STATIONARY_THRESHOLD, "stationary_epoch": [],
               "delta_epochs": [], "delta_max": [], "delta_per_layer": [], "delta_informative_fraction": [],
               "max_ratio_gradient_over_delta": [], "certificate": [],
@@ -243,7 +262,7 @@ def figure2_data(settings: FigureSettings, seeds=(0,), *, progress=None) -> dict
     return out
 
 
-def mechanism_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None) -> dict:
+def mechanism_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None, jobs=1) -> dict:
     """Extension: ``||bbar^(L)||`` and the middle layer's gradient vs epochs, deep GNN vs deep MLP.
 
     For the middle layer ``k = L/2`` also the two parts of Lemma 3 at the profile epochs:
@@ -251,7 +270,7 @@ def mechanism_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache
     ``lambda n E(X^(k)) E(B^(k))`` (``||grad_k|| <=`` their sum).
     """
     L = settings.deep_depth
-    runs = _runs(settings, seeds, [("gnn", L), ("mlp", L)], progress, cache_dir)
+    runs = _runs(settings, seeds, [("gnn", L), ("mlp", L)], progress, cache_dir, jobs)
     k = L // 2
     parts = {}
     for name, rs in runs.items():

@@ -105,18 +105,10 @@ def plan(profile: str, claims) -> list:
 
 
 def _one_blas_thread():
-    """Limit BLAS to one thread per worker (``jobs`` workers already fill the cores).
+    """Limit BLAS to one thread per worker (:func:`backsmooth.parallel.one_blas_thread`)."""
+    from ..parallel import one_blas_thread
 
-    The matrices are thin (n x 32); oversubscribed BLAS threads on a loaded 2-core machine
-    were measured an order of magnitude slower (see ``backsmooth.cli.figure``).
-    """
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional; set OPENBLAS_NUM_THREADS=1 instead
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()
 
 
 def _run_one(key, out, seed, profile, use_cache=True):
@@ -125,8 +117,42 @@ def _run_one(key, out, seed, profile, use_cache=True):
         return _run_section(key, out, seed, profile, use_cache)
 
 
+def _seeded(kind, name, ctx, profile, use_cache=True):
+    """A check or figure section through the result cache, with the files it writes.
+
+    The cached value is the section's record and the bytes of every file it names (JSON,
+    CSV, PNG, PDF); a hit writes those files back into the output folder.  The key holds the
+    profile's settings of this section, the seed and the machine (``seeded_context``).
+    """
+    import base64
+
+    from ..result_cache import cached, seeded_context
+    from .sections import RUNNERS
+
+    p = PROFILES[profile]
+    settings = {"profile": profile,
+                "settings": p["checks"] if kind == "check" else p["figures"].get(name)}
+
+    def compute():
+        status, data, message = RUNNERS[kind](name, ctx)
+        data = jsonable(data)
+        files = {rel: base64.b64encode((ctx.out / rel).read_bytes()).decode("ascii")
+                 for rel in dict.fromkeys(list(data.get("files", [])) + list(data.get("images", [])))}
+        return {"record": [status, data, message], "files": files}
+
+    info = {}
+    value = cached(f"report-{kind}", name, compute, use=use_cache, info=info,
+                   context=seeded_context(settings, ctx.seed))
+    if info.get("hit"):
+        for rel, text in value["files"].items():
+            path = ctx.out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(text))
+    return value["record"], info
+
+
 def _run_section(key, out, seed, profile, use_cache=True):
-    from .sections import CACHED_KINDS, RUNNERS, SectionContext
+    from .sections import CACHED_KINDS, RUNNERS, SEEDED_KINDS, SectionContext
 
     kind, name = key.split("/", 1)
     p = PROFILES[profile]
@@ -141,10 +167,15 @@ def _run_section(key, out, seed, profile, use_cache=True):
             status, data, message = cached(
                 f"report-{kind}", name, lambda: jsonable(list(RUNNERS[kind](name, ctx))),
                 use=use_cache, info=info)
+        elif kind in SEEDED_KINDS:  # seed-determined: keyed by settings, seed and machine
+            (status, data, message), info = _seeded(kind, name, ctx, profile, use_cache)
         else:
             status, data, message = RUNNERS[kind](name, ctx)
         rec = section(kind, name, status, time.perf_counter() - t0, data, message)
         rec["cached"] = bool(info.get("hit"))
+        if rec["cached"]:
+            rec["computed"] = info.get("computed")
+            rec["compute_seconds"] = info.get("compute_seconds")
     except Exception as exc:  # a crashing component is reported on the page, not hidden
         tb = traceback.format_exc(limit=6)
         rec = section(kind, name, "error", time.perf_counter() - t0, {},
@@ -153,15 +184,12 @@ def _run_section(key, out, seed, profile, use_cache=True):
     return rec
 
 
-def _cost(key):
-    """Rough relative cost, to start the long sections first."""
-    return {"figure/1": 100, "figure/phase": 60, "figure/mechanism": 50,
-            # measured CPU seconds of report --quick, relative to figure/1 (issue 16): the
-            # remaining figures and the longest checks before the short sections, so that the
-            # two workers end together
-            "check/proposition2": 30, "figure/2-relu": 12, "figure/2": 10, "figure/remedies": 10,
-            "check/local_certificate": 10, "check/corollary2": 10, "check/gcn": 10}.get(
-        key, 5 if key.startswith(("check/", "proof/")) else 1)
+def _cost(key, profile="quick", costs=None):
+    """Expected CPU seconds of a section (:func:`backsmooth.costs.section_cost`: measured in
+    the previous run, else the hand table), to start the long sections first."""
+    from ..costs import section_cost
+
+    return section_cost(key, profile, costs=costs)
 
 
 def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=True):
@@ -172,13 +200,18 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
             bar.set_postfix_str(f"{key} {rec['status']} {rec['seconds']:.1f}s", refresh=False)
             bar.update(1)
 
-    pending = sorted(todo, key=lambda k: -_cost(k))
+    from ..costs import measured
+
+    costs = measured() if use_cache else {}
+    pending = sorted(todo, key=lambda k: -_cost(k, profile, costs))
     if jobs <= 1:
         for key in pending:
             record(key, _run_one(key, out, seed, profile, use_cache))
         return
     broken = False
-    with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+    from ..parallel import process_pool
+
+    with process_pool(jobs) as pool:
         running = {}
         while (pending and not broken) or running:
             ready = [k for k in pending if _AFTER.get(k) not in running.values()
@@ -240,7 +273,8 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         Show a tqdm progress bar on stderr.
     cache : bool
         Take the claim, derivation and proof sections (which depend on neither the machine
-        nor the seed) from the user's result cache, and store them there
+        nor the seed) and the check and figure sections (keyed also by their settings, the
+        seed and the machine) from the user's result cache, and store them there
         (:mod:`backsmooth.result_cache`); False recomputes them and leaves the cache alone.
 
     Returns
@@ -295,6 +329,27 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         doc["files"] = _files(out)
         save(doc, results_path)
         path = write_page(doc, out)
+    if cache:
+        from ..costs import record
+
+        record(doc)  # measured costs order the next run's sections
     summ = summarise(doc)
     seconds = time.perf_counter() - t0
-    return ReportOutcome(path, summ, exit_code(summ), seconds, summary_line(summ, seconds, path))
+    return ReportOutcome(path, summ, exit_code(summ), seconds,
+                         summary_line(summ, seconds, path) + _cache_line(doc, todo))
+
+
+def _cache_line(doc, ran) -> str:
+    """The CLI's statement of which sections this run served from the result cache."""
+    hits = [k for k in ran if doc["sections"].get(k, {}).get("cached")]
+    if not hits:
+        return ""
+    kinds = {}
+    for k in hits:
+        kinds[k.split("/", 1)[0]] = kinds.get(k.split("/", 1)[0], 0) + 1
+    when = sorted(str(doc["sections"][k].get("computed")) for k in hits)
+    seeded = [k for k in hits if k.startswith(("check/", "figure/"))]
+    return ("\n  from the result cache (--no-cache recomputes): "
+            + ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+            + f" section(s), computed {when[0]} .. {when[-1]}"
+            + (f"; seed-determined: {', '.join(seeded)}" if seeded else ""))

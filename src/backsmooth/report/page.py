@@ -26,7 +26,7 @@ from .html import figure_img as _img
 from .html import kv_table as _kv
 from .data import summarise
 
-__all__ = ["render_page", "fmt"]
+__all__ = ["render_page", "fmt", "cache_note"]
 
 
 def _section_status(sec, ok_key) -> str:
@@ -37,6 +37,17 @@ def _section_status(sec, ok_key) -> str:
     return "passed" if sec["data"].get(ok_key) else "failed"
 
 
+def cache_note(sec) -> str:
+    """'Served from the result cache, computed at ...' for a section that was, else ''."""
+    if not (sec or {}).get("cached"):
+        return ""
+    took = sec.get("compute_seconds")
+    took = f" in {fmt(took, 3)} s" if took is not None else ""
+    return (f'<p class="note cached">served from the result cache: computed '
+            f'{esc(sec.get("computed") or "at an unrecorded time")}{took} by the same sources, '
+            f"settings, seed and machine (<code>--no-cache</code> recomputes)</p>")
+
+
 def _rendered(sec, missing, render) -> str:
     """A derivation or proof section: ``render(data, seconds)`` when it ran, else why not."""
     if sec is None:
@@ -45,7 +56,7 @@ def _rendered(sec, missing, render) -> str:
         return f'<p class="note">{esc(sec.get("error") or missing)}</p>'
     if sec["status"] == "error":
         return _error(sec)
-    return render(sec["data"], sec["seconds"])
+    return cache_note(sec) + render(sec["data"], sec["seconds"])
 
 
 def _derivation(sec) -> str:
@@ -166,6 +177,8 @@ def _check(sec, out_dir, claim=None) -> str:
                                                     for p in plots) + "</div>")
     if d.get("files") and home:
         out.append(f'<p class="note">data: {esc(", ".join(d["files"]))}</p>')
+    if home:
+        out.append(cache_note(sec))
     return "".join(out)
 
 
@@ -216,6 +229,7 @@ def _figure(sec, out_dir) -> str:
     if d.get("files"):
         out.append(f'<p class="note">data: {esc(", ".join(d["files"]))} '
                    f'({fmt(sec["seconds"], 3)} s)</p>')
+    out.append(cache_note(sec))
     out.append("</figure>")
     return "".join(out)
 
@@ -278,10 +292,17 @@ def _environment(doc) -> str:
                      [(k, v[0], f"{v[1]:.2f}", f"{v[2]:.2f}") for k, v in times.items()],
                      cls="data narrow"))
     slow = sorted(doc["sections"].items(), key=lambda kv: -float(kv[1].get("seconds", 0)))
+    hits = [s for s in doc["sections"].values() if s.get("cached")]
+    if hits:
+        out.append(f"<p>{len(hits)} of {len(doc['sections'])} sections were served from the "
+                   "result cache (their times are the time to read them; the table gives when "
+                   "each was computed).</p>")
     out.append("<details><summary>every section, slowest first</summary>"
-               + table(["section", "status", "seconds (wall)", "CPU seconds"],
+               + table(["section", "status", "seconds (wall)", "CPU seconds", "from the cache"],
                        [(k, s["status"], f"{float(s.get('seconds', 0)):.2f}",
-                         f"{float(s.get('cpu_seconds', 0)):.2f}") for k, s in slow],
+                         f"{float(s.get('cpu_seconds', 0)):.2f}",
+                         f"computed {s.get('computed')}" if s.get("cached") else "no")
+                        for k, s in slow],
                        cls="data narrow")
                + "</details>")
     return "".join(out)

@@ -24,7 +24,7 @@ import platform
 import sys
 from dataclasses import dataclass, field
 
-__all__ = ["SectionContext", "RUNNERS", "CACHED_KINDS", "check_names", "derivation_names",
+__all__ = ["SectionContext", "RUNNERS", "CACHED_KINDS", "SEEDED_KINDS", "check_names", "derivation_names",
            "figure_names"]
 
 
@@ -261,3 +261,7 @@ RUNNERS = {
 #: section kinds whose results depend on neither the machine nor the seed (their runners read
 #: only the name): the report takes them from :mod:`backsmooth.result_cache`
 CACHED_KINDS = ("claim", "derivation", "proof")
+
+#: section kinds whose results are a deterministic function of the sources, the settings, the
+#: seed and the machine: cached with those in the key (:func:`backsmooth.result_cache.seeded_context`)
+SEEDED_KINDS = ("check", "figure")
