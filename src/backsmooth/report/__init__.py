@@ -195,7 +195,7 @@ def _cost(key, profile="quick", costs=None):
 def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=True):
     def record(key, rec):
         doc["sections"][key] = rec
-        save(doc, results_path)
+        save(doc, results_path, compact=True)
         if bar is not None:
             bar.set_postfix_str(f"{key} {rec['status']} {rec['seconds']:.1f}s", refresh=False)
             bar.update(1)
