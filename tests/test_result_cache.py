@@ -234,6 +234,7 @@ def _same_section(a, b):
 class TestSeededSections:
     """Checks and figures are cached with their settings, the seed and the machine in the key."""
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("key", ["check/lemma1", "figure/2"])
     def test_cached_equals_recomputed_byte_for_byte(self, folder, tmp_path, key):
         from backsmooth.report import _run_section
@@ -255,6 +256,7 @@ class TestSeededSections:
             if not rel.endswith(".pdf"):  # a recomputation writes the same bytes
                 assert files[0][rel] == files[2][rel], rel
 
+    @pytest.mark.slow
     def test_seed_settings_source_and_machine_are_misses(self, folder, tmp_path, monkeypatch):
         import backsmooth.report as R
 
