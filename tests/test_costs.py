@@ -38,8 +38,9 @@ def test_measured_costs_win_and_cached_sections_are_not_recorded(folder):
     assert C.section_cost("figure/1", "quick") == 20.0
     assert C.section_cost("figure/1", "full") == C.SECTION_CPU_SECONDS["figure/1"]  # per profile
     assert C.section_cost("proof/theorem3", "quick") == C.SECTION_CPU_SECONDS["proof/theorem3"]
-    assert C.check_ms_per_instance("lemma1") == pytest.approx(20.0)  # 600 ms / 30 instances
-    assert C.check_ms_per_instance("gcn") == C._CHECK_MS_DEFAULT  # crashed: not recorded
+    # a report's check section includes plotting: no per-instance cost is taken from it
+    assert C.check_ms_per_instance("lemma1") == C.CHECK_MS_PER_INSTANCE["lemma1"]
+    assert "gcn" not in data["sections"]["quick"]  # crashed: not recorded
 
 
 def test_no_cache_neither_reads_nor_writes(folder, monkeypatch):
@@ -61,5 +62,8 @@ def test_both_schedulers_read_the_same_home(folder):
 
     C.record(_doc())
     assert _cost("figure/1", "quick") == 20.0
-    assert _work(("lemma1",), {"trials": 10}) == pytest.approx(200.0)
-    assert _work(("corollary2",), {"trials": 10}) == pytest.approx(1280.0)
+    assert _work(("corollary2",), {"trials": 10}) == pytest.approx(1280.0)  # the hand table
+    path = folder / "costs.json"
+    path.write_text(json.dumps(dict(json.loads(path.read_text()),
+                                    check_ms_per_instance={"lemma1": 20.0})))
+    assert _work(("lemma1",), {"trials": 10}) == pytest.approx(200.0)  # a recorded table wins

@@ -234,6 +234,7 @@ def _same_section(a, b):
 class TestSeededSections:
     """Checks and figures are cached with their settings, the seed and the machine in the key."""
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("key", ["check/lemma1", "figure/2"])
     def test_cached_equals_recomputed_byte_for_byte(self, folder, tmp_path, key):
         from backsmooth.report import _run_section
@@ -255,6 +256,7 @@ class TestSeededSections:
             if not rel.endswith(".pdf"):  # a recomputation writes the same bytes
                 assert files[0][rel] == files[2][rel], rel
 
+    @pytest.mark.slow
     def test_seed_settings_source_and_machine_are_misses(self, folder, tmp_path, monkeypatch):
         import backsmooth.report as R
 
@@ -323,3 +325,45 @@ class TestSeededSections:
         line = _cache_line(doc, ["check/a", "proof/b"])
         assert "1 check" in line and "check/a" in line and "2026-12-01T21:00:00" in line
         assert _cache_line(doc, ["proof/b"]) == ""
+
+
+def _undated(uri):
+    """The SVG of a data URI without its <dc:date> (matplotlib stamps the time of drawing)."""
+    import base64
+    import re
+
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+    return re.sub(r"<dc:date>[^<]*</dc:date>", "", svg)
+
+
+class TestFormulaCache:
+    def test_cached_formula_equals_typeset_and_misses_on_change(self, folder):
+        from backsmooth.report import html as H
+
+        H.math_image.cache_clear()
+        latex = r"\|\nabla_{W^{(k)}} \mathcal{L}\| \le \lambda^{L-k}"
+        fresh = H._typeset(latex, 15.0)
+        assert fresh and fresh.startswith("data:image/svg+xml")
+        stored = H.math_image(latex, 15.0)  # a miss: typeset and stored
+        assert _undated(stored) == _undated(fresh)
+        H.math_image.cache_clear()
+        assert H.math_image(latex, 15.0) == stored  # a hit: the stored bytes
+        n = len(_entries(folder))
+        H.math_image.cache_clear()
+        assert _undated(H.math_image(latex, 16.0)) != _undated(fresh)
+        assert len(_entries(folder)) == n + 1
+        assert H.math_image(r"\frac{", 15.0) is None  # mathtext cannot parse it: no picture
+        H.math_image.cache_clear()
+
+
+def test_compact_save_reads_back_the_same_document(tmp_path):
+    from backsmooth.report.data import load, new_document, save, section
+
+    doc = new_document({"profile": "tiny", "seed": 0})
+    doc["sections"]["check/x"] = section("check", "x", "done", 0.5, {"bound": float("inf")})
+    save(doc, tmp_path / "a.json")
+    save(doc, tmp_path / "b.json", compact=True)
+    doc["sections"]["check/x"]["data"]["raw"] = float("nan")  # not jsonable: converted
+    save(doc, tmp_path / "c.json", compact=True)
+    assert load(tmp_path / "a.json") == load(tmp_path / "b.json")
+    assert load(tmp_path / "c.json")["sections"]["check/x"]["data"]["raw"] == "nan"

@@ -6,8 +6,11 @@ check, longest first).  Both read their costs here:
 
 * **measured**: at the end of a report, :func:`record` stores the CPU seconds of every section
   it computed (a section served from the result cache says nothing about its cost and is
-  skipped), and the CPU milliseconds per instance of every check, in ``costs.json`` in the
-  result cache's folder (:func:`backsmooth.result_cache.cache_dir`), per profile;
+  skipped) in ``costs.json`` in the result cache's folder
+  (:func:`backsmooth.result_cache.cache_dir`), per profile.  Per-instance costs of the checks
+  are *not* taken from a report: its check sections include plotting and files, a fixed cost
+  that would inflate the per-instance figure of a 3- or 30-instance run many times over; a
+  ``check_ms_per_instance`` table in ``costs.json`` is read if present;
 * **the hand table** (:data:`SECTION_CPU_SECONDS`, :data:`CHECK_MS_PER_INSTANCE`): measured by
   hand in earlier sessions; used where nothing was measured yet (first run, new section,
   unreadable file, ``BACKSMOOTH_NO_CACHE``).
@@ -97,15 +100,11 @@ def record(doc: dict) -> None:
     profile = str(doc.get("settings", {}).get("profile"))
     data = measured()
     sections = data.setdefault("sections", {}).setdefault(profile, {})
-    per_instance = data.setdefault("check_ms_per_instance", {})
     for key, sec in doc.get("sections", {}).items():
         cpu = sec.get("cpu_seconds")
         if sec.get("cached") or sec.get("status") != "done" or not isinstance(cpu, (int, float)):
             continue
         sections[key] = round(float(cpu), 3)
-        instances = (sec.get("data") or {}).get("summary", {}).get("instances")
-        if sec.get("kind") == "check" and isinstance(instances, int) and instances > 0:
-            per_instance[sec["name"]] = round(1000.0 * float(cpu) / instances, 3)
     path = _path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

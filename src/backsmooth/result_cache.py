@@ -169,6 +169,11 @@ def _cpu() -> dict:
             "flags": hashlib.sha256(flags.encode()).hexdigest()[:16]}
 
 
+@functools.lru_cache(maxsize=1)
+def _cpu_cached() -> dict:
+    return _cpu()
+
+
 def machine_fingerprint() -> dict:
     """What a seed-determined result's bits may depend on besides the sources and settings.
 

@@ -53,12 +53,24 @@ def section(kind, name, status, seconds, data=None, error=None) -> dict:
 jsonable = to_jsonable
 
 
-def save(doc: dict, path) -> None:
-    """Write ``doc`` as JSON to ``path`` atomically (temporary file, then rename)."""
+def save(doc: dict, path, *, compact: bool = False) -> None:
+    """Write ``doc`` as JSON to ``path`` atomically (temporary file, then rename).
+
+    ``compact=True`` (the saves after each section) writes it without indentation through
+    the C encoder, an order of magnitude faster on a large document; the last save of a run
+    indents it.  Both read back to the same document.
+    """
     path = pathlib.Path(path)
     tmp = path.with_name(path.name + ".tmp")
+    if compact:
+        try:
+            text = json.dumps(doc, allow_nan=False)  # raises on what jsonable would change
+        except (TypeError, ValueError):
+            text = json.dumps(jsonable(doc))
+    else:
+        text = json.dumps(jsonable(doc), indent=1)
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(jsonable(doc), fh, indent=1)
+        fh.write(text)
     os.replace(tmp, path)
 
 

@@ -70,8 +70,22 @@ def math_image(latex: str, fontsize: float = 15.0) -> str | None:
     """Typeset the LaTeX math fragment ``latex`` with mathtext; SVG ``data:`` URI or None.
 
     None means mathtext cannot parse the fragment; callers then show the plain text only.
-    The SVG carries its glyphs as paths (no font needed by the browser).
+    The SVG carries its glyphs as paths (no font needed by the browser).  The picture is a
+    function of the fragment, the size, this module and matplotlib/freetype: it is kept in
+    the result cache (:mod:`backsmooth.result_cache`, keyed by all of them and the CPU), so a
+    warm report does not typeset its formulas again.
     """
+    from .. import result_cache as rc
+
+    if not latex or not latex.strip():
+        return None
+    digest = rc.hashlib.sha256(f"{fontsize!r}|{latex}".encode()).hexdigest()[:32]
+    context = {"latex": latex, "fontsize": float(fontsize), "cpu": rc._cpu_cached()}
+    return rc.cached("report-formula", digest, lambda: _typeset(latex, fontsize), context=context)
+
+
+def _typeset(latex: str, fontsize: float) -> str | None:
+    """:func:`math_image` without the cache."""
     import sys
 
     import matplotlib
@@ -81,8 +95,6 @@ def math_image(latex: str, fontsize: float = 15.0) -> str | None:
     from matplotlib import mathtext, rcParams
     from matplotlib.font_manager import FontProperties
 
-    if not latex or not latex.strip():
-        return None
     latex = _mathtext_dialect(latex)
     buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "backsmooth",
