@@ -102,8 +102,9 @@ class DerivationStep(Step):
     relation : str
         One of ``"=="``, ``"<="``, ``"<"``, ``">="``.
     method : str
-        How sympy checked it: ``"simplify"``, ``"entrywise simplify"``, ``"assumptions"``,
-        ``"rational instances"``, ``"limit"``, ``"matrix calculus"``.
+        How sympy checked it: ``"simplify"`` (also the remedies' matrix expressions of
+        symbolic shape), ``"entrywise simplify"``, ``"assumptions"``, ``"rational instances"``,
+        ``"limit"``.
     evidence : Evidence
         What the check established (kind, passed, detail, size, rules).
 
