@@ -102,8 +102,9 @@ class DerivationStep(Step):
     relation : str
         One of ``"=="``, ``"<="``, ``"<"``, ``">="``.
     method : str
-        How sympy checked it: ``"simplify"``, ``"entrywise simplify"``, ``"assumptions"``,
-        ``"rational instances"``, ``"limit"``, ``"matrix calculus"``.
+        How sympy checked it: ``"simplify"`` (also the remedies' matrix expressions of
+        symbolic shape), ``"entrywise simplify"``, ``"assumptions"``, ``"rational instances"``,
+        ``"limit"``.
     evidence : Evidence
         What the check established (kind, passed, detail, size, rules).
 
@@ -161,7 +162,7 @@ def fixed_size(*exprs):
     --------
     >>> x, lam = sp.Symbol("x_01"), sp.Symbol("lambda")
     >>> fixed_size(lam**2, lam * lam), fixed_size(x + 1, 1 + x), fixed_size(sp.Integer(2))
-    ('', 'generic entries x_01 (one size)', 'closed numbers (no free symbol)')
+    ('', '1 generic entry x_01', 'closed numbers (no free symbol)')
     """
     for e in exprs:
         if isinstance(e, sp.MatrixBase):
@@ -173,8 +174,8 @@ def fixed_size(*exprs):
         free |= {str(x) for x in sp.sympify(e).free_symbols}
     entries = sorted(x for x in free if _ENTRY.match(x))
     if entries:
-        shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
-        return f"generic entries {shown} (one size)"
+        shown = ", ".join(entries[:2]) + (", ..." if len(entries) > 2 else "")
+        return f"{len(entries)} generic entr{'y' if len(entries) == 1 else 'ies'} {shown}"
     if not free:
         return "closed numbers (no free symbol)"
     return ""

@@ -91,22 +91,30 @@ def _html_escaped(text):
 
 
 class TestDerivationText:
-    def test_lemma1_every_step_with_its_status_and_method(self):
+    def test_lemma1_every_step_with_its_status_kind_and_method(self):
         steps = bs.derive("lemma1")
         lines = derivation_text("lemma1").splitlines()
-        assert lines[0].startswith(f"lemma1: {len(steps)} steps, {len(steps)} verified by sympy")
+        assert lines[0].startswith(f"lemma1: {len(steps)} steps, {len(steps)} passed; strength ")
         assert len(lines) == 1 + len(steps)
         for i, (line, st) in enumerate(zip(lines[1:], steps), 1):
-            assert line.strip().startswith(f"{i}. [verified, {st.method}]")
+            assert line.strip().startswith(f"{i}. [\u2713 {st.evidence.label}, {st.method}]")
             assert line.endswith(st.description)
 
-    def test_failed_step_is_marked(self, two_steps):
+    def test_failed_step_is_marked_and_strength_is_the_weakest_kind(self, two_steps):
         assert two_steps[1].verified is False
         lines = derivation_text("lemma1").splitlines()
-        assert lines[0] == ("lemma1: 2 steps, 1 verified by sympy "
-                            "(rational instances 1, simplify 1)")
-        assert "[verified, simplify] square of a sum" in lines[1]
-        assert "[NOT VERIFIED, rational instances] false on instances" in lines[2]
+        assert lines[0] == ("lemma1: 2 steps, 1 passed; strength instances (not a proof); "
+                            "kinds: all_sizes_identity 1, instances 1")
+        assert "[\u2713 all_sizes_identity, simplify] square of a sum" in lines[1]
+        assert "[\u2717 instances, rational instances] false on instances" in lines[2]
+
+    def test_no_fixed_size_or_instance_step_is_called_proved(self):
+        from backsmooth.derivation_view import derivation_html, derivation_markdown
+
+        for name in ("lemma1", "lemma2", "proposition2"):
+            texts = (derivation_text(name), derivation_markdown(name), derivation_html(name))
+            assert not any(w in t.lower() for t in texts for w in ("proved", "verified"))
+            assert "fixed_size_identity" in texts[0] and "(not a proof)" in texts[0]
 
     def test_limit_counts_the_steps_left_out(self):
         n = len(bs.derive("lemma1"))
@@ -141,10 +149,12 @@ class TestShowDerivation:
         from backsmooth.symbolic.render import latex_step
 
         assert _html_escaped(latex_step(two_steps[0])) in html  # the symbolic step is typeset
-        assert html.count("<li>") == 2 and "not verified" in html and ">verified<" in html
-        assert "NOT VERIFIED" in str(view)
+        assert html.count("<li>") == 2 and ">failed<" in html and ">passed<" in html
+        assert ">all_sizes_identity<" in html and ">instances<" in html and ">not a proof<" in html
+        assert "\u2717 instances" in str(view)
         assert "\\text{2. false on instances" in view._repr_latex_()
-        assert view._repr_markdown_().startswith("**lemma1**: 2 steps, 1 verified")
+        assert "FAILED: instances" in view._repr_latex_()
+        assert view._repr_markdown_().startswith("**lemma1**: 2 steps, 1 passed; strength instances")
 
 
 class TestRichViewsReadOffline:

@@ -104,4 +104,4 @@ def test_cli_all_prints_every_derivation(rendered, capsys):
     out = capsys.readouterr().out
     for name in derivations():
         assert f"{name}: " in out
-    assert out.count("steps verified") == len(derivations())
+    assert out.count("steps passed; strength: ") == len(derivations())

@@ -1,11 +1,14 @@
 """The one renderer of a sympy derivation, per output format: text, LaTeX, Markdown, HTML.
 
-A derivation (:func:`backsmooth.symbolic.derive`) is a tuple of checked steps.  Every place
-that shows one (``backsmooth derive``, the notebooks through :mod:`backsmooth.display`, the
-report, ``docs/theory.md``) goes through this module:
+A derivation (:func:`backsmooth.symbolic.derive`) is a chain of checked steps of the one step
+engine, each with an evidence kind named for what it establishes (the same kinds, words and
+badges as the proofs: :mod:`backsmooth.step_view`), and a strength: its weakest step.  Every
+place that shows one (``backsmooth derive``, the notebooks through :mod:`backsmooth.display`,
+the report, ``docs/theory.md``) goes through this module:
 
 * :func:`derivation_rows` turns the steps into JSON-ready rows (description, LaTeX, text,
-  relation, verified, method); the report stores exactly these rows;
+  relation, kind, size, strength, rules, detail, passed, method); the report stores exactly
+  these rows, and :func:`derivation_record` adds the derivation's strength;
 * :func:`derivation_text`, :func:`derivation_latex`, :func:`derivation_markdown` and
   :func:`derivation_html` render rows (or a name, derived on the spot) in one format each;
 * :class:`DerivationView` carries the rich displays of a notebook (``_repr_html_``,
@@ -15,20 +18,20 @@ report, ``docs/theory.md``) goes through this module:
 Examples
 --------
 >>> from backsmooth.derivation_view import derivation_rows, derivation_text
->>> rows = derivation_rows("lemma1")
->>> rows[0]["verified"], rows[0]["method"]
-(True, 'simplify')
->>> print(derivation_text("lemma1", limit=1))  # doctest: +ELLIPSIS
-lemma1: 4 steps, 4 verified by sympy (entrywise simplify 1, simplify 3)
- 1. [verified, simplify] (1/(2n^2)) sum_ij ||X_i - X_j||^2 = (1/n)||Pi X||_F^2
- ... 3 more steps
+>>> rows = derivation_rows("lemma4")
+>>> rows[0]["passed"], rows[0]["kind"], rows[0]["method"]
+(True, 'all_sizes_identity', 'simplify')
+>>> print(derivation_text("lemma4", limit=1))  # doctest: +ELLIPSIS
+lemma4: 3 steps, 3 passed; strength rule (proof); kinds: all_sizes_identity 1, rule 2
+ 1. [✓ all_sizes_identity, simplify] dividing (3.1) by n ||xbar^(L)|| > 0: ...
+ ... 2 more steps
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from .step_view import evidence_label, step_status_text, strength_line, strength_of
 
-__all__ = ["step_forms", "derivation_rows", "derivation_text", "derivation_latex",
+__all__ = ["step_forms", "derivation_rows", "derivation_record", "derivation_text", "derivation_latex",
            "derivation_markdown", "derivation_html", "DerivationView", "VIEW_CSS",
            "markdown_escape"]
 
@@ -81,9 +84,12 @@ def _check_name(name):
 def derivation_rows(name) -> list:
     """The derivation of ``name`` as JSON-ready rows, one per step.
 
-    Each row has ``description``, ``latex`` (or None), ``text``, ``relation``, ``verified``
-    (bool: sympy established the relation) and ``method``.  The derivation is performed by
-    :func:`backsmooth.symbolic.derive` (cached per process), never read from a stored answer.
+    Each row has ``description``, ``latex`` (or None), ``text``, ``relation``, ``kind`` (the
+    evidence kind), ``size`` (for ``fixed_size_identity``, else None), ``strength`` ("proof"
+    or "not a proof"), ``rules``, ``detail``, ``passed`` (bool: the step's check established
+    it), ``verified`` (the same bool, kept for old readers) and ``method``.  The derivation is
+    performed by :func:`backsmooth.symbolic.derive` (cached per process), never read from a
+    stored answer.
 
     Raises
     ------
@@ -96,10 +102,47 @@ def derivation_rows(name) -> list:
     rows = []
     for st in derive(name):
         latex, text = step_forms(st)
+        ev = st.evidence
         rows.append({"description": st.description, "latex": latex, "text": text,
-                     "relation": st.relation, "verified": bool(st.verified),
+                     "relation": st.relation, "kind": ev.kind, "size": ev.size or None,
+                     "strength": ev.strength, "rules": list(ev.rules), "detail": ev.detail,
+                     "passed": bool(ev.passed), "verified": bool(ev.passed),
                      "method": st.method})
     return rows
+
+
+def derivation_record(name) -> dict:
+    """The derivation of ``name`` as one JSON-ready dict: the chain's verdict and its steps.
+
+    Keys: ``name``, ``passed`` (every step's check passed and the chain checks), ``strength``
+    (the weakest step, :func:`backsmooth.symbolic.derivations.derivation_result`), ``is_proof``,
+    ``kind_counts`` and ``steps`` (:func:`derivation_rows`).
+
+    Examples
+    --------
+    >>> d = derivation_record("lemma4")
+    >>> d["strength"], d["is_proof"], d["kind_counts"]["rule"]
+    ('rule', True, 2)
+    """
+    from backsmooth.symbolic import derive
+    from backsmooth.symbolic.chain import ChainError
+    from backsmooth.symbolic.chain_verify import verify
+    from backsmooth.symbolic.derivations import chain_of
+
+    _check_name(name)
+    steps = derive(name)
+    try:  # the same chain checker and verification as a proof
+        res = verify(chain_of(name, steps), context={})
+        passed, strength, counts, error = res.passed, res.strength, res.kind_counts, res.chain_error
+    except ChainError as exc:  # steps that do not chain: failed, weakest kind still shown
+        kinds = [st.kind for st in steps]
+        passed, strength, error = False, strength_of(kinds), str(exc)
+        counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
+    from backsmooth.symbolic.evidence import PROOF_KINDS
+
+    return {"name": name, "passed": bool(passed), "strength": strength,
+            "is_proof": bool(passed) and strength in PROOF_KINDS, "chain_error": error,
+            "kind_counts": counts, "steps": derivation_rows(name)}
 
 
 def _rows(source):
@@ -112,18 +155,34 @@ def _limit(rows, limit):
     return rows[:limit]
 
 
+def _passed(row) -> bool:
+    return bool(row.get("passed", row.get("verified")))
+
+
+def _kind(row) -> str:
+    return row.get("kind") or "kind not recorded"
+
+
 def _status(row) -> str:
-    return f"{'verified' if row['verified'] else 'NOT VERIFIED'}, {row['method']}"
+    return step_status_text(_passed(row), _kind(row), row.get("size"), row.get("method"))
+
+
+def _status_words(row) -> str:
+    """The status in words (for LaTeX): ``passed: kind (size), method``."""
+    return (f"{'passed' if _passed(row) else 'FAILED'}: {evidence_label(_kind(row), row.get('size'))}"
+            f", {row.get('method')}")
 
 
 def _summary(name, rows) -> str:
-    methods = Counter(r["method"] for r in rows)
-    return (f"{name}: {len(rows)} steps, {sum(r['verified'] for r in rows)} verified by sympy ("
-            + ", ".join(f"{m} {methods[m]}" for m in sorted(methods)) + ")")
+    """``name: N steps, M passed; strength K (proof|not a proof); kinds: ...``."""
+    kinds = [r.get("kind") for r in rows]
+    return (f"{name}: {len(rows)} steps, {sum(_passed(r) for r in rows)} passed; "
+            + (strength_line(kinds) if all(kinds) else "evidence kinds not recorded"))
 
 
 def derivation_text(source, limit=None, relations=False, name=None) -> str:
-    """Plain text: a summary line, then ``" i. [verified, method] description"`` per step.
+    """Plain text: a summary line (counts, strength, kinds), then
+    ``" i. [✓ kind (size), method] description"`` per step.
 
     Parameters
     ----------
@@ -161,13 +220,13 @@ def derivation_latex(source, math_block=False) -> str:
     if not math_block:
         out = []
         for i, r in enumerate(rows, 1):
-            out.append(f"% step {i} [{_status(r)}]: {r['description']}")
+            out.append(f"% step {i} [{_status_words(r)}]: {r['description']}")
             out.append(r["latex"] or _mathrm(r["text"]))
         return "\n".join(out)
     body = []
     for i, r in enumerate(rows, 1):
         body.append(r"\text{%d. %s [%s]}" % (i, latex_escape(r["description"]),
-                                              latex_escape(_status(r))))
+                                              latex_escape(_status_words(r))))
         if r["latex"]:
             body.append(r"\quad " + r["latex"])
     return "$$\\begin{array}{l}" + r" \\ ".join(body) + "\\end{array}$$"
@@ -181,7 +240,7 @@ def _mathrm(text):
 
 
 def derivation_markdown(source, math=True) -> str:
-    """Markdown: a numbered list, ``description (verified, method)``, with ``$...$`` math.
+    """Markdown: a numbered list, ``description (✓ kind (size), method)``, with ``$...$`` math.
 
     ``math=False`` leaves out the formulas (the outline of ``docs/theory.md``).
     """
@@ -209,26 +268,27 @@ _md = markdown_escape
 
 
 def derivation_html(source, seconds=None) -> str:
-    """HTML: a summary paragraph and an ordered list; each step's formula typeset (SVG) with
-    its plain text beside, its verification status as a badge and its method."""
-    from .report.html import esc, fmt, formula, status_badge
+    """HTML: a summary paragraph (counts, strength) and an ordered list; each step's formula
+    typeset (SVG) with its plain text beside, its status and evidence-kind badges (the proofs'
+    step renderer, :func:`backsmooth.step_view.step_item_html`) and its method."""
+    from backsmooth.symbolic.evidence import STRENGTH
+
+    from .report.html import esc, fmt, status_badge
+    from .step_view import step_item_html
 
     rows = _rows(source)
-    items = []
-    for r in rows:
-        # sympy established the step for every value, or only on exact rational instances
-        ok = ("not verified" if not r.get("verified") else
-              "checked on instances" if r.get("method") == "rational instances" else "verified")
-        items.append(
-            f'<li><div class="step-head">{esc(r.get("description"))} {status_badge(ok)} '
-            f'<span class="step-meta">by {esc(r.get("method"))}</span></div>'
-            + (formula(r.get("latex"), r.get("text")) if r.get("latex") or r.get("text")
-               else "") + "</li>")
+    items = [step_item_html(r.get("description"), _passed(r), _kind(r), r.get("size"),
+                            r.get("latex"), r.get("text"),
+                            f'by {esc(r.get("method"))}' + (f': {esc(r.get("detail"))}'
+                                                           if r.get("detail") else ""))
+             for r in rows]
     took = f" ({fmt(seconds, 3)} s)" if seconds is not None else ""
-    inst = sum(bool(r.get("verified")) and r.get("method") == "rational instances" for r in rows)
-    head = (f'<p>{len(rows)} step(s), {sum(bool(r.get("verified")) for r in rows) - inst} verified '
-            f'by sympy' + (f', {inst} checked on exact rational instances only' if inst else "")
-            + f'{took}.</p>')
+    kinds = [r.get("kind") for r in rows]
+    strength = strength_of(kinds) if rows and all(kinds) else None
+    head = (f'<p>{len(rows)} step(s), {sum(_passed(r) for r in rows)} passed{took}; '
+            + (f'strength: {status_badge(strength)} {status_badge(STRENGTH[strength])} '
+               f'<span class="note">({esc(strength_line(kinds).split("; ", 1)[1])})</span>'
+               if strength else "evidence kinds not recorded") + '</p>')
     return head + f'<ol class="steps">{"".join(items)}</ol>'
 
 

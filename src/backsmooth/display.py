@@ -21,11 +21,11 @@ lemma1 [reconstruction] Pairwise-difference identity
   hypotheses: none
   provenance: Identity behind the paper's eq:dirichlet ...
   statement: E(X)**2 == -||xbar||**2 + ||X||_F**2/n
->>> print(derivation_text("lemma1", limit=2))  # doctest: +ELLIPSIS
-lemma1: 4 steps, 4 verified by sympy (entrywise simplify 1, simplify 3)
- 1. [verified, simplify] (1/(2n^2)) sum_ij ||X_i - X_j||^2 = (1/n)||Pi X||_F^2
- 2. [verified, simplify] (1/n)||Pi X||_F^2 = ||X||_F^2/n - ||xbar||^2
- ... 2 more steps
+>>> print(derivation_text("lemma4", limit=2))  # doctest: +ELLIPSIS
+lemma4: 3 steps, 3 passed; strength rule (proof); kinds: all_sizes_identity 1, rule 2
+ 1. [✓ all_sizes_identity, simplify] dividing (3.1) by n ||xbar^(L)|| > 0: ...
+ 2. [✓ rule, assumptions] ||xbar^(L)|| >= gamma ...
+ ... 1 more steps
 """
 
 from __future__ import annotations
@@ -169,12 +169,14 @@ def show_statement(name, math=None) -> None:
 
 
 def derivation_text(name, limit=None) -> str:
-    """The sympy derivation of ``name``: one line per step with its status and method.
+    """The sympy derivation of ``name``: one line per step with its status, evidence kind and method.
 
     The derivation is performed by :func:`backsmooth.symbolic.derive` (cached), never read
-    from a stored answer.  A step is ``verified`` when sympy established its relation;
-    ``method`` says how (``simplify``, ``entrywise simplify``, ``assumptions`` or
-    ``rational instances``, the last being exact checks on instances only).  The text is
+    from a stored answer.  Each step shows ``✓`` (its check passed) or ``✗`` and its evidence
+    kind, as in the proofs: ``all_sizes_identity`` and ``rule`` are proof;
+    ``fixed_size_identity`` (with the one size it was checked at) and ``instances`` (exact
+    rational instances) are not.  ``method`` says how sympy checked it.  The first line gives
+    the derivation's strength, its weakest step.  The text is
     :func:`backsmooth.derivation_view.derivation_text` (the one text renderer).
 
     Parameters
@@ -188,7 +190,7 @@ def derivation_text(name, limit=None) -> str:
     Returns
     -------
     str
-        First line ``name: N steps, M verified by sympy (method count, ...)``.
+        First line ``name: N steps, M passed; strength K (proof|not a proof); kinds: ...``.
 
     Raises
     ------

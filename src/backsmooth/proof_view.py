@@ -61,7 +61,8 @@ def proof_record(res) -> dict:
 def proof_html(d, seconds=None, latex_source=True) -> str:
     """HTML of a :func:`proof_record`: status and strength badges, then one item per step
     (statement typeset, status and evidence-kind badges, reason, uses, rules, evidence)."""
-    from .report.html import esc, fmt, formula, status_badge
+    from .report.html import esc, fmt, status_badge
+    from .step_view import step_item_html
 
     took = f", {fmt(seconds, 3)} s" if seconds is not None else ""
     out = [f'<p>{status_badge("passed" if d.get("passed") else "failed")} '
@@ -76,19 +77,14 @@ def proof_html(d, seconds=None, latex_source=True) -> str:
         out.append(f'<div class="error">chain rejected: {esc(d["chain_error"])}</div>')
     items = []
     for st in d.get("steps", []):
-        items.append(
-            f'<li><div class="step-head">{esc(st.get("label"))}: {esc(st.get("asserts"))} '
-            f'{status_badge("passed" if st.get("passed") else "failed")} '
-            f'{status_badge(st.get("kind") or "-")}'
-            + (f' <span class="note">at {esc(st["size"])}</span>' if st.get("size") else "")
-            + '</div>'
-            + (formula(st["latex"], None) if st.get("latex") else "")
-            + f'<div class="step-meta">why: {esc(st.get("reason"))}'
-            + (f' &middot; uses: {esc(", ".join(st.get("uses", [])))}' if st.get("uses") else "")
-            + (f' &middot; rules: {esc(", ".join(st.get("rules", [])))}' if st.get("rules") else "")
-            + f'<br>evidence: {esc(st.get("kind"))} ({esc(st.get("strength"))}): {esc(st.get("detail"))}'
-            + "".join(f'<br>also: {esc(a.get("kind"))}: {esc(a.get("detail"))}' for a in st.get("also", []))
-            + '</div></li>')
+        meta = (f'why: {esc(st.get("reason"))}'
+                + (f' &middot; uses: {esc(", ".join(st.get("uses", [])))}' if st.get("uses") else "")
+                + (f' &middot; rules: {esc(", ".join(st.get("rules", [])))}' if st.get("rules") else "")
+                + f'<br>evidence: {esc(st.get("kind"))} ({esc(st.get("strength"))}): {esc(st.get("detail"))}'
+                + "".join(f'<br>also: {esc(a.get("kind"))}: {esc(a.get("detail"))}'
+                          for a in st.get("also", [])))
+        items.append(step_item_html(f'{st.get("label")}: {st.get("asserts")}', st.get("passed"),
+                                    st.get("kind"), st.get("size"), st.get("latex"), None, meta))
     out.append(f'<ol class="steps">{"".join(items)}</ol>')
     if d.get("notes"):
         out.append("<p class=\"note\">Corrections to the paper's statements: "

@@ -73,7 +73,9 @@ __all__ = ["RENDER_MODULES", "SOURCE_PACKAGES", "cache_dir", "cached", "enabled"
 SOURCE_PACKAGES = ("backsmooth.symbolic", "backsmooth.proofs", "backsmooth.numeric")
 #: modules that render or serialise the cached results (hashed too)
 RENDER_MODULES = ("backsmooth.report.sections", "backsmooth.report.data", "backsmooth.cli.derive",
-                  "backsmooth.cli.proof", "backsmooth.result_cache")
+                  "backsmooth.cli.proof", "backsmooth.result_cache",
+                  # the step renderers whose output derive/proof cache (engine, issue 11)
+                  "backsmooth.derivation_view", "backsmooth.proof_view", "backsmooth.step_view")
 _VERSIONED = ("sympy", "mpmath", "numpy", "scipy")
 #: further versions in the key of seed-determined results (graphs, plots, BLAS control)
 _SEEDED_VERSIONED = ("networkx", "matplotlib", "pillow", "threadpoolctl", "tqdm")

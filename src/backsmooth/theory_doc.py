@@ -165,10 +165,13 @@ def _variants(lines, name):
 
 
 def _derivation(lines, name):
-    from .derivation_view import derivation_markdown
+    from .derivation_view import derivation_markdown, derivation_rows
+    from .step_view import strength_line
 
-    lines += [f"**Derivation** (`backsmooth derive {name}`; sympy performs it on every run):",
-              "", derivation_markdown(name, math=False), ""]
+    rows = derivation_rows(name)
+    lines += [f"**Derivation** (`backsmooth derive {name}`; sympy performs it on every run; "
+              f"{strength_line(r['kind'] for r in rows)}):",
+              "", derivation_markdown(rows, math=False), ""]
 
 
 def _proof(lines, name):

@@ -1,8 +1,12 @@
 """``backsmooth derive``: print a claim's statement, hypotheses and sympy derivation.
 
 ``backsmooth derive NAME [--latex | --text]`` performs the derivation (sympy) and prints
-the title, provenance, hypotheses, statement and every derivation step with its
-verification status and method.  ``--latex`` prints the statement and steps as LaTeX math
+the title, provenance, hypotheses, statement and every derivation step with its status,
+its evidence kind (the proofs' kinds: ``all_sizes_identity`` and ``rule`` are proof,
+``fixed_size_identity`` with its size and ``instances`` are not) and method, then the
+derivation's strength (its weakest step).  ``--json`` prints the same as JSON (per step:
+description, LaTeX, relation, kind, size, rules, passed, method; per derivation: strength,
+kind counts); with ``--all``, one object ``{"derivations": {NAME: ...}}``.  ``--latex`` prints the statement and steps as LaTeX math
 fragments, one per line, with everything else on ``%`` comment lines (so every
 non-comment line is a math fragment that mathtext/LaTeX can typeset).
 ``backsmooth derive --list`` lists every claim with its provenance.
@@ -10,7 +14,7 @@ non-comment line is a math fragment that mathtext/LaTeX can typeset).
 prints the theory document ``docs/theory.md`` generated from the registry
 (:mod:`backsmooth.theory_doc`); ``--out FILE`` writes it to a file instead.
 
-Exit codes: 0 when every step was verified, 1 if some step failed, 2 for an unknown name.
+Exit codes: 0 when every step's check passed, 1 if some step failed, 2 for an unknown name.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ def register(subparsers):
         "derive",
         help="print a claim's statement and its sympy derivation",
         description="Print a claim's title, provenance, hypotheses, statement and the "
-                    "derivation steps sympy performs (each with its verification status).",
+                    "derivation steps sympy performs, each with its status and evidence kind "
+                    "(all_sizes_identity and rule are proof; fixed_size_identity, at one "
+                    "stated size, and instances are not), and the derivation's strength "
+                    "(its weakest step).",
     )
     parser.add_argument("name", nargs="?", help="claim name (see --list)")
     parser.add_argument("--list", action="store_true", help="list every claim with provenance")
@@ -35,6 +42,9 @@ def register(subparsers):
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--latex", action="store_true", help="LaTeX math fragments")
     fmt.add_argument("--text", action="store_true", help="plain text (default)")
+    fmt.add_argument("--json", action="store_true",
+                     help="JSON: each step's statement, evidence kind, size, rules and status, "
+                          "and the derivation's strength")
     fmt.add_argument("--markdown", action="store_true",
                      help="with --all: docs/theory.md, generated from the registry")
     parser.add_argument("--out", metavar="FILE",
@@ -75,6 +85,43 @@ def _markdown(args, out):
     return 0
 
 
+def _json_record(name, use_cache=True) -> dict:
+    """The JSON record of one derivation (title and provenance for a claim), cached."""
+    from backsmooth.symbolic import claim, claims
+
+    from ..derivation_view import derivation_record
+    from ..result_cache import cached
+
+    def compute():
+        d = derivation_record(name)
+        if name in claims():
+            c = claim(name)
+            d = {"name": name, "title": c.title, "provenance": c.provenance,
+                 **{k: v for k, v in d.items() if k != "name"}}
+        return d
+
+    return cached("derive", f"{name}.json", compute, use=use_cache)
+
+
+def _json(args, out):
+    import json
+
+    from backsmooth.symbolic import derivations
+
+    use = not getattr(args, "no_cache", False)
+    if getattr(args, "all", False):
+        records = {name: _json_record(name, use) for name in derivations()}
+        out.write(json.dumps({"derivations": records}, indent=1) + "\n")
+        return 0 if all(r["passed"] for r in records.values()) else 1
+    if not args.name or args.name not in derivations():
+        print(f"backsmooth derive: error: unknown name {args.name!r}; known names: "
+              + ", ".join(derivations()), file=sys.stderr)
+        return 2
+    record = _json_record(args.name, use)
+    out.write(json.dumps(record, indent=1) + "\n")
+    return 0 if record["passed"] else 1
+
+
 def _all(args, out):
     import argparse
 
@@ -107,6 +154,11 @@ def run(args, out=None):
                   "(backsmooth derive --all --markdown [--out docs/theory.md])", file=sys.stderr)
             return 2
         return _markdown(args, out)
+    if getattr(args, "json", False):
+        if args.list or (every and args.name):
+            print("backsmooth derive: error: --json goes with NAME or --all", file=sys.stderr)
+            return 2
+        return _json(args, out)
     if every:
         if args.name or args.list:
             print("backsmooth derive: error: give NAME, --list or --all, not several",
@@ -133,7 +185,7 @@ def _run(args, out):
     from backsmooth.symbolic.derivations import EXTRA_DERIVATIONS
     from backsmooth.symbolic.render import latex_relation, text_relation
 
-    from ..derivation_view import derivation_latex, derivation_rows, derivation_text
+    from ..derivation_view import derivation_latex, derivation_record, derivation_text
 
     if args.list:
         return _print_list(out)
@@ -159,10 +211,12 @@ def _run(args, out):
         print(f"{com}bound variants: {', '.join(c.variants)}", file=out)
     else:
         print(f"{com}{args.name}: {EXTRA_DERIVATIONS[args.name]}", file=out)
-    rows = derivation_rows(args.name)
+    record = derivation_record(args.name)
+    rows = record["steps"]
     print(f"{com}derivation ({len(rows)} steps):", file=out)
     print(derivation_latex(rows) if latex
           else derivation_text(rows, relations=True).partition("\n")[2], file=out)
-    failed = sum(not r["verified"] for r in rows)
-    print(f"{com}{len(rows) - failed}/{len(rows)} steps verified", file=out)
-    return 1 if failed else 0
+    failed = sum(not r["passed"] for r in rows)
+    print(f"{com}{len(rows) - failed}/{len(rows)} steps passed; strength: {record['strength']} "
+          f"({'proof' if record['is_proof'] else 'not a proof'}: the weakest step)", file=out)
+    return 1 if failed or not record["passed"] else 0

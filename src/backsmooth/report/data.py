@@ -136,7 +136,7 @@ def summary_line(summary: dict, seconds: float, path) -> str:
     err = f", {len(summary['errors'])} section(s) crashed" if summary["errors"] else ""
     return (f"backsmooth report: {summary['claims']} claims, proofs passed "
             f"{summary['proofs_passed']}/{summary['proofs']} "
-            f"({summary['proof_steps_failed']} failed steps), derivations verified "
+            f"({summary['proof_steps_failed']} failed steps), derivations passed "
             f"{summary['derivations_verified']}/{summary['derivations']}, "
             f"{summary['violations']} violations ({summary.get('unresolved', 0)} rows "
             f"unresolved) in {summary['instances']} instances "

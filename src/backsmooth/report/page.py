@@ -256,8 +256,7 @@ def _toc(doc, checks) -> str:
         rows.append((("html", f'<a href="#claim-{esc(name)}">{esc(name)}</a>'), title,
                      ("html", badge("[" + prov + "]", "prov-" + prov)),
                      ("html", status_badge(_section_status(
-                         doc["sections"].get(f"derivation/{name}"), "verified")
-                         .replace("passed", "verified"))),
+                         doc["sections"].get(f"derivation/{name}"), "verified"))),
                      ("html", status_badge(_section_status(
                          doc["sections"].get(f"proof/{name}"), "passed"))),
                      ("html", status_badge(chk))))
@@ -339,7 +338,7 @@ def render_page(doc: dict, out_dir) -> str:
            f'{"PROBLEMS FOUND" if failed else "All claims hold"}</b>: {summ["claims"]} claims; '
            f'proofs passed {summ["proofs_passed"]}/{summ["proofs"]} '
            f'({summ["proofs_symbolic"]} proofs for every size, {summ["proof_steps_failed"]} failed steps '
-           f'of {summ["proof_steps"]}); derivations verified {summ["derivations_verified"]}/'
+           f'of {summ["proof_steps"]}); derivations passed {summ["derivations_verified"]}/'
            f'{summ["derivations"]}; numeric checks: {summ["checks"]} checks, '
            f'{summ["instances"]} instances, <b>{summ["violations"]} violations</b>, '
            f'{summ.get("unresolved", 0)} rows unresolved (round-off floor at or above the '
