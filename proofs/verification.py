@@ -150,6 +150,9 @@ def _verify(proof, context, memo):
     except ChainError as exc:
         deps, err = (), str(exc)
     steps = tuple(_run(st) for st in proof.steps)
+    from .citations import refuse_differing  # a citation that differs from the cited statement fails its step
+
+    steps = refuse_differing(proof, steps)
     cited = _cited_strengths(deps, ctx, context is not None, memo) if err is None else ()
     result = ProofResult(proof, steps, deps, err, cited)
     memo[key] = result
