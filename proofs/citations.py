@@ -34,7 +34,7 @@ import sympy as sp
 from .evidence import Evidence
 
 __all__ = ["citations", "statements", "citation_report", "refuse_differing", "trust_points",
-           "citation_summary", "citation_mutants", "EQUALITY_LINKS"]
+           "citation_summary", "citation_mutants", "citation_mutant_rows", "EQUALITY_LINKS"]
 
 IH = "induction hypothesis"
 
@@ -231,7 +231,13 @@ def citation_summary(proof) -> dict:
 def citation_mutants(proof):
     """``(mutants, rejected)``: every compared citation with its right-hand side altered (halved,
     or shifted by -1/2 when it is 0) must be refused by the comparison ("citation altered")."""
-    total = rejected = 0
+    rows = citation_mutant_rows(proof)
+    return sum(len(v) for v in rows.values()), sum(ok for v in rows.values() for _, ok in v)
+
+
+def citation_mutant_rows(proof) -> dict:
+    """``{step label: [(description, rejected)]}`` of the "citation altered" mutants."""
+    out: dict = {}
     by_name = {}
     for st in proof.steps:
         for fact, lhs, rhs, equal, hyp in citations(st.check):
@@ -243,9 +249,9 @@ def citation_mutants(proof):
                 continue
             rhs = sp.sympify(rhs)
             bad = rhs / 2 if rhs != 0 and rhs.is_commutative else (rhs - sp.Rational(1, 2) if rhs == 0 else 2 * rhs)
-            total += 1
-            rejected += (_compare(lhs, bad, equal, stmts, fact == IH) or ("",))[0] == "differs"
+            refused = (_compare(lhs, bad, equal, stmts, fact == IH) or ("",))[0] == "differs"
+            out.setdefault(st.label, []).append((f"citation altered ({fact}: right-hand side {bad})", refused))
         stmts = statements(st.check)
         for name in (st.label,) + tuple(st.introduces):
             by_name.setdefault(name, stmts)
-    return total, rejected
+    return out

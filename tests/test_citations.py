@@ -85,3 +85,11 @@ def test_proof_json_lists_the_compared_citations_and_the_trust_points():
     d = json.loads(json.dumps(proof_json(verify(_toy(y), context={}))))
     assert d["citations"] == {"compared": 1, "differs": [], "trust_points": [
         "a: cites h for x ('h' is a hypothesis or a step whose statement is not a chain)"]}
+
+
+def test_mutation_report_builds_citation_altered_mutants():
+    from backsmooth.proofs.mutants import mutation_report
+
+    rep = mutation_report(_toy(y))
+    rows = [m for s in rep["steps"] for m in s["mutants"] if m["mutant"].startswith("citation altered")]
+    assert len(rows) == 1 and rows[0]["rejected"] and rep["rejected"] == rep["mutants"]
