@@ -104,22 +104,24 @@ def one_step_route_check():
                           "the one-step values from any valid bounds at layer k + 1 bound layer k")
 
 
-def chained_chain():
-    """``||bbar^(k)|| <= ||v_k|| + d_k = m_k``."""
+def chained_chain(dev=None):
+    """``||bbar^(k)|| <= ||v_k|| + d_k = m_k`` (``dev``: the letter of ``delta_k``, default ``delta_k``)."""
+    dev = delta if dev is None else dev
     return ru.RuleChain(ru.Fro(bb), [
-        ru.cite("mean path", ru.Fro(bb), ru.Fro(v + delta), equal=True),
-        ("triangle", ru.Fro(v + delta), {}),
-        ru.cite("deviation and energy bounds", ru.Fro(delta), dv(k)),
+        ru.cite("mean path", ru.Fro(bb), ru.Fro(v + dev), equal=True),
+        ("triangle", ru.Fro(v + dev), {}),
+        ru.cite("deviation and energy bounds", ru.Fro(dev), dv(k)),
         ("rewrite", None, {"to": m(k), "defs": {m(k): ru.Fro(v) + dv(k)}, "name": "m_k = ||v_k|| + d_k"})], m(k))
 
 
-def certificate_chain():
-    """``||grad_k||_F <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k`` from Lemma 3."""
+def certificate_chain(Bk=None):
+    """``||grad_k||_F <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k`` from Lemma 3 (``Bk``: the letter of B^(k))."""
     grad, xb = al.matrix("grad_k"), al.mean(lc.Xk)
+    Bk = lc._Bk if Bk is None else Bk
     return ru.RuleChain(ru.Fro(grad), [
-        ru.cite("lemma3", ru.Fro(grad), al.n * ru.Fro(xb) * ru.Fro(bb) + ru.lam * al.n * ru.E(lc.Xk) * ru.E(lc._Bk)),
+        ru.cite("lemma3", ru.Fro(grad), al.n * ru.Fro(xb) * ru.Fro(bb) + ru.lam * al.n * ru.E(lc.Xk) * ru.E(Bk)),
         ru.cite("m_k, e_k", ru.Fro(bb), m(k)),
-        ru.cite("m_k, e_k", ru.E(lc._Bk), e(k))],
+        ru.cite("m_k, e_k", ru.E(Bk), e(k))],
         al.n * ru.Fro(xb) * m(k) + ru.lam * al.n * ru.E(lc.Xk) * e(k))
 
 

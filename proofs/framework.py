@@ -57,7 +57,7 @@ from backsmooth.symbolic.chain import (_DEFAULT_CONTEXT, _RANK, EVIDENCE_KINDS, 
                                        default_context, dependency_order, is_proof_kind,
                                        set_default_context, weakest_kind)
 from backsmooth.symbolic.chain_verify import (ProofResult, StepResult, _call, _run,  # noqa: F401
-                                              verify)
+                                              add_step_review, verify)
 
 __all__ = [
     "EVIDENCE_KINDS",
@@ -89,3 +89,13 @@ def _registry_proofs():
 
 
 set_default_context(_registry_proofs)
+
+
+def _refuse_differing_citations(proof, steps):
+    """A citation that differs from the cited step's statement fails its step (:mod:`.citations`)."""
+    from .citations import refuse_differing
+
+    return refuse_differing(proof, steps)
+
+
+add_step_review(_refuse_differing_citations)

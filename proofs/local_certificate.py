@@ -270,13 +270,13 @@ def local_certificate_proof() -> Proof:
         Step("chained", "||bbar^(k)|| <= m_k = ||v_k|| + d_k and E(B^(k)) <= e_k",
              uses=("mean path", "deviation and energy bounds"), introduces=("m_k, e_k",),
              reason="bbar^(k) = v_k + delta_k and the triangle inequality",
-             check=ru.AllOf(cc.chained_chain(), ru.RuleChain(ru.E(lc._Bk), [
-                 ru.cite("deviation and energy bounds", ru.E(lc._Bk), cc.e(cc.k))], cc.e(cc.k))),
+             check=ru.AllOf(cc.chained_chain(ur.delta(cc.k)), ru.RuleChain(ru.E(ur.B(cc.k)), [
+                 ru.cite("deviation and energy bounds", ru.E(ur.B(cc.k)), cc.e(cc.k))], cc.e(cc.k))),
              also=(on_instances("<=", floats=_chained_floats, detail="every layer of 160 networks"),)),
         Step("certificate", "||grad_k||_F <= n ||xbar^(k)|| m_k + lambda n E(X^(k)) e_k",
              uses=("m_k, e_k", "lemma3"), introduces=("statement",),
              reason="Lemma 3: ||grad_k|| <= n ||xbar^(k)|| ||bbar^(k)|| + lambda n E(X^(k)) E(B^(k))",
-             check=cc.certificate_chain(),
+             check=cc.certificate_chain(ur.B(cc.k)),
              latex=r"\|\nabla_k\|_F \le n\|\bar x^{(k)}\| m_k + \lambda n E(X^{(k)}) e_k",
              also=(on_instances("<=", floats=_certificate_floats, detail="every layer of 160 networks"),)),
     )

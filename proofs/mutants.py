@@ -11,7 +11,9 @@ For every proof step whose evidence is proof (``all_sizes_identity`` or ``rule``
 - ``side condition dropped``: an inequality rule applied in a decreasing context (the
   chain negated, so monotonicity fails), or a sub-multiplicativity with a norm pair no rule
   licenses;
-- ``stronger conclusion``: the bound replaced by a strictly smaller one (a third of it).
+- ``stronger conclusion``: the bound replaced by a strictly smaller one (a third of it);
+- ``citation altered``: a citation that is compared with the cited step's statement
+  (:mod:`backsmooth.proofs.citations`) with its right-hand side halved must be refused.
 
 :func:`mutation_report` runs them; every mutant must be rejected (its check fails).
 Steps whose evidence is not proof (fixed size, instances) are listed as not mutated.
@@ -180,5 +182,14 @@ def mutation_report(proof: Proof) -> dict:
             total += 1
             rejected += not ok
         steps.append({"label": st.label, "kind": kind, "mutants": rows})
+    # "citation altered": each citation compared with the cited statement (proofs/citations.py),
+    # its right-hand side altered, must be refused by the comparison that verify runs
+    from .citations import citation_mutant_rows
+
+    for desc_rows, entry in ((citation_mutant_rows(proof).get(e["label"], []), e) for e in steps):
+        for desc, refused in desc_rows:
+            entry["mutants"].append({"mutant": desc, "rejected": bool(refused)})
+            total += 1
+            rejected += bool(refused)
     return {"claim": proof.claim, "mutants": total, "rejected": rejected, "steps": steps,
             "not_mutated": not_mutated}

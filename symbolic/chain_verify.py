@@ -25,7 +25,19 @@ from typing import Mapping
 from .chain import ChainError, Proof, Step, _context, check_chain, default_context
 from .evidence import EVIDENCE_KINDS, PROOF_KINDS, UNVERIFIED, Evidence, weakest_kind
 
-__all__ = ["StepResult", "ProofResult", "verify"]
+__all__ = ["StepResult", "ProofResult", "verify", "add_step_review"]
+
+#: functions ``review(proof, step_results) -> step_results`` run after a chain's checks; the proof
+#: layer installs one that fails a step whose citation differs from the cited statement
+_STEP_REVIEWS: list = []
+
+
+def add_step_review(review) -> None:
+    """Run ``review(proof, step_results) -> step_results`` on every verified chain (once per function)."""
+    if not callable(review):
+        raise TypeError("a step review must be callable")
+    if review not in _STEP_REVIEWS:
+        _STEP_REVIEWS.append(review)
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,8 @@ def _verify(proof, context, memo):
     except ChainError as exc:
         deps, err = (), str(exc)
     steps = tuple(_run(st) for st in proof.steps)
+    for review in _STEP_REVIEWS:
+        steps = tuple(review(proof, steps))
     cited = _cited_strengths(deps, ctx, context is not None, memo) if err is None else ()
     result = ProofResult(proof, steps, deps, err, cited)
     memo[key] = result

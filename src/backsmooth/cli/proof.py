@@ -87,6 +87,8 @@ def run(args) -> int:
 
 def proof_json(result) -> dict:
     """One verified proof as a JSON-ready dict (statement, rules and kind of every step)."""
+    from backsmooth.proofs.citations import citation_summary
+
     steps = []
     for r in result.steps:
         st, ev = r.step, r.evidence
@@ -99,7 +101,9 @@ def proof_json(result) -> dict:
     return {"claim": result.claim, "passed": result.passed, "strength": result.strength,
             "own_weakest": result.weakest, "is_proof": result.is_proof,
             "cited": {n: s for n, s in result.cited}, "chain_error": result.chain_error,
-            "notes": list(result.proof.notes), "steps": steps}
+            "notes": list(result.proof.notes), "steps": steps,
+            # citations compared with the cited statements, and those taken as given (trust points)
+            "citations": citation_summary(result.proof)}
 
 
 def _mutants(names, as_json, out) -> int:
