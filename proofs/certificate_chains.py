@@ -15,6 +15,7 @@ from . import algebra as al
 from . import local_chains as lc
 from . import rules as ru
 from . import rules_local as rl
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["mean_path_check", "one_step_route_check", "chained_chain", "certificate_chain",
            "linearised_step_check", "eta_chain"]
@@ -24,8 +25,7 @@ bb, bb1 = al.mean(lc._Bk), al.mean(lc._B1)
 v, v1 = al.matrix("v_k"), al.matrix("v_(k+1)")
 delta, delta1 = al.matrix("delta_k"), al.matrix("delta_(k+1)")
 rbar = al.matrix("rbar_k")
-k = sp.Symbol("k", integer=True, nonnegative=True)
-L = sp.Symbol("L", integer=True, positive=True)
+k, L = sy.k, sy.L
 e, dv, g = (sp.Function(x, nonnegative=True) for x in ("e", "d", "g"))
 m = sp.Function("m", nonnegative=True)
 #: diag(gbar) dbar = diag(dbar) gbar (the entrywise product of two vectors commutes), as a rewrite of words

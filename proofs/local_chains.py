@@ -17,6 +17,7 @@ from . import algebra as al
 from . import rules as ru
 from . import rules_local as rl
 from .checks import scalar_identity, scalar_inequality
+from backsmooth.symbolic import local_symbols as LS  # the local constants' symbols: one home
 
 __all__ = ["tanh_even_identity", "tanh_decreasing", "sech_exponential", "threshold_chain"]
 
@@ -25,7 +26,7 @@ _a, _t = sp.symbols("a t", nonnegative=True)
 _p, _q = sp.symbols("p q", nonnegative=True)
 _y = sp.Symbol("y", positive=True)
 #: the saturation depth a >= 0 of the statement
-a = sp.Symbol("a", nonnegative=True)
+a = LS.a_sat
 s_k = sp.Symbol("s_k", positive=True)
 
 

@@ -56,6 +56,7 @@ from . import rules as ru
 from .rule_base import _need
 from .algebra import ONE, OPAQUE_TRANSPOSES, Rewrite, matrix, n
 from .rules_signs import CASE_RULE, factored_inequality, margin, sign_cases  # noqa: F401  (re-exported)
+from backsmooth.symbolic import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["C1", "C2", "LOCAL_DEFS", "RHO", "RHO1", "RHO2", "IDX", "d", "ell", "c_loc", "ell_k", "c_k",
            "ell_w", "kappa", "cn2", "entries", "between", "indicator", "diag", "DIAG_RULES",
@@ -79,7 +80,7 @@ ell = sp.Function("ell", nonnegative=True)     # ell_kj
 c_loc = sp.Function("c", nonnegative=True)     # c_kj
 ell_k, c_k = sp.symbols("ell_k c_k", nonnegative=True)
 ell_w = sp.Symbol("ell^w_k", nonnegative=True)
-kappa = sp.Symbol("kappa_k", nonnegative=True)
+kappa = sy.kappa_k
 _SLOPE = {RHO1: ell, RHO2: c_loc}
 _MAXIMUM = {ell: ell_k, c_loc: c_k}
 between = sp.Function("xi")                    # a point between two reals (mean value theorem)

@@ -24,7 +24,7 @@ import sympy as sp
 from . import local_symbols as LS
 from .bounds import bound_variant
 from .steps import identity_step, inequality_step
-from .symbols import E_Bk1, E_Hk, E_BL, E_XL, lam, mu, n, s, s_k1, xbar_L
+from .symbols import E_Bk1, E_Hk, E_BL, E_XL, E_Xk, lam, mu, n, s, s_k1, xbar_L
 
 __all__ = ["derive_local_smoothing", "derive_local_backward_recursion", "derive_local_certificate",
            "derive_saturation_threshold"]
@@ -89,7 +89,7 @@ def derive_local_certificate():
     lemma3_L = n * xbar_L * mu + lam * n * E_XL * E_BL
     return (
         identity_step("k = L: m_L = ||bbar^(L)||, e_L = E(B^(L)), xbar^(L): the certificate is Lemma 3 (3.1)",
-                      cert.subs({LS.m_k: mu, LS.e_k: E_BL, LS.xbar_k: xbar_L, sp.Symbol("E_Xk", nonnegative=True): E_XL}),
+                      cert.subs({LS.m_k: mu, LS.e_k: E_BL, LS.xbar_k: xbar_L, E_Xk: E_XL}),
                       lemma3_L),
     )
 

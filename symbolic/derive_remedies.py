@@ -33,6 +33,7 @@ import sympy as sp
 
 from .evidence import Evidence
 from .steps import DerivationStep, identity_step, inequality_step, recorded_step
+from . import symbols as sy  # the paper's symbols: one home
 
 __all__ = ["derive_residual", "derive_initial_residual", "derive_normalisation", "centring"]
 
@@ -98,7 +99,7 @@ def derive_residual():
     B = sp.MatrixSymbol("B", _n, _d)
     r = sp.Symbol("r", real=True)
     grad = sp.Trace(G.T * (r * X) + B.T * (P * X * W)).diff(X)
-    lam, s, t = sp.Symbol("lambda", positive=True), sp.Symbol("s", positive=True), sp.Symbol("t", nonnegative=True)
+    lam, s, t = sy.lam, sy.s, sp.Symbol("t", nonnegative=True)
     # the per-layer lower rate r - lambda s_i decreases in s_i: with s_i = s/(1+t) <= s,
     # (r - lambda s) - (r - lambda s_i) = -lambda s t/(1+t) <= 0
     rate_cert = (r - lam * s) - (r - lam * s / (1 + t))
@@ -161,7 +162,7 @@ def derive_normalisation():
         _matrix_step("Pi^T Pi = Pi (so Tr((H + tE)^T Pi^T Pi (H + tE)) = q + 2 t h_E + t^2 e)",
                      Pi.T * Pi, Pi),
     ]
-    sig, t = sp.Symbol("sigma", positive=True), sp.Symbol("t", real=True)
+    sig, t = sy.sigma_pn, sp.Symbol("t", real=True)
     u, q = sp.Symbol("u", real=True), sp.Symbol("q", positive=True)
     gE, hE, e = sp.symbols("g_E h_E e", real=True)
     n = sp.Symbol("n", positive=True)

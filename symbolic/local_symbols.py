@@ -21,7 +21,9 @@ gbar_norm = sp.Symbol("gbar_norm", nonnegative=True)
 xbar_k = sp.Symbol("xbar_k", nonnegative=True)
 m_k = sp.Symbol("m_k", nonnegative=True)
 e_k = sp.Symbol("e_k", nonnegative=True)
-a_sat = sp.Symbol("a", nonnegative=True)
+# the tanh saturation depth a >= 0: the same letter and assumptions as the initial-residual weight
+# (so the same sympy symbol, declared once); no claim uses both
+a_sat = _S.a_ir
 E_Dk = sp.Symbol("E_Dk", nonnegative=True)
 rbar_k = sp.Symbol("rbar_k", nonnegative=True)
 
