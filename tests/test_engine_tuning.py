@@ -190,3 +190,39 @@ class TestSameNumbersWhateverTheChoice:
         assert net.operator.choice(8, np.float64).source == "probe"
         for a, b in zip(probed.weight_gradients, pinned.weight_gradients):
             assert np.array_equal(a, b)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_one_engine_thread_still_limits_blas(monkeypatch, how):
+    """A one-thread engine on a sparse P keeps BLAS on one thread too: BLAS's own threads,
+    sized when it was loaded, would otherwise wake and spin on every small per-chunk product."""
+    pytest.importorskip("threadpoolctl")
+    if _blas_threads() < 2:
+        pytest.skip("BLAS runs one thread here anyway")
+    if how == "environment":
+        monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", "1")
+        op = PropagationOperator(random_graph(50, 0))
+    else:
+        op = PropagationOperator(random_graph(50, 0), threads=1)
+    before = _blas_threads()
+    with op.blas_limits():
+        assert _blas_threads() == 1
+    assert _blas_threads() == before
+
+
+def test_dense_one_thread_engine_leaves_blas_alone(monkeypatch):
+    """A dense P on a one-thread engine is one large product: BLAS keeps its threads."""
+    pytest.importorskip("threadpoolctl")
+    if _blas_threads() < 2:
+        pytest.skip("BLAS runs one thread here anyway")
+    monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", "1")
+    op = PropagationOperator(np.full((4, 4), 0.25))
+    before = _blas_threads()
+    with op.blas_limits():
+        assert _blas_threads() == before
