@@ -319,7 +319,7 @@ class PropagationOperator:
         P, blocks = self._row_blocks(transpose, how.row_blocks)
         threads = how.threads
         if panels is None and len(ranges) > 1:
-            panels = [np.empty((n_in, c1 - c0), dtype) for c0, c1 in ranges]
+            panels = [_tuning.random_access_empty((n_in, c1 - c0), dtype) for c0, c1 in ranges]
             self.map_rows(lambda a, b: [np.copyto(Xp[a:b], X[a:b, c0:c1])
                                         for Xp, (c0, c1) in zip(panels, ranges)], n_in, width)
         if panels is None:
