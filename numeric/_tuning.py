@@ -32,6 +32,12 @@ nothing is timed, so the configuration is then fully deterministic.  The numbers
 on the choice: row blocks are unions of whole chunks of a fixed grid and each output entry is
 one CSR row times one column, so every configuration gives bit-identical products.
 
+Memory pages: the arrays an engine run returns (one ``n x d`` block per layer) are written once
+and read in row order; where the kernel compacts memory synchronously for huge pages they are
+made without numpy's huge-page advice (:func:`hugepages_for_outputs`, :class:`output_pages`),
+while the scratch panels that sparse products read at scattered rows keep it
+(:func:`random_access_empty`).  ``BACKSMOOTH_HUGEPAGES=0/1`` pins the choice.
+
 Examples
 --------
 >>> costs = {(32, 2, 4): 3.0, (16, 2, 4): 2.0, (8, 2, 4): 2.5, (4, 2, 4): 4.0,
