@@ -16,8 +16,8 @@ Three graph families, all with average degree about 10 (plus the lazy walk's sel
 * ``grid``: a 2-D grid (4 neighbours, so about 5 non-zeros per row) with its nodes
   shuffled, the case node renumbering is for.
 
-Three sides, timed alternately in one process (:func:`_timing.interleaved_medians`), so
-their ratios see the same machine load:
+Three sides, timed alternately in one process (:func:`_timing.interleaved_times`, wall
+and CPU clocks), so their ratios see the same machine load:
 
 * ``ours``: :func:`backsmooth.numeric.gradients` (threads, column panels, renumbering, all
   as the engine chooses them; its timing probe runs in the warm-up, outside the timing, and
@@ -47,7 +47,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from _timing import interleaved_medians
+from _timing import interleaved_times
 from backsmooth.numeric import gnn, gradients, initial_weights
 from backsmooth.numeric.propagation import propagation_matrix
 from backsmooth.numeric.samplers import contextual_sbm, erdos_renyi
@@ -212,10 +212,12 @@ def run_condition(condition, families, args, log):
                 errs["torch"] = rel_error(g_ours, side())
                 calls["torch"] = side
             load_before = uptime()
-            med = interleaved_medians(calls, args.repeats)
+            wall, cpu = interleaved_times(calls, args.repeats, (time.perf_counter, time.process_time))
+            med = {k: float(np.median(v)) for k, v in wall.items()}
+            cpu = {k: float(np.median(v)) for k, v in cpu.items()}
             row = {"condition": condition, "family": family, "n": P.shape[0], "nnz": P.nnz,
                    "ours": med["ours"], "scipy": med["scipy"], "torch": med.get("torch"),
-                   "errs": errs, "choice": choice.describe(),
+                   "cpu": cpu, "errs": errs, "choice": choice.describe(),
                    "renumbered": op.order is not None, "setup": setup, "first": first,
                    "load": f"{load_before} -> {uptime()}"}
             rows.append(row)
@@ -237,20 +239,23 @@ def markdown(rows, args):
             f"{' (this process on one core)' if args.one_core else ''}, numpy {np.__version__}, "
             f"torch {getattr(torch, '__version__', 'not installed')} ({thr} threads). Depth "
             f"{args.depth}, width {args.width}, float64, tanh, MSE, lazy-walk P, N(0, 1/d) "
-            f"weights; median of {args.repeats} interleaved repeats per side. `loaded`: a second "
+            f"weights; median of {args.repeats} interleaved repeats per side (wall time; the "
+            f"process's CPU seconds, all threads, in their own column). `loaded`: a second "
             f"process streams {args.load_mib} MiB array copies on core {args.load_core}. Load "
             f"averages (1, 5, 15 min) before and after each row's timing are in its last column: "
             f"read the ratios, not the seconds.\n\n")
     lines = ["| condition | graph | n | nnz(P) | backsmooth (s) | torch (s) | plain scipy (s) | "
-             "torch/ours | scipy/ours | max grad rel. err (vs scipy, torch) | engine choice | "
+             "torch/ours | scipy/ours | CPU s (ours, torch, scipy) | "
+             "max grad rel. err (vs scipy, torch) | engine choice | "
              "renumbered | setup + probe (s) | load |",
-             "|" + "---|" * 14]
+             "|" + "---|" * 15]
     for r in rows:
         lines.append(
             f"| {r['condition']} | {r['family']} | {r['n']} | {r['nnz']} | {r['ours']:.3f} | "
             f"{_fmt(r['torch'], 3)} | {r['scipy']:.3f} | "
             f"{_fmt(r['torch'] / r['ours'] if r['torch'] else None)} | "
             f"{r['scipy'] / r['ours']:.2f} | "
+            f"{', '.join(_fmt(r['cpu'].get(k)) for k in ('ours', 'torch', 'scipy'))} | "
             f"{', '.join(format(r['errs'][k], '.1e') for k in ('scipy', 'torch') if k in r['errs'])} | "
             f"{r['choice']} | {'yes' if r['renumbered'] else 'no'} | "
             f"{r['setup']:.2f} + {max(r['first'] - r['ours'], 0):.2f} | {r['load']} |")
@@ -297,7 +302,9 @@ def main(argv=None):
     def log(r):
         ratio_t = f"{r['torch'] / r['ours']:.2f}x torch" if r["torch"] else "no torch"
         print(f"{r['condition']:6s} {r['family']:6s} ours {r['ours']:.3f} s, {ratio_t}, "
-              f"{r['scipy'] / r['ours']:.2f}x scipy; {r['choice']}; {r['load']}", flush=True)
+              f"{r['scipy'] / r['ours']:.2f}x scipy; CPU s "
+              f"{', '.join(f'{k} {v:.2f}' for k, v in r['cpu'].items())}; {r['choice']}; "
+              f"{r['load']}", flush=True)
 
     rows = []
     for condition in args.conditions:

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _tuning
+
 __all__ = ["ForwardState", "checkpoint_interval", "lean_forward", "lean_backward", "LazySignals"]
 
 
@@ -64,9 +66,15 @@ def scratch(ws: dict, name: str, shape, dtype) -> np.ndarray:
     """A reusable buffer ``ws[name]`` of the given shape and dtype."""
     key = (name, tuple(shape), np.dtype(dtype))
     buf = ws.get(key)
-    if buf is None:
-        buf = ws[key] = np.empty(shape, dtype=dtype)
+    if buf is None:  # scratch panels are what the sparse products read at scattered rows
+        buf = ws[key] = _tuning.random_access_empty(shape, dtype)
     return buf
+
+
+def _pages(op, X, weights):
+    """The engine's page policy (:class:`_tuning.output_pages`) for its ``n x d`` outputs."""
+    width = max([np.shape(w)[-1] for w in weights] + [X.shape[-1]])
+    return _tuning.output_pages(X.shape[0] * width * X.itemsize, active=op.sparse)
 
 
 class _PlainLayer:
@@ -152,7 +160,7 @@ def lean_forward(layers, op, X0, weights, *, interval: int = 1, symmetric: bool 
     L1 = len(layers)
     state = ForwardState(tuple(layers), op, list(weights), [None] * (L1 + 1), [None] * L1,
                          int(interval), bool(symmetric))
-    with op.blas_limits():
+    with op.blas_limits(), _pages(op, X0, weights):
         X, ws = op.to_internal(X0), {}
         state.stored[0] = X
         for k in range(L1):
@@ -182,7 +190,7 @@ def lean_backward(state: ForwardState, G: np.ndarray, *, weights=None, keep_sign
     Bs = [None] * L1 if keep_signals else None
     grads = [None] * L1
     ws: dict = {}
-    with state.lock, state.op.blas_limits():
+    with state.lock, state.op.blas_limits(), _pages(state.op, G, state.weights if weights is None else weights):
         if weights is not None:
             state.weights = list(weights)
         G = state.op.to_internal(G)

@@ -319,7 +319,7 @@ class PropagationOperator:
         P, blocks = self._row_blocks(transpose, how.row_blocks)
         threads = how.threads
         if panels is None and len(ranges) > 1:
-            panels = [np.empty((n_in, c1 - c0), dtype) for c0, c1 in ranges]
+            panels = [_tuning.random_access_empty((n_in, c1 - c0), dtype) for c0, c1 in ranges]
             self.map_rows(lambda a, b: [np.copyto(Xp[a:b], X[a:b, c0:c1])
                                         for Xp, (c0, c1) in zip(panels, ranges)], n_in, width)
         if panels is None:
@@ -384,6 +384,15 @@ class PropagationOperator:
         list(_pool(threads).map(run, groups))
 
     def blas_limits(self):
-        """Context manager limiting BLAS to one thread (a no-op without threadpoolctl, or when
-        the engine and this process run on one thread anyway)."""
-        return _tuning.one_blas_thread(not (self.threads == 1 and num_threads() == 1))
+        """Context manager limiting BLAS to one thread (a no-op without threadpoolctl).
+
+        With a sparse ``P`` (or none) the engine's dense products are per chunk and small,
+        so BLAS is limited even when the engine runs on one thread: BLAS keeps the thread
+        count it read when it was loaded (every CPU), whatever ``BACKSMOOTH_NUM_THREADS``
+        or the affinity say later, and its threads waking and spinning on every
+        ``4096 x 32`` product cost 3-4x the CPU of a whole pass (measured: a pinned one-thread
+        run at ``n = 10^5``, 18.9 CPU s against 4.6 with BLAS on one thread).  Only a dense
+        ``P`` run by a one-thread engine leaves BLAS its own threads (its ``P X`` is one
+        large product)."""
+        dense_alone = self._P is not None and not self.sparse and self.threads == 1
+        return _tuning.one_blas_thread(not (dense_alone and num_threads() == 1))

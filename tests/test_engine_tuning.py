@@ -190,3 +190,116 @@ class TestSameNumbersWhateverTheChoice:
         assert net.operator.choice(8, np.float64).source == "probe"
         for a, b in zip(probed.weight_gradients, pinned.weight_gradients):
             assert np.array_equal(a, b)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_one_engine_thread_still_limits_blas(monkeypatch, how):
+    """A one-thread engine on a sparse P keeps BLAS on one thread too: BLAS's own threads,
+    sized when it was loaded, would otherwise wake and spin on every small per-chunk product."""
+    pytest.importorskip("threadpoolctl")
+    if _blas_threads() < 2:
+        pytest.skip("BLAS runs one thread here anyway")
+    if how == "environment":
+        monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", "1")
+        op = PropagationOperator(random_graph(50, 0))
+    else:
+        op = PropagationOperator(random_graph(50, 0), threads=1)
+    before = _blas_threads()
+    with op.blas_limits():
+        assert _blas_threads() == 1
+    assert _blas_threads() == before
+
+
+def test_dense_one_thread_engine_leaves_blas_alone(monkeypatch):
+    """A dense P on a one-thread engine is one large product: BLAS keeps its threads."""
+    pytest.importorskip("threadpoolctl")
+    if _blas_threads() < 2:
+        pytest.skip("BLAS runs one thread here anyway")
+    monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", "1")
+    op = PropagationOperator(np.full((4, 4), 0.25))
+    before = _blas_threads()
+    with op.blas_limits():
+        assert _blas_threads() == before
+
+
+def _huge_now():
+    switch = _tuning._hugepage_switch()
+    previous = switch(True)
+    switch(previous)
+    return bool(previous)
+
+
+@pytest.mark.parametrize("pin, inside", [("0", False), ("1", True)])
+def test_output_pages_policy_is_applied_and_restored(monkeypatch, pin, inside):
+    """While the engine runs, new large outputs get huge-page advice only as the policy says;
+    scratch panels (read at scattered rows) keep the user's setting; on exit the user's
+    setting is back."""
+    if _tuning._hugepage_switch() is None:
+        pytest.skip("this numpy has no huge-page switch")
+    monkeypatch.setenv("BACKSMOOTH_HUGEPAGES", pin)
+    assert _huge_now()  # numpy's default
+    with _tuning.output_pages(2**30):
+        assert _huge_now() is inside
+        with _tuning.output_pages(2**30):  # nested: unchanged
+            assert _huge_now() is inside
+        assert _huge_now() is inside
+        switch = _tuning._hugepage_switch()
+        seen = []
+        real = np.empty
+
+        def spy(*a, **k):
+            seen.append(_huge_now())
+            return real(*a, **k)
+
+        monkeypatch.setattr(np, "empty", spy)
+        _tuning.random_access_empty((3, 2), np.float64)
+        monkeypatch.setattr(np, "empty", real)
+        assert seen == [True] and _huge_now() is inside and switch is not None
+    assert _huge_now()
+    with _tuning.output_pages(2**20):  # below numpy's 4 MiB: nothing to switch
+        assert _huge_now()
+
+
+def test_output_pages_policy_from_kernel_and_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("BACKSMOOTH_HUGEPAGES", raising=False)
+    for text, huge in [("always defer defer+madvise [madvise] never\n", False),
+                       ("[always] defer defer+madvise madvise never\n", False),
+                       ("always defer defer+madvise madvise [never]\n", True),
+                       ("always [defer] defer+madvise madvise never\n", True)]:
+        path = tmp_path / "defrag"
+        path.write_text(text)
+        monkeypatch.setattr(_tuning, "_defrag_mode",
+                            lambda p=str(path), f=_tuning._defrag_mode: f(p))
+        assert _tuning.hugepages_for_outputs() is huge, text
+    monkeypatch.setenv("BACKSMOOTH_HUGEPAGES", "1")
+    assert _tuning.hugepages_for_outputs() is True
+    monkeypatch.setenv("BACKSMOOTH_HUGEPAGES", "maybe")
+    with pytest.raises(ValueError, match="BACKSMOOTH_HUGEPAGES"):
+        _tuning.hugepages_for_outputs()
+
+
+def test_gradients_do_not_depend_on_the_page_policy(monkeypatch):
+    """Bit for bit, and the user's huge-page setting is unchanged after the engine ran."""
+    monkeypatch.setattr(_tuning, "output_pages",
+                        lambda nbytes, active=True, real=_tuning.output_pages: real(2**30, active))
+    P = random_graph(300, 3)
+    weights = initial_weights([5, 8, 8, 2], "he", seed=1)
+    X = np.random.default_rng(2).standard_normal((300, 5))
+    Y = np.random.default_rng(3).standard_normal((300, 2))
+    out = []
+    for pin in ("0", "1"):
+        monkeypatch.setenv("BACKSMOOTH_HUGEPAGES", pin)
+        g = gradients(gnn(P, 2, "tanh"), X, weights, targets=Y)
+        out.append((g.forward.output, g.weight_gradients, g.B))
+        if _tuning._hugepage_switch() is not None:
+            assert _huge_now()
+    (H0, W0, B0), (H1, W1, B1) = out
+    assert np.array_equal(H0, H1)
+    assert all(np.array_equal(a, b) for a, b in zip(W0, W1))
+    assert all(np.array_equal(a, b) for a, b in zip(B0, B1))
