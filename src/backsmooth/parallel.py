@@ -23,7 +23,6 @@ Examples
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import os
 
 __all__ = ["available_cpus", "map_in_workers", "one_blas_thread", "process_pool", "worker_count"]
@@ -57,12 +56,11 @@ def worker_count(jobs=None, *, tasks=None) -> int:
 
 
 def one_blas_thread():
-    """Context limiting BLAS to one thread (optional ``threadpoolctl``; else a no-op)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - core dependency; set OPENBLAS_NUM_THREADS=1
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    """Context limiting BLAS to one thread: the engine's own limit
+    (:func:`backsmooth.numeric._tuning.one_blas_thread`, one cached threadpoolctl controller)."""
+    from backsmooth.numeric._tuning import one_blas_thread as limit
+
+    return limit()
 
 
 _WORKER_LIMIT = []

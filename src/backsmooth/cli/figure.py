@@ -6,6 +6,8 @@ panel.  Finished training runs are cached in ``<out>/cache`` so an interrupted c
 
 from __future__ import annotations
 
+from ..parallel import one_blas_thread
+
 __all__ = ["register", "run"]
 
 _FIGURES = ("1", "2", "mechanism", "phase", "2-scaled", "remedies")
@@ -42,13 +44,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _single_threaded_blas():
-    """Limit BLAS to one thread while training (:func:`backsmooth.parallel.one_blas_thread`)."""
-    from ..parallel import one_blas_thread
-
-    return one_blas_thread()
-
-
 def run(args) -> int:
     """Run the figure command; returns the exit code."""
     import pathlib
@@ -74,7 +69,7 @@ def run(args) -> int:
 
     jobs = worker_count(getattr(args, "jobs", None), tasks=(4 if args.which == "1" else 2) * len(seeds))
     start = time.perf_counter()
-    with _single_threaded_blas(), tqdm(total=total, desc=f"figure {args.which}", unit="epoch", disable=args.no_progress,
+    with one_blas_thread(), tqdm(total=total, desc=f"figure {args.which}", unit="epoch", disable=args.no_progress,
               mininterval=0.5) as bar:
         progress = bar.update
         if args.which == "1":
@@ -112,7 +107,7 @@ def _run_relu(args) -> int:
     settings = F.default_settings(quick=args.quick)
     seeds = list(range(args.seed, args.seed + args.seeds))
     start = time.perf_counter()
-    with _single_threaded_blas(), tqdm(total=len(seeds), desc="figure 2 (relu)", unit="seed",
+    with one_blas_thread(), tqdm(total=len(seeds), desc="figure 2 (relu)", unit="seed",
                                        disable=args.no_progress) as bar:
         data = figure2_relu_data(settings, seeds, progress=bar.update)
     paths = plot_figure2_relu(data, pathlib.Path(args.out))
@@ -145,7 +140,7 @@ def _run_remedies(args) -> int:
     out = pathlib.Path(args.out)
     start = time.perf_counter()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with _single_threaded_blas(), tqdm(total=R.epochs_needed_remedies(settings, seeds), desc="figure remedies",
+    with one_blas_thread(), tqdm(total=R.epochs_needed_remedies(settings, seeds), desc="figure remedies",
                                        unit="epoch", disable=args.no_progress, mininterval=0.5) as bar:
         data = R.remedies_data(settings, seeds, progress=bar.update, cache_dir=out / "cache")
         data["load_average_at_start"] = load

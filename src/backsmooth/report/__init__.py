@@ -104,16 +104,11 @@ def plan(profile: str, claims) -> list:
     return keys
 
 
-def _one_blas_thread():
-    """Limit BLAS to one thread per worker (:func:`backsmooth.parallel.one_blas_thread`)."""
-    from ..parallel import one_blas_thread
-
-    return one_blas_thread()
-
-
 def _run_one(key, out, seed, profile, use_cache=True):
     """Run one section (in a worker process); return its record (never raises)."""
-    with _one_blas_thread():
+    from ..parallel import one_blas_thread
+
+    with one_blas_thread():
         return _run_section(key, out, seed, profile, use_cache)
 
 
