@@ -242,20 +242,21 @@ def _route_base():
     return ru.AllOf(energy, dev)
 
 
+def _smaller_of_two(lhs, one_step, sum_links, unrolled, bound, name):
+    """``lhs <= bound = min(one_step, unrolled)``: the one-step value (cited, induction hypothesis
+    at the layers above) and the unrolled chain ``sum_links``, joined by the minimum rule."""
+    return ru.RuleChain(lhs, [
+        ("minimum of two bounds", lhs, {
+            "first": ([ru.cite("one-step bounds", lhs, one_step, needs=("induction hypothesis",))], one_step),
+            "second": (sum_links, unrolled)}),
+        ("rewrite", None, {"to": bound, "defs": {bound: sp.Min(one_step, unrolled)}, "name": name})], bound)
+
+
 def _route_step():
-    ih = ("induction hypothesis",)
-    energy = ru.RuleChain(ru.E(B(k)), [
-        ("minimum of two bounds", ru.E(B(k)), {
-            "first": ([ru.cite("one-step bounds", ru.E(B(k)), e_one_step(k), needs=ih)], e_one_step(k)),
-            "second": (_e_sum_links(), e_unrolled(k))}),
-        ("rewrite", None, {"to": e(k), "defs": {e(k): sp.Min(e_one_step(k), e_unrolled(k))},
-                           "name": "e_k = min(one-step value, unrolled value)"})], e(k))
-    dev = ru.RuleChain(ru.Fro(delta(k)), [
-        ("minimum of two bounds", ru.Fro(delta(k)), {
-            "first": ([ru.cite("one-step bounds", ru.Fro(delta(k)), d_one_step(k), needs=ih)], d_one_step(k)),
-            "second": (_d_sum_links(), d_unrolled(k))}),
-        ("rewrite", None, {"to": d(k), "defs": {d(k): sp.Min(d_one_step(k), d_unrolled(k))},
-                           "name": "d_k = min(one-step value, unrolled value)"})], d(k))
+    energy = _smaller_of_two(ru.E(B(k)), e_one_step(k), _e_sum_links(), e_unrolled(k), e(k),
+                             "e_k = min(one-step value, unrolled value)")
+    dev = _smaller_of_two(ru.Fro(delta(k)), d_one_step(k), _d_sum_links(), d_unrolled(k), d(k),
+                          "d_k = min(one-step value, unrolled value)")
     return ru.AllOf(energy, dev)
 
 
