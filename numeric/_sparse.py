@@ -43,6 +43,9 @@ would exceed the gain.
 
 from __future__ import annotations
 
+import itertools
+import threading
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -75,6 +78,41 @@ try:  # scipy's CSR x dense kernel accumulating into a given output (private but
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - fall back to the public product plus a copy
     _csr_matvecs = None
+
+
+def run_dynamic(task, count: int, threads: int) -> None:
+    """Call ``task(i)`` for ``i = 0 .. count-1``, on ``threads`` threads that take the next
+    index from a shared counter (the calling thread is one of them).
+
+    Dynamic scheduling: a thread on a free core takes more tasks than one on a core that a
+    neighbour keeps busy, so one slow core no longer decides the time of a whole product.
+    Which thread runs a task never changes what the task computes (each writes its own rows),
+    so results do not depend on the schedule.  The first exception raised by a task is
+    re-raised once every thread has stopped.
+    """
+    count, threads = int(count), max(1, min(int(threads), int(count)))
+    if threads == 1:
+        for i in range(count):
+            task(i)
+        return
+    counter, lock = itertools.count(), threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                i = next(counter)
+            if i >= count:
+                return
+            task(i)
+
+    futures = [_pool(threads).submit(worker) for _ in range(threads - 1)]
+    try:
+        worker()
+    finally:
+        errors = [f.exception() for f in futures]  # waits for every helper
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def propagate(P, X: np.ndarray) -> np.ndarray:
@@ -251,7 +289,8 @@ class PropagationOperator:
         default = _tuning.EngineChoice(
             min(pins.get("panel_columns") or width, width) if "panel_columns" in pins
             else self._static_panel(width, dtype),
-            pins.get("threads", self.threads), pins.get("row_blocks", self.threads))
+            pins.get("threads", self.threads),
+            pins.get("row_blocks", _tuning.default_row_blocks(pins.get("threads", self.threads))))
         if self.nnz * width < _tuning._PROBE_MIN_WORK and not (
                 {"panel_columns", "threads", "row_blocks"} <= set(pins)):
             found = default
@@ -357,7 +396,7 @@ class PropagationOperator:
                     epilogue(a, b)
 
         if threads > 1 and len(blocks) > 1 and self.nnz * d >= _PARALLEL_MIN_WORK:
-            list(_pool(threads).map(run, blocks))
+            run_dynamic(lambda i: run(blocks[i]), len(blocks), threads)
         else:
             for chunks in blocks:
                 run(chunks)
@@ -374,14 +413,9 @@ class PropagationOperator:
             for a in range(0, n, step):
                 func(a, min(n, a + step))
             return
-        # chunks on a fixed grid, in twice as many tasks as threads (a busy core delays less)
-        groups = [g for g in np.array_split(np.arange(0, n, step), 2 * threads) if g.size]
-
-        def run(starts):
-            for a in starts:
-                func(int(a), min(n, int(a) + step))
-
-        list(_pool(threads).map(run, groups))
+        # chunks on a fixed grid, each one task taken from a shared queue (a busy core delays less)
+        starts = range(0, n, step)
+        run_dynamic(lambda i: func(starts[i], min(n, starts[i] + step)), len(starts), threads)
 
     def blas_limits(self):
         """Context manager limiting BLAS to one thread (a no-op without threadpoolctl).

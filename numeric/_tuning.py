@@ -12,25 +12,35 @@ by shape, non-zeros, dtype and width):
 
 * ``panel_columns``: the product runs in column panels of this many columns (one more pass
   over ``P`` per panel; the panel's rows stay in cache); candidates: the width, then halves
-  down to 4 columns;
-* ``threads``: 1 or every usable CPU (a thread on a core that a neighbour keeps busy delays
-  the whole product);
-* ``row_blocks``: tasks per product (1, 2 or 8 per thread): the pool hands out blocks to
-  whichever thread is free, so more blocks balance an uneven machine at a small cost per
-  task.
+  down to 4 columns; default: the width that fits half the last-level cache;
+* ``threads``: 1 or every usable CPU (default: every usable CPU);
+* ``row_blocks``: tasks per product, default ``_BLOCKS_PER_THREAD`` (16) per thread, at most
+  one per chunk of rows.  The tasks are *scheduled dynamically*: the threads take the next
+  block from a shared counter as soon as they are free
+  (:func:`~backsmooth.numeric._sparse.run_dynamic`), so a thread on a free core takes more
+  blocks while another core is loaded by a neighbour.  With a static split (one block per
+  thread) the thread on the loaded core decided the time and the free core idled.  The only
+  other candidate is that static split.
 
-The search is coordinate-wise (panels, then threads, then blocks: 5 + 2 + 3 configurations
-at width 32, each timed 3 times in interleaved rounds, the median kept), about 30 products,
-a fraction of one forward pass at ``n = 10^5``.  Small products are not probed (their cost
-is dominated by overheads the probe cannot see); they use the defaults.
+The search is coordinate-wise (panels, then threads, then blocks: 4 + 1 + 1 candidates beside
+the default at width 32, timed in ``_PROBE_REPEATS`` (5) interleaved rounds, the median kept),
+about 30 products, a fraction of one forward pass at ``n = 10^5``.  It is *stable*: at each
+step the current choice is kept unless a candidate's median beats it by more than
+``_PROBE_MARGIN`` (15%).  Near-equal candidates (panel widths within 20-30% of each other
+under load) used to win by noise, so the choice changed between runs; and one thread is now
+chosen on a machine with several usable cores only when it is measured clearly faster.  The
+choice and every median timing are kept in :attr:`EngineChoice.timings`
+(:meth:`EngineChoice.describe_timings`) for benchmark reports.  Small products are not probed
+(their cost is dominated by overheads the probe cannot see); they use the defaults.
 
 Every choice can be pinned: by the operator's arguments, or by the environment variables
 ``BACKSMOOTH_NUM_THREADS``, ``BACKSMOOTH_PANEL_COLUMNS`` (``0``: no split) and
 ``BACKSMOOTH_ROW_BLOCKS``; ``BACKSMOOTH_PROBE=0`` switches the probe off (defaults
 everywhere).  A pinned setting is never changed by the probe, and when all three are pinned
 nothing is timed, so the configuration is then fully deterministic.  The numbers never depend
-on the choice: row blocks are unions of whole chunks of a fixed grid and each output entry is
-one CSR row times one column, so every configuration gives bit-identical products.
+on the choice nor on the schedule: row blocks are unions of whole chunks of a fixed grid, each
+output entry is one CSR row times one column, and per-chunk terms are summed in chunk order,
+so every configuration gives bit-identical products.
 
 Memory pages: the arrays an engine run returns (one ``n x d`` block per layer) are written once
 and read in row order; where the kernel compacts memory synchronously for huge pages they are
@@ -40,14 +50,14 @@ while the scratch panels that sparse products read at scattered rows keep it
 
 Examples
 --------
->>> costs = {(32, 2, 4): 3.0, (16, 2, 4): 2.0, (8, 2, 4): 2.5, (4, 2, 4): 4.0,
-...          (16, 1, 2): 2.6, (16, 2, 2): 2.1, (16, 2, 16): 2.2}
+>>> costs = {(32, 2, 32): 3.0, (16, 2, 32): 2.0, (8, 2, 32): 1.9, (4, 2, 32): 4.0,
+...          (16, 1, 16): 2.6, (16, 2, 2): 1.5}
 >>> now = [0.0]
 >>> def run(c):    # a fake product: advances a fake clock by the table's cost
 ...     now[0] += costs[(c.panel_columns, c.threads, c.row_blocks)]
->>> choice = probe(run, width=32, max_threads=2, pins={}, timer=lambda: now[0])
->>> choice.panel_columns, choice.threads, choice.row_blocks, choice.source
-(16, 2, 4, 'probe')
+>>> choice = probe(run, width=32, max_threads=2, pins={}, panel=16, timer=lambda: now[0])
+>>> choice.panel_columns, choice.threads, choice.row_blocks, choice.source  # 8: not a clear win
+(16, 2, 2, 'probe')
 >>> probe(run, width=32, max_threads=2, timer=lambda: now[0],
 ...       pins={"panel_columns": 8, "threads": 1, "row_blocks": 1}).source   # nothing timed
 'pinned'
@@ -70,8 +80,11 @@ __all__ = ["EngineChoice", "choice_for", "env_pins", "last_level_cache_bytes", "
 _PROBE_MIN_WORK = 8_000_000
 #: narrowest panel the probe tries
 _PROBE_MIN_PANEL = 4
-_PROBE_REPEATS = 3
-_BLOCK_FACTORS = (1, 2, 8)
+_PROBE_REPEATS = 5
+#: the probe leaves the default only for a candidate faster by more than this fraction
+_PROBE_MARGIN = 0.15
+#: tasks per thread of a product by default (each taken from a shared queue when free)
+_BLOCKS_PER_THREAD = 16
 _POOLS: dict = {}
 _ENV = {"threads": "BACKSMOOTH_NUM_THREADS", "panel_columns": "BACKSMOOTH_PANEL_COLUMNS",
         "row_blocks": "BACKSMOOTH_ROW_BLOCKS"}
@@ -93,9 +106,18 @@ class EngineChoice:
     timings: dict = field(default_factory=dict, compare=False, hash=False)
 
     def describe(self) -> str:
-        """One line for benchmark tables, e.g. ``"panels of 16, 2 threads, 8 blocks (probe)"``."""
+        """One line for benchmark tables, e.g.
+        ``"panels of 16, 2 threads, 32 blocks from a shared queue (probe)"``."""
         return (f"panels of {self.panel_columns}, {self.threads} thread"
-                f"{'s' if self.threads != 1 else ''}, {self.row_blocks} blocks ({self.source})")
+                f"{'s' if self.threads != 1 else ''}, {self.row_blocks} blocks"
+                f"{' from a shared queue' if self.threads > 1 else ''} ({self.source})")
+
+    def describe_timings(self) -> str:
+        """The probe's median seconds per configuration tried, e.g.
+        ``"16/2/32 0.101 s*, 32/2/32 0.123 s"`` (panel/threads/blocks; ``*``: the choice)."""
+        mine = (self.panel_columns, self.threads, self.row_blocks)
+        return ", ".join(f"{p}/{t}/{b} {s:.3f} s{'*' if (p, t, b) == mine else ''}"
+                         for (p, t, b), s in self.timings.items())
 
 
 def last_level_cache_bytes(default: int = 32 * 2**20) -> int:
@@ -192,13 +214,25 @@ def _median_times(run, configs, timer, repeats):
     return {c: sorted(t)[len(t) // 2] for c, t in times.items()}
 
 
+def default_row_blocks(threads: int) -> int:
+    """Tasks per product when not pinned: ``_BLOCKS_PER_THREAD`` per thread (dynamic schedule)."""
+    return max(1, int(threads)) * _BLOCKS_PER_THREAD
+
+
 def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_counter,
-          repeats: int = _PROBE_REPEATS) -> EngineChoice:
+          repeats: int = _PROBE_REPEATS, panel: int | None = None,
+          margin: float = _PROBE_MARGIN) -> EngineChoice:
     """Choose panel width, threads and row blocks by timing ``run(choice)`` (coordinate-wise).
 
+    The default (``panel`` columns, default: the whole width; every thread;
+    :func:`default_row_blocks`) is kept unless another candidate's median time, over
+    ``repeats`` interleaved rounds, beats the default's by more than ``margin`` (a fraction):
+    so noise between near-equal candidates never moves the choice, and one thread is chosen on
+    a machine with several usable cores only when it is measured clearly faster.
     ``pins`` maps ``"panel_columns"``, ``"threads"``, ``"row_blocks"`` to fixed values (a
     ``panel_columns`` of 0 or at least ``width`` means no split); pinned settings are not
-    searched, and with all three pinned ``run`` is never called.
+    searched, and with all three pinned ``run`` is never called.  ``timings`` of the result
+    maps every configuration tried to its median seconds.
     """
     width, max_threads = int(width), max(1, int(max_threads))
     pinned_panel = pins.get("panel_columns")
@@ -206,18 +240,23 @@ def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_coun
         pinned_panel = width
     threads = pins.get("threads", max_threads)
     blocks = pins.get("row_blocks")
-    panel = pinned_panel if pinned_panel is not None else width
+    default_panel = width if panel is None or panel <= 0 or panel >= width else int(panel)
+    panel = pinned_panel if pinned_panel is not None else default_panel
     if pinned_panel is not None and "threads" in pins and blocks is not None:
         return EngineChoice(panel, threads, max(blocks, 1), "pinned")
     timings = {}
 
-    def best(configs):
+    def best(incumbent, others):
+        configs = [incumbent] + [c for c in others if c != incumbent]
+        if len(configs) == 1:
+            return incumbent
         measured = _median_times(run, configs, timer, repeats)
         timings.update({(c.panel_columns, c.threads, c.row_blocks): t for c, t in measured.items()})
-        return min(configs, key=lambda c: (measured[c], configs.index(c)))
+        fastest = min(configs, key=lambda c: (measured[c], configs.index(c)))
+        return fastest if measured[fastest] < (1.0 - margin) * measured[incumbent] else incumbent
 
     def blocks_for(t):
-        return blocks if blocks is not None else 2 * t
+        return blocks if blocks is not None else default_row_blocks(t)
 
     current = EngineChoice(panel, threads, blocks_for(threads))
     if pinned_panel is None:
@@ -225,14 +264,12 @@ def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_coun
         while w >= _PROBE_MIN_PANEL and w < width:
             widths.append(w)
             w //= 2
-        if len(widths) > 1:
-            current = best([EngineChoice(w, threads, blocks_for(threads)) for w in widths])
+        current = best(current, [EngineChoice(w, threads, blocks_for(threads)) for w in widths])
     if "threads" not in pins and max_threads > 1:
-        current = best([current] + [EngineChoice(current.panel_columns, 1, blocks_for(1))])
-    if blocks is None:
+        current = best(current, [EngineChoice(current.panel_columns, 1, blocks_for(1))])
+    if blocks is None and current.threads > 1:  # a static split: one block per thread
         t = current.threads
-        options = [EngineChoice(current.panel_columns, t, f * t) for f in _BLOCK_FACTORS]
-        current = best(options)
+        current = best(current, [EngineChoice(current.panel_columns, t, t)])
     return EngineChoice(current.panel_columns, current.threads, current.row_blocks, "probe",
                         timings)
 
@@ -270,7 +307,8 @@ def choice_for(key, run, *, width, max_threads, pins, default) -> EngineChoice:
             if not probe_enabled() and not ({"panel_columns", "threads", "row_blocks"} <= set(pins)):
                 found = default
             else:
-                found = probe(run, width=width, max_threads=max_threads, pins=pins)
+                found = probe(run, width=width, max_threads=max_threads, pins=pins,
+                              panel=default.panel_columns)
             _CHOICES[full] = found
     return found
 

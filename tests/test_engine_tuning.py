@@ -5,6 +5,9 @@ re-measured; with every setting pinned nothing is timed; the probe picks the fas
 configuration it measured; and the numbers never depend on the configuration (bit for bit).
 """
 
+import threading
+import time
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -96,18 +99,61 @@ class TestPins:
 
 
 class TestProbe:
-    def test_picks_the_fastest_measured(self):
-        """A fake clock: each configuration costs what the table says."""
-        costs = {(16, 2, 4): 5.0, (8, 2, 4): 3.0, (4, 2, 4): 4.0, (8, 1, 2): 2.0,
-                 (8, 1, 1): 2.5, (8, 1, 8): 1.5}
+    @staticmethod
+    def _fake(costs):
+        """A fake product advancing a fake clock by the table's cost (default cost 10)."""
         now = [0.0]
 
         def run(c):
-            now[0] += costs[(c.panel_columns, c.threads, c.row_blocks)]
+            now[0] += costs.get((c.panel_columns, c.threads, c.row_blocks), 10.0)
 
-        c = _tuning.probe(run, width=16, max_threads=2, pins={}, timer=lambda: now[0])
-        assert (c.panel_columns, c.threads, c.row_blocks) == (8, 1, 8)
-        assert set(c.timings) == set(costs)
+        return run, (lambda: now[0])
+
+    def test_picks_a_clear_winner(self):
+        """Each step leaves the default for a candidate more than 15% faster."""
+        costs = {(16, 2, 32): 5.0, (8, 2, 32): 3.0, (4, 2, 32): 4.0, (8, 1, 16): 2.0,
+                 (8, 1, 1): 1.0}
+        run, timer = self._fake(costs)
+        c = _tuning.probe(run, width=16, max_threads=2, pins={}, timer=timer)
+        # one thread: blocks are not searched (they only matter between threads)
+        assert (c.panel_columns, c.threads, c.row_blocks, c.source) == (8, 1, 16, "probe")
+        assert set(c.timings) == {(16, 2, 32), (8, 2, 32), (4, 2, 32), (8, 1, 16)}
+        assert c.timings[(8, 1, 16)] == 2.0
+        assert "8/1/16 2.000 s*" in c.describe_timings()
+
+    def test_near_equal_candidates_keep_the_default(self):
+        """Candidates up to 15% faster than the default are noise: the default stays."""
+        costs = {(16, 2, 32): 1.0, (32, 2, 32): 0.9, (8, 2, 32): 0.87, (4, 2, 32): 1.2,
+                 (16, 1, 16): 0.86, (16, 2, 2): 0.88}
+        run, timer = self._fake(costs)
+        c = _tuning.probe(run, width=32, max_threads=2, pins={}, panel=16, timer=timer)
+        assert (c.panel_columns, c.threads, c.row_blocks) == (16, 2, 32)
+        assert len(c.timings) == 6  # every candidate was measured and is reported
+
+    def test_one_thread_only_when_clearly_faster(self):
+        for one, expected in ((0.9, 2), (0.8, 1)):
+            costs = {(16, 2, 32): 1.0, (16, 1, 16): one, (16, 2, 2): 1.0}
+            run, timer = self._fake(costs)
+            c = _tuning.probe(run, width=16, max_threads=2, pins={}, timer=timer)
+            assert c.threads == expected, one
+
+    def test_noise_does_not_move_the_choice(self):
+        """Equal true costs with 10% random noise per timing: the default, every time."""
+        rng = np.random.default_rng(1)
+        for trial in range(20):
+            now = [0.0]
+
+            def run(c):
+                now[0] += 1.0 + 0.1 * rng.random()
+
+            c = _tuning.probe(run, width=32, max_threads=2, pins={}, panel=16,
+                              timer=lambda: now[0])
+            assert (c.panel_columns, c.threads, c.row_blocks) == (16, 2, 32), trial
+
+    def test_default_blocks_are_many_per_thread(self):
+        assert _tuning.default_row_blocks(2) == 2 * _tuning._BLOCKS_PER_THREAD >= 16
+        op = PropagationOperator(random_graph(200, 0), threads=2)
+        assert op.choice(16, np.float64).row_blocks == _tuning.default_row_blocks(2)
 
     def test_median_resists_one_slow_sample(self):
         samples = iter([9.0, 2.0, 1.0, 2.0, 1.0, 2.0])  # rounds A, B: A has one 9 s outlier
@@ -146,8 +192,89 @@ class TestProbe:
         assert PropagationOperator(random_graph(200, 0)).choice(16, np.float64).source == "default"
 
 
+def shuffled_schedule(seed, pause=5e-5):
+    """A stand-in for ``_sparse.run_dynamic``: the tasks in a random order, on real threads
+    that pause at random (an adversarial schedule: any thread may run any block, in any order)."""
+    rng = np.random.default_rng(seed)
+
+    def run(task, count, threads):
+        order = iter(rng.permutation(count).tolist())
+        pauses = iter((pause * rng.random(count)).tolist())
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    i, wait = next(order, None), next(pauses, 0.0)
+                if i is None:
+                    return
+                time.sleep(wait)
+                task(i)
+
+        workers = [threading.Thread(target=worker) for _ in range(max(1, threads))]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    return run
+
+
+class TestDynamicSchedule:
+    @pytest.mark.parametrize("threads,count", [(1, 7), (2, 1), (2, 40), (3, 40), (8, 5)])
+    def test_every_task_runs_once(self, threads, count):
+        seen, lock = [], threading.Lock()
+
+        def task(i):
+            with lock:
+                seen.append(i)
+
+        _sparse.run_dynamic(task, count, threads)
+        assert sorted(seen) == list(range(count))
+
+    def test_an_error_is_raised_after_every_thread_stopped(self):
+        done = []
+
+        def task(i):
+            if i == 3:
+                raise RuntimeError("task 3 failed")
+            done.append(i)
+
+        with pytest.raises(RuntimeError, match="task 3 failed"):
+            _sparse.run_dynamic(task, 20, 2)
+        assert 3 not in done and len(done) == 19  # the others still ran
+
+    def test_a_slow_thread_takes_fewer_blocks(self):
+        """A thread on a busy core (here: the calling thread, 50x slower per task) leaves
+        most tasks to the free one: the point of the shared queue."""
+        me, taken = threading.get_ident(), []
+
+        def task(i):
+            slow = threading.get_ident() == me
+            taken.append(slow)
+            time.sleep(0.02 if slow else 0.0004)
+
+        _sparse.run_dynamic(task, 40, 2)
+        assert len(taken) == 40 and sum(taken) < 10
+
+    def test_products_use_the_dynamic_schedule(self, monkeypatch):
+        calls = []
+        real = _sparse.run_dynamic
+        monkeypatch.setattr(_sparse, "run_dynamic",
+                            lambda task, count, threads: (calls.append((count, threads)),
+                                                          real(task, count, threads)))
+        P = random_graph(400, 2)
+        op = PropagationOperator(P, threads=2, panel_columns=0, row_blocks=12)
+        X = np.random.default_rng(0).standard_normal((400, 4))
+        assert np.array_equal(op.apply(X), P @ X)
+        assert (12, 2) in calls  # 400 rows in chunks of 16: 25 chunks, 12 blocks
+        op.map_rows(lambda a, b: None, 400, 4)
+        assert (25, 2) in calls  # elementwise passes: one task per chunk
+
+
 class TestSameNumbersWhateverTheChoice:
-    CONFIGS = [("1", "0", "1"), ("2", "2", "5"), ("2", "4", "16"), ("3", "1", "2")]
+    CONFIGS = [("1", "0", "1"), ("2", "2", "5"), ("2", "4", "16"), ("3", "1", "2"),
+               ("2", "0", "32"), ("3", "3", "19")]
 
     def _run(self, monkeypatch, P, config, symmetric_input=True):
         threads, panel, blocks = config
@@ -174,6 +301,22 @@ class TestSameNumbersWhateverTheChoice:
                 assert np.array_equal(a, b)
             for a, b in zip(g.weight_gradients, ref.weight_gradients):
                 assert np.array_equal(a, b)
+
+    @pytest.mark.parametrize("symmetric", [True, False])
+    def test_bit_identical_whatever_the_schedule(self, monkeypatch, symmetric):
+        """Blocks in random orders on threads that pause at random give the same bits as the
+        one-thread run, for every thread count, block count and panel width."""
+        P = random_graph(301, 7)
+        if not symmetric:
+            P = sp.csr_array(P @ sp.diags_array(np.linspace(0.5, 1.5, 301)))
+        ref = self._run(monkeypatch, P, ("1", "0", "1"))
+        for seed, config in enumerate(self.CONFIGS[1:]):
+            monkeypatch.setattr(_sparse, "run_dynamic", shuffled_schedule(seed))
+            g = self._run(monkeypatch, P, config)
+            assert np.array_equal(g.forward.output, ref.forward.output), config
+            assert g.loss == ref.loss
+            for a, b in zip(g.B + g.weight_gradients, ref.B + ref.weight_gradients):
+                assert np.array_equal(a, b), config
 
     def test_probed_equals_pinned(self, monkeypatch):
         monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)

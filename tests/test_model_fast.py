@@ -78,17 +78,34 @@ def assert_agrees(fast, ref, dtype):
         assert rel(fast.weight_gradients[k], g) <= tol, f"dLoss/dW^({k})"
 
 
-@pytest.fixture(params=[(1, False), (2, False), (2, True)],
-                ids=["one_thread", "two_threads", "two_threads_reordered_panels"])
+def shuffled_schedule(seed):
+    """A stand-in for ``_sparse.run_dynamic``: the tasks in a random order (any order the
+    shared queue could produce; tests/test_engine_tuning.py also runs them on real threads)."""
+    rng = np.random.default_rng(seed)
+
+    def run(task, count, threads):
+        for i in rng.permutation(count).tolist():
+            task(i)
+
+    return run
+
+
+@pytest.fixture(params=[(1, False), (2, False), (2, True), (3, "shuffled")],
+                ids=["one_thread", "two_threads", "two_threads_reordered_panels",
+                     "three_threads_shuffled_schedule"])
 def threads(request, monkeypatch):
     """Run with one thread and with two (small chunks so that 2 threads really split rows);
     the third variant also renumbers the nodes (reverse Cuthill-McKee) and splits every sparse
-    product into column panels of two columns (the large-graph path, forced on small ones)."""
+    product into column panels of two columns (the large-graph path, forced on small ones);
+    the fourth runs the row blocks of every threaded pass in a random order
+    (any schedule the shared queue could produce)."""
     count, large_graph_path = request.param
     monkeypatch.setenv("BACKSMOOTH_NUM_THREADS", str(count))
     monkeypatch.setattr(_sparse, "_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(_sparse, "_CHUNK_ROWS", 16)
-    if large_graph_path:
+    if large_graph_path == "shuffled":
+        monkeypatch.setattr(_sparse, "run_dynamic", shuffled_schedule(count))
+    elif large_graph_path:
         monkeypatch.setattr(_sparse, "_REORDER_MIN_ROWS", 0)
         monkeypatch.setattr(_sparse, "_REORDER_MIN_GAIN", 0.0)
         monkeypatch.setattr(_sparse, "_MIN_PANEL_COLUMNS", 1)
