@@ -21,7 +21,7 @@ and CPU clocks), so their ratios see the same machine load:
 
 * ``ours``: :func:`backsmooth.numeric.gradients` (threads, column panels, renumbering, all
   as the engine chooses them; its timing probe runs in the warm-up, outside the timing, and
-  its choice is reported);
+  its choice (threads, panels, row blocks, schedule) and the probe's timings are reported);
 * ``torch``: torch CPU autograd on a CSR tensor, every CPU thread, ``P (X W)`` order;
 * ``scipy``: what a user would write: ``F = P @ X; H = F @ W; X = tanh(H)`` per layer,
   keeping ``F`` and ``H``, then the backward recursion with ``P.T @``, no threads (BLAS
@@ -218,6 +218,7 @@ def run_condition(condition, families, args, log):
             row = {"condition": condition, "family": family, "n": P.shape[0], "nnz": P.nnz,
                    "ours": med["ours"], "scipy": med["scipy"], "torch": med.get("torch"),
                    "cpu": cpu, "errs": errs, "choice": choice.describe(),
+                   "probe": choice.describe_timings() if choice.timings else "",
                    "renumbered": op.order is not None, "setup": setup, "first": first,
                    "load": f"{load_before} -> {uptime()}"}
             rows.append(row)
@@ -259,7 +260,14 @@ def markdown(rows, args):
             f"{', '.join(format(r['errs'][k], '.1e') for k in ('scipy', 'torch') if k in r['errs'])} | "
             f"{r['choice']} | {'yes' if r['renumbered'] else 'no'} | "
             f"{r['setup']:.2f} + {max(r['first'] - r['ours'], 0):.2f} | {r['load']} |")
-    return head + "\n".join(lines) + "\n"
+    probes = [f"- {r['condition']}, {r['family']}: {r['probe']}" for r in rows if r.get("probe")]
+    tail = ""
+    if probes:
+        tail = ("\nThe probe's median timings (one product over the first half of the rows, "
+                "per configuration panel width/threads/row blocks; `*` marks the choice; the "
+                "default is kept unless a candidate is more than 15% faster, confirmed):\n\n"
+                + "\n".join(probes) + "\n")
+    return head + "\n".join(lines) + "\n" + tail
 
 
 def write_section(text, path, begin=BEGIN, end=END):
@@ -305,6 +313,8 @@ def main(argv=None):
               f"{r['scipy'] / r['ours']:.2f}x scipy; CPU s "
               f"{', '.join(f'{k} {v:.2f}' for k, v in r['cpu'].items())}; {r['choice']}; "
               f"{r['load']}", flush=True)
+        if r.get("probe"):
+            print(f"       probe timings: {r['probe']}", flush=True)
 
     rows = []
     for condition in args.conditions:

@@ -296,11 +296,28 @@ class PropagationOperator:
             found = default
         else:
             key = (self.shape, self.nnz, np.dtype(dtype).str, width, self.threads)
-            found = _tuning.choice_for(key, lambda c: _tuning.probe_product(self, c, width, dtype),
-                                       width=width, max_threads=self.threads, pins=pins,
-                                       default=default)
-            self.__dict__.pop("_probe_buffers", None)
+            sample = []  # built on first use (not when the choice is cached or pinned)
+
+            def run(c):
+                if not sample:
+                    sample.append(self._probe_sample())
+                _tuning.probe_product(sample[0], c, width, dtype)
+
+            found = _tuning.choice_for(key, run, width=width, max_threads=self.threads,
+                                       pins=pins, default=default)
         return found
+
+    def _probe_sample(self) -> "PropagationOperator":
+        """What the probe times: the first half of the rows of ``P`` (all its columns: the
+        product reads all of ``X``, at the same scattered places), as an operator with this
+        one's threads; half the cost of timing whole products."""
+        rows = self._P.shape[0]
+        half = self._P if rows < 2 * _CHUNK_ROWS else _compact_csr(self._P[: rows // 2])
+        sample = PropagationOperator.__new__(PropagationOperator)
+        sample.__dict__.update(self.__dict__)
+        sample._P, sample._PT, sample._blocks, sample._choices = half, None, {}, {}
+        sample.shape, sample.nnz, sample.order = half.shape, half.nnz, None
+        return sample
 
     def column_panels(self, width: int, dtype) -> list:
         """Column ranges ``[(c0, c1), ...]`` in which a product of an ``n x width`` block runs.

@@ -23,15 +23,18 @@ by shape, non-zeros, dtype and width):
   other candidate is that static split.
 
 The search is coordinate-wise (panels, then threads, then blocks: 4 + 1 + 1 candidates beside
-the default at width 32, timed in ``_PROBE_REPEATS`` (5) interleaved rounds, the median kept),
-about 30 products, a fraction of one forward pass at ``n = 10^5``.  It is *stable*: at each
-step the current choice is kept unless a candidate's median beats it by more than
-``_PROBE_MARGIN`` (15%).  Near-equal candidates (panel widths within 20-30% of each other
-under load) used to win by noise, so the choice changed between runs; and one thread is now
-chosen on a machine with several usable cores only when it is measured clearly faster.  The
-choice and every median timing are kept in :attr:`EngineChoice.timings`
-(:meth:`EngineChoice.describe_timings`) for benchmark reports.  Small products are not probed
-(their cost is dominated by overheads the probe cannot see); they use the defaults.
+the default at width 32, timed in ``_PROBE_REPEATS`` (5) interleaved rounds), about 30 products
+over the first half of the rows (a sub-operator reading all of ``X``, so its cache behaviour is
+the whole product's): 3-4 CPU s on the CSBM graph of ``n = 10^5`` (5-6 s with whole products,
+measured on a loaded machine). It is *stable*: at each step the current choice is kept unless a candidate beats it by
+more than ``_PROBE_MARGIN`` (15%) both in the median and in the best of its timings, and does
+so again in fresh interleaved rounds of the two alone. Near-equal candidates (panel widths
+within 20-30% of each other under load) used to win by noise, so the choice changed between
+runs; and one thread is now chosen on a machine with several usable cores only when it is
+measured clearly faster. The choice and every median timing are kept in
+:attr:`EngineChoice.timings` (:meth:`EngineChoice.describe_timings`) for benchmark reports.
+Small products are not probed (their cost is dominated by overheads the probe cannot see); they
+use the defaults.
 
 Every choice can be pinned: by the operator's arguments, or by the environment variables
 ``BACKSMOOTH_NUM_THREADS``, ``BACKSMOOTH_PANEL_COLUMNS`` (``0``: no split) and
@@ -204,13 +207,24 @@ def probe_enabled() -> bool:
     return os.environ.get("BACKSMOOTH_PROBE", "1").strip().lower() not in ("0", "false", "no")
 
 
-def _median_times(run, configs, timer, repeats):
+def _all_times(run, configs, timer, repeats):
     times = {c: [] for c in configs}
     for _ in range(repeats):  # interleaved rounds: every configuration sees the same load
         for c in configs:
             t0 = timer()
             run(c)
             times[c].append(timer() - t0)
+    return times
+
+
+def _clear_win(times, incumbent_times, margin):
+    """Whether ``times`` beat ``incumbent_times`` by ``margin`` in the median and the best."""
+    return all(f(times) < (1.0 - margin) * f(incumbent_times)
+               for f in (lambda t: sorted(t)[len(t) // 2], min))
+
+
+def _median_times(run, configs, timer, repeats):
+    times = _all_times(run, configs, timer, repeats)
     return {c: sorted(t)[len(t) // 2] for c, t in times.items()}
 
 
@@ -226,7 +240,8 @@ def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_coun
 
     The default (``panel`` columns, default: the whole width; every thread;
     :func:`default_row_blocks`) is kept unless another candidate's median time, over
-    ``repeats`` interleaved rounds, beats the default's by more than ``margin`` (a fraction):
+    ``repeats`` interleaved rounds, and its best time too, beat the default's by more than
+    ``margin`` (a fraction), confirmed by ``repeats`` fresh rounds of the two alone:
     so noise between near-equal candidates never moves the choice, and one thread is chosen on
     a machine with several usable cores only when it is measured clearly faster.
     ``pins`` maps ``"panel_columns"``, ``"threads"``, ``"row_blocks"`` to fixed values (a
@@ -250,10 +265,15 @@ def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_coun
         configs = [incumbent] + [c for c in others if c != incumbent]
         if len(configs) == 1:
             return incumbent
-        measured = _median_times(run, configs, timer, repeats)
+        times = _all_times(run, configs, timer, repeats)
+        measured = {c: sorted(t)[len(t) // 2] for c, t in times.items()}
         timings.update({(c.panel_columns, c.threads, c.row_blocks): t for c, t in measured.items()})
         fastest = min(configs, key=lambda c: (measured[c], configs.index(c)))
-        return fastest if measured[fastest] < (1.0 - margin) * measured[incumbent] else incumbent
+        if fastest == incumbent or not _clear_win(times[fastest], times[incumbent], margin):
+            return incumbent
+        # confirmed in fresh interleaved rounds of the two alone, or the default stays
+        again = _all_times(run, [incumbent, fastest], timer, repeats)
+        return fastest if _clear_win(again[fastest], again[incumbent], margin) else incumbent
 
     def blocks_for(t):
         return blocks if blocks is not None else default_row_blocks(t)
@@ -276,21 +296,32 @@ def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_coun
 
 def probe_product(op, choice: EngineChoice, width: int, dtype) -> None:
     """One product of an ``n x width`` block by operator ``op``, run as ``choice`` says
-    (column panels of separate arrays, as the layers write them).  The random inputs of the
-    configuration last timed are kept in ``op._probe_buffers`` (the operator drops them)."""
-    cols, bufs = choice.panel_columns, op.__dict__.setdefault("_probe_buffers", {})
-    key = (str(dtype), width, cols)
-    if key not in bufs:
-        import numpy as np
+    (column panels of separate C-contiguous arrays, as the layers write them).
 
-        rng = np.random.default_rng(0)
-        ins = [rng.standard_normal((op.shape[1], min(cols, width - c0))).astype(dtype)
-               for c0 in range(0, width, cols)]
-        bufs.clear()  # one configuration's buffers at a time
-        bufs[key] = (ins, [np.empty((op.shape[0], x.shape[1]), dtype) for x in ins])
+    The input is one random buffer of ``n * width`` numbers made once per probe (kept in
+    ``op._probe_buffers``; the operator drops it afterwards) and every configuration's panels
+    are consecutive views of it, as are the outputs': nothing is allocated or generated inside
+    a timing.  (Earlier each change of panel width regenerated the random input inside the
+    timed call, which cost more than a whole product on small graphs and made the panel
+    choice noise.)"""
+    import numpy as np
+
+    bufs = op.__dict__.setdefault("_probe_buffers", {})
+    key = (np.dtype(dtype).str, int(width))
+    if key not in bufs:
+        bufs.clear()
+        rows_in, rows_out = op.shape[1], op.shape[0]
+        base = np.random.default_rng(0).standard_normal(rows_in * width).astype(dtype)
+        bufs[key] = (base, np.empty(rows_out * width, dtype))
+    base, out = bufs[key]
     P, blocks = op._row_blocks(False, choice.row_blocks)
-    for X, out in zip(*bufs[key]):
-        op._pass(P, blocks, X, out, None, choice.threads)
+    start_in = start_out = 0
+    for c0 in range(0, width, choice.panel_columns):
+        w = min(choice.panel_columns, width - c0)
+        X = base[start_in:start_in + op.shape[1] * w].reshape(op.shape[1], w)
+        Y = out[start_out:start_out + op.shape[0] * w].reshape(op.shape[0], w)
+        start_in, start_out = start_in + X.size, start_out + Y.size
+        op._pass(P, blocks, X, Y, None, choice.threads)
 
 
 #: (rows, columns, non-zeros, dtype, width, pins) -> EngineChoice, for the life of the process

@@ -83,15 +83,22 @@ class TestPins:
             PropagationOperator(random_graph(50, 0), row_blocks=0)
 
     def test_partial_pin_is_kept_whatever_the_timings(self, monkeypatch):
-        """Random timings: the probe's other choices vary, the pinned panel width never does."""
+        """Random costs per configuration: the probe's other choices vary, the pinned panel
+        width never does."""
         monkeypatch.setattr(_tuning, "_PROBE_MIN_WORK", 0)
         rng = np.random.default_rng(0)
         real = _tuning.probe
         seen = set()
-        for trial in range(6):
+        for trial in range(8):
             monkeypatch.setattr(_tuning, "_CHOICES", {})
-            monkeypatch.setattr(_tuning, "probe", lambda run, **kw: real(
-                run, timer=lambda: float(rng.random()), **kw))
+            costs, now = {}, [0.0]
+
+            def run(c, costs=costs, now=now):
+                key = (c.panel_columns, c.threads, c.row_blocks)
+                now[0] += costs.setdefault(key, float(rng.uniform(0.1, 1.0)))
+
+            monkeypatch.setattr(_tuning, "probe", lambda _, costs=costs, now=now, run=run, **kw:
+                                real(run, timer=lambda: now[0], **kw))
             c = PropagationOperator(random_graph(200, 0), panel_columns=4).choice(16, np.float64)
             assert c.panel_columns == 4 and c.source == "probe"
             seen.add((c.threads, c.row_blocks))
@@ -136,6 +143,23 @@ class TestProbe:
             run, timer = self._fake(costs)
             c = _tuning.probe(run, width=16, max_threads=2, pins={}, timer=timer)
             assert c.threads == expected, one
+
+    def test_a_win_must_be_confirmed(self):
+        """A candidate fast in its first rounds only (a lucky moment) is not adopted; one
+        fast in the confirmation rounds too is."""
+        for lasting, expected in ((False, 16), (True, 8)):
+            calls = {}
+            now = [0.0]
+
+            def run(c):
+                k = (c.panel_columns, c.threads, c.row_blocks)
+                calls[k] = calls.get(k, 0) + 1
+                fast = k == (8, 2, 32) and (lasting or calls[k] <= 5)
+                now[0] += 0.5 if fast else 1.0
+
+            c = _tuning.probe(run, width=16, max_threads=2, pins={}, timer=lambda: now[0])
+            assert c.panel_columns == expected, lasting
+            assert calls[(8, 2, 32)] >= 10  # first rounds and confirmation rounds
 
     def test_noise_does_not_move_the_choice(self):
         """Equal true costs with 10% random noise per timing: the default, every time."""
