@@ -87,8 +87,11 @@ def run_dynamic(task, count: int, threads: int) -> None:
     Dynamic scheduling: a thread on a free core takes more tasks than one on a core that a
     neighbour keeps busy, so one slow core no longer decides the time of a whole product.
     Which thread runs a task never changes what the task computes (each writes its own rows),
-    so results do not depend on the schedule.  The first exception raised by a task is
-    re-raised once every thread has stopped.
+    so results do not depend on the schedule.  An exception raised by a task is re-raised
+    once every thread has stopped (the tasks not yet taken may then not run).  Helpers that
+    have not started when the calling thread runs out of tasks (the pool busy with another
+    run) are cancelled, not waited for: a run never waits on a busy pool, even when called
+    from inside a pool task.
     """
     count, threads = int(count), max(1, min(int(threads), int(count)))
     if threads == 1:
@@ -109,7 +112,9 @@ def run_dynamic(task, count: int, threads: int) -> None:
     try:
         worker()
     finally:
-        errors = [f.exception() for f in futures]  # waits for every helper
+        # helpers still queued (the pool busy with other runs) have nothing left to do:
+        # cancel them rather than wait for a free worker; wait for those already running
+        errors = [f.exception() for f in futures if not f.cancel()]
     for error in errors:
         if error is not None:
             raise error

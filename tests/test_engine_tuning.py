@@ -266,7 +266,29 @@ class TestDynamicSchedule:
 
         with pytest.raises(RuntimeError, match="task 3 failed"):
             _sparse.run_dynamic(task, 20, 2)
-        assert 3 not in done and len(done) == 19  # the others still ran
+        ran = len(done)
+        time.sleep(0.05)
+        assert 3 not in done and len(done) == ran  # nothing still runs after the raise
+
+    def test_a_busy_pool_is_not_waited_for(self):
+        """Every pool worker busy (another run): the calling thread does all the tasks and
+        returns at once, instead of waiting for a helper that cannot start."""
+        release = threading.Event()
+        blockers = [_tuning.pool(2).submit(release.wait, 10) for _ in range(2)]
+        done, finished = [], threading.Event()
+
+        def call():
+            _sparse.run_dynamic(done.append, 10, 2)
+            finished.set()
+
+        threading.Thread(target=call, daemon=True).start()
+        try:
+            assert finished.wait(5), "run_dynamic waited for a busy pool"
+            assert sorted(done) == list(range(10))
+        finally:
+            release.set()
+            for b in blockers:
+                b.result()
 
     def test_a_slow_thread_takes_fewer_blocks(self):
         """A thread on a busy core (here: the calling thread, 50x slower per task) leaves
