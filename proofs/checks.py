@@ -168,8 +168,26 @@ def _decided_nonnegative(expr) -> bool:
     def _epb(e):
         return sp.simplify(sp.expand_power_base(sp.powsimp(e, force=True), force=True))
 
-    for form in (sp.factor, sp.simplify, sp.together, sp.expand, _epb,
-                 lambda e: sp.factor(sp.simplify(e)), lambda e: sp.factor(_epb(e))):
+    # the forms tried in turn; simplify(expr) and _epb(expr) are computed once and reused by
+    # the two factored forms (the same values a second call would return)
+    done = {}
+
+    def once(fn):
+        def form(e):
+            if fn not in done:
+                try:
+                    done[fn] = (True, fn(e))
+                except Exception as exc:  # pragma: no cover - sympy internals
+                    done[fn] = (False, exc)
+            ok, value = done[fn]
+            if not ok:
+                raise value
+            return value
+        return form
+
+    simplified, epb = once(sp.simplify), once(_epb)
+    for form in (sp.factor, simplified, sp.together, sp.expand, epb,
+                 lambda e: sp.factor(simplified(e)), lambda e: sp.factor(epb(e))):
         try:
             f = form(expr)
         except Exception:  # pragma: no cover - sympy internals

@@ -23,6 +23,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from .gnn import SymbolicGNN, forward, mean_row, mse_loss
@@ -107,6 +109,14 @@ def counterexample(construction, L, rho="id", P="mlp"):
         raise ValueError("L must be >= 1")
     if rho not in _ACT:
         raise ValueError(f"rho must be one of {sorted(_ACT)}, got {rho!r}")
+    r = _counterexample(construction, L, rho, P)
+    return {**r, "grads": list(r["grads"])}
+
+
+@functools.lru_cache(maxsize=None)
+def _counterexample(construction, L, rho, P):
+    # exact, a pure function of its arguments (immutable sympy results): computed once per
+    # process for each network (Proposition 2's derivation uses construction B, ReLU, GNN twice)
     Pm = sp.eye(2) if P == "mlp" else sp.ImmutableMatrix([[1 - p_sym, p_sym], [p_sym, 1 - p_sym]])
     values = _weights(construction, L)
     syms = [sp.ImmutableMatrix(*Wv.shape, lambda a, b, k=k: sp.Symbol(f"W{k}_{a}{b}", real=True))

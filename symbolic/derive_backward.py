@@ -20,6 +20,8 @@ True
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from .gnn import (
@@ -43,6 +45,13 @@ def _downstream_loss(net, rho, k, Z):
 
 def true_backward_signals(net, rho):
     """``[B^(0), ..., B^(L)]`` computed as ``dLoss/dH^(k)`` by sympy (no recursion used)."""
+    return list(_true_backward_signals(net, rho))
+
+
+@functools.lru_cache(maxsize=None)
+def _true_backward_signals(net, rho):
+    # net (a frozen dataclass of immutable matrices) and rho are immutable: computed once per
+    # process for each (net, rho)
     _, _, H = forward(net, rho)
     out = []
     for k in range(net.L + 1):
@@ -51,7 +60,7 @@ def true_backward_signals(net, rho):
         loss = _downstream_loss(net, rho, k, sp.ImmutableMatrix(Z))
         D = sp.Matrix(r, c, lambda a, b: sp.diff(loss, Z[a, b]))
         out.append(sp.ImmutableMatrix(D.subs(dict(zip(Z, H[k])), simultaneous=True)))
-    return out
+    return tuple(out)
 
 
 def derive_backprop(n=2, widths=(1, 2, 1, 1), rho=generic_rho):
@@ -94,6 +103,13 @@ def _Mk(net, k):
 
 def derive_linear_closed_forms(n=2, widths=(1, 2, 1, 1)):
     """Linear GNN: closed forms of ``X^(k)`` and ``B^(k)`` (generic, non-symmetric P)."""
+    return _derive_linear_closed_forms(n, tuple(widths))
+
+
+@functools.lru_cache(maxsize=None)
+def _derive_linear_closed_forms(n, widths):
+    # frozen steps, a pure function of (n, widths): computed once per process (the backprop
+    # and Corollary 1 derivations both use it)
     ident = sp.Lambda(sp.Symbol("t"), sp.Symbol("t"))
     net = symbolic_gnn(n, widths)
     X, _, H = forward(net, ident)

@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.polys.fields import sfield
 
 from .chain import Step
 from .evidence import Evidence
@@ -187,12 +188,33 @@ def _identity_evidence(ok, size, detail):
     return Evidence("all_sizes_identity", ok, detail)
 
 
+def _zero_rational_function(expr) -> bool:
+    """True when ``expr`` is 0 in sympy's field of rational functions of its generators.
+
+    The generators (symbols, and non-rational subterms such as ``rho'(h)``, ``lambda**k`` or
+    ``sqrt(x)``) are taken as independent indeterminates, so a zero element is 0 for every
+    value of them where ``expr`` is defined: a sound zero test, and one sparse polynomial
+    arithmetic pass instead of ``together`` + ``expand``.  False means "not shown here" (the
+    caller goes on with its other tests), never "non-zero".  Expressions with floats are left
+    to the other tests.
+    """
+    if expr.has(sp.Float):
+        return False
+    try:
+        _, element = sfield(expr)
+    except Exception:  # noqa: BLE001 - not a rational function sympy can build: not shown
+        return False
+    return not element
+
+
 def is_zero(expr) -> bool:
     """Return True when ``expr`` (scalar or matrix) simplifies to exactly 0."""
     if isinstance(expr, sp.MatrixBase):
         return all(is_zero(e) for e in expr)
     expr = sp.sympify(expr)
     if expr == 0:
+        return True
+    if _zero_rational_function(expr):
         return True
     try:  # polynomial arithmetic is far faster than Expr.expand on nested products
         num = sp.together(expr).as_numer_denom()[0]
