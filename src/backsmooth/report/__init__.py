@@ -207,8 +207,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
     # the proofs run as one task in one worker: verifying a proof verifies the proofs it cites,
     # once per process (the proofs registry keeps the results), so spread over two workers
     # the cited proofs were verified twice (34 CPU s in one process, 48.5 spread over two)
-    batched = tuple(k for k in todo if k.split("/", 1)[0] in _BATCHED)
-    tasks = [(k,) for k in todo if k not in batched] + ([batched] if batched else [])
+    tasks = _tasks(todo)
     pending = sorted(tasks, key=lambda t: -sum(_cost(k, profile, costs) for k in t))
     broken = False
     from ..parallel import process_pool
@@ -305,6 +304,29 @@ def _typeset(fragments):
 
 #: section kinds run together as one task in one worker (they share per-process results)
 _BATCHED = ("proof",)
+#: sections run together as one task, in this order: derivations that share memoised builders
+#: within a process (theorem2 and proposition1 the recursion instances, backprop and corollary1
+#: the true backward signals), so that one worker builds them once
+_TOGETHER = (("derivation/theorem2", "derivation/proposition1"),
+             ("derivation/backprop", "derivation/corollary1"))
+
+
+def _tasks(todo) -> list:
+    """The worker tasks (tuples of section keys run one after the other in one worker) for the
+    sections ``todo``: every proof section in one task (:data:`_BATCHED`), the groups of
+    :data:`_TOGETHER` each in one, every other section alone.
+
+    Examples
+    --------
+    >>> _tasks(["claim/lemma1", "proof/lemma1", "derivation/backprop", "proof/theorem1",
+    ...         "derivation/corollary1"])
+    [('claim/lemma1',), ('derivation/backprop', 'derivation/corollary1'), ('proof/lemma1', 'proof/theorem1')]
+    """
+    batched = tuple(k for k in todo if k.split("/", 1)[0] in _BATCHED)
+    grouped = [tuple(k for k in group if k in todo) for group in _TOGETHER]
+    grouped = [g for g in grouped if g]
+    inside = set(batched).union(*grouped)
+    return ([(k,) for k in todo if k not in inside] + grouped + ([batched] if batched else []))
 
 
 def _run_many(keys, out, seed, profile, use_cache=True):
