@@ -54,9 +54,10 @@ def timed(cmd, env):
             "tail": (proc.stdout.strip().splitlines() or [""])[-1][:200]}
 
 
-def section_cpu(out):
+def section_cpu(out, total=None):
     """CPU seconds per kind of section and the three longest sections, from a report's results.json
-    ("" for a figure command)."""
+    ("" for a figure command); with ``total`` (the run's CPU seconds) also the CPU outside the
+    sections (start-up, the formulas typeset for the page, the page itself)."""
     import json
 
     path = os.path.join(out, "results.json")
@@ -71,8 +72,9 @@ def section_cpu(out):
         longest.append((cpu, key))
     top = ", ".join(f"{k} {c:.1f}" for c, k in sorted(longest, reverse=True)[:3])
     hits = sum(1 for rec in sections.values() if rec.get("cached"))
+    outside = f"; outside the sections {total - sum(kinds.values()):.1f}" if total is not None else ""
     return (" ".join(f"{k} {v:.1f}" for k, v in sorted(kinds.items())) + f" (longest: {top}); "
-            f"{hits}/{len(sections)} sections from the cache")
+            f"{hits}/{len(sections)} sections from the cache{outside}")
 
 
 def run_condition(condition, args):
@@ -93,7 +95,7 @@ def run_condition(condition, args):
                 ("figure 1 --quick", cli + ["figure", "1", "--quick", "--no-progress",
                                             "--out", os.path.join(work, "figure1")])):
             r = timed(cmd, env)
-            r.update(condition=condition, name=name, sections=section_cpu(cmd[cmd.index("--out") + 1]))
+            r.update(condition=condition, name=name, sections=section_cpu(cmd[cmd.index("--out") + 1], r["cpu"]))
             rows.append(r)
             print(f"{condition:6s} {name:28s} wall {r['wall']:.1f} s, cpu {r['cpu']:.1f} s, "
                   f"exit {r['code']}; {r['load']}" + (f"; {r['sections']}" if r["sections"] else ""),

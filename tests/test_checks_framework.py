@@ -172,3 +172,15 @@ class TestCheckFunction:
         again = check("theorem1", trials=1, **case["rerun"])
         row = next(x for x in again.table() if x["part"] == case["part"])
         assert math.isclose(row["ratio"], r.summary["tightest_ratio"], rel_tol=1e-12)
+
+
+def test_summary_parts_in_first_appearance_order():
+    """The per-part summary lists the parts in the order the rows first name them: the same
+    order in every process (a set's order of strings changes with the hash seed, and with it
+    the bytes of a check's JSON for the same seed)."""
+    names = [f"part{c}" for c in "qwertyuiopas"]
+    rows = [{"instance": i, "part": name, "verdict": "holds", "relation": "<=", "ratio": 0.5,
+             "measured": 0.5, "bound": 1.0, "resolvable": True, "fitted_rate": 0.3,
+             "predicted_rate": 0.8}
+            for i, name in enumerate(names)]
+    assert list(summarise(rows)["parts"]) == names

@@ -181,3 +181,13 @@ class TestWorkers:
                 worker_count(None)
         with pytest.raises(ValueError, match="jobs"):
             worker_count(0)
+
+    @pytest.mark.parametrize("jobs", [1, 2])
+    def test_meanwhile_runs_once_and_changes_no_result(self, jobs):
+        from backsmooth.parallel import map_in_workers
+
+        calls = []
+        done = []
+        out = map_in_workers(pow, [(2, 3), (3, 2), (5, 1)], jobs=jobs,
+                             on_done=lambda i, r: done.append(i), meanwhile=lambda: calls.append(1))
+        assert out == [8, 9, 5] and calls == [1] and sorted(done) == [0, 1, 2]

@@ -156,6 +156,49 @@ class TestRenderPage:
         assert exit_code(summarise(_fake_document(tmp_path))) == 1
 
 
+class TestFormulasInWorkers:
+    """The report typesets the page's formulas in its workers (section_formulas lists them,
+    preset_formulas hands the pictures to the page): the same fragments, the same pictures."""
+
+    def test_section_formulas_are_what_the_page_typesets(self, tmp_path, monkeypatch):
+        from backsmooth.report import html
+        from backsmooth.report.page import section_formulas
+
+        doc = _fake_document(tmp_path)
+        listed = {f for sec in doc["sections"].values() for f in section_formulas(sec)}
+        asked = set()
+        monkeypatch.setattr(html, "math_image",
+                            lambda latex, size=15.0: asked.add((latex, float(size))))
+        render_page(doc, tmp_path)
+        assert asked and listed == asked
+        assert (r"\mathcal{E}(X^{(k)}) \leq \lambda^{k}", 18.0) in listed  # a statement
+
+    def test_preset_picture_is_used_then_forgotten(self, monkeypatch):
+        from backsmooth.report import html
+
+        typeset = []
+        monkeypatch.setattr(html, "math_image", lambda latex, size=15.0: typeset.append(latex))
+        html.preset_formulas([("q^2", 15.0)], ["data:image/svg+xml;base64,UFJFU0VU"])
+        try:
+            assert "UFJFU0VU" in html.formula("q^2", "q**2") and typeset == []
+        finally:
+            html.clear_preset_formulas()
+        html.formula("q^2", "q**2")
+        assert typeset == ["q^2"]
+
+    def test_a_worker_typesets_the_same_picture(self, monkeypatch):
+        # the SVG's date is the only part that depends on when it was drawn: pinned here
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+        from backsmooth.parallel import process_pool
+        from backsmooth.report.html import _typeset
+
+        latex = r"\|\bar{b}^{(k)}\| \leq \lambda s_{k+1} \frac{1}{n}"
+        with process_pool(1) as pool:
+            there = pool.submit(_typeset, latex, 15.0).result()
+        here = _typeset(latex, 15.0)
+        assert here is not None and there == here
+
+
 class TestPlan:
     def test_every_claim_has_its_derivation_and_proof(self):
         keys = plan("quick", claims())

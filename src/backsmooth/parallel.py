@@ -76,11 +76,14 @@ def process_pool(jobs: int) -> cf.ProcessPoolExecutor:
     return cf.ProcessPoolExecutor(max_workers=int(jobs), initializer=_init_worker)
 
 
-def map_in_workers(fn, tasks, *, jobs=1, on_done=None) -> list:
+def map_in_workers(fn, tasks, *, jobs=1, on_done=None, meanwhile=None) -> list:
     """``[fn(*t) for t in tasks]``, in ``jobs`` worker processes; results in task order.
 
     ``on_done(index, result)`` is called in this process as each task finishes (e.g. to
-    advance a progress bar).  ``jobs=1`` runs serially in this process, on one BLAS thread.
+    advance a progress bar).  ``meanwhile()`` is called in this process once every task is
+    handed to the workers (work this process would otherwise do after them, e.g. imports;
+    it must not change what the tasks compute), or after the tasks when they run here.
+    ``jobs=1`` runs serially in this process, on one BLAS thread.
     """
     tasks = [tuple(t) for t in tasks]
     results = [None] * len(tasks)
@@ -90,9 +93,13 @@ def map_in_workers(fn, tasks, *, jobs=1, on_done=None) -> list:
                 results[i] = fn(*t)
                 if on_done is not None:
                     on_done(i, results[i])
+        if meanwhile is not None:
+            meanwhile()
         return results
     with process_pool(min(jobs, len(tasks))) as pool:
         futures = {pool.submit(fn, *t): i for i, t in enumerate(tasks)}
+        if meanwhile is not None:
+            meanwhile()
         for fut in cf.as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()

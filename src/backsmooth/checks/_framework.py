@@ -135,7 +135,7 @@ def summarise(records):
 
 def _part_summaries(rows, rates):
     parts = {}
-    for name in {r["part"] for r in rates}:
+    for name in dict.fromkeys(r["part"] for r in rates):  # first appearance: the same order in every process
         pr = [r for r in rates if r["part"] == name]
         parts[name] = {
             "rate": {

@@ -73,7 +73,11 @@ def run(args) -> int:
               mininterval=0.5) as bar:
         progress = bar.update
         if args.which == "1":
-            paths = F.plot_figure1(F.figure1_data(settings, seeds, progress=progress, cache_dir=cache, jobs=jobs), out)
+            # the plotting's imports (pyplot) happen while the workers train, not after them
+            from ..figures.plotting import _plt
+
+            paths = F.plot_figure1(F.figure1_data(settings, seeds, progress=progress, cache_dir=cache, jobs=jobs,
+                                                  meanwhile=_plt), out)
         elif args.which == "2":
             paths = F.plot_figure2(F.figure2_data(settings, seeds, progress=progress), out)
         elif args.which == "2-scaled":

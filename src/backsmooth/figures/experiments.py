@@ -130,10 +130,11 @@ def _train_task(settings, model, depth, seed, problem, cache_dir):
     return train_run(settings, model, depth, seed, problem=problem, cache_dir=cache_dir)
 
 
-def _runs(settings, seeds, specs, progress, cache_dir, jobs=1):
+def _runs(settings, seeds, specs, progress, cache_dir, jobs=1, meanwhile=None):
     """Every (model, depth) of ``specs`` on every seed; the independent runs go to ``jobs``
     worker processes (:func:`backsmooth.parallel.map_in_workers`), with the same results as
-    the serial loop (each run is the same code on one BLAS thread)."""
+    the serial loop (each run is the same code on one BLAS thread).  ``meanwhile()`` runs in
+    this process while the workers train (after the runs when ``jobs`` is 1)."""
     runs = {f"{m}{d}": [] for m, d in specs}
     if jobs <= 1:
         for seed in seeds:
@@ -141,6 +142,8 @@ def _runs(settings, seeds, specs, progress, cache_dir, jobs=1):
             for m, d in specs:
                 runs[f"{m}{d}"].append(train_run(settings, m, d, seed, problem=problem, progress=progress,
                                                  cache_dir=cache_dir))
+        if meanwhile is not None:
+            meanwhile()
         return runs
     from ..parallel import map_in_workers
 
@@ -149,7 +152,8 @@ def _runs(settings, seeds, specs, progress, cache_dir, jobs=1):
         problem = csbm_problem(settings, seed)
         tasks += [(settings, m, d, seed, problem, cache_dir) for m, d in specs]
     done = (lambda i, run: progress(settings.epochs + 1)) if progress is not None else None
-    for (_, m, d, *_rest), run in zip(tasks, map_in_workers(_train_task, tasks, jobs=jobs, on_done=done)):
+    for (_, m, d, *_rest), run in zip(tasks, map_in_workers(_train_task, tasks, jobs=jobs, on_done=done,
+                                                              meanwhile=meanwhile)):
         runs[f"{m}{d}"].append(run)
     return runs
 
@@ -166,16 +170,18 @@ class _AsHistory:
         self.__dict__.update(run)
 
 
-def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None, jobs=1) -> dict:
+def figure1_data(settings: FigureSettings, seeds=(0,), *, progress=None, cache_dir=None, jobs=1,
+                 meanwhile=None) -> dict:
     """Paper Figure 1 on CSBM: deep/shallow GNN and MLP trained by Adam (our settings).
 
     Returns a dict with ``runs`` (``"gnn40"``, ``"mlp40"``, ``"gnn5"``, ``"mlp5"``: one history
     dict per seed), the output layer's stationary epoch, and the Theorem 3 delta (per layer and
-    max over layers) of the deep GNN at the profile epochs.
+    max over layers) of the deep GNN at the profile epochs.  ``meanwhile()`` is called in this
+    process while the ``jobs`` worker processes train (e.g. the plotting's imports).
     """
     L, l = settings.deep_depth, settings.shallow_depth
     specs = [("gnn", L), ("mlp", L), ("gnn", l), ("mlp", l)]
-    runs = _runs(settings, seeds, specs, progress, cache_dir, jobs)
+    runs = _runs(settings, seeds, specs, progress, cache_dir, jobs, meanwhile)
     theory = {"stationary_threshold_relative": STATIONARY_THRESHOLD, "stationary_epoch": [],
               "delta_epochs": [], "delta_max": [], "delta_per_layer": [], "delta_informative_fraction": [],
               "max_ratio_gradient_over_delta": [], "certificate": [],

@@ -19,7 +19,9 @@ Profiles (settings of the components; the page states which one was used):
 * ``"tiny"``: TEST ONLY, to exercise the whole pipeline fast: 3 trials per check, 10
   training epochs, no phase diagram.  Its numbers say nothing about the paper.
 
-Sections run in ``jobs`` worker processes (default: 2, this machine's cores).
+Sections run in ``jobs`` worker processes (default: 2, this machine's cores), longest first
+(:mod:`backsmooth.costs`); the page's formulas are typeset in the same workers as the claim,
+derivation and proof sections arrive, so that the page itself is assembled in about a second.
 
 Examples
 --------
@@ -205,27 +207,56 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
     # the proofs run as one task in one worker: verifying a proof verifies the proofs it cites,
     # once per process (the proofs registry keeps the results), so spread over two workers
     # the cited proofs were verified twice (34 CPU s in one process, 48.5 spread over two)
-    batched = tuple(k for k in todo if k.split("/", 1)[0] in _BATCHED)
-    tasks = [(k,) for k in todo if k not in batched] + ([batched] if batched else [])
+    tasks = _tasks(todo)
     pending = sorted(tasks, key=lambda t: -sum(_cost(k, profile, costs) for k in t))
     broken = False
     from ..parallel import process_pool
+    from .html import preset_formulas
+    from .page import section_formulas
+
+    # the page's formulas (typeset by mathtext: about 0.06 CPU s each, some 240 of them) are
+    # typeset in the workers too, in batches queued behind the sections as the claim,
+    # derivation and proof sections arrive: they fill the workers' tail instead of running
+    # one after the other in this process once every section is done (the same pictures:
+    # ``math_image`` of the same fragment, wherever it runs)
+    typeset, queued = [], set()
+
+    def queue_formulas(rec):
+        try:
+            found = [f for f in section_formulas(rec) if f not in queued]
+        except Exception:  # noqa: BLE001 - the page typesets what is not listed: time, not results
+            return
+        queued.update(found)
+        for i in range(0, len(found), _FORMULA_BATCH):
+            typeset.append(tuple(found[i:i + _FORMULA_BATCH]))
 
     def blocked(task):
         waits = {_AFTER.get(k) for k in task} - {None}
         busy = {k for t in list(running.values()) + pending for k in t}
         return bool(waits & busy)
 
+    _preload()
     with process_pool(jobs) as pool:
         running = {}
-        while (pending and not broken) or running:
+        while (pending and not broken) or running or (typeset and not broken):
             ready = [t for t in pending if not blocked(t)]
             for task in ready[: max(jobs - len(running), 0)] if not broken else ():
                 pending.remove(task)
                 running[pool.submit(_run_many, task, str(out), seed, profile, use_cache)] = task
+            while typeset and not broken and len(running) < jobs:
+                batch = typeset.pop(0)
+                running[pool.submit(_typeset, batch)] = batch
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 task = running.pop(fut)
+                if task and isinstance(task[0], tuple):  # a batch of formulas
+                    try:
+                        preset_formulas(task, fut.result())
+                    except BrokenProcessPool:  # the sections left run in this process
+                        broken = True
+                    except Exception:  # noqa: BLE001 - this process typesets them for the page
+                        pass
+                    continue
                 try:
                     recs = fut.result()
                 except BrokenProcessPool as exc:  # a worker died (killed, out of memory)
@@ -235,13 +266,67 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
                             for key in task]
                 for key, rec in zip(task, recs):
                     record(key, rec)
+                    if not broken:
+                        queue_formulas(rec)
     for task in pending:  # after a worker died: the rest in this process
         for key in task:
             record(key, _run_one(key, out, seed, profile, use_cache))
 
 
+#: what every worker imports, imported once here before the workers start: forked workers
+#: share it instead of importing it each (about 2 CPU s per process); not matplotlib's pyplot,
+#: which would choose a backend for the calling process (a notebook's inline plots)
+_PRELOAD = ("backsmooth.symbolic", "backsmooth.proofs", "backsmooth.checks", "backsmooth.figures",
+            "matplotlib")
+
+
+def _preload():
+    """Import :data:`_PRELOAD` in this process when workers are forked from it."""
+    import importlib
+    import multiprocessing
+
+    if multiprocessing.get_start_method(allow_none=False) != "fork":
+        return  # spawned or forkserver workers import for themselves
+    for name in _PRELOAD:
+        importlib.import_module(name)
+
+
+#: formulas per typesetting task of a worker (about 0.06 CPU s each)
+_FORMULA_BATCH = 16
+
+
+def _typeset(fragments):
+    """Typeset the page's formulas ``fragments`` (in a worker process)."""
+    from .html import typeset_formulas
+
+    return typeset_formulas(fragments)
+
+
 #: section kinds run together as one task in one worker (they share per-process results)
 _BATCHED = ("proof",)
+#: sections run together as one task, in this order: derivations that share memoised builders
+#: within a process (theorem2 and proposition1 the recursion instances, backprop and corollary1
+#: the true backward signals), so that one worker builds them once
+_TOGETHER = (("derivation/theorem2", "derivation/proposition1"),
+             ("derivation/backprop", "derivation/corollary1"))
+
+
+def _tasks(todo) -> list:
+    """The worker tasks (tuples of section keys run one after the other in one worker) for the
+    sections ``todo``: every proof section in one task (:data:`_BATCHED`), the groups of
+    :data:`_TOGETHER` each in one, every other section alone.
+
+    Examples
+    --------
+    >>> _tasks(["claim/lemma1", "proof/lemma1", "derivation/backprop", "proof/theorem1",
+    ...         "derivation/corollary1"])
+    [('claim/lemma1',), ('derivation/backprop', 'derivation/corollary1'), ('proof/lemma1', 'proof/theorem1')]
+    """
+    batched = tuple(k for k in todo if k.split("/", 1)[0] in _BATCHED)
+    grouped = [tuple(k for k in group if k in todo) for group in _TOGETHER]
+    grouped = [g for g in grouped if g]
+    inside = set(batched).union(*grouped)
+    return ([(k,) for k in todo if k not in inside] + grouped + ([batched] if batched else []))
 
 
 def _run_many(keys, out, seed, profile, use_cache=True):
@@ -343,7 +428,12 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         doc["wall_seconds"] = time.perf_counter() - t0
         doc["files"] = _files(out)
         save(doc, results_path)
-        path = write_page(doc, out)
+        from .html import clear_preset_formulas
+
+        try:
+            path = write_page(doc, out)
+        finally:
+            clear_preset_formulas()
     if cache:
         from ..costs import record
 

@@ -21,10 +21,12 @@ import html
 import io
 import pathlib
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 
 __all__ = ["esc", "data_uri", "image_file_uri", "math_image", "formula", "badge",
-           "status_badge", "table", "fmt", "kv_table", "error_block", "figure_img", "CSS"]
+           "status_badge", "table", "fmt", "kv_table", "error_block", "figure_img", "CSS",
+           "collecting_formulas", "typeset_formulas", "preset_formulas", "clear_preset_formulas"]
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 
@@ -107,6 +109,52 @@ def _typeset(latex: str, fontsize: float) -> str | None:
     return data_uri(buf.getvalue(), "image/svg+xml")
 
 
+#: fragments being listed instead of typeset (:func:`collecting_formulas`), innermost last
+_COLLECTORS: list = []
+#: ``(latex, size) -> math_image(latex, size)`` typeset elsewhere (:func:`preset_formulas`)
+_PRESET: dict = {}
+
+
+@contextmanager
+def collecting_formulas():
+    """Within this context :func:`formula` typesets nothing; it appends ``(latex, size)`` of
+    every fragment it would typeset to the list this context yields (what a piece of the page
+    needs, to typeset it elsewhere: :func:`typeset_formulas` in a worker process).
+
+    Examples
+    --------
+    >>> with collecting_formulas() as found:
+    ...     _ = formula("x^2", "x**2")
+    >>> found
+    [('x^2', 15.0)]
+    """
+    found: list = []
+    _COLLECTORS.append(found)
+    try:
+        yield found
+    finally:
+        _COLLECTORS.pop()
+
+
+def typeset_formulas(fragments) -> list:
+    """``[math_image(latex, size) for latex, size in fragments]`` (run in a worker process; the
+    pictures are the same function of the fragment wherever it runs)."""
+    return [math_image(latex, float(size)) for latex, size in fragments]
+
+
+def preset_formulas(fragments, uris) -> None:
+    """Keep pictures typeset elsewhere (:func:`typeset_formulas`): :func:`formula` uses them
+    instead of typesetting the same fragments again in this process."""
+    for (latex, size), uri in zip(fragments, uris):
+        _PRESET[(latex, float(size))] = uri
+
+
+def clear_preset_formulas() -> None:
+    """Forget the pictures kept by :func:`preset_formulas` (the report does, once its page is
+    written)."""
+    _PRESET.clear()
+
+
 def formula(latex: str | None, text: str | None, *, display: bool = True,
             size: float = 15.0) -> str:
     """A formula: its typeset picture (if mathtext can parse it) with the plain text beside.
@@ -114,7 +162,13 @@ def formula(latex: str | None, text: str | None, *, display: bool = True,
     ``text`` is always shown (as ``code``); the picture's ``alt`` is the LaTeX source.
     """
     long = bool(latex) and len(latex) > MAX_TYPESET
-    uri = math_image(latex, size) if latex and not long else None
+    uri = None
+    if latex and not long:
+        key = (latex, float(size))
+        if _COLLECTORS:  # only list the fragment (collecting_formulas); the HTML is thrown away
+            _COLLECTORS[-1].append(key)
+        else:
+            uri = _PRESET[key] if key in _PRESET else math_image(latex, size)
     cls = "formula" if display else "formula inline"
     parts = [f'<div class="{cls}">']
     if uri:

@@ -26,7 +26,7 @@ from .html import figure_img as _img
 from .html import kv_table as _kv
 from .data import summarise
 
-__all__ = ["render_page", "fmt", "cache_note"]
+__all__ = ["render_page", "fmt", "cache_note", "section_formulas"]
 
 
 def _section_status(sec, ok_key) -> str:
@@ -182,6 +182,29 @@ def _check(sec, out_dir, claim=None) -> str:
     return "".join(out)
 
 
+def _statement(data) -> list:
+    return [formula(st.get("latex"), st.get("text"), size=18.0)
+            for st in data.get("statement", [])]
+
+
+def section_formulas(sec) -> list:
+    """The formula fragments ``(latex, size)`` the page typesets for the claim, derivation or
+    proof section ``sec`` (each once, in page order; other kinds: none).  The report typesets
+    them in its worker processes while other sections still run."""
+    from .html import collecting_formulas
+
+    if not sec or sec.get("status") != "done":
+        return []
+    with collecting_formulas() as found:
+        if sec["kind"] == "claim":
+            _statement(sec["data"])
+        elif sec["kind"] == "derivation":
+            _derivation(sec)
+        elif sec["kind"] == "proof":
+            _proof(sec)
+    return list(dict.fromkeys(found))
+
+
 def _claim(doc, name, checks, out_dir) -> str:
     secs = doc["sections"]
     c = secs.get(f"claim/{name}")
@@ -197,8 +220,7 @@ def _claim(doc, name, checks, out_dir) -> str:
     hyps = d.get("hypotheses") or []
     out.append("<p><b>Hypotheses:</b> " + (esc(", ".join(hyps)) if hyps else "none") + "</p>")
     out.append("<h4>statement</h4>")
-    out += [formula(st.get("latex"), st.get("text"), size=18.0)
-            for st in d.get("statement", [])]
+    out += _statement(d)
     out.append("<h4>derivation</h4>" + _derivation(secs.get(f"derivation/{name}")))
     out.append("<h4>proof</h4>" + _proof(secs.get(f"proof/{name}")))
     mine = sorted((s for s in checks if name in s["data"].get("claims", [])),
