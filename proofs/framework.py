@@ -50,6 +50,7 @@ Examples
 
 from __future__ import annotations
 
+from backsmooth.symbolic import chain as _chain
 from backsmooth.symbolic.chain import (_DEFAULT_CONTEXT, _RANK, EVIDENCE_KINDS,  # noqa: F401
                                        KIND_MEANING, LEGACY_KINDS, PROOF_KINDS, STRENGTH,
                                        UNVERIFIED, ChainError, Evidence, Proof, Step, _context,
@@ -59,26 +60,9 @@ from backsmooth.symbolic.chain import (_DEFAULT_CONTEXT, _RANK, EVIDENCE_KINDS, 
 from backsmooth.symbolic.chain_verify import (ProofResult, StepResult, _call, _run,  # noqa: F401
                                               add_step_review, verify)
 
-__all__ = [
-    "EVIDENCE_KINDS",
-    "PROOF_KINDS",
-    "LEGACY_KINDS",
-    "KIND_MEANING",
-    "UNVERIFIED",
-    "STRENGTH",
-    "weakest_kind",
-    "is_proof_kind",
-    "Evidence",
-    "Step",
-    "Proof",
-    "StepResult",
-    "ProofResult",
-    "ChainError",
-    "check_chain",
-    "claim_dependencies",
-    "dependency_order",
-    "verify",
-]
+#: the engine's names (its context set-up excepted: that is this module's job) and the verifier's
+__all__ = [name for name in _chain.__all__ if name not in ("set_default_context", "default_context")]
+__all__ += ["StepResult", "ProofResult", "verify"]
 
 
 def _registry_proofs():
