@@ -212,7 +212,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
     pending = sorted(tasks, key=lambda t: -sum(_cost(k, profile, costs) for k in t))
     broken = False
     from ..parallel import process_pool
-    from .html import preset_formulas
+    from .html import preset_formulas, typeset_formulas
     from .page import section_formulas
 
     # the page's formulas (typeset by mathtext: about 0.06 CPU s each, some 240 of them) are
@@ -246,7 +246,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
                 running[pool.submit(_run_many, task, str(out), seed, profile, use_cache)] = task
             while typeset and not broken and len(running) < jobs:
                 batch = typeset.pop(0)
-                running[pool.submit(_typeset, batch)] = batch
+                running[pool.submit(typeset_formulas, batch)] = batch
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 task = running.pop(fut)
@@ -294,13 +294,6 @@ def _preload():
 
 #: formulas per typesetting task of a worker (about 0.06 CPU s each)
 _FORMULA_BATCH = 16
-
-
-def _typeset(fragments):
-    """Typeset the page's formulas ``fragments`` (in a worker process)."""
-    from .html import typeset_formulas
-
-    return typeset_formulas(fragments)
 
 
 #: section kinds run together as one task in one worker (they share per-process results)
