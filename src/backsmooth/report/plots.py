@@ -22,7 +22,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 __all__ = ["check_plot", "VERDICT_COLOURS"]
 
@@ -30,6 +32,37 @@ _DECADES = 30
 
 VERDICT_COLOURS = {"holds": "#2b7bba", "violated": "#d62728", "hypotheses not met": "#b0b0b0",
                    "unresolved": "#e0a030"}
+
+
+_LOCAL = threading.local()  # per thread: the Agg renderers of the check plots, by size
+
+
+def _canvas(fig):
+    """An Agg canvas for ``fig`` whose renderer is shared by this thread's check plots.
+
+    A renderer carries the caches of text metrics and of parsed mathtext (the log axes'
+    tick labels), which a fresh renderer per figure rebuilt every time; the renderer is
+    cleared before each draw, so the PNG bytes are those of a fresh one (tested).
+    """
+    return _shared_renderer_canvas()(fig)
+
+
+@functools.lru_cache(maxsize=None)
+def _shared_renderer_canvas():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    class _SharedRendererCanvas(FigureCanvasAgg):
+        def get_renderer(self):
+            w, h = self.get_width_height(physical=True)
+            key = (w, h, self.figure.dpi)
+            shared = _LOCAL.__dict__.setdefault("renderers", {})
+            if key not in shared:
+                shared.clear()  # one size at a time
+                shared[key] = RendererAgg(w, h, self.figure.dpi)
+            self.renderer = shared[key]
+            return self.renderer
+
+    return _SharedRendererCanvas
 
 
 def _positive(x):
@@ -66,53 +99,58 @@ def check_plot(records, path, title):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import TightLayoutEngine
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.5, 3.8), dpi=90)
-    try:
-        values = sorted(x for xs, ys in pts.values() for x in xs + ys)
-        hi = values[-1]
-        # the axes span at most _DECADES decades below the largest value: rows far below
-        # (round-off-level signals of deep, oversmoothed networks) would squash the rest
-        lo = max(values[0], hi * 10.0 ** -_DECADES)
-        hidden = 0
-        for v, (xs, ys) in pts.items():
-            keep = [(x, y) for x, y in zip(xs, ys) if x >= lo and y >= lo]
-            hidden += len(xs) - len(keep)
-            if keep:
-                ax1.scatter([x for x, _ in keep], [y for _, y in keep], s=9, alpha=0.6,
-                            color=VERDICT_COLOURS[v], label=f"{v} ({len(xs)})",
-                            edgecolors="none")
-        ax1.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="measured = bound")
-        ax1.set_xscale("log")
-        ax1.set_yscale("log")
-        if hidden:
-            ax1.text(0.98, 0.02, f"{hidden} rows below 1e-{_DECADES} x max not shown",
-                     ha="right", va="bottom", fontsize=7.5, transform=ax1.transAxes)
-        ax1.set_xlabel("bound (from the symbolic registry)")
-        ax1.set_ylabel("measured")
-        ax1.set_title(f"{title}: measured vs bound", fontsize=11)
-        ax1.legend(fontsize=8, loc="upper left")
-        ax1.grid(True, which="major", alpha=0.3)
-        if ratios:
-            top = max(1.05, max(ratios) * 1.02)
-            ax2.hist(ratios, bins=40, range=(0.0, top), color="#2b7bba")
-            ax2.axvline(1.0, color="#d62728", lw=1.2, ls="--", label="ratio 1 (tight)")
-            ax2.set_yscale("log")
-            ax2.legend(fontsize=8, loc="upper left")
-            ax2.set_xlabel("measured / bound (bound / measured for lower bounds)")
-            ax2.set_title(f"{title}: tightness, {len(ratios)} rows", fontsize=11)
-        elif deviations:
-            ax2.hist([math.log10(x) for x in deviations], bins=30, color="#2b7bba")
-            ax2.set_yscale("log")
-            ax2.set_xlabel("log10 |measured - exact| / |exact|  (-18: exact)")
-            ax2.set_title(f"{title}: identities, {len(deviations)} rows", fontsize=11)
-        else:
-            ax2.text(0.5, 0.5, "no row whose hypotheses hold", ha="center", va="center",
-                     transform=ax2.transAxes)
-        ax2.set_ylabel("rows (log scale)")
-        fig.tight_layout()
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
+    # a bare Figure on an Agg canvas: no pyplot figure manager and nothing to close; the
+    # PNG bytes are those of the former plt.subplots + fig.tight_layout() route (tested)
+    fig = Figure(figsize=(10.5, 3.8), dpi=90)
+    _canvas(fig)
+    ax1, ax2 = fig.subplots(1, 2)
+    values = sorted(x for xs, ys in pts.values() for x in xs + ys)
+    hi = values[-1]
+    # the axes span at most _DECADES decades below the largest value: rows far below
+    # (round-off-level signals of deep, oversmoothed networks) would squash the rest
+    lo = max(values[0], hi * 10.0 ** -_DECADES)
+    hidden = 0
+    for v, (xs, ys) in pts.items():
+        keep = [(x, y) for x, y in zip(xs, ys) if x >= lo and y >= lo]
+        hidden += len(xs) - len(keep)
+        if keep:
+            ax1.scatter([x for x, _ in keep], [y for _, y in keep], s=9, alpha=0.6,
+                        color=VERDICT_COLOURS[v], label=f"{v} ({len(xs)})",
+                        edgecolors="none")
+    ax1.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--", label="measured = bound")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    if hidden:
+        ax1.text(0.98, 0.02, f"{hidden} rows below 1e-{_DECADES} x max not shown",
+                 ha="right", va="bottom", fontsize=7.5, transform=ax1.transAxes)
+    ax1.set_xlabel("bound (from the symbolic registry)")
+    ax1.set_ylabel("measured")
+    ax1.set_title(f"{title}: measured vs bound", fontsize=11)
+    ax1.legend(fontsize=8, loc="upper left")
+    ax1.grid(True, which="major", alpha=0.3)
+    if ratios:
+        top = max(1.05, max(ratios) * 1.02)
+        ax2.hist(ratios, bins=40, range=(0.0, top), color="#2b7bba")
+        ax2.axvline(1.0, color="#d62728", lw=1.2, ls="--", label="ratio 1 (tight)")
+        ax2.set_yscale("log")
+        ax2.legend(fontsize=8, loc="upper left")
+        ax2.set_xlabel("measured / bound (bound / measured for lower bounds)")
+        ax2.set_title(f"{title}: tightness, {len(ratios)} rows", fontsize=11)
+    elif deviations:
+        ax2.hist([math.log10(x) for x in deviations], bins=30, color="#2b7bba")
+        ax2.set_yscale("log")
+        ax2.set_xlabel("log10 |measured - exact| / |exact|  (-18: exact)")
+        ax2.set_title(f"{title}: identities, {len(deviations)} rows", fontsize=11)
+    else:
+        ax2.text(0.5, 0.5, "no row whose hypotheses hold", ha="center", va="center",
+                 transform=ax2.transAxes)
+    ax2.set_ylabel("rows (log scale)")
+    # the tight layout computed once and applied, as fig.tight_layout() does; unlike it,
+    # this leaves no placeholder layout engine behind, whose presence made savefig lay the
+    # whole figure out a second time (a full draw without rendering) to no effect
+    TightLayoutEngine().execute(fig)
+    fig.savefig(path, format="png")
     return path
