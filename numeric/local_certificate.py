@@ -41,7 +41,8 @@ import numpy as np
 from .activations import activation as _activation
 
 __all__ = ["LOCAL_ACTIVATIONS", "segment_derivative_bounds", "layer_local_constants", "local_profile",
-           "local_backward_bounds", "local_certificate", "certificate_from_pass", "local_forward_bound"]
+           "local_backward_bounds", "local_certificate", "certificate_from_pass", "local_forward_bound",
+           "certificate_inputs", "certificate_from_inputs"]
 
 # activations whose |rho'| is even and non-increasing in |x| and whose |rho''| is even and unimodal
 # in |x| with its peak at x_star (so the maxima over a segment have closed forms)
@@ -262,7 +263,8 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     """The local certificate ``delta_k``, ``k = 0..L``, from one forward pass and the output error.
 
     Only forward quantities (``H^(k)``, ``X^(k)``), the weights and the output error summaries
-    ``bbar^(L)``, ``E(B^(L))`` are read; no hidden backward signal and no gradient.
+    ``bbar^(L)``, ``E(B^(L))`` are read; no hidden backward signal and no gradient.  It is
+    :func:`certificate_from_inputs` of :func:`certificate_inputs` (the same numbers, bit for bit).
 
     Parameters
     ----------
@@ -279,6 +281,30 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     dict of arrays: ``delta``, ``m``, ``e``, ``mean_path``, ``deviation`` (L + 1) and the local
     constants ``ell``, ``ell_w``, ``c``, ``h``, ``E_H``, ``E_D`` (L).
     """
+    return certificate_from_inputs(certificate_inputs(weights, pre_activations, signals, bbar_L, e_B, rho), lam)
+
+
+def certificate_inputs(weights, pre_activations, signals, bbar_L, e_B, rho) -> dict:
+    """The small summaries of one forward pass that :func:`certificate_from_inputs` needs.
+
+    The reductions over the ``n`` rows (local constants, ``dbar^(k)``, ``E(rho'(H^(k)))``,
+    ``omega_k``, ``||xbar^(k)||``, ``E(X^(k))``) and copies of the weights: a few kB per layer
+    whatever ``n``, so that the rest of the certificate (the products ``M_{k,j}`` and their
+    spectral norms) can be computed later or in another process.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> W = [rng.standard_normal((3, 3)) / 3 for _ in range(3)]
+    >>> X = [rng.standard_normal((6, 3))]
+    >>> H = []
+    >>> for k in range(2):
+    ...     H.append(X[-1] @ W[k]); X.append(np.tanh(H[-1]))
+    >>> inputs = certificate_inputs(W, H, X, np.ones(3) / 6, 0.1, "tanh")
+    >>> q = certificate_from_inputs(inputs, 0.5)
+    >>> bool(np.array_equal(q["delta"], certificate_from_pass(W, H, X, np.ones(3) / 6, 0.1, 0.5, "tanh")["delta"]))
+    True
+    """
     from .activations import activation
 
     rho = activation(rho)
@@ -289,12 +315,20 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     dbar = [D.mean(axis=0) for D in Dk]
     prof["E_D"] = np.array([np.sqrt(np.sum((D - D.mean(axis=0)) ** 2) / D.shape[0]) for D in Dk])
     prof["omega"] = np.array([float(np.abs(D - D.mean(axis=0)).max()) for D in Dk])
-    out = local_backward_bounds(weights, lam, prof["ell"], prof["E_D"], dbar, bbar_L, e_B, spread_max=prof["omega"])
     X = [np.asarray(signals[k], dtype=float) for k in range(L + 1)]
     n = X[0].shape[0]
     xbar = np.array([np.linalg.norm(Xk.mean(axis=0)) for Xk in X])
     EX = np.array([np.sqrt(np.sum((Xk - Xk.mean(axis=0)) ** 2) / n) for Xk in X])
-    out["delta"] = local_certificate(n, lam, xbar, EX, out["m"], out["e"])
+    return {"weights": [np.array(w, dtype=float) for w in weights], "profile": prof, "dbar": dbar,
+            "bbar_L": np.array(bbar_L, dtype=float), "e_B": e_B, "n": n, "xbar": xbar, "E_X": EX}
+
+
+def certificate_from_inputs(inputs, lam) -> dict:
+    """The certificate of :func:`certificate_from_pass` from :func:`certificate_inputs` and ``lambda``."""
+    prof = inputs["profile"]
+    out = local_backward_bounds(inputs["weights"], lam, prof["ell"], prof["E_D"], inputs["dbar"], inputs["bbar_L"],
+                                inputs["e_B"], spread_max=prof["omega"])
+    out["delta"] = local_certificate(inputs["n"], lam, inputs["xbar"], inputs["E_X"], out["m"], out["e"])
     out.update(prof)
     return out
 
