@@ -79,3 +79,30 @@ def test_the_stream_collects_in_epoch_order_and_reports_a_failure():
             stream.collect(8, 1)
     finally:
         stream.close()
+
+
+def test_adam_on_one_flat_vector_gives_the_per_layer_bits():
+    """train's Adam updates every layer at once on one flat vector; each entry must get exactly
+    the per-layer update of the paper's Adam, computed here layer by layer."""
+    from backsmooth.numeric import gnn, initial_weights
+    from backsmooth.numeric.model import backward, forward
+    from backsmooth.numeric.training import train
+    from backsmooth.figures.settings import csbm_problem
+
+    sample, P, lam = csbm_problem(_TINY, 0)
+    net = gnn(P, 3, "tanh")
+    W = initial_weights([_TINY.num_features, 32, 32, 32, 2], "orthogonal", seed=2)
+    lr, b1, b2, eps = 3e-2, 0.9, 0.999, 1e-8
+    h = train(net, sample.features, W, targets=sample.labels, learning_rate=lr, epochs=5)
+    W = [w.copy() for w in W]
+    m = [np.zeros_like(w) for w in W]
+    v = [np.zeros_like(w) for w in W]
+    for t in range(5):
+        g = backward(net, forward(net, sample.features, W), W, loss="cross_entropy", targets=sample.labels)
+        for k, G in enumerate(g.weight_gradients):
+            m[k] = b1 * m[k] + (1 - b1) * G
+            v[k] = b2 * v[k] + (1 - b2) * G * G
+            W[k] = W[k] - lr * (m[k] / (1 - b1 ** (t + 1))) / (np.sqrt(v[k] / (1 - b2 ** (t + 1))) + eps)
+    assert len(h.weights) == len(W)
+    for a, b in zip(h.weights, W):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
