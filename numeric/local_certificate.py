@@ -211,18 +211,18 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
         # ||M_{k,j}||_2 for k <= j <= L: the exact products M_{k,k} = I, M_{k,j+1} = A_j M_{k,j}
         # depend only on the weights and dbar, so all of them are formed first and their spectral
         # norms taken in batches (the same LAPACK call per matrix as np.linalg.norm(T, 2))
+        # (M_{k,k} = I: its norm is the same routine's value for I, computed once per size)
         products = []
         for k in range(L):
             T = np.eye(A[k].shape[1])
-            products.append(T)
             for j in range(k, L):
                 T = A[j] @ T
                 products.append(T)
         flat = _spectral_norms(products)
         product_norms, at = [], 0
         for k in range(L):
-            product_norms.append(flat[at:at + L - k + 1])
-            at += L - k + 1
+            product_norms.append(np.concatenate([[_identity_norm(A[k].shape[1])], flat[at:at + L - k]]))
+            at += L - k
     for k in range(L - 1, -1, -1):
         Wv = np.asarray(weights[k + 1], dtype=float) @ v
         g[k] = np.linalg.norm(Wv) + s[k + 1] * d[k + 1]
@@ -245,6 +245,16 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
         v = np.asarray(mean_derivative[k], dtype=float) * Wv
         path[k] = np.linalg.norm(v)
     return {"m": path + d, "e": e, "mean_path": path, "deviation": d}
+
+
+_IDENTITY_NORMS: dict = {}
+
+
+def _identity_norm(d: int) -> float:
+    """``_spectral_norms([np.eye(d)])[0]`` (1.0 wherever tried), computed once per ``d``."""
+    if d not in _IDENTITY_NORMS:
+        _IDENTITY_NORMS[d] = float(_spectral_norms([np.eye(d)])[0])
+    return _IDENTITY_NORMS[d]
 
 
 def _spectral_norms(matrices) -> np.ndarray:
