@@ -126,11 +126,12 @@ def layer_local_constants(H, rho) -> dict:
         raise ValueError(f"H must be an (n, d) matrix, got shape {H.shape}")
     ell, c = segment_derivative_bounds(rho, H.min(axis=0), H.max(axis=0))
     C = H - H.mean(axis=0)
-    col = np.sum(C * C, axis=0)                       # ||Pi H_:j||^2
+    h = float(np.abs(C).max())
+    col = np.sum(np.multiply(C, C, out=C), axis=0)    # ||Pi H_:j||^2 (C is squared in place)
     total = float(col.sum())
     # column-energy weighted local slope: E(rho(H)) <= ell_w E(H) (per-column mean value theorem)
     ell_w = float(np.sqrt(np.sum(ell * ell * col) / total)) if total > 0 else float(ell.max())
-    return {"ell": float(ell.max()), "ell_w": ell_w, "c": float(c.max()), "h": float(np.abs(C).max()),
+    return {"ell": float(ell.max()), "ell_w": ell_w, "c": float(c.max()), "h": h,
             "E_H": float(np.sqrt(total / H.shape[0]))}
 
 
@@ -323,12 +324,22 @@ def certificate_inputs(weights, pre_activations, signals, bbar_L, e_B, rho) -> d
     prof = local_profile(H, rho)
     Dk = [rho.derivative(Hk) for Hk in H]
     dbar = [D.mean(axis=0) for D in Dk]
-    prof["E_D"] = np.array([np.sqrt(np.sum((D - D.mean(axis=0)) ** 2) / D.shape[0]) for D in Dk])
-    prof["omega"] = np.array([float(np.abs(D - D.mean(axis=0)).max()) for D in Dk])
+    E_D, omega = np.empty(L), np.empty(L)
+    for k, (D, m) in enumerate(zip(Dk, dbar)):        # D is ours: rho'(H^(k)) - dbar^(k) in place
+        own = (isinstance(D, np.ndarray) and D.dtype == np.float64 and D.flags.writeable
+               and not np.may_share_memory(D, H[k]))
+        R = np.subtract(D, m, out=D) if own else D - m
+        omega[k] = float(np.abs(R).max())
+        E_D[k] = np.sqrt(np.sum(np.multiply(R, R, out=R)) / R.shape[0])
+    prof["E_D"], prof["omega"] = E_D, omega
     X = [np.asarray(signals[k], dtype=float) for k in range(L + 1)]
     n = X[0].shape[0]
-    xbar = np.array([np.linalg.norm(Xk.mean(axis=0)) for Xk in X])
-    EX = np.array([np.sqrt(np.sum((Xk - Xk.mean(axis=0)) ** 2) / n) for Xk in X])
+    means = [Xk.mean(axis=0) for Xk in X]
+    xbar = np.array([np.linalg.norm(m) for m in means])
+    EX = np.empty(L + 1)
+    for k, (Xk, m) in enumerate(zip(X, means)):
+        C = Xk - m
+        EX[k] = np.sqrt(np.sum(np.multiply(C, C, out=C)) / n)
     return {"weights": [np.array(w, dtype=float) for w in weights], "profile": prof, "dbar": dbar,
             "bbar_L": np.array(bbar_L, dtype=float), "e_B": e_B, "n": n, "xbar": xbar, "E_X": EX}
 
