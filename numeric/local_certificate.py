@@ -41,7 +41,8 @@ import numpy as np
 from .activations import activation as _activation
 
 __all__ = ["LOCAL_ACTIVATIONS", "segment_derivative_bounds", "layer_local_constants", "local_profile",
-           "local_backward_bounds", "local_certificate", "certificate_from_pass", "local_forward_bound"]
+           "local_backward_bounds", "local_certificate", "certificate_from_pass", "local_forward_bound",
+           "certificate_inputs", "certificate_from_inputs"]
 
 # activations whose |rho'| is even and non-increasing in |x| and whose |rho''| is even and unimodal
 # in |x| with its peak at x_star (so the maxima over a segment have closed forms)
@@ -125,11 +126,12 @@ def layer_local_constants(H, rho) -> dict:
         raise ValueError(f"H must be an (n, d) matrix, got shape {H.shape}")
     ell, c = segment_derivative_bounds(rho, H.min(axis=0), H.max(axis=0))
     C = H - H.mean(axis=0)
-    col = np.sum(C * C, axis=0)                       # ||Pi H_:j||^2
+    h = float(np.abs(C).max())
+    col = np.sum(np.multiply(C, C, out=C), axis=0)    # ||Pi H_:j||^2 (C is squared in place)
     total = float(col.sum())
     # column-energy weighted local slope: E(rho(H)) <= ell_w E(H) (per-column mean value theorem)
     ell_w = float(np.sqrt(np.sum(ell * ell * col) / total)) if total > 0 else float(ell.max())
-    return {"ell": float(ell.max()), "ell_w": ell_w, "c": float(c.max()), "h": float(np.abs(C).max()),
+    return {"ell": float(ell.max()), "ell_w": ell_w, "c": float(c.max()), "h": h,
             "E_H": float(np.sqrt(total / H.shape[0]))}
 
 
@@ -210,18 +212,18 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
         # ||M_{k,j}||_2 for k <= j <= L: the exact products M_{k,k} = I, M_{k,j+1} = A_j M_{k,j}
         # depend only on the weights and dbar, so all of them are formed first and their spectral
         # norms taken in batches (the same LAPACK call per matrix as np.linalg.norm(T, 2))
+        # (M_{k,k} = I: its norm is the same routine's value for I, computed once per size)
         products = []
         for k in range(L):
             T = np.eye(A[k].shape[1])
-            products.append(T)
             for j in range(k, L):
                 T = A[j] @ T
                 products.append(T)
         flat = _spectral_norms(products)
         product_norms, at = [], 0
         for k in range(L):
-            product_norms.append(flat[at:at + L - k + 1])
-            at += L - k + 1
+            product_norms.append(np.concatenate([[_identity_norm(A[k].shape[1])], flat[at:at + L - k]]))
+            at += L - k
     for k in range(L - 1, -1, -1):
         Wv = np.asarray(weights[k + 1], dtype=float) @ v
         g[k] = np.linalg.norm(Wv) + s[k + 1] * d[k + 1]
@@ -246,6 +248,16 @@ def local_backward_bounds(weights, lam, ell, E_D, mean_derivative, bbar_L, e_B, 
     return {"m": path + d, "e": e, "mean_path": path, "deviation": d}
 
 
+_IDENTITY_NORMS: dict = {}
+
+
+def _identity_norm(d: int) -> float:
+    """``_spectral_norms([np.eye(d)])[0]`` (1.0 wherever tried), computed once per ``d``."""
+    if d not in _IDENTITY_NORMS:
+        _IDENTITY_NORMS[d] = float(_spectral_norms([np.eye(d)])[0])
+    return _IDENTITY_NORMS[d]
+
+
 def _spectral_norms(matrices) -> np.ndarray:
     """``[||M||_2 for M in matrices]``, equal to ``np.linalg.norm(M, 2)`` bit for bit: the largest
     singular value from the same LAPACK routine, called on batches of equal shape."""
@@ -262,7 +274,8 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     """The local certificate ``delta_k``, ``k = 0..L``, from one forward pass and the output error.
 
     Only forward quantities (``H^(k)``, ``X^(k)``), the weights and the output error summaries
-    ``bbar^(L)``, ``E(B^(L))`` are read; no hidden backward signal and no gradient.
+    ``bbar^(L)``, ``E(B^(L))`` are read; no hidden backward signal and no gradient.  It is
+    :func:`certificate_from_inputs` of :func:`certificate_inputs` (the same numbers, bit for bit).
 
     Parameters
     ----------
@@ -279,6 +292,30 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     dict of arrays: ``delta``, ``m``, ``e``, ``mean_path``, ``deviation`` (L + 1) and the local
     constants ``ell``, ``ell_w``, ``c``, ``h``, ``E_H``, ``E_D`` (L).
     """
+    return certificate_from_inputs(certificate_inputs(weights, pre_activations, signals, bbar_L, e_B, rho), lam)
+
+
+def certificate_inputs(weights, pre_activations, signals, bbar_L, e_B, rho) -> dict:
+    """The small summaries of one forward pass that :func:`certificate_from_inputs` needs.
+
+    The reductions over the ``n`` rows (local constants, ``dbar^(k)``, ``E(rho'(H^(k)))``,
+    ``omega_k``, ``||xbar^(k)||``, ``E(X^(k))``) and copies of the weights: a few kB per layer
+    whatever ``n``, so that the rest of the certificate (the products ``M_{k,j}`` and their
+    spectral norms) can be computed later or in another process.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> W = [rng.standard_normal((3, 3)) / 3 for _ in range(3)]
+    >>> X = [rng.standard_normal((6, 3))]
+    >>> H = []
+    >>> for k in range(2):
+    ...     H.append(X[-1] @ W[k]); X.append(np.tanh(H[-1]))
+    >>> inputs = certificate_inputs(W, H, X, np.ones(3) / 6, 0.1, "tanh")
+    >>> q = certificate_from_inputs(inputs, 0.5)
+    >>> bool(np.array_equal(q["delta"], certificate_from_pass(W, H, X, np.ones(3) / 6, 0.1, 0.5, "tanh")["delta"]))
+    True
+    """
     from .activations import activation
 
     rho = activation(rho)
@@ -287,14 +324,32 @@ def certificate_from_pass(weights, pre_activations, signals, bbar_L, e_B, lam, r
     prof = local_profile(H, rho)
     Dk = [rho.derivative(Hk) for Hk in H]
     dbar = [D.mean(axis=0) for D in Dk]
-    prof["E_D"] = np.array([np.sqrt(np.sum((D - D.mean(axis=0)) ** 2) / D.shape[0]) for D in Dk])
-    prof["omega"] = np.array([float(np.abs(D - D.mean(axis=0)).max()) for D in Dk])
-    out = local_backward_bounds(weights, lam, prof["ell"], prof["E_D"], dbar, bbar_L, e_B, spread_max=prof["omega"])
+    E_D, omega = np.empty(L), np.empty(L)
+    for k, (D, m) in enumerate(zip(Dk, dbar)):        # D is ours: rho'(H^(k)) - dbar^(k) in place
+        own = (isinstance(D, np.ndarray) and D.dtype == np.float64 and D.flags.writeable
+               and not np.may_share_memory(D, H[k]))
+        R = np.subtract(D, m, out=D) if own else D - m
+        omega[k] = float(np.abs(R).max())
+        E_D[k] = np.sqrt(np.sum(np.multiply(R, R, out=R)) / R.shape[0])
+    prof["E_D"], prof["omega"] = E_D, omega
     X = [np.asarray(signals[k], dtype=float) for k in range(L + 1)]
     n = X[0].shape[0]
-    xbar = np.array([np.linalg.norm(Xk.mean(axis=0)) for Xk in X])
-    EX = np.array([np.sqrt(np.sum((Xk - Xk.mean(axis=0)) ** 2) / n) for Xk in X])
-    out["delta"] = local_certificate(n, lam, xbar, EX, out["m"], out["e"])
+    means = [Xk.mean(axis=0) for Xk in X]
+    xbar = np.array([np.linalg.norm(m) for m in means])
+    EX = np.empty(L + 1)
+    for k, (Xk, m) in enumerate(zip(X, means)):
+        C = Xk - m
+        EX[k] = np.sqrt(np.sum(np.multiply(C, C, out=C)) / n)
+    return {"weights": [np.array(w, dtype=float) for w in weights], "profile": prof, "dbar": dbar,
+            "bbar_L": np.array(bbar_L, dtype=float), "e_B": e_B, "n": n, "xbar": xbar, "E_X": EX}
+
+
+def certificate_from_inputs(inputs, lam) -> dict:
+    """The certificate of :func:`certificate_from_pass` from :func:`certificate_inputs` and ``lambda``."""
+    prof = inputs["profile"]
+    out = local_backward_bounds(inputs["weights"], lam, prof["ell"], prof["E_D"], inputs["dbar"], inputs["bbar_L"],
+                                inputs["e_B"], spread_max=prof["omega"])
+    out["delta"] = local_certificate(inputs["n"], lam, inputs["xbar"], inputs["E_X"], out["m"], out["e"])
     out.update(prof)
     return out
 

@@ -229,6 +229,15 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     b1, b2 = float(betas[0]), float(betas[1])
     m_state = [np.zeros_like(w) for w in W]
     v_state = [np.zeros_like(w) for w in W]
+    # Adam on every layer: the weights are views of one flat vector and the update runs once on
+    # it; the update is elementwise, so every entry gets the same operations in the same order
+    # as the per-layer loop below (the same bits), with one set of numpy calls per epoch
+    flat = optimizer == "adam" and tuple(layers) == tuple(range(len(W)))
+    if flat:
+        sizes = np.cumsum([0] + [w.size for w in W])
+        W_flat = np.concatenate([w.ravel() for w in W])
+        W = [W_flat[a:b].reshape(w.shape) for a, b, w in zip(sizes[:-1], sizes[1:], W)]
+        m_flat, v_flat = np.zeros_like(W_flat), np.zeros_like(W_flat)
 
     L1 = len(W)
     rec = {k: np.full(epochs + 1, np.nan) for k in ("loss", "train", "test", "mu")}
@@ -267,6 +276,14 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
                          "mean_output_error": rec["mu"][t], "max_gradient_norm": float(grad_norms[t].max())})
         if t == epochs:
             break
+        if flat:
+            G = np.concatenate([G.ravel() for G in g.weight_gradients])
+            m_flat = b1 * m_flat + (1 - b1) * G
+            v_flat = b2 * v_flat + (1 - b2) * G * G
+            m_hat = m_flat / (1 - b1 ** (t + 1))
+            v_hat = v_flat / (1 - b2 ** (t + 1))
+            W_flat -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+            continue
         for k in layers:
             G = g.weight_gradients[k]
             if optimizer == "gd":

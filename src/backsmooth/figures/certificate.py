@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CERT_FIELDS", "certificate_hook", "certificate_theory", "scaled_figure2_data", "plot_scaled_figure2",
+__all__ = ["CERT_FIELDS", "certificate_hook", "certificate_record", "certificate_theory", "scaled_figure2_data", "plot_scaled_figure2",
            "draw_certificate"]
 
 #: the per-profile-epoch arrays a run dict gets (prefixed ``cert_``)
@@ -26,12 +26,17 @@ CERT_FIELDS = ("delta", "m", "e", "mean_path", "deviation", "ell", "ell_w", "c",
 WITHIN_FACTOR = 100.0
 
 
-def certificate_hook(lam: float, rho):
+def certificate_hook(lam: float, rho, *, deliver=None):
     """A ``profile_hook`` for :func:`backsmooth.numeric.training.train` that evaluates the certificate.
 
     Reads only ``fwd.H[k]`` (k < L), ``fwd.X[k]``, the weights and the output error ``B^(L)``.
+    With ``deliver``, the hook reduces the forward pass to the certificate's small inputs
+    (:func:`~backsmooth.numeric.local_certificate.certificate_inputs`), hands them to
+    ``deliver(inputs)`` and records nothing: :func:`certificate_record` of those inputs, computed
+    anywhere (e.g. in another process while the training goes on), gives the same numbers, bit
+    for bit, as the hook without ``deliver``.
     """
-    from backsmooth.numeric.local_certificate import certificate_from_pass
+    from backsmooth.numeric.local_certificate import certificate_inputs
 
     def hook(net, fwd, grads, weights):
         L = len(weights) - 1
@@ -39,11 +44,22 @@ def certificate_hook(lam: float, rho):
         n = B.shape[0]
         bbar = B.mean(axis=0)
         e_B = float(np.sqrt(np.sum((B - bbar) ** 2) / n))
-        out = certificate_from_pass(weights, [fwd.H[k] for k in range(L)], [fwd.X[k] for k in range(L + 1)],
-                                    bbar, e_B, lam, rho)
-        return {key: out[key] for key in CERT_FIELDS}
+        inputs = certificate_inputs(weights, [fwd.H[k] for k in range(L)], [fwd.X[k] for k in range(L + 1)],
+                                    bbar, e_B, rho)
+        if deliver is not None:
+            deliver(inputs)
+            return {}
+        return certificate_record(inputs, lam)
 
     return hook
+
+
+def certificate_record(inputs, lam) -> dict:
+    """The arrays :func:`certificate_hook` records at one profile epoch, from the epoch's certificate inputs."""
+    from backsmooth.numeric.local_certificate import certificate_from_inputs
+
+    out = certificate_from_inputs(inputs, lam)
+    return {key: out[key] for key in CERT_FIELDS}
 
 
 def supports_certificate(rho) -> bool:

@@ -29,7 +29,7 @@ from .theory import (
     theorem3_delta,
 )
 
-__all__ = ["figure1_data", "figure2_data", "mechanism_data", "phase_data", "train_run",
+__all__ = ["figure1_data", "figure2_data", "mechanism_data", "phase_data", "train_run", "finish_run",
            "STATIONARY_THRESHOLD", "epochs_needed"]
 
 #: the output layer is "stationary" once its gradient stays below this fraction of its initial value
@@ -45,13 +45,19 @@ def _init_seed(seed: int) -> int:
 
 
 def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, problem=None, epochs=None,
-              progress=None, cache_dir=None, certificate: bool = True) -> dict:
+              progress=None, cache_dir=None, certificate: bool = True, certificate_sink=None) -> dict:
     """Train one model (``"gnn"`` or ``"mlp"``) on the CSBM sample of ``seed``; return its history dict.
 
     The dict holds the :class:`~backsmooth.numeric.training.TrainingHistory` arrays plus ``n``,
     ``lam``, ``xi = ||X^(0)||_F``, ``L_const`` and ``c_rho``.  ``certificate=False`` skips the
     local certificate at the profile epochs (figures that do not draw it; the training itself
     is the same), but a cached run that has it is still reused.
+
+    ``certificate_sink(inputs)``: the certificate's inputs of each profile epoch are handed to it
+    instead of being evaluated here, and a run that needs them comes back as
+    ``{"pending_certificate": ...}``; :func:`finish_run` with the epochs'
+    :func:`~backsmooth.figures.certificate.certificate_record` completes it (same dict, same cache
+    file contents as without the sink).
     """
     from backsmooth.numeric import activation, gnn, initial_weights, loss_function, mlp
     from backsmooth.numeric.training import train
@@ -91,7 +97,8 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
     h = train(net, sample.features, W0, targets=sample.labels, loss=settings.loss, optimizer=settings.optimizer,
               learning_rate=settings.learning_rate, epochs=epochs, profile_every=settings.profile_every,
               callback=cb, seed=seed,
-              profile_hook=certificate_hook(lam, settings.activation) if with_certificate else None)
+              profile_hook=certificate_hook(lam, settings.activation, deliver=certificate_sink)
+              if with_certificate else None)
     out = {name: np.asarray(getattr(h, name)) for name in _HISTORY_FIELDS}
     out.update({f"cert_{name}": value for name, value in h.profile_extra.items()})
     meta = {"n": int(sample.n), "lam": float(lam) if model == "gnn" else 1.0, "graph_lambda": float(lam),
@@ -99,6 +106,14 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
             "L_const": float(loss_function(settings.loss).best_constant_loss(sample.labels)),
             "c_rho": float(activation(settings.activation).derivative_lipschitz),
             "model": model, "depth": int(depth), "seed": int(seed)}
+    if with_certificate and certificate_sink is not None:
+        return {"pending_certificate": {"out": out, "meta": meta, "path": path, "lam": float(lam),
+                                        "epochs": len(h.profile_epochs)}}
+    return _save_run(path, out, meta)
+
+
+def _save_run(path, out, meta) -> dict:
+    """Write the run to the cache file ``path`` (None: no cache); return ``out`` with ``meta``."""
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
@@ -106,6 +121,25 @@ def train_run(settings: FigureSettings, model: str, depth: int, seed: int, *, pr
         tmp.replace(path)
     out.update(meta)
     return out
+
+
+def finish_run(pending: dict, records) -> dict:
+    """Complete a run that :func:`train_run` returned with ``pending_certificate``.
+
+    ``records``: :func:`~backsmooth.figures.certificate.certificate_record` of each profile
+    epoch's inputs, in epoch order.  The result (and the cache file) is what ``train_run``
+    without a sink gives: the trainer stacks the hook's records the same way.
+    """
+    from .certificate import CERT_FIELDS
+
+    p = pending["pending_certificate"]
+    records = list(records)
+    if len(records) != p["epochs"]:
+        raise ValueError(f"the run has {p['epochs']} profile epochs but {len(records)} certificate records were given")
+    out = dict(p["out"])
+    out.update({f"cert_{name}": np.stack([np.asarray(r[name], dtype=np.float64) for r in records])
+                for name in CERT_FIELDS})
+    return _save_run(p["path"], out, dict(p["meta"]))
 
 
 def epochs_needed(figure: str, settings: FigureSettings, seeds, *, depths=None, degrees=None) -> int:
@@ -125,16 +159,98 @@ def epochs_needed(figure: str, settings: FigureSettings, seeds, *, depths=None, 
     raise ValueError(f"unknown figure {figure!r}")
 
 
-def _train_task(settings, model, depth, seed, problem, cache_dir):
-    """One training run in a worker process (no progress callback across processes)."""
-    return train_run(settings, model, depth, seed, problem=problem, cache_dir=cache_dir)
+def _train_task(settings, model, depth, seed, problem, cache_dir, tag=None):
+    """One training run in a worker process (no progress callback across processes).
+
+    In a pool made by :func:`_streaming_pool` the local certificate's inputs are streamed to
+    the parent process epoch by epoch (``tag`` names the run), which evaluates them while the
+    workers go on training."""
+    sink = None
+    if _STREAM:
+        queue = _STREAM[0]
+
+        def sink(inputs, _count=[0]):
+            queue.put((tag, _count[0], inputs))
+            _count[0] += 1
+    return train_run(settings, model, depth, seed, problem=problem, cache_dir=cache_dir, certificate_sink=sink)
+
+
+#: in a worker of :func:`_streaming_pool`: the queue to the parent process
+_STREAM: list = []
+
+
+def _init_streaming_worker(queue):
+    from ..parallel import _init_worker
+
+    _init_worker()
+    # a worker never waits at exit for its queue to be read: on the normal path every record has
+    # been collected before the pool shuts down; after an error nobody reads them any more
+    queue.cancel_join_thread()
+    _STREAM[:] = [queue]
+
+
+class _CertificateStream:
+    """The parent's side of the streamed certificates: a thread evaluates each epoch's inputs
+    (:func:`~backsmooth.figures.certificate.certificate_record`, one BLAS thread as in the
+    workers) as they arrive, while the workers train."""
+
+    def __init__(self, queue, lams):
+        import threading
+
+        self.queue, self.lams = queue, lams
+        self.records: dict = {}
+        self.error = None
+        self.ready = threading.Condition()
+        self.thread = threading.Thread(target=self._work, name="certificate-stream", daemon=True)
+        self.thread.start()
+
+    def _work(self):
+        from .certificate import certificate_record
+
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            tag, index, inputs = item
+            try:
+                record = certificate_record(inputs, self.lams[tag])
+            except BaseException as exc:  # handed to the waiting thread
+                record, self.error = None, exc
+            with self.ready:
+                self.records.setdefault(tag, {})[index] = record
+                self.ready.notify_all()
+
+    def collect(self, tag, count):
+        """The ``count`` records of run ``tag`` in epoch order (waits for them)."""
+        with self.ready:
+            while self.error is None and len(self.records.get(tag, ())) < count:
+                if not self.thread.is_alive():
+                    raise RuntimeError("the certificate stream stopped before every epoch arrived")
+                self.ready.wait(timeout=1.0)
+            if self.error is not None:
+                raise self.error
+            got = self.records.pop(tag)
+        return [got[i] for i in range(count)]
+
+    def close(self):
+        self.queue.put(None)
+        self.thread.join()
+
+
+def _streaming_pool(jobs, queue):
+    import concurrent.futures as cf
+
+    return cf.ProcessPoolExecutor(max_workers=int(jobs), initializer=_init_streaming_worker, initargs=(queue,))
 
 
 def _runs(settings, seeds, specs, progress, cache_dir, jobs=1, meanwhile=None):
     """Every (model, depth) of ``specs`` on every seed; the independent runs go to ``jobs``
-    worker processes (:func:`backsmooth.parallel.map_in_workers`), with the same results as
-    the serial loop (each run is the same code on one BLAS thread).  ``meanwhile()`` runs in
-    this process while the workers train (after the runs when ``jobs`` is 1)."""
+    worker processes (whichever is free takes the next run), with the same results as the
+    serial loop (each run is the same code on one BLAS thread).  With workers, the local
+    certificate of a run is evaluated in this process from the inputs its worker streams
+    (:func:`_train_task`), so that the worker with the deep GNN is not the last to finish.
+    ``meanwhile()`` runs in this process while the workers train (after the runs when ``jobs``
+    is 1)."""
     runs = {f"{m}{d}": [] for m, d in specs}
     if jobs <= 1:
         for seed in seeds:
@@ -145,15 +261,38 @@ def _runs(settings, seeds, specs, progress, cache_dir, jobs=1, meanwhile=None):
         if meanwhile is not None:
             meanwhile()
         return runs
-    from ..parallel import map_in_workers
+    import concurrent.futures as cf
+    import multiprocessing
 
-    tasks = []
+    from ..parallel import one_blas_thread
+
+    tasks, lams = [], {}
     for seed in seeds:
         problem = csbm_problem(settings, seed)
-        tasks += [(settings, m, d, seed, problem, cache_dir) for m, d in specs]
-    done = (lambda i, run: progress(settings.epochs + 1)) if progress is not None else None
-    for (_, m, d, *_rest), run in zip(tasks, map_in_workers(_train_task, tasks, jobs=jobs, on_done=done,
-                                                              meanwhile=meanwhile)):
+        for m, d in specs:
+            lams[len(tasks)] = float(problem[2])
+            tasks.append((settings, m, d, seed, problem, cache_dir, len(tasks)))
+    results = [None] * len(tasks)
+    queue = multiprocessing.get_context().Queue()
+    stream = None
+    with one_blas_thread(), _streaming_pool(min(jobs, len(tasks)), queue) as pool:
+        try:
+            futures = {pool.submit(_train_task, *t): i for i, t in enumerate(tasks)}
+            stream = _CertificateStream(queue, lams)  # started after the workers are forked
+            if meanwhile is not None:
+                meanwhile()
+            for fut in cf.as_completed(futures):
+                i = futures[fut]
+                run = fut.result()
+                if "pending_certificate" in run:
+                    run = finish_run(run, stream.collect(i, run["pending_certificate"]["epochs"]))
+                results[i] = run
+                if progress is not None:
+                    progress(settings.epochs + 1)
+        finally:
+            if stream is not None:
+                stream.close()
+    for (_, m, d, *_rest), run in zip(tasks, results):
         runs[f"{m}{d}"].append(run)
     return runs
 
