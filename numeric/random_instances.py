@@ -63,11 +63,14 @@ def Ef(X):
     if (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
             and 0 < X.shape[0] <= _ONE_CHUNK and X.shape[1] > 0):
         n = X.shape[0]
-        C = X - np.add.reduce(X, axis=0) / n
+        total = np.add.reduce(X, axis=0)
+        if not np.isfinite(total).all():  # a NaN/inf in X (or an overflow): validated below
+            return pairwise_difference_norm(X)
+        C = X - total / n
         s = float(np.abs(C).max())
-        if s == 0.0:            # constant columns (all finite): scale 0, sum 0
+        if s == 0.0:            # constant columns: scale 0, sum 0
             return 0.0 / float(np.sqrt(n))
-        if math.isfinite(s):    # a NaN/inf in X makes s NaN/inf: validated below instead
+        if math.isfinite(s):    # an overflow of X - mean: left to the validated function
             C /= s
             return s * math.sqrt(0.0 + float(np.vdot(C, C))) / float(np.sqrt(n))
     return pairwise_difference_norm(X)
