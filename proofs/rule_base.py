@@ -60,10 +60,37 @@ def _need(cond, msg):
         raise RuleError(msg)
 
 def _decide_le(a, b, rep=None) -> bool:
-    """sympy decides ``a <= b`` (after ``rep``), directly or, both sides positive, on logarithms."""
+    """sympy decides ``a <= b`` (after ``rep``), directly or, both sides positive, on logarithms.
+
+    The verdict is ``direct or logs``: the direct decision of ``b - a >= 0`` or the route on
+    logarithms (:func:`_decide_le_on_logs`).  Both are pure and deterministic, and the direct
+    decision raises only from its first two assumption queries (its forms are tried under
+    ``except``), so the logarithms may be tried first with the same verdict and the same
+    exception: those two queries are asked first, as before; a log route that raises is
+    re-raised only where the direct decision then fails, exactly where the direct-first order
+    raised it.  Logarithms first because they decide the proofs' positive monomial bounds in a
+    fraction of the time the direct forms take to fail on them.
+    """
     a, b = sp.sympify(a).subs(rep or {}), sp.sympify(b).subs(rep or {})
-    if _decided_nonnegative(b - a):
+    diff = b - a
+    if diff.is_nonnegative is True:     # _decided_nonnegative's own first queries, as before
         return True
+    diff.is_negative  # noqa: B018 - asked (and may raise) before anything else, as before
+    try:
+        if _decide_le_on_logs(a, b):
+            return True
+        failure = None
+    except Exception as exc:  # raised only where the direct decision fails too (below)
+        failure = exc
+    if _decided_nonnegative(diff):
+        return True
+    if failure is not None:
+        raise failure
+    return False
+
+
+def _decide_le_on_logs(a, b) -> bool:
+    """The route on logarithms of :func:`_decide_le` (``a``, ``b`` substituted), in its order."""
     for x, y in ((a, b), (sp.factor(sp.simplify(a)), sp.factor(sp.simplify(b)))):
         if x.is_positive and y.is_positive:
             if _decided_nonnegative(sp.expand_log(sp.log(y) - sp.log(x), force=True)):

@@ -214,6 +214,17 @@ def is_zero(expr) -> bool:
     expr = sp.sympify(expr)
     if expr == 0:
         return True
+    # expanding is sound (an identity of expressions) and, on the proofs' and derivations'
+    # identities, cheaper than building the field element (recorded on their 229 calls: 5.3
+    # against 6.7 CPU s; sfield decided every zero expand found); its value is cached, so
+    # where it is not 0 the expansion below costs nothing again.  A zero found here is one
+    # the old order finds too, by sfield or by the same expansion below, unless ``together``
+    # raised an uncaught error first (never on those calls): the same verdicts
+    try:
+        if sp.expand(expr) == 0:
+            return True
+    except Exception:  # noqa: BLE001 - not shown here: the tests below decide, as before
+        pass
     if _zero_rational_function(expr):
         return True
     try:  # polynomial arithmetic is far faster than Expr.expand on nested products
