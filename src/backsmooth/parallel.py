@@ -1,12 +1,14 @@
 """The main job's one worker-process mechanism: how many workers, the pool, one BLAS thread each.
 
 ``backsmooth report`` runs its sections and ``backsmooth figure`` its independent training
-runs in worker processes made by :func:`process_pool`; :func:`map_in_workers` is the ordered
-map the figures use.  Each worker limits BLAS to one thread (:func:`one_blas_thread`): the
-matrices are thin (n x 32) and oversubscribed BLAS threads on a loaded 2-core machine were
-measured an order of magnitude slower (20 deep-GNN epochs: 120 s with default threads, 1.8 s
-with one).  The numbers do not depend on the number of workers: every task is computed by
-the same code on one BLAS thread, in or out of a worker (tested in ``tests/test_figures.py``).
+runs in worker processes made by :func:`process_pool` (the figures' workers also stream the
+local certificate's inputs back to the parent process, set up by an ``initializer``);
+:func:`map_in_workers` is an ordered map over such workers.  Each worker limits BLAS to one
+thread (:func:`one_blas_thread`): the matrices are thin (n x 32) and oversubscribed BLAS
+threads on a loaded 2-core machine were measured an order of magnitude slower (20 deep-GNN
+epochs: 120 s with default threads, 1.8 s with one).  The numbers do not depend on the number
+of workers: every task is computed by the same code on one BLAS thread, in or out of a worker
+(tested in ``tests/test_figures.py``).
 
 How many workers (:func:`worker_count`): the ``jobs`` argument if given, else
 ``$BACKSMOOTH_JOBS`` if set, else the CPUs this process may run on; never more than the tasks;
@@ -66,14 +68,18 @@ def one_blas_thread():
 _WORKER_LIMIT = []
 
 
-def _init_worker():
-    """Worker initialiser: one BLAS thread for the life of the worker."""
+def _init_worker(then=None, args=()):
+    """Worker initialiser: one BLAS thread for the life of the worker, then ``then(*args)``."""
     _WORKER_LIMIT.append(one_blas_thread().__enter__())
+    if then is not None:
+        then(*args)
 
 
-def process_pool(jobs: int) -> cf.ProcessPoolExecutor:
-    """A pool of ``jobs`` worker processes, each with one BLAS thread."""
-    return cf.ProcessPoolExecutor(max_workers=int(jobs), initializer=_init_worker)
+def process_pool(jobs: int, *, initializer=None, initargs=()) -> cf.ProcessPoolExecutor:
+    """A pool of ``jobs`` worker processes, each with one BLAS thread; ``initializer(*initargs)``
+    then runs in each worker (as for :class:`concurrent.futures.ProcessPoolExecutor`)."""
+    return cf.ProcessPoolExecutor(max_workers=int(jobs), initializer=_init_worker,
+                                  initargs=(initializer, tuple(initargs)))
 
 
 def map_in_workers(fn, tasks, *, jobs=1, on_done=None, meanwhile=None) -> list:

@@ -162,8 +162,8 @@ def epochs_needed(figure: str, settings: FigureSettings, seeds, *, depths=None, 
 def _train_task(settings, model, depth, seed, problem, cache_dir, tag=None):
     """One training run in a worker process (no progress callback across processes).
 
-    In a pool made by :func:`_streaming_pool` the local certificate's inputs are streamed to
-    the parent process epoch by epoch (``tag`` names the run), which evaluates them while the
+    In a pool set up by :func:`_init_streaming_worker` the local certificate's inputs are
+    streamed to the parent process epoch by epoch (``tag`` names the run), which evaluates them while the
     workers go on training."""
     sink = None
     if _STREAM:
@@ -175,14 +175,13 @@ def _train_task(settings, model, depth, seed, problem, cache_dir, tag=None):
     return train_run(settings, model, depth, seed, problem=problem, cache_dir=cache_dir, certificate_sink=sink)
 
 
-#: in a worker of :func:`_streaming_pool`: the queue to the parent process
+#: in a worker set up by :func:`_init_streaming_worker`: the queue to the parent process
 _STREAM: list = []
 
 
 def _init_streaming_worker(queue):
-    from ..parallel import _init_worker
-
-    _init_worker()
+    """Worker initialiser (after :func:`backsmooth.parallel.process_pool`'s BLAS limit): the
+    certificate's inputs go to ``queue``."""
     # a worker never waits at exit for its queue to be read: on the normal path every record has
     # been collected before the pool shuts down; after an error nobody reads them any more
     queue.cancel_join_thread()
@@ -237,12 +236,6 @@ class _CertificateStream:
         self.thread.join()
 
 
-def _streaming_pool(jobs, queue):
-    import concurrent.futures as cf
-
-    return cf.ProcessPoolExecutor(max_workers=int(jobs), initializer=_init_streaming_worker, initargs=(queue,))
-
-
 def _runs(settings, seeds, specs, progress, cache_dir, jobs=1, meanwhile=None):
     """Every (model, depth) of ``specs`` on every seed; the independent runs go to ``jobs``
     worker processes (whichever is free takes the next run), with the same results as the
@@ -264,7 +257,7 @@ def _runs(settings, seeds, specs, progress, cache_dir, jobs=1, meanwhile=None):
     import concurrent.futures as cf
     import multiprocessing
 
-    from ..parallel import one_blas_thread
+    from ..parallel import one_blas_thread, process_pool
 
     tasks, lams = [], {}
     for seed in seeds:
@@ -275,7 +268,8 @@ def _runs(settings, seeds, specs, progress, cache_dir, jobs=1, meanwhile=None):
     results = [None] * len(tasks)
     queue = multiprocessing.get_context().Queue()
     stream = None
-    with one_blas_thread(), _streaming_pool(min(jobs, len(tasks)), queue) as pool:
+    with one_blas_thread(), process_pool(min(jobs, len(tasks)), initializer=_init_streaming_worker,
+                                          initargs=(queue,)) as pool:
         try:
             futures = {pool.submit(_train_task, *t): i for i, t in enumerate(tasks)}
             stream = _CertificateStream(queue, lams)  # started after the workers are forked
