@@ -217,15 +217,19 @@ def _all_times(run, configs, timer, repeats):
     return times
 
 
+def _median(samples) -> float:
+    """The upper median of ``samples`` (one of them: no averaging of two timings)."""
+    return sorted(samples)[len(samples) // 2]
+
+
 def _clear_win(times, incumbent_times, margin):
     """Whether ``times`` beat ``incumbent_times`` by ``margin`` in the median and the best."""
-    return all(f(times) < (1.0 - margin) * f(incumbent_times)
-               for f in (lambda t: sorted(t)[len(t) // 2], min))
+    return all(f(times) < (1.0 - margin) * f(incumbent_times) for f in (_median, min))
 
 
 def _median_times(run, configs, timer, repeats):
     times = _all_times(run, configs, timer, repeats)
-    return {c: sorted(t)[len(t) // 2] for c, t in times.items()}
+    return {c: _median(t) for c, t in times.items()}
 
 
 def default_row_blocks(threads: int) -> int:
@@ -266,7 +270,7 @@ def probe(run, *, width: int, max_threads: int, pins: dict, timer=time.perf_coun
         if len(configs) == 1:
             return incumbent
         times = _all_times(run, configs, timer, repeats)
-        measured = {c: sorted(t)[len(t) // 2] for c, t in times.items()}
+        measured = {c: _median(t) for c, t in times.items()}
         timings.update({(c.panel_columns, c.threads, c.row_blocks): t for c, t in measured.items()})
         fastest = min(configs, key=lambda c: (measured[c], configs.index(c)))
         if fastest == incumbent or not _clear_win(times[fastest], times[incumbent], margin):
