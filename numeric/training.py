@@ -227,17 +227,14 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     labels = np.asarray(targets) if classification else None
     layers = trainable_layers(trainable, len(W))
     b1, b2 = float(betas[0]), float(betas[1])
-    m_state = [np.zeros_like(w) for w in W]
-    v_state = [np.zeros_like(w) for w in W]
-    # Adam on every layer: the weights are views of one flat vector and the update runs once on
-    # it; the update is elementwise, so every entry gets the same operations in the same order
-    # as the per-layer loop below (the same bits), with one set of numpy calls per epoch
-    flat = optimizer == "adam" and tuple(layers) == tuple(range(len(W)))
-    if flat:
-        sizes = np.cumsum([0] + [w.size for w in W])
-        W_flat = np.concatenate([w.ravel() for w in W])
-        W = [W_flat[a:b].reshape(w.shape) for a, b, w in zip(sizes[:-1], sizes[1:], W)]
-        m_flat, v_flat = np.zeros_like(W_flat), np.zeros_like(W_flat)
+    # the trained layers' weights are views of one flat vector, updated once per epoch: the
+    # updates are elementwise, so every entry gets the same operations in the same order as a
+    # layer-by-layer update (the same bits), with one set of numpy calls per epoch
+    sizes = np.cumsum([0] + [W[k].size for k in layers])
+    W_flat = np.concatenate([W[k].ravel() for k in layers] or [np.zeros(0)])
+    for k, a, b in zip(layers, sizes[:-1], sizes[1:]):
+        W[k] = W_flat[a:b].reshape(W[k].shape)
+    m_flat, v_flat = np.zeros_like(W_flat), np.zeros_like(W_flat)
 
     L1 = len(W)
     rec = {k: np.full(epochs + 1, np.nan) for k in ("loss", "train", "test", "mu")}
@@ -276,24 +273,15 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
                          "mean_output_error": rec["mu"][t], "max_gradient_norm": float(grad_norms[t].max())})
         if t == epochs:
             break
-        if flat:
-            G = np.concatenate([G.ravel() for G in g.weight_gradients])
+        G = np.concatenate([g.weight_gradients[k].ravel() for k in layers] or [np.zeros(0)])
+        if optimizer == "gd":
+            W_flat -= learning_rate * G
+        else:
             m_flat = b1 * m_flat + (1 - b1) * G
             v_flat = b2 * v_flat + (1 - b2) * G * G
             m_hat = m_flat / (1 - b1 ** (t + 1))
             v_hat = v_flat / (1 - b2 ** (t + 1))
             W_flat -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
-            continue
-        for k in layers:
-            G = g.weight_gradients[k]
-            if optimizer == "gd":
-                W[k] -= learning_rate * G
-            else:
-                m_state[k] = b1 * m_state[k] + (1 - b1) * G
-                v_state[k] = b2 * v_state[k] + (1 - b2) * G * G
-                m_hat = m_state[k] / (1 - b1 ** (t + 1))
-                v_hat = v_state[k] / (1 - b2 ** (t + 1))
-                W[k] -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
     settings = {"optimizer": optimizer, "learning_rate": float(learning_rate), "epochs": epochs,
                 "trainable": list(layers), "loss": loss_fn.name, "betas": [b1, b2], "eps": float(eps),
                 "profile_every": int(profile_every), "seed": seed if isinstance(seed, (int, type(None))) else str(seed),
