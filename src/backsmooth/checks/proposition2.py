@@ -114,8 +114,8 @@ def exact_gradient_check(kind, L, w, p, rho_name):
     sympy differentiates the loss of the symbolic forward pass with respect to the entries
     of one weight matrix ``W^(k)`` at a time, the other layers held at their exact values:
     the partial derivatives at the point are those of the loss in all the weights at once
-    (:func:`_exact_gradient_check_all_symbols`, the former route, 2-3x slower), and the
-    results are the same rationals (tested).
+    (the former route, 2-3x slower, kept in the tests as their reference), and the results
+    are the same rationals (tested).
     """
     import sympy as sp
 
@@ -131,26 +131,6 @@ def exact_gradient_check(kind, L, w, p, rho_name):
     at = net(W)
     loss = mse_loss(forward(at, rho)[2][-1], at.Y)
     return sp.nsimplify(sp.simplify(loss)), g2[0], sum(g2[1:]), _registry_value2(kind, L, w, p)
-
-
-def _exact_gradient_check_all_symbols(kind, L, w, p, rho_name):
-    """:func:`exact_gradient_check` the former way: the loss in all the weights, then ``subs``.
-
-    Kept as the reference that the tests compare the per-layer route with.
-    """
-    import sympy as sp
-
-    from backsmooth.symbolic.gnn import forward, mse_loss
-
-    W, syms, rho, net = _exact_setting(kind, L, w, p, rho_name)
-    symbolic = net(syms)
-    loss = mse_loss(forward(symbolic, rho)[2][-1], symbolic.Y)
-    point = {s: v for S, M in zip(syms, W) for s, v in zip(S, M)}
-    g2 = [
-        sp.nsimplify(sp.simplify(sum(sp.diff(loss, s).subs(point) ** 2 for s in S))) for S in syms
-    ]
-    return (sp.nsimplify(sp.simplify(loss.subs(point))), g2[0], sum(g2[1:]),
-            _registry_value2(kind, L, w, p))
 
 
 def _exact_rows(settings):
