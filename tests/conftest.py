@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+import backsmooth.cli  # noqa: F401 - sympy's cache size of the command (backsmooth.cli), before sympy
 from backsmooth.numeric.random_instances import lazy_walk
 
 settings.register_profile(

@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 __all__ = ["main", "build_parser"]
+
+#: entries of sympy's result cache in a ``backsmooth`` process (sympy's default: 1000), set
+#: here because sympy reads ``SYMPY_CACHE_SIZE`` once, when it is first imported.  The proofs
+#: and derivations meet the same sub-expressions again and again; with the larger cache a cold
+#: run of every proof and derivation takes about 10% less CPU (measured: 20.1 -> 18.0 CPU s for
+#: the proofs), for about 30 MB, and gives the same results.  A value the user sets wins.
+SYMPY_CACHE_SIZE = "100000"
+os.environ.setdefault("SYMPY_CACHE_SIZE", SYMPY_CACHE_SIZE)
 
 #: subcommands in the order ``--help`` lists them
 _COMMANDS = (
