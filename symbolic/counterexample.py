@@ -126,16 +126,32 @@ def _counterexample(construction, L, rho, P):
     _, _, H = forward(net, _ACT[rho])
     loss = mse_loss(H[-1], Y)
     sub = {s_: v_ for S_, V_ in zip(syms, values) for s_, v_ in zip(S_, V_)}
-    # the weights are symbols and their values closed expressions in w, p: xreplace puts them
-    # in (structurally the same gradients as subs for every construction, activation, P and
-    # L <= 3 compared; half the time)
-    grads = [sp.ImmutableMatrix(*S_.shape, lambda a, b, S_=S_: sp.factor(sp.expand(
-        sp.diff(loss, S_[a, b]).xreplace(sub)))) for S_ in syms]
+    grads = [_layer_gradient(loss, syms, values, k) for k in range(len(syms))]
     out = H[-1].subs(sub)
     BL = (out - Y) / 2
     return {"loss": sp.simplify(loss.subs(sub)), "bbar_L": sp.simplify(mean_row(BL)[0]),
             "grads": grads, "lam2": sp.Integer(1) if P == "mlp" else (1 - 2 * p_sym)**2,
             "output": out}
+
+
+def _layer_gradient(loss, syms, values, k):
+    """The exact gradient of ``loss`` in the weights ``syms[k]`` of layer ``k`` at ``values``.
+
+    The other layers' weights are put at their values first (``xreplace``: the values are
+    closed expressions in ``w``, ``p``), then the loss is differentiated in layer ``k``'s
+    symbols and those are put at their values: the same partial derivatives as
+    differentiating in every symbol and substituting all values afterwards, on a smaller
+    expression (``factor(expand(.))`` then gives structurally the same gradients: compared
+    for both constructions, every activation, the MLP and the GNN and L = 1..3; ~40% less
+    time than the all-symbols route kept in the test that compares them).
+    """
+    others = {s_: v_ for j, (S_, V_) in enumerate(zip(syms, values)) if j != k
+              for s_, v_ in zip(S_, V_)}
+    own = dict(zip(syms[k], values[k]))
+    layer_loss = loss.xreplace(others)
+    S_ = syms[k]
+    return sp.ImmutableMatrix(*S_.shape, lambda a, b: sp.factor(sp.expand(
+        sp.diff(layer_loss, S_[a, b]).xreplace(own))))
 
 
 def notes_two_sample_example():

@@ -1,5 +1,6 @@
-"""Proposition 2's exact gradients put the weights' values in with ``xreplace`` (faster than
-``subs``): the gradients must be structurally the same as with ``subs``."""
+"""Proposition 2's exact gradients are taken one layer at a time, the other layers' weights put in
+first with ``xreplace`` (faster than differentiating in every symbol and substituting with
+``subs``): the gradients must be structurally the same as by that all-symbols ``subs`` route."""
 
 import pytest
 import sympy as sp
@@ -9,7 +10,7 @@ from backsmooth.symbolic.gnn import SymbolicGNN, forward, mse_loss
 
 
 def _grads_with_subs(construction, L, rho, P):
-    # the computation before session 7 (subs), the reference
+    # the computation before session 7 (every symbol, then subs), the reference
     Pm = sp.eye(2) if P == "mlp" else sp.ImmutableMatrix([[1 - ce.p_sym, ce.p_sym],
                                                            [ce.p_sym, 1 - ce.p_sym]])
     values = ce.construction(construction, L)
@@ -24,9 +25,11 @@ def _grads_with_subs(construction, L, rho, P):
         sp.diff(loss, S[a, b]).subs(sub)))) for S in syms]
 
 
-@pytest.mark.parametrize("construction, rho, P", [("B", "relu", "mlp"),
-                                                  ("B", "softsign", "mlp")])
-def test_gradients_are_those_of_subs(construction, rho, P):
-    got = ce.counterexample(construction, 1, rho, P)["grads"]
-    want = _grads_with_subs(construction, 1, rho, P)
+@pytest.mark.parametrize("construction, L, rho, P", [("B", 1, "relu", "mlp"),
+                                                     ("B", 1, "softsign", "mlp"),
+                                                     ("A", 1, "tanh", "gnn"),
+                                                     ("A", 2, "id", "mlp")])
+def test_gradients_are_those_of_subs(construction, L, rho, P):
+    got = ce.counterexample(construction, L, rho, P)["grads"]
+    want = _grads_with_subs(construction, L, rho, P)
     assert [sp.srepr(g) for g in got] == [sp.srepr(g) for g in want]
