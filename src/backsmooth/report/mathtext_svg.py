@@ -21,9 +21,9 @@ Examples
 --------
 >>> import matplotlib
 >>> with matplotlib.rc_context({"mathtext.fontset": "stix"}):
-...     svg = math_svg(r"$\\frac{a}{b}$", 15.0, 100.0)
->>> svg[:5]
-b'<?xm'
+...     svg = math_svg(r"$x^2$", 15.0, 100.0)
+>>> svg[:5], b"<svg" in svg
+(b'<?xml', True)
 """
 
 from __future__ import annotations
@@ -87,8 +87,8 @@ def _one_pass(s, prop, dpi) -> bytes:
     size_parse, glyph_parse = _parser.parse(s, prop, glyph_prop)
     width, height, depth = size_parse.width, size_parse.height, size_parse.depth
 
-    fig = _SeededFigure(_SeededParser({(s, 72, glyph_prop): glyph_parse}),
-                        figsize=(width / 72.0, height / 72.0))
+    fig = _seeded_figure({(s, 72, glyph_prop): glyph_parse},
+                         figsize=(width / 72.0, height / 72.0))
     fig.text(0, depth / height, s, fontproperties=prop)
     buf = io.BytesIO()
     fig.savefig(buf, dpi=dpi, format="svg")
@@ -279,19 +279,15 @@ def _seeded_classes():
     return SeededParser, SeededFigure
 
 
-def _SeededParser(seeds):  # noqa: N802 - builds the class on first use (matplotlib is lazy)
-    return _classes()[0](seeds)
-
-
-def _SeededFigure(parser, **kwargs):  # noqa: N802
-    return _classes()[1](parser, **kwargs)
-
-
 _CLASSES = None
 
 
-def _classes():
+def _seeded_figure(glyph_parses: dict, **kwargs):
+    """A ``Figure(**kwargs)`` whose SVG renderer takes ``glyph_parses`` (``(s, dpi, prop)`` ->
+    ``VectorParse``) instead of parsing those again (classes built on first use: matplotlib
+    is imported lazily)."""
     global _CLASSES
     if _CLASSES is None:
         _CLASSES = _seeded_classes()
-    return _CLASSES
+    parser_class, figure_class = _CLASSES
+    return figure_class(parser_class(glyph_parses), **kwargs)
