@@ -48,8 +48,7 @@ def one_pass_supported() -> bool:
     import matplotlib
     import pyparsing
 
-    mpl = tuple(int(p) for p in matplotlib.__version__.split(".")[:2])
-    return (mpl == (3, 11) and pyparsing.__version__.startswith("3.")
+    return (matplotlib.__version__.startswith("3.11.") and pyparsing.__version__.startswith("3.")
             and matplotlib.rcParams["mathtext.fontset"] in _FONTSETS)
 
 
@@ -76,7 +75,6 @@ def math_svg(s: str, fontsize: float, dpi: float) -> bytes:
 
 def _one_pass(s, prop, dpi) -> bytes:
     """:func:`math_svg` by one match of the grammar (the body of ``math_to_image``)."""
-    from matplotlib.figure import Figure
     from matplotlib.textpath import TextToPath
 
     glyph_prop = prop.copy()  # the renderer parses at its glyph scale (TextToPath)
