@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import pathlib
 import re
 from contextlib import contextmanager
@@ -94,19 +93,18 @@ def _typeset(latex: str, fontsize: float) -> str | None:
 
     if "matplotlib.pyplot" not in sys.modules:  # never switch the backend of a running session
         matplotlib.use("Agg", force=False)      # (a notebook's inline plots would stop showing)
-    from matplotlib import mathtext, rcParams
-    from matplotlib.font_manager import FontProperties
+    from matplotlib import rcParams
+
+    from .mathtext_svg import math_svg
 
     latex = _mathtext_dialect(latex)
-    buf = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "backsmooth",
                                 "mathtext.fontset": "stix", "savefig.transparent": True}):
-        try:
-            mathtext.math_to_image(f"${latex}$", buf, prop=FontProperties(size=fontsize),
-                                   format="svg", dpi=rcParams["figure.dpi"])
+        try:  # the bytes of mathtext.math_to_image(..., format="svg"), parsed once
+            svg = math_svg(f"${latex}$", fontsize, rcParams["figure.dpi"])
         except Exception:  # mathtext raises ValueError/ParseFatalException on unknown TeX
             return None
-    return data_uri(buf.getvalue(), "image/svg+xml")
+    return data_uri(svg, "image/svg+xml")
 
 
 #: fragments being listed instead of typeset (:func:`collecting_formulas`), innermost last
