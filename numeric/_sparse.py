@@ -44,6 +44,7 @@ would exceed the gain.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 
 import numpy as np
@@ -230,14 +231,13 @@ class PropagationOperator:
 
     def _copy(self, X):
         out = np.empty_like(X)
-        self.map_rows(lambda a, b: np.copyto(out[a:b], X[a:b]), X.shape[0],
-                      int(np.prod(X.shape[1:], dtype=int)))
+        self.map_rows(lambda a, b: np.copyto(out[a:b], X[a:b]), X.shape[0], math.prod(X.shape[1:]))
         return out
 
     def _gather(self, X, rows):
         out = np.empty((rows.size,) + X.shape[1:], dtype=X.dtype)
         self.map_rows(lambda a, b: np.take(X, rows[a:b], axis=0, out=out[a:b]), rows.size,
-                      int(np.prod(X.shape[1:], dtype=int)))
+                      math.prod(X.shape[1:]))
         return out
 
     # -- products ------------------------------------------------------------------------

@@ -36,6 +36,14 @@ from .activations import Activation
 __all__ = ["GraphConvolution"]
 
 
+def _unary_ufunc(function):
+    """``function`` if it is a one-in one-out numpy ufunc (``np.tanh``), which can then write
+    into its input (``f(x, out=x)``: the same values, no temporary); None otherwise."""
+    if isinstance(function, np.ufunc) and function.nin == 1 and function.nout == 1:
+        return function
+    return None
+
+
 @dataclass(frozen=True)
 class GraphConvolution:
     """One layer ``X -> rho(P X W) + residual * X``.
@@ -102,15 +110,21 @@ class GraphConvolution:
         else:
             Y = _engine.scratch(ws, "F", (n, d_in), X.dtype)
 
+        linear = rho.is_linear
+        in_place = None if linear else _unary_ufunc(rho.function)
+
         def finish(a, b):  # rows a:b of P (X W) or P X are final: complete H, then X_next, in place
+            Hc = H[a:b]
             if not narrow_first:
-                np.matmul(Y[a:b], W, out=H[a:b])
+                np.matmul(Y[a:b], W, out=Hc)
             if saved is not None:
-                saved[a:b] = rho.derivative(H[a:b])
-            if not rho.is_linear:
-                H[a:b] = rho.function(H[a:b])
+                saved[a:b] = rho.derivative(Hc)
+            if in_place:  # a ufunc (np.tanh): the same values, written where they belong
+                in_place(Hc, out=Hc)
+            elif not linear:
+                H[a:b] = rho.function(Hc)
             if r:
-                H[a:b] += r * X[a:b]
+                Hc += r * X[a:b]
 
         if narrow_first:
             def product(a, b):
