@@ -81,6 +81,13 @@ except ImportError:  # pragma: no cover - fall back to the public product plus a
     _csr_matvecs = None
 
 
+def _copy_into(X, out):
+    """``P = I``: what :meth:`PropagationOperator.apply` does with an ``out`` (a copy)."""
+    if out is not X:
+        np.copyto(out, X)
+    return out
+
+
 def run_dynamic(task, count: int, threads: int) -> None:
     """Call ``task(i)`` for ``i = 0 .. count-1``, on ``threads`` threads that take the next
     index from a shared counter (the calling thread is one of them).
@@ -341,6 +348,42 @@ class PropagationOperator:
         if w >= width:
             return [(0, width)]
         return [(c, min(width, c + w)) for c in range(0, width, w)]
+
+    def whole_product(self, transpose: bool, n: int, width: int, dtype):
+        """A function ``f(X, out)`` writing ``P X`` (``P^T X``) into ``out`` in one kernel call,
+        when :meth:`apply` (:meth:`apply_transpose`) would itself compute it for an ``n x width``
+        block as one chunk on the calling thread, in one column panel; None otherwise (use
+        :meth:`apply`).  ``transpose``: the product of :meth:`apply_transpose`.
+
+        ``f`` makes the very call that :meth:`apply` would make for that chunk (the same
+        arrays: the same bits) without its per-call dispatch: for small graphs (a few
+        thousand nodes) that dispatch is a visible share of a layer.  ``X`` and ``out`` must be
+        C-contiguous ``n x width`` arrays of ``dtype``; the caller then runs its epilogue on
+        rows ``0:n`` itself, as :meth:`apply` would.
+        """
+        if n > _CHUNK_ROWS:  # apply and map_rows would work in several chunks
+            return None
+        if self._P is None:  # the identity: apply copies its input into out
+            return _copy_into
+        if not self.sparse or _csr_matvecs is None or np.dtype(dtype) != self._P.dtype:
+            return None
+        how = self.choice(width, dtype)
+        if how.panel_columns < width:
+            return None
+        P, blocks = self._row_blocks(transpose and not self.symmetric, how.row_blocks)
+        if len(blocks) != 1 or len(blocks[0]) != 1:
+            return None
+        a, b, indptr, indices, data = blocks[0][0]
+        if a != 0 or b != P.shape[0]:
+            return None
+        rows, cols = b - a, P.shape[1]
+
+        def whole(X, out):  # _pass's chunk loop for its one chunk
+            out.fill(0)
+            _csr_matvecs(rows, cols, width, indptr, indices, data, X.ravel(), out.ravel())
+            return out
+
+        return whole
 
     def _product(self, transpose: bool, X, out, epilogue):
         panels = list(X) if isinstance(X, (list, tuple)) else None

@@ -126,6 +126,15 @@ class GraphConvolution:
             if r:
                 Hc += r * X[a:b]
 
+        whole = op.whole_product(False, n, d_out if narrow_first else d_in, X.dtype)
+        if whole is not None:  # one chunk, one panel (small graphs): apply's own calls, inline
+            if narrow_first:
+                np.matmul(X, W, out=Yp[0])
+                whole(Yp[0], H)
+            else:
+                whole(np.ascontiguousarray(X), Y)
+            finish(0, n)
+            return H, saved
         if narrow_first:
             def product(a, b):
                 if len(Yp) == 1:
@@ -172,7 +181,11 @@ class GraphConvolution:
             for Bj, (c0, c1) in zip(Bp, panels):
                 Bj[a:b] = B[a:b, c0:c1]
 
-        op.map_rows(signal, n, d_out)
+        whole = None if narrow_input else op.whole_product(True, n, d_out, G.dtype)
+        if whole is not None:  # one chunk, one panel (small graphs): map_rows's only call
+            signal(0, n)
+        else:
+            op.map_rows(signal, n, d_out)
         grad_X = None
         if need_input_gradient:  # a scratch buffer (the engine uses it at once), never G's own
             grad_X = _engine.scratch(ws, "dX", (n, d_in), G.dtype)
@@ -197,7 +210,11 @@ class GraphConvolution:
                     if r:
                         grad_X[a:b] += r * G[a:b]
 
-            op.apply_transpose(Bp or B, out=C, epilogue=finish)
+            if whole is not None:  # apply_transpose's own calls, inline
+                whole(B, C)
+                finish(0, n)
+            else:
+                op.apply_transpose(Bp or B, out=C, epilogue=finish)
         grad_W = np.zeros(W.shape, G.dtype)
         for a in sorted(partial):
             grad_W += partial[a]
