@@ -246,7 +246,7 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     # X and the weights' shapes are checked once here, as the first forward pass would check
     # them; the trained weights' finiteness is checked at every epoch (_step)
     X0 = np.ascontiguousarray(as_float_matrix("X", X))
-    checked = False
+    checked, frozen = False, [W[k] for k in range(L1) if k not in layers]
     for t in range(epochs + 1):
         net_t = net if network_schedule is None else network_schedule(t)
         profiled = t == 0 or t == epochs or bool(profile_every and t % profile_every == 0)
@@ -254,7 +254,7 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
             if not checked:
                 _check_inputs(net_t, X0, W)
                 checked = True
-            g = _step(net_t, X0, W, W_flat, layers, loss_fn, targets, train_m, keep_signals=profiled)
+            g = _step(net_t, X0, W, W_flat, frozen, loss_fn, targets, train_m, keep_signals=profiled)
         else:  # another precision: forward and backward convert X and the weights each epoch
             fwd = forward(net_t, X, W)
             g = backward(net_t, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
@@ -326,21 +326,22 @@ def _check_inputs(net, X0, W):
     _check_weights(W, X0.shape[1], np.float64)
 
 
-def _step(net, X0, W, W_flat, layers, loss_fn, targets, mask, *, keep_signals):
+def _step(net, X0, W, W_flat, frozen, loss_fn, targets, mask, *, keep_signals):
     """One epoch's ``backward(net, forward(net, X0, W), W, ...)`` for checked float64 inputs.
 
     The same engine calls on the same arrays as :func:`forward` and :func:`backward` (so the
-    same bits), without their per-epoch validation of inputs that :func:`train` checked once:
-    only the trained weights change, and they are checked for NaN/inf here (with the error
-    ``forward`` would raise).  Without ``keep_signals`` only ``B^(L)`` is kept (``g.B`` is
+    same bits), without their per-epoch validation of what :func:`train` checked once (``X``,
+    the weights' shapes).  The weights are checked for NaN/inf here, in one call for the
+    trained ones (views of ``W_flat``) and one per ``frozen`` layer, with the error ``forward``
+    would raise.  Without ``keep_signals`` only ``B^(L)`` is kept (``g.B`` is
     ``[None, ..., None, B^(L)]``): the other layers' signals are not copied out.
     """
     if net.P is not None and net.P.shape[0] != X0.shape[0]:
         raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {X0.shape[0]} rows: "
                          "they must match")
-    if not np.isfinite(W_flat).all():
-        for k in layers:
-            check_finite(f"weights[{k}]", W[k])
+    if not (np.isfinite(W_flat).all() and all(np.isfinite(w).all() for w in frozen)):
+        for k, w in enumerate(W):
+            check_finite(f"weights[{k}]", w)
     state = _engine.lean_forward(net.layers, net.operator, X0, W, interval=1, symmetric=net.symmetric)
     fwd = ForwardPass._from_state(net, state)
     value, G = loss_fn.value_and_output_error(fwd.output, targets, mask)
