@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _engine
 from ._sparse import propagate, propagate_transpose
-from .activations import Activation
+from .activations import Activation, derivative_from_output_into
 
 __all__ = ["GraphConvolution"]
 
@@ -170,11 +170,16 @@ class GraphConvolution:
         Bp = [_engine.scratch(ws, f"B{j}", (n, c1 - c0), G.dtype)
               for j, (c0, c1) in enumerate(panels)] if len(panels) > 1 else []
 
+        into = derivative_from_output_into(rho)
+
         def signal(a, b):
             if rho.is_linear:
                 B[a:b] = G[a:b]
             elif saved is not None:
                 np.multiply(saved[a:b], G[a:b], out=B[a:b])
+            elif into is not None:  # tanh: 1 - X_next^2 written into B (the same values)
+                Bc = into(X_next[a:b], B[a:b])
+                Bc *= G[a:b]
             else:
                 B[a:b] = rho.derivative_from_output(X_next[a:b])
                 B[a:b] *= G[a:b]

@@ -152,3 +152,26 @@ def test_train_step_raises_forwards_error_on_non_finite_weights(monkeypatch, lay
     assert f"weights[{layer}] contains 1 NaN or infinite" in fast
     monkeypatch.setattr(training, "_fast_path", lambda net: False)
     assert message() == fast
+
+
+def test_tanh_derivative_into_gives_the_copying_paths_bits(monkeypatch):
+    from backsmooth.numeric import activations
+
+    rng = np.random.default_rng(5)
+    y = np.tanh(np.concatenate([rng.standard_normal(4000) * 3, [0.0, -0.0, 1e-300, 20.0, -20.0]]))
+    for dtype in (np.float64, np.float32):
+        yd = y.astype(dtype)
+        out = np.empty_like(yd)
+        rho = activations.activation("tanh")
+        assert _same(activations.derivative_from_output_into(rho)(yd, out), rho.derivative_from_output(yd))
+    import dataclasses
+
+    other = dataclasses.replace(activations.activation("tanh"), derivative_from_output=lambda y: 1.0 - y * y)
+    assert activations.derivative_from_output_into(other) is None  # another function: no shortcut
+    n, P = 60, _graph(60, 11, False)
+    X, W = rng.standard_normal((n, 5)), initial_weights([5, 7, 7, 2], "orthogonal", seed=4)
+    labels = rng.integers(0, 2, n)
+    into = _grads(gnn(P, 2, "tanh"), 3 * X, W, labels, "cross_entropy")
+    monkeypatch.setattr(layers, "derivative_from_output_into", lambda rho: None)
+    copying = _grads(gnn(P, 2, "tanh"), 3 * X, W, labels, "cross_entropy")
+    assert all(_same(a, b) for a, b in zip(into, copying))
