@@ -43,6 +43,7 @@ would exceed the gain.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
@@ -79,6 +80,13 @@ try:  # scipy's CSR x dense kernel accumulating into a given output (private but
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - fall back to the public product plus a copy
     _csr_matvecs = None
+
+
+def _whole_pass(rows, cols, width, indptr, indices, data, X, out):
+    """:meth:`PropagationOperator._pass`'s chunk loop for a product that is one chunk."""
+    out.fill(0)
+    _csr_matvecs(rows, cols, width, indptr, indices, data, X.ravel(), out.ravel())
+    return out
 
 
 def _copy_into(X, out):
@@ -328,6 +336,7 @@ class PropagationOperator:
         sample = PropagationOperator.__new__(PropagationOperator)
         sample.__dict__.update(self.__dict__)
         sample._P, sample._PT, sample._blocks, sample._choices = half, None, {}, {}
+        sample._wholes = {}
         sample.shape, sample.nnz, sample.order = half.shape, half.nnz, None
         return sample
 
@@ -365,10 +374,21 @@ class PropagationOperator:
             return None
         if self._P is None:  # the identity: apply copies its input into out
             return _copy_into
-        if not self.sparse or _csr_matvecs is None or np.dtype(dtype) != self._P.dtype:
+        if not self.sparse or _csr_matvecs is None:
             return None
         how = self.choice(width, dtype)
-        if how.panel_columns < width:
+        # memoised per product; valid while the choice it was made from stands
+        key = (bool(transpose), int(width), dtype, _CHUNK_ROWS)
+        memo = self.__dict__.setdefault("_wholes", {})
+        found = memo.get(key)
+        if found is not None and found[0] is how:
+            return found[1]
+        whole = self._whole(bool(transpose), int(width), dtype, how)
+        memo[key] = (how, whole)
+        return whole
+
+    def _whole(self, transpose, width, dtype, how):
+        if np.dtype(dtype) != self._P.dtype or how.panel_columns < width:
             return None
         P, blocks = self._row_blocks(transpose and not self.symmetric, how.row_blocks)
         if len(blocks) != 1 or len(blocks[0]) != 1:
@@ -376,14 +396,7 @@ class PropagationOperator:
         a, b, indptr, indices, data = blocks[0][0]
         if a != 0 or b != P.shape[0]:
             return None
-        rows, cols = b - a, P.shape[1]
-
-        def whole(X, out):  # _pass's chunk loop for its one chunk
-            out.fill(0)
-            _csr_matvecs(rows, cols, width, indptr, indices, data, X.ravel(), out.ravel())
-            return out
-
-        return whole
+        return functools.partial(_whole_pass, b - a, P.shape[1], width, indptr, indices, data)
 
     def _product(self, transpose: bool, X, out, epilogue):
         panels = list(X) if isinstance(X, (list, tuple)) else None

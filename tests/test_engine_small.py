@@ -175,3 +175,23 @@ def test_tanh_derivative_into_gives_the_copying_paths_bits(monkeypatch):
     monkeypatch.setattr(layers, "derivative_from_output_into", lambda rho: None)
     copying = _grads(gnn(P, 2, "tanh"), 3 * X, W, labels, "cross_entropy")
     assert all(_same(a, b) for a, b in zip(into, copying))
+
+
+def test_whole_product_memo_follows_the_operators_choice_and_pickles():
+    import pickle
+
+    P = _graph(50, 3, False)
+    net = gnn(P, 2)
+    X = np.random.default_rng(0).standard_normal((50, 8))
+    first = net.operator.whole_product(False, 50, 8, np.float64)
+    assert net.operator.whole_product(False, 50, 8, np.float64) is first  # memoised
+    assert net.operator.whole_product(True, 50, 8, np.float64) is not first
+    gradients(net, X, initial_weights([8, 8, 8, 2], "orthogonal", seed=0), targets=np.zeros(50, int),
+              loss="cross_entropy")
+    op = pickle.loads(pickle.dumps(net.operator))  # what a worker process receives
+    assert _same(op.whole_product(False, 50, 8, np.float64)(X, np.empty((50, 8))), net.operator.apply(X))
+    pinned = _sparse.PropagationOperator(P)
+    assert pinned.whole_product(False, 50, 8, np.float64) is not None
+    pinned.pins["panel_columns"] = 4  # a new choice (two panels): the memo does not stand in for it
+    pinned._choices.clear()
+    assert pinned.whole_product(False, 50, 8, np.float64) is None
