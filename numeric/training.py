@@ -243,8 +243,8 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     grad_norms = np.full((epochs + 1, L1), np.nan)
     prof_t, prof = [], {k: [] for k in ("EX", "EB", "xm", "bm", "s", "beta")}
     extra = {}
-    # X and the weights' shapes are checked once here, as the first forward pass would check
-    # them; the trained weights' finiteness is checked at every epoch (_step)
+    # X and the weights' shapes are checked once, as the first forward pass would check them;
+    # the weights' finiteness is checked at every epoch (_step)
     X0 = np.ascontiguousarray(as_float_matrix("X", X))
     checked, frozen = False, [W[k] for k in range(L1) if k not in layers]
     for t in range(epochs + 1):
