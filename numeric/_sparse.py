@@ -43,7 +43,9 @@ would exceed the gain.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import threading
 
 import numpy as np
@@ -78,6 +80,20 @@ try:  # scipy's CSR x dense kernel accumulating into a given output (private but
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - fall back to the public product plus a copy
     _csr_matvecs = None
+
+
+def _whole_pass(rows, cols, width, indptr, indices, data, X, out):
+    """:meth:`PropagationOperator._pass`'s chunk loop for a product that is one chunk."""
+    out.fill(0)
+    _csr_matvecs(rows, cols, width, indptr, indices, data, X.ravel(), out.ravel())
+    return out
+
+
+def _copy_into(X, out):
+    """``P = I``: what :meth:`PropagationOperator.apply` does with an ``out`` (a copy)."""
+    if out is not X:
+        np.copyto(out, X)
+    return out
 
 
 def run_dynamic(task, count: int, threads: int) -> None:
@@ -230,14 +246,13 @@ class PropagationOperator:
 
     def _copy(self, X):
         out = np.empty_like(X)
-        self.map_rows(lambda a, b: np.copyto(out[a:b], X[a:b]), X.shape[0],
-                      int(np.prod(X.shape[1:], dtype=int)))
+        self.map_rows(lambda a, b: np.copyto(out[a:b], X[a:b]), X.shape[0], math.prod(X.shape[1:]))
         return out
 
     def _gather(self, X, rows):
         out = np.empty((rows.size,) + X.shape[1:], dtype=X.dtype)
         self.map_rows(lambda a, b: np.take(X, rows[a:b], axis=0, out=out[a:b]), rows.size,
-                      int(np.prod(X.shape[1:], dtype=int)))
+                      math.prod(X.shape[1:]))
         return out
 
     # -- products ------------------------------------------------------------------------
@@ -321,6 +336,7 @@ class PropagationOperator:
         sample = PropagationOperator.__new__(PropagationOperator)
         sample.__dict__.update(self.__dict__)
         sample._P, sample._PT, sample._blocks, sample._choices = half, None, {}, {}
+        sample._wholes = {}
         sample.shape, sample.nnz, sample.order = half.shape, half.nnz, None
         return sample
 
@@ -341,6 +357,46 @@ class PropagationOperator:
         if w >= width:
             return [(0, width)]
         return [(c, min(width, c + w)) for c in range(0, width, w)]
+
+    def whole_product(self, transpose: bool, n: int, width: int, dtype):
+        """A function ``f(X, out)`` writing ``P X`` (``P^T X``) into ``out`` in one kernel call,
+        when :meth:`apply` (:meth:`apply_transpose`) would itself compute it for an ``n x width``
+        block as one chunk on the calling thread, in one column panel; None otherwise (use
+        :meth:`apply`).  ``transpose``: the product of :meth:`apply_transpose`.
+
+        ``f`` makes the very call that :meth:`apply` would make for that chunk (the same
+        arrays: the same bits) without its per-call dispatch: for small graphs (a few
+        thousand nodes) that dispatch is a visible share of a layer.  ``X`` and ``out`` must be
+        C-contiguous ``n x width`` arrays of ``dtype``; the caller then runs its epilogue on
+        rows ``0:n`` itself, as :meth:`apply` would.
+        """
+        if n > _CHUNK_ROWS:  # apply and map_rows would work in several chunks
+            return None
+        if self._P is None:  # the identity: apply copies its input into out
+            return _copy_into
+        if not self.sparse or _csr_matvecs is None:
+            return None
+        how = self.choice(width, dtype)
+        # memoised per product; valid while the choice it was made from stands
+        key = (bool(transpose), int(width), dtype, _CHUNK_ROWS)
+        memo = self.__dict__.setdefault("_wholes", {})
+        found = memo.get(key)
+        if found is not None and found[0] is how:
+            return found[1]
+        whole = self._whole(bool(transpose), int(width), dtype, how)
+        memo[key] = (how, whole)
+        return whole
+
+    def _whole(self, transpose, width, dtype, how):
+        if np.dtype(dtype) != self._P.dtype or how.panel_columns < width:
+            return None
+        P, blocks = self._row_blocks(transpose and not self.symmetric, how.row_blocks)
+        if len(blocks) != 1 or len(blocks[0]) != 1:
+            return None
+        a, b, indptr, indices, data = blocks[0][0]
+        if a != 0 or b != P.shape[0]:
+            return None
+        return functools.partial(_whole_pass, b - a, P.shape[1], width, indptr, indices, data)
 
     def _product(self, transpose: bool, X, out, epilogue):
         panels = list(X) if isinstance(X, (list, tuple)) else None

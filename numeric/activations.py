@@ -99,6 +99,27 @@ def _sigmoid(x):
 
 _LEAK = 0.01
 
+
+def _tanh_derivative_from_output(y):
+    """``tanh' = 1 - y^2`` from ``y = tanh(x)``."""
+    return 1.0 - y * y
+
+
+def _tanh_derivative_from_output_into(y, out):
+    """``out = 1 - y^2``: the same two roundings as :func:`_tanh_derivative_from_output`, in ``out``."""
+    np.multiply(y, y, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
+
+
+def derivative_from_output_into(rho):
+    """``f(y, out)`` computing ``rho.derivative_from_output(y)`` into ``out`` with the same
+    roundings (no temporaries), or None.  Matched on the function itself, so an Activation
+    given another derivative never gets it."""
+    if rho.derivative_from_output is _tanh_derivative_from_output:
+        return _tanh_derivative_from_output_into
+    return None
+
 ACTIVATIONS: dict[str, Activation] = {
     "identity": Activation(
         "identity", lambda x: x, np.ones_like, 1.0, 0.0, 0.0, True, np.ones_like
@@ -131,7 +152,7 @@ ACTIVATIONS: dict[str, Activation] = {
         4.0 / (3.0 * math.sqrt(3.0)),  # max |tanh''| attained at tanh(x)^2 = 1/3
         2.0,  # max |tanh'''| = 2 at 0
         True,
-        lambda y: 1.0 - y * y,
+        _tanh_derivative_from_output,
     ),
     "arctan": Activation(
         "arctan",

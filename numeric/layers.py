@@ -31,9 +31,17 @@ import numpy as np
 
 from . import _engine
 from ._sparse import propagate, propagate_transpose
-from .activations import Activation
+from .activations import Activation, derivative_from_output_into
 
 __all__ = ["GraphConvolution"]
+
+
+def _unary_ufunc(function):
+    """``function`` if it is a one-in one-out numpy ufunc (``np.tanh``), which can then write
+    into its input (``f(x, out=x)``: the same values, no temporary); None otherwise."""
+    if isinstance(function, np.ufunc) and function.nin == 1 and function.nout == 1:
+        return function
+    return None
 
 
 @dataclass(frozen=True)
@@ -102,16 +110,31 @@ class GraphConvolution:
         else:
             Y = _engine.scratch(ws, "F", (n, d_in), X.dtype)
 
-        def finish(a, b):  # rows a:b of P (X W) or P X are final: complete H, then X_next, in place
-            if not narrow_first:
-                np.matmul(Y[a:b], W, out=H[a:b])
-            if saved is not None:
-                saved[a:b] = rho.derivative(H[a:b])
-            if not rho.is_linear:
-                H[a:b] = rho.function(H[a:b])
-            if r:
-                H[a:b] += r * X[a:b]
+        linear = rho.is_linear
+        in_place = None if linear else _unary_ufunc(rho.function)
 
+        def finish(a, b):  # rows a:b of P (X W) or P X are final: complete H, then X_next, in place
+            Hc = H[a:b]
+            if not narrow_first:
+                np.matmul(Y[a:b], W, out=Hc)
+            if saved is not None:
+                saved[a:b] = rho.derivative(Hc)
+            if in_place:  # a ufunc (np.tanh): the same values, written where they belong
+                in_place(Hc, out=Hc)
+            elif not linear:
+                H[a:b] = rho.function(Hc)
+            if r:
+                Hc += r * X[a:b]
+
+        whole = op.whole_product(False, n, d_out if narrow_first else d_in, X.dtype)
+        if whole is not None:  # one chunk, one panel (small graphs): apply's own calls, inline
+            if narrow_first:
+                np.matmul(X, W, out=Yp[0])
+                whole(Yp[0], H)
+            else:
+                whole(np.ascontiguousarray(X), Y)
+            finish(0, n)
+            return H, saved
         if narrow_first:
             def product(a, b):
                 if len(Yp) == 1:
@@ -147,18 +170,27 @@ class GraphConvolution:
         Bp = [_engine.scratch(ws, f"B{j}", (n, c1 - c0), G.dtype)
               for j, (c0, c1) in enumerate(panels)] if len(panels) > 1 else []
 
+        into = derivative_from_output_into(rho)
+
         def signal(a, b):
             if rho.is_linear:
                 B[a:b] = G[a:b]
             elif saved is not None:
                 np.multiply(saved[a:b], G[a:b], out=B[a:b])
+            elif into is not None:  # tanh: 1 - X_next^2 written into B (the same values)
+                Bc = into(X_next[a:b], B[a:b])
+                Bc *= G[a:b]
             else:
                 B[a:b] = rho.derivative_from_output(X_next[a:b])
                 B[a:b] *= G[a:b]
             for Bj, (c0, c1) in zip(Bp, panels):
                 Bj[a:b] = B[a:b, c0:c1]
 
-        op.map_rows(signal, n, d_out)
+        whole = None if narrow_input else op.whole_product(True, n, d_out, G.dtype)
+        if whole is not None:  # one chunk, one panel (small graphs): map_rows's only call
+            signal(0, n)
+        else:
+            op.map_rows(signal, n, d_out)
         grad_X = None
         if need_input_gradient:  # a scratch buffer (the engine uses it at once), never G's own
             grad_X = _engine.scratch(ws, "dX", (n, d_in), G.dtype)
@@ -183,7 +215,11 @@ class GraphConvolution:
                     if r:
                         grad_X[a:b] += r * G[a:b]
 
-            op.apply_transpose(Bp or B, out=C, epilogue=finish)
+            if whole is not None:  # apply_transpose's own calls, inline
+                whole(B, C)
+                finish(0, n)
+            else:
+                op.apply_transpose(Bp or B, out=C, epilogue=finish)
         grad_W = np.zeros(W.shape, G.dtype)
         for a in sorted(partial):
             grad_W += partial[a]

@@ -34,8 +34,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _engine
+from ._validation import as_float_matrix, check_finite
 from .losses import as_mask, loss_function
-from .model import Network, backward, forward, gnn
+from .model import ForwardPass, Gradients, Network, _check_weights, backward, forward, gnn
 
 __all__ = ["TrainingHistory", "train", "OPTIMIZERS", "trainable_layers"]
 
@@ -241,18 +243,30 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
     grad_norms = np.full((epochs + 1, L1), np.nan)
     prof_t, prof = [], {k: [] for k in ("EX", "EB", "xm", "bm", "s", "beta")}
     extra = {}
+    # X and the weights' shapes are checked once, as the first forward pass would check them;
+    # the weights' finiteness is checked at every epoch (_step)
+    X0 = np.ascontiguousarray(as_float_matrix("X", X))
+    checked, frozen = False, [W[k] for k in range(L1) if k not in layers]
     for t in range(epochs + 1):
         net_t = net if network_schedule is None else network_schedule(t)
-        fwd = forward(net_t, X, W)
-        g = backward(net_t, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
-        H = fwd.output
+        profiled = t == 0 or t == epochs or bool(profile_every and t % profile_every == 0)
+        if _fast_path(net_t):
+            if not checked:
+                _check_inputs(net_t, X0, W)
+                checked = True
+            g = _step(net_t, X0, W, W_flat, frozen, loss_fn, targets, train_m, keep_signals=profiled)
+        else:  # another precision: forward and backward convert X and the weights each epoch
+            fwd = forward(net_t, X, W)
+            g = backward(net_t, fwd, W, loss=loss_fn, targets=targets, mask=train_m)
+        H = g.forward.output
         rec["loss"][t] = g.loss
         grad_norms[t] = [np.linalg.norm(G) for G in g.weight_gradients]
         rec["mu"][t] = np.linalg.norm(g.B[-1].mean(axis=0))
         if classification:
             rec["train"][t] = _accuracy(H, labels, train_m)
             rec["test"][t] = _accuracy(H, labels, test_m)
-        if t == 0 or t == epochs or (profile_every and t % profile_every == 0):
+        if profiled:
+            fwd = g.forward
             prof_t.append(t)
             prof["EX"].append([_energy(Xk) for Xk in fwd.X])
             prof["EB"].append([_energy(Bk) for Bk in g.B])
@@ -297,6 +311,53 @@ def train(network, X, weights, *, targets, loss="cross_entropy", optimizer="adam
         weights=tuple(W), settings=settings,
         profile_extra={key: np.stack(v) for key, v in extra.items()},
     )
+
+
+def _fast_path(net: Network) -> bool:
+    """Whether :func:`_step` applies: a float64 network (``forward`` would not convert)."""
+    return net.P is None or net.P.dtype == np.float64
+
+
+def _check_inputs(net, X0, W):
+    """What :func:`~backsmooth.numeric.model.forward` checks before its pass, in its order."""
+    n = X0.shape[0]
+    if net.P is not None and net.P.shape[0] != n:
+        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {n} rows: they must match")
+    _check_weights(W, X0.shape[1], np.float64)
+
+
+def _step(net, X0, W, W_flat, frozen, loss_fn, targets, mask, *, keep_signals):
+    """One epoch's ``backward(net, forward(net, X0, W), W, ...)`` for checked float64 inputs.
+
+    The same engine calls on the same arrays as :func:`forward` and :func:`backward` (so the
+    same bits), without their per-epoch validation of what :func:`train` checked once (``X``,
+    the weights' shapes).  The weights are checked for NaN/inf here, in one call for the
+    trained ones (views of ``W_flat``) and one per ``frozen`` layer, with the error ``forward``
+    would raise.  Without ``keep_signals`` only ``B^(L)`` is kept (``g.B`` is
+    ``[None, ..., None, B^(L)]``): the other layers' signals are not copied out.
+    """
+    if net.P is not None and net.P.shape[0] != X0.shape[0]:
+        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {X0.shape[0]} rows: "
+                         "they must match")
+    if not (np.isfinite(W_flat).all() and all(np.isfinite(w).all() for w in frozen)):
+        for k, w in enumerate(W):
+            check_finite(f"weights[{k}]", w)
+    state = _engine.lean_forward(net.layers, net.operator, X0, W, interval=1, symmetric=net.symmetric)
+    fwd = ForwardPass._from_state(net, state)
+    value, G = loss_fn.value_and_output_error(fwd.output, targets, mask)
+    last = len(W) - 1
+    if keep_signals:
+        Bs, grads = _engine.lean_backward(state, np.ascontiguousarray(G), weights=W)
+    else:
+        Bs = [None] * len(W)
+
+        def keep_output_error(k, B):  # B^(L) as the kept signals give it (caller's order, a copy)
+            if k == last:
+                Bs[k] = state.op.to_external(B, copy=True)
+
+        _, grads = _engine.lean_backward(state, np.ascontiguousarray(G), weights=W, keep_signals=False,
+                                         on_signal=keep_output_error)
+    return Gradients(loss=value, B=Bs, weight_gradients=grads, forward=fwd)
 
 
 def _energy(S) -> float:
