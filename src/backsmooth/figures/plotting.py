@@ -75,14 +75,19 @@ def save_figure(fig, data: dict, out, name: str, panels: dict) -> dict:
 
     ``panels`` maps a panel name to ``(header, columns)``.  Returns the written paths.
     """
+    from .._mpl_layout import without_placeholder_engine
+
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     bbox = _tight_bbox(fig, _PNG_DPI)  # laid out once for both files
-    for ext in ("png", "pdf"):
-        p = out / f"{name}.{ext}"
-        fig.savefig(p, dpi=_PNG_DPI if ext == "png" else None, bbox_inches=bbox)
-        paths[ext] = p
+    # the placeholder engine that fig.tight_layout() leaves made each savefig lay the figure
+    # out once more to no effect (a full draw that renders nothing); the same files without
+    with without_placeholder_engine(fig):
+        for ext in ("png", "pdf"):
+            p = out / f"{name}.{ext}"
+            fig.savefig(p, dpi=_PNG_DPI if ext == "png" else None, bbox_inches=bbox)
+            paths[ext] = p
     for panel, (header, columns) in panels.items():
         p = out / f"{name}_{panel}.csv"
         _write_csv(p, header, columns)
