@@ -1,4 +1,4 @@
-"""Layout work done once (backsmooth._mpl_layout): the same files as matplotlib's own routes."""
+"""Layout work done once (backsmooth._mpl_once): the same files as matplotlib's own routes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from backsmooth._mpl_layout import tight_bboxes_once, without_placeholder_engine  # noqa: E402
+from backsmooth._mpl_once import tight_bboxes_once, without_placeholder_engine  # noqa: E402
 
 
 def _figure(colorbar=True):
@@ -136,3 +136,64 @@ class _null:
 
     def __exit__(self, *exc):
         return False
+
+
+def _log_figure(ylim=None):
+    fig = Figure(figsize=(3, 2), dpi=40)
+    ax = fig.subplots()
+    ax.loglog([1e-4, 1e-1, 1.0], [1e-6, 1e-2, 1.0], "o", ms=2)
+    ax.set_title(r"$E(B^{(k)})$")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    return fig
+
+
+def test_ticks_once_same_bytes_fewer_updates_and_follows_changes(monkeypatch):
+    from matplotlib.axis import Axis
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    from backsmooth._mpl_once import ticks_once
+
+    calls = []
+    original = Axis._update_ticks
+
+    def counting(self):
+        calls.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Axis, "_update_ticks", counting)
+    plain = _log_figure()
+    TightLayoutEngine().execute(plain)
+    first = _png(plain)
+    plain.axes[0].set_ylim(1e-3, 10.0)
+    second = _png(plain)
+    n_plain = len(calls)
+    calls.clear()
+    once = _log_figure()
+    with ticks_once(once):
+        TightLayoutEngine().execute(once)
+        assert _png(once) == first
+        # a change of limits inside the block: the ticks follow it (the state is the key)
+        once.axes[0].set_ylim(1e-3, 10.0)
+        assert _png(once) == second
+    assert second != first
+    assert len(calls) < n_plain / 2
+    assert not any("_update_ticks" in vars(a) for a in (once.axes[0].xaxis, once.axes[0].yaxis))
+
+
+def test_agg_canvas_sharing_mathtext_same_bytes_one_parser():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from backsmooth._mpl_once import agg_canvas_sharing_mathtext
+
+    files, parsers = [], []
+    for share in (False, True):
+        fig = _log_figure()
+        canvas = agg_canvas_sharing_mathtext(fig) if share else FigureCanvasAgg(fig)
+        parsers.append(canvas.get_renderer().mathtext_parser)
+        files.append(_png(fig))
+        fig.set_size_inches(3.5, 2)  # another size: another renderer
+        parsers.append(canvas.get_renderer().mathtext_parser)
+    assert files[0] == files[1]
+    assert parsers[0] is not parsers[1]  # matplotlib: a parser per renderer
+    assert parsers[2] is parsers[3]  # shared
