@@ -56,9 +56,10 @@ def _tight_bbox(fig, dpi):
     try:
         import matplotlib
         from matplotlib import cbook
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from .._mpl_once import agg_canvas_sharing_mathtext
 
-        canvas = FigureCanvasAgg(fig)
+        # an Agg canvas (also the PNG's, next) whose renderers share their mathtext parses
+        canvas = agg_canvas_sharing_mathtext(fig)
         with cbook._setattr_cm(fig, dpi=dpi):
             renderer = canvas.get_renderer()
             with renderer._draw_disabled():
@@ -75,14 +76,19 @@ def save_figure(fig, data: dict, out, name: str, panels: dict) -> dict:
 
     ``panels`` maps a panel name to ``(header, columns)``.  Returns the written paths.
     """
+    from .._mpl_once import ticks_once, without_placeholder_engine
+
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
-    bbox = _tight_bbox(fig, _PNG_DPI)  # laid out once for both files
-    for ext in ("png", "pdf"):
-        p = out / f"{name}.{ext}"
-        fig.savefig(p, dpi=_PNG_DPI if ext == "png" else None, bbox_inches=bbox)
-        paths[ext] = p
+    # the placeholder engine that fig.tight_layout() leaves made each savefig lay the figure
+    # out once more to no effect (a full draw that renders nothing); the same files without
+    with ticks_once(fig), without_placeholder_engine(fig):
+        bbox = _tight_bbox(fig, _PNG_DPI)  # laid out once for both files
+        for ext in ("png", "pdf"):
+            p = out / f"{name}.{ext}"
+            fig.savefig(p, dpi=_PNG_DPI if ext == "png" else None, bbox_inches=bbox)
+            paths[ext] = p
     for panel, (header, columns) in panels.items():
         p = out / f"{name}_{panel}.csv"
         _write_csv(p, header, columns)

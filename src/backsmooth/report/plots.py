@@ -102,6 +102,8 @@ def check_plot(records, path, title):
     from matplotlib.figure import Figure
     from matplotlib.layout_engine import TightLayoutEngine
 
+    from .._mpl_once import ticks_once, tight_bboxes_once
+
     # a bare Figure on an Agg canvas: no pyplot figure manager and nothing to close; the
     # PNG bytes are those of the former plt.subplots + fig.tight_layout() route (tested)
     fig = Figure(figsize=(10.5, 3.8), dpi=90)
@@ -150,7 +152,10 @@ def check_plot(records, path, title):
     ax2.set_ylabel("rows (log scale)")
     # the tight layout computed once and applied, as fig.tight_layout() does; unlike it,
     # this leaves no placeholder layout engine behind, whose presence made savefig lay the
-    # whole figure out a second time (a full draw without rendering) to no effect
-    TightLayoutEngine().execute(fig)
-    fig.savefig(path, format="png")
+    # whole figure out a second time (a full draw without rendering) to no effect; each
+    # Axes' tight box computed once, not once per pass of the layout (the same result)
+    with ticks_once(fig):
+        with tight_bboxes_once(fig):
+            TightLayoutEngine().execute(fig)
+        fig.savefig(path, format="png")
     return path
