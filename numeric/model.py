@@ -206,6 +206,12 @@ def _as_network(P, weights, activation, dtype, residual=0.0) -> Network:
     return gnn(P, len(weights) - 1, activation, residual=residual, dtype=dtype)
 
 
+def _check_rows(net, n):
+    """``P`` (if any) must have as many rows as ``X`` has (``n``)."""
+    if net.P is not None and net.P.shape[0] != n:
+        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {n} rows: they must match")
+
+
 def _check_weights(weights, d0, dtype):
     if isinstance(weights, np.ndarray) and weights.ndim == 2:
         weights = [weights]
@@ -258,9 +264,7 @@ def forward(P, X, weights, activation="tanh", *, residual: float = 0.0, dtype=No
         dtype = P.P.dtype if isinstance(P, Network) and P.P is not None else np.float64
     net = _as_network(P, weights, activation, dtype, residual)
     X0 = as_float_matrix("X", X, dtype=dtype)
-    n = X0.shape[0]
-    if net.P is not None and net.P.shape[0] != n:
-        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {n} rows: they must match")
+    _check_rows(net, X0.shape[0])
     weights = _check_weights(weights, X0.shape[1], dtype)
     if len(weights) != len(net.layers):
         raise ValueError(f"the network has {len(net.layers)} layers but {len(weights)} weight matrices were given")

@@ -37,7 +37,7 @@ import numpy as np
 from . import _engine
 from ._validation import as_float_matrix, check_finite
 from .losses import as_mask, loss_function
-from .model import ForwardPass, Gradients, Network, _check_weights, backward, forward, gnn
+from .model import ForwardPass, Gradients, Network, _check_rows, _check_weights, backward, forward, gnn
 
 __all__ = ["TrainingHistory", "train", "OPTIMIZERS", "trainable_layers"]
 
@@ -320,9 +320,7 @@ def _fast_path(net: Network) -> bool:
 
 def _check_inputs(net, X0, W):
     """What :func:`~backsmooth.numeric.model.forward` checks before its pass, in its order."""
-    n = X0.shape[0]
-    if net.P is not None and net.P.shape[0] != n:
-        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {n} rows: they must match")
+    _check_rows(net, X0.shape[0])
     _check_weights(W, X0.shape[1], np.float64)
 
 
@@ -336,9 +334,7 @@ def _step(net, X0, W, W_flat, frozen, loss_fn, targets, mask, *, keep_signals):
     would raise.  Without ``keep_signals`` only ``B^(L)`` is kept (``g.B`` is
     ``[None, ..., None, B^(L)]``): the other layers' signals are not copied out.
     """
-    if net.P is not None and net.P.shape[0] != X0.shape[0]:
-        raise ValueError(f"P is {net.P.shape[0]} x {net.P.shape[1]} but X has {X0.shape[0]} rows: "
-                         "they must match")
+    _check_rows(net, X0.shape[0])  # a network_schedule may give another graph each epoch
     if not (np.isfinite(W_flat).all() and all(np.isfinite(w).all() for w in frozen)):
         for k, w in enumerate(W):
             check_finite(f"weights[{k}]", w)
