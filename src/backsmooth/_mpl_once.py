@@ -20,6 +20,9 @@ byte for byte the same (PNG; PDF apart from ``/CreationDate``): shown on every p
   inside the block it does so once per state of what the ticks depend on.
 * :func:`agg_canvas_sharing_mathtext`: matplotlib caches parsed mathtext per parser and gives
   each Agg renderer a parser of its own; the renderers of this canvas share one per thread.
+* :func:`agg_canvas_sharing_renderer`: a figure's Agg canvas makes a fresh renderer, whose
+  text-metric and mathtext caches start empty; figures of one size drawn by one thread (the
+  report's check plots) share one renderer instead.
 
 Examples
 --------
@@ -42,7 +45,8 @@ import contextlib
 import functools
 import threading
 
-__all__ = ["tight_bboxes_once", "without_placeholder_engine", "ticks_once", "agg_canvas_sharing_mathtext"]
+__all__ = ["tight_bboxes_once", "without_placeholder_engine", "ticks_once", "agg_canvas_sharing_mathtext",
+           "agg_canvas_sharing_renderer"]
 
 
 def _memoised(method):
@@ -177,3 +181,35 @@ def _sharing_canvas_class():
             return renderer
 
     return _MathtextSharingCanvas
+
+
+_RENDERERS = threading.local()  # per thread: the Agg renderer shared by same-size figures
+
+
+def agg_canvas_sharing_renderer(fig):
+    """An Agg canvas for ``fig`` whose renderer is shared by this thread's figures of its size.
+
+    A renderer carries the caches of text metrics and of parsed mathtext (the log axes'
+    tick labels), which a fresh renderer per figure rebuilds every time; the renderer is
+    cleared before each draw, so the PNG bytes are those of a fresh one (tested in
+    ``tests/test_checks_perf_identity.py``).  One size at a time is kept.
+    """
+    return _renderer_sharing_canvas_class()(fig)
+
+
+@functools.lru_cache(maxsize=None)
+def _renderer_sharing_canvas_class():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    class _RendererSharingCanvas(FigureCanvasAgg):
+        def get_renderer(self):
+            w, h = self.get_width_height(physical=True)
+            key = (w, h, self.figure.dpi)
+            shared = vars(_RENDERERS)
+            if key not in shared:
+                shared.clear()  # one size at a time
+                shared[key] = RendererAgg(w, h, self.figure.dpi)
+            self.renderer = shared[key]
+            return self.renderer
+
+    return _RendererSharingCanvas

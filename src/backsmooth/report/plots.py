@@ -22,9 +22,9 @@ True
 
 from __future__ import annotations
 
-import functools
 import math
-import threading
+
+from .._mpl_once import agg_canvas_sharing_renderer, ticks_once, tight_bboxes_once
 
 __all__ = ["check_plot", "VERDICT_COLOURS"]
 
@@ -34,35 +34,9 @@ VERDICT_COLOURS = {"holds": "#2b7bba", "violated": "#d62728", "hypotheses not me
                    "unresolved": "#e0a030"}
 
 
-_LOCAL = threading.local()  # per thread: the Agg renderers of the check plots, by size
-
-
-def _canvas(fig):
-    """An Agg canvas for ``fig`` whose renderer is shared by this thread's check plots.
-
-    A renderer carries the caches of text metrics and of parsed mathtext (the log axes'
-    tick labels), which a fresh renderer per figure rebuilt every time; the renderer is
-    cleared before each draw, so the PNG bytes are those of a fresh one (tested).
-    """
-    return _shared_renderer_canvas()(fig)
-
-
-@functools.lru_cache(maxsize=None)
-def _shared_renderer_canvas():
-    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-
-    class _SharedRendererCanvas(FigureCanvasAgg):
-        def get_renderer(self):
-            w, h = self.get_width_height(physical=True)
-            key = (w, h, self.figure.dpi)
-            shared = _LOCAL.__dict__.setdefault("renderers", {})
-            if key not in shared:
-                shared.clear()  # one size at a time
-                shared[key] = RendererAgg(w, h, self.figure.dpi)
-            self.renderer = shared[key]
-            return self.renderer
-
-    return _SharedRendererCanvas
+#: an Agg canvas whose renderer (with its text-metric and mathtext caches) is shared by this
+#: thread's check plots (:func:`backsmooth._mpl_once.agg_canvas_sharing_renderer`)
+_canvas = agg_canvas_sharing_renderer
 
 
 def _positive(x):
@@ -101,8 +75,6 @@ def check_plot(records, path, title):
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
     from matplotlib.layout_engine import TightLayoutEngine
-
-    from .._mpl_once import ticks_once, tight_bboxes_once
 
     # a bare Figure on an Agg canvas: no pyplot figure manager and nothing to close; the
     # PNG bytes are those of the former plt.subplots + fig.tight_layout() route (tested)
