@@ -88,12 +88,13 @@ def _point(inst, depth, override, init):
     W[-1] = mean_fitted_output_layer(fwd.X[-1], c_star)
     meas = measure_instance(inst, W)
     L_const = lf.best_constant_loss(inst.targets)
-    E_Y = pairwise_difference_norm(_targets_matrix(loss, inst.targets, d_out))
-    return meas, L_const, E_Y
+    Y = _targets_matrix(loss, inst.targets, d_out)
+    E_Y = pairwise_difference_norm(Y)
+    return meas, L_const, E_Y, float(np.linalg.norm(Y)) / np.sqrt(Y.shape[0])
 
 
 def rows_for(inst, depth, override, delta_max, init="orthogonal"):
-    meas, L_const, E_Y = _point(inst, depth, override, init)
+    meas, L_const, E_Y, Y_scale = _point(inst, depth, override, init)
     rho = _activation(inst.params["activation"])
     L, n = meas.depth, meas.n
     base = base_row(inst, "corollary2")
@@ -127,6 +128,16 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
     }
     scale = n * meas.X_scale * meas.B_scale
     lf = roundoff_floor(max(loss, L_const), L, n, meas.width)
+    out_scale = meas.B_scale[-1]
+    if inst.params["loss"] == "mse":
+        # MSE: a residual H - Y is rounded to about eps (|H| + |Y|) whatever its own size, so
+        # B^(L) = (H - Y)/n carries an error of scale (|H| + |Y|)/n, and Loss = ||H - Y||^2/(2n)
+        # (L_const likewise) one of sqrt(2 Loss) (|H| + |Y|) (Cauchy-Schwarz on the cross term
+        # 2 (H - Y) delta): floors of a fit at round-off level scale with these, not with the
+        # residuals (tests/test_corollary2_roundoff_gap.py)
+        fit = max(loss, L_const)
+        out_scale = max(out_scale, (meas.H_scale[-1] + Y_scale) / n)
+        lf = roundoff_floor(fit + np.sqrt(2.0 * fit) * (meas.H_scale[-1] + Y_scale), L, n, meas.width)
     rows = [
         part_record(
             base,
@@ -175,7 +186,7 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
                 "mean_fitted",
                 meas.mu,
                 0.0,
-                floor_for(meas, meas.B_scale[-1]),
+                floor_for(meas, out_scale),
                 hyp,
                 relation="==",
             )
