@@ -15,7 +15,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+import backsmooth.parallel as parallel
 from backsmooth.cli import report as _cmd_report
+from backsmooth.parallel import CoreShare
 from backsmooth.report.data import exit_code, new_document, section, summarise
 from backsmooth.report.page import render_page
 from backsmooth.report.plots import check_plot
@@ -298,3 +300,76 @@ class TestReportEndToEnd:
         text = (copy / "index.html").read_text(encoding="utf-8")
         assert "PROBLEMS FOUND" in text
         assert 'st-bad">violated' in _claim_blocks(text)["theorem1"]
+
+
+# ---------------------------------------------------------------- worker count under contention
+# build_report keeps one task more in flight (a pool of jobs + 1) once CoreShare finds the
+# workers contended; a pinned count (jobs=N, $BACKSMOOTH_JOBS) is used as it is; the results
+# do not depend on it.
+class _AlwaysContended(CoreShare):
+    def contended(self):
+        return self.wall > 0
+
+
+def _rerun(tiny_report, tmp_path, monkeypatch, drop, **kw):
+    """Recompute the sections ``drop`` of a copy of the tiny report; the pool sizes asked for."""
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_report[0], copy)
+    doc = json.loads((copy / "results.json").read_text())
+    for key in drop:
+        del doc["sections"][key]
+    (copy / "results.json").write_text(json.dumps(doc))
+    pools, real = [], parallel.process_pool
+
+    def recording_pool(jobs, **pool_kw):
+        pools.append(jobs)
+        return real(jobs, **pool_kw)
+
+    monkeypatch.setattr(parallel, "process_pool", recording_pool)
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    outcome = build_report(copy, profile="tiny", seed=0, resume=True, progress=False,
+                           cache=False, **kw)
+    return outcome, json.loads((copy / "results.json").read_text()), pools
+
+
+DROP = ["check/lemma1", "check/theorem1", "check/lemma2", "check/corollary1"]
+
+
+def test_contended_workers_get_one_more_and_the_same_results(tiny_report, tmp_path, monkeypatch):
+    monkeypatch.delenv("BACKSMOOTH_JOBS", raising=False)
+    monkeypatch.setattr(parallel, "CoreShare", _AlwaysContended)
+    outcome, doc, pools = _rerun(tiny_report, tmp_path, monkeypatch, DROP)
+    assert outcome.exit_code == 0
+    assert pools == [3]  # room for the extra worker
+    assert doc["settings"]["jobs"] == 2
+    assert doc["workers"]["started"] == 2 and doc["workers"]["added"] == 1
+    before = json.loads((tiny_report[0] / "results.json").read_text())["sections"]
+    for key in DROP:
+        assert doc["sections"][key]["data"] == before[key]["data"], key
+    assert "plus 1 added after" in (tmp_path / "copy" / "index.html").read_text(encoding="utf-8")
+
+
+def test_quiet_workers_get_none_more(tiny_report, tmp_path, monkeypatch):
+    monkeypatch.delenv("BACKSMOOTH_JOBS", raising=False)
+    monkeypatch.setattr(parallel, "CoreShare", lambda: CoreShare(threshold=1e-9))
+    _, doc, pools = _rerun(tiny_report, tmp_path, monkeypatch, DROP)
+    assert pools == [3] and doc["workers"]["added"] == 0
+
+
+@pytest.mark.parametrize("pin", ["argument", "environment"])
+def test_a_pinned_count_is_used_as_it_is(tiny_report, tmp_path, monkeypatch, pin):
+    monkeypatch.setattr(parallel, "CoreShare", _AlwaysContended)
+    if pin == "environment":
+        monkeypatch.setenv("BACKSMOOTH_JOBS", "2")
+        kw = {}
+    else:
+        monkeypatch.delenv("BACKSMOOTH_JOBS", raising=False)
+        kw = {"jobs": 2}
+    _, doc, pools = _rerun(tiny_report, tmp_path, monkeypatch, DROP[:2], **kw)
+    assert pools == [2] and "workers" not in doc
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_bad_jobs_is_refused(tmp_path, jobs):
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        build_report(tmp_path, profile="tiny", jobs=jobs, progress=False)

@@ -12,7 +12,9 @@ of workers: every task is computed by the same code on one BLAS thread, in or ou
 
 How many workers (:func:`worker_count`): the ``jobs`` argument if given, else
 ``$BACKSMOOTH_JOBS`` if set, else the CPUs this process may run on; never more than the tasks;
-1 means serial, in this process (no pool).
+1 means serial, in this process (no pool).  Where the count was not pinned, a scheduler may add
+one worker when the finished tasks show that the workers do not get their cores
+(:class:`CoreShare`: another process shares them); how many workers never changes a result.
 
 Examples
 --------
@@ -27,7 +29,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 
-__all__ = ["available_cpus", "map_in_workers", "one_blas_thread", "process_pool", "worker_count"]
+__all__ = ["CONTENDED_SHARE", "CoreShare", "available_cpus", "map_in_workers", "one_blas_thread",
+           "process_pool", "worker_count"]
 
 
 def available_cpus() -> int:
@@ -55,6 +58,59 @@ def worker_count(jobs=None, *, tasks=None) -> int:
     if n < 1:
         raise ValueError(f"{source} must be a positive integer, got {jobs!r}")
     return max(1, min(n, tasks)) if tasks is not None else n
+
+
+#: below this share of a core per worker (CPU seconds over wall seconds of the finished tasks)
+#: the cores are contended: one extra runnable process next to two workers and a process that
+#: keeps a core busy gives each of the three 2/3 of a core (measured: 0.63-0.66 per worker of
+#: ``report --quick`` beside a memory-streaming load on one of 2 cores; 0.99 on a quiet machine)
+CONTENDED_SHARE = 0.8
+#: wall seconds of finished, computed tasks needed before the share is judged
+_SHARE_MIN_WALL = 4.0
+
+
+class CoreShare:
+    """The share of a core the workers got over their finished tasks, to add a worker under load.
+
+    ``add(cpu_seconds, wall_seconds)`` for every task a worker computed; :meth:`contended` is
+    True once at least ``min_wall`` wall seconds were measured and the workers got less than
+    ``threshold`` of a core over them.  On 2 cores shared with one busy process, 3 workers get
+    3/4 of the 2 cores instead of 2/3 (the scheduler is fair per process): the report's sections
+    finish about 10% sooner, and their results are the same (every task is computed by the same
+    code, whichever worker runs it).  On a quiet machine the share stays near 1 and nothing is
+    added.
+
+    Examples
+    --------
+    >>> share = CoreShare()
+    >>> share.add(1.9, 2.0); share.contended()   # too little measured yet
+    False
+    >>> share.add(2.6, 4.0); share.contended()   # 4.5 CPU s in 6 s: 0.75 of a core
+    True
+    """
+
+    def __init__(self, threshold: float = CONTENDED_SHARE, min_wall: float = _SHARE_MIN_WALL):
+        if not 0 < threshold <= 1:
+            raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
+        self.threshold, self.min_wall = float(threshold), float(min_wall)
+        self.cpu = self.wall = 0.0
+
+    def add(self, cpu_seconds: float, wall_seconds: float) -> None:
+        """Count one finished task's CPU and wall seconds (negative or NaN values are refused)."""
+        cpu, wall = float(cpu_seconds), float(wall_seconds)
+        if not (cpu >= 0 and wall >= 0):
+            raise ValueError(f"CPU and wall seconds must be non-negative, got {cpu!r}, {wall!r}")
+        self.cpu += cpu
+        self.wall += wall
+
+    @property
+    def share(self) -> float:
+        """CPU seconds over wall seconds of the tasks counted (1.0 before any)."""
+        return self.cpu / self.wall if self.wall > 0 else 1.0
+
+    def contended(self) -> bool:
+        """True when enough was measured and the share is below the threshold."""
+        return self.wall >= self.min_wall and self.share < self.threshold
 
 
 def one_blas_thread():

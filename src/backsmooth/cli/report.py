@@ -43,8 +43,12 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="reuse the finished sections of DIR/results.json (same profile "
                              "and seed) and run only the rest")
-    parser.add_argument("--jobs", type=int, default=2, metavar="N",
-                        help="worker processes (default 2; 1 runs in this process)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes (1 runs in this process). Default: "
+                             "$BACKSMOOTH_JOBS, else the CPUs this process may use, plus one "
+                             "worker when the workers are measured to get less than 80%% of a "
+                             "core each (another process shares the cores); the results do not "
+                             "depend on it")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-cache", action="store_true",
                         help="recompute every section instead of taking it from the result "

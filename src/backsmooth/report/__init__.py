@@ -20,7 +20,9 @@ Profiles (settings of the components; the page states which one was used):
 * ``"tiny"``: TEST ONLY, to exercise the whole pipeline fast: 3 trials per check, 10
   training epochs, no phase diagram.  Its numbers say nothing about the paper.
 
-Sections run in ``jobs`` worker processes (default: 2, this machine's cores), longest first
+Sections run in ``jobs`` worker processes (default: this machine's cores, plus one when the
+workers are measured to get less than 80% of a core each: :class:`backsmooth.parallel.CoreShare`),
+longest first
 (:mod:`backsmooth.costs`); the page's formulas are typeset in the same workers as the claim,
 derivation and proof sections arrive, so that the page itself is assembled in about a second.
 
@@ -190,9 +192,23 @@ def _cost(key, profile="quick", costs=None):
     return section_cost(key, profile, costs=costs)
 
 
-def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=True):
+def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=True,
+             adaptive=False):
+    from ..parallel import CoreShare
+
+    # ``adaptive``: one worker more than ``jobs`` once the finished sections show the workers
+    # do not get their cores (another process shares them); the results do not change
+    share, limit = CoreShare(), jobs
+
     def record(key, rec):
+        nonlocal limit
         doc["sections"][key] = rec
+        if adaptive and not rec.get("cached") and limit == jobs:
+            share.add(rec.get("cpu_seconds", 0.0), rec["seconds"])
+            if share.contended():
+                limit = jobs + 1
+                doc["workers"] = {"started": jobs, "added": 1, "share": round(share.share, 3),
+                                  "after_seconds": round(share.wall, 1)}
         save(doc, results_path, compact=True)
         if bar is not None:
             bar.set_postfix_str(f"{key} {rec['status']} {rec['seconds']:.1f}s", refresh=False)
@@ -237,14 +253,14 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
         return bool(waits & busy)
 
     _preload()
-    with process_pool(jobs) as pool:
+    with process_pool(jobs + 1 if adaptive else jobs) as pool:
         running = {}
         while (pending and not broken) or running or (typeset and not broken):
             ready = [t for t in pending if not blocked(t)]
-            for task in ready[: max(jobs - len(running), 0)] if not broken else ():
+            for task in ready[: max(limit - len(running), 0)] if not broken else ():
                 pending.remove(task)
                 running[pool.submit(_run_many, task, str(out), seed, profile, use_cache)] = task
-            while typeset and not broken and len(running) < jobs:
+            while typeset and not broken and len(running) < limit:
                 batch = typeset.pop(0)
                 running[pool.submit(typeset_formulas, batch)] = batch
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -272,6 +288,9 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
     for task in pending:  # after a worker died: the rest in this process
         for key in task:
             record(key, _run_one(key, out, seed, profile, use_cache))
+    if adaptive and "workers" not in doc:
+        doc["workers"] = {"started": jobs, "added": 0, "share": round(share.share, 3),
+                          "after_seconds": None}
 
 
 #: what every worker imports, imported once here before the workers start: forked workers
@@ -347,7 +366,7 @@ def _files(out):
                   and p.name not in skip and not p.name.endswith(".tmp"))
 
 
-def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=False, jobs=2,
+def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=False, jobs=None,
                  progress=True, cache=True) -> ReportOutcome:
     """Run every section and write ``out/index.html`` and ``out/results.json``.
 
@@ -361,8 +380,12 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         Seed of every random component.
     resume : bool
         Reuse the finished sections of ``out/results.json`` if its profile and seed match.
-    jobs : int
-        Worker processes (1 runs everything in this process).
+    jobs : int, optional
+        Worker processes (1 runs everything in this process).  Default: ``$BACKSMOOTH_JOBS``
+        if set, else the CPUs this process may run on, plus one worker once the finished
+        sections show that the workers get less than 80% of a core each (another process
+        shares the cores: :class:`backsmooth.parallel.CoreShare`); a given ``jobs`` (or
+        ``$BACKSMOOTH_JOBS``) is used as it is.  The results do not depend on it.
     progress : bool
         Show a tqdm progress bar on stderr.
     cache : bool
@@ -381,8 +404,14 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
 
     if int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if int(jobs) != jobs or jobs < 1:
+    import os
+
+    from ..parallel import worker_count
+
+    adaptive = jobs is None and not os.environ.get("BACKSMOOTH_JOBS", "").strip()
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    jobs = worker_count(jobs)
     t0 = time.perf_counter()
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -411,7 +440,8 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
         bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="backsmooth report",
                    unit="section")
     try:
-        _execute(todo, doc, out, int(seed), profile, int(jobs), bar, results_path, bool(cache))
+        _execute(todo, doc, out, int(seed), profile, int(jobs), bar, results_path, bool(cache),
+                 adaptive=adaptive and jobs >= 2)
     finally:
         if bar is not None:
             bar.close()

@@ -306,9 +306,13 @@ def _environment(doc) -> str:
         t[2] += float(s.get("cpu_seconds", 0.0))
     out.append("<h3>Run time per section</h3>")
     wall = doc.get("wall_seconds")
+    workers = doc.get("workers") or {}
+    added = (f", plus {esc(workers['added'])} added after {fmt(workers['after_seconds'], 3)} s of "
+             f"sections in which the workers got {fmt(workers['share'], 2)} of a core each "
+             "(another process shared the cores)" if workers.get("added") else "")
     out.append(f"<p>Wall-clock time of the whole run: {fmt(wall, 4)} s (sections run in "
-               f"{esc(st.get('jobs', 1))} worker process(es), so section times add up to more). "
-               "CPU seconds are those of the section's process.</p>" if wall else "")
+               f"{esc(st.get('jobs', 1))} worker process(es){added}, so section times add up to "
+               "more). CPU seconds are those of the section's process.</p>" if wall else "")
     out.append(table(["section kind", "count", "seconds (wall, summed)", "CPU seconds"],
                      [(k, v[0], f"{v[1]:.2f}", f"{v[2]:.2f}") for k, v in times.items()],
                      cls="data narrow"))
