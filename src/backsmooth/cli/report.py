@@ -31,7 +31,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--quick", action="store_true",
                         help="quick profile: fewer check trials, quick figure settings "
-                             "(about 60-65 s on 2 cores the first time, seconds once cached)")
+                             "(about 45-65 s on 2 cores the first time, depending on the "
+                             "machine; seconds once cached)")
     parser.add_argument("--tiny", action="store_true",
                         help="TEST ONLY: the smallest settings (3 trials per check, 10 "
                              "training epochs, no phase diagram) to exercise the pipeline in "

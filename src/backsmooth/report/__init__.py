@@ -15,8 +15,8 @@ Profiles (settings of the components; the page states which one was used):
   training settings (its full grid alone would exceed the 5-minute budget);
 * ``"quick"``: checks with at most 30 trials (about half their defaults; the page says so
   per check), the figures on their quick settings (n = 500, 200 epochs), a 2 x 2 phase
-  grid: about 60-65 s on 2 cores the first time (a cold cache), seconds once
-  its sections are cached;
+  grid: about 45-65 s on 2 cores the first time (a cold cache; it depends on the
+  machine), seconds once its sections are cached;
 * ``"tiny"``: TEST ONLY, to exercise the whole pipeline fast: 3 trials per check, 10
   training epochs, no phase diagram.  Its numbers say nothing about the paper.
 
