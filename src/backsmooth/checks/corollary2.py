@@ -93,6 +93,37 @@ def _point(inst, depth, override, init):
     return meas, L_const, E_Y, float(np.linalg.norm(Y)) / np.sqrt(Y.shape[0])
 
 
+def _rms(M):
+    """Root mean square row norm ``||M||_F / sqrt(n)`` of the signal as computed."""
+    return float(np.linalg.norm(M)) / np.sqrt(M.shape[0])
+
+
+def _mean_error_scale(meas, loss, Y_scale):
+    """Scale of the round-off of the mean output error ``mu = ||mean_i B^(L)_i||`` at the
+    mean-fitted point (``mean_fitted``, ``ce_mean_error``).
+
+    ``B^(L) = (F - Y)/n`` with ``F = H^(L)`` (MSE) or ``softmax(H^(L))`` (cross-entropy), and
+    ``mu`` is small (``0`` for MSE) because the mean row of ``H^(L)`` is ``c*`` *for the
+    computed* ``X^(L)``: ``W^(L) = xbar c*^T / ||xbar||^2`` is built from the same computed
+    ``X^(L)`` (the pass is deterministic), so the error of the layers below cancels and only the
+    output layer's own rounding counts.  That is: ``H^(L) = (P X^(L)) W^(L)`` and
+    ``W^(L)`` itself, each entry rounded relative to ``||X^(L)_i|| s_L`` (``s_L = ||W^(L)||_2``,
+    inner products of length ``<= n + d``), moving the mean row of ``H^(L)`` off ``c*`` (the
+    softmax Jacobian has norm ``<= 1/2 < 1``); the prediction ``F`` (``softmax``: relative
+    ``eps`` per entry) and the difference ``F - Y`` (rounded relative to ``|F| + |Y|``, not to
+    itself: the residual may be at round-off level, e.g. constant MSE targets); the mean over
+    the rows.  Each is ``(n + d) eps`` times ``(s_L |X^(L)| + |F| + |Y|) / n`` in root mean
+    square row norms of the signals *as computed* -- not ``H_scale``, whose worst-case growth
+    ``s_L Q_L ||X^(0)||`` (the error carried up from layer 0) does not enter here and may
+    exceed the mean output error's own magnitude by orders (an "== 0" row whose floor is above
+    every plausible value cannot fail: tests/test_roundoff_mean_error_floor.py).  Never below
+    ``B_scale[-1]``, the allowance of the backward signals.
+    """
+    H = meas.H[-1]
+    F = H if loss == "mse" else loss_function(loss).probabilities(H)
+    return max(meas.B_scale[-1], (meas.s[-1] * _rms(meas.X[-1]) + _rms(F) + Y_scale) / meas.n)
+
+
 def rows_for(inst, depth, override, delta_max, init="orthogonal"):
     meas, L_const, E_Y, Y_scale = _point(inst, depth, override, init)
     rho = _activation(inst.params["activation"])
@@ -128,16 +159,28 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
     }
     scale = n * meas.X_scale * meas.B_scale
     lf = roundoff_floor(max(loss, L_const), L, n, meas.width)
-    out_scale = meas.B_scale[-1]
     if inst.params["loss"] == "mse":
         # MSE: a residual H - Y is rounded to about eps (|H| + |Y|) whatever its own size, so
-        # B^(L) = (H - Y)/n carries an error of scale (|H| + |Y|)/n, and Loss = ||H - Y||^2/(2n)
-        # (L_const likewise) one of sqrt(2 Loss) (|H| + |Y|) (Cauchy-Schwarz on the cross term
-        # 2 (H - Y) delta): floors of a fit at round-off level scale with these, not with the
-        # residuals (tests/test_corollary2_roundoff_gap.py)
+        # Loss = ||H - Y||^2/(2n) (L_const likewise) carries an error of sqrt(2 Loss) (|H| + |Y|)
+        # (Cauchy-Schwarz on the cross term 2 (H - Y) delta); |H| is H_scale, which also carries
+        # the error of H^(L) from the layers below (the a-priori rows compare with X^(0)): floors
+        # of a fit at round-off level scale with these, not with the residuals
+        # (tests/test_corollary2_roundoff_gap.py)
         fit = max(loss, L_const)
-        out_scale = max(out_scale, (meas.H_scale[-1] + Y_scale) / n)
         lf = roundoff_floor(fit + np.sqrt(2.0 * fit) * (meas.H_scale[-1] + Y_scale), L, n, meas.width)
+    else:
+        # cross-entropy: Loss = mean_i (lse(h_i) - h_{i,y_i}).  An error delta of H^(L) (scale
+        # H_scale, from the layers below too: the a-priori rows compare with X^(0)) moves it by
+        # <= mean_i ||p_i - y_i|| ||delta_i|| <= rms(p - y) rms(delta) (the residual, n B^(L),
+        # in place of MSE's sqrt(2 Loss)); evaluating lse and h_y rounds relative to
+        # |lse(h_i)| + |h_{i,y}| <= 2 ||h_i|| + log d_out, not to the loss (a difference of the
+        # two); L_const = H(pi) relative to itself.  Scale: fit + rms(p - y) H_scale + 2 rms(H)
+        # + log d_out
+        fit = max(loss, L_const)
+        resid = n * _rms(meas.B[-1])
+        d_out = meas.H[-1].shape[1]
+        lf = roundoff_floor(fit + resid * meas.H_scale[-1] + 2.0 * _rms(meas.H[-1]) + np.log(d_out),
+                            L, n, meas.width)
     rows = [
         part_record(
             base,
@@ -165,7 +208,7 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
                 "ce_mean_error",
                 meas.mu,
                 bound("corollary2", "ce_mean_error", {"E_HL": E_HL, "n": n}, override),
-                floor_for(meas, meas.B_scale[-1]),
+                floor_for(meas, _mean_error_scale(meas, inst.params["loss"], Y_scale)),
                 hyp,
             )
         )
@@ -186,7 +229,7 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
                 "mean_fitted",
                 meas.mu,
                 0.0,
-                floor_for(meas, out_scale),
+                floor_for(meas, _mean_error_scale(meas, inst.params["loss"], Y_scale)),
                 hyp,
                 relation="==",
             )
