@@ -56,3 +56,34 @@ def test_mean_error_floor_is_below_the_mean_errors_own_scale(loss):
     floors = np.array([x["floor"] for x in rows])
     assert floors.max() < 1e-9, floors.max()
     assert r.violations == 0, r.summary.get("worst_violation")
+
+
+def test_the_measured_pass_reproduces_the_x_l_the_output_layer_was_built_from():
+    # the floor's premise: W^(L) is fitted to the same computed X^(L) that the measured pass
+    # produces (bit for bit), so the error carried up from layer 0 cancels in the mean output
+    from backsmooth.checks._instances import instances
+    from backsmooth.checks._signals import measure_instance
+    from backsmooth.checks.corollary2 import DEFAULTS, mean_fitted_output_layer
+    from backsmooth.numeric.initialisation import initial_weights
+    from backsmooth.numeric.losses import loss_function
+    from backsmooth.numeric.model import forward
+
+    settings = dict(DEFAULTS, **dict(INSTANCE, start=0, trials=8, loss=["mse", "cross_entropy"]))
+    checked = 0
+    for inst in instances(settings, None):
+        p = inst.params
+        for depth in (1, 8):
+            d0, d_out = inst.X0.shape[1], inst.weights[-1].shape[1]
+            rng = np.random.default_rng([p["seed"], p["instance"], 10, depth])
+            W = initial_weights([d0] + [p["width"]] * depth + [d_out], "orthogonal",
+                                scale=p["scale"], seed=rng)
+            X_L = np.array(forward(inst.P, inst.X0, W, p["activation"]).X[-1])
+            try:  # as corollary2 does: a class absent from the targets has no c*, skipped
+                c_star = loss_function(p["loss"]).best_constant_output(inst.targets,
+                                                                        num_outputs=d_out)
+                W[-1] = mean_fitted_output_layer(X_L, c_star)
+            except ValueError:
+                continue
+            assert np.array_equal(np.asarray(measure_instance(inst, W).X[-1]), X_L)
+            checked += 1
+    assert checked >= 8, checked  # 16 point constructions, some skipped
