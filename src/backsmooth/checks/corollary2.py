@@ -158,7 +158,7 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
         "spurious": spurious,
     }
     scale = n * meas.X_scale * meas.B_scale
-    lf = roundoff_floor(max(loss, L_const), L, n, meas.width)
+    fit = max(loss, L_const)
     if inst.params["loss"] == "mse":
         # MSE: a residual H - Y is rounded to about eps (|H| + |Y|) whatever its own size, so
         # Loss = ||H - Y||^2/(2n) (L_const likewise) carries an error of sqrt(2 Loss) (|H| + |Y|)
@@ -166,7 +166,6 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
         # the error of H^(L) from the layers below (the a-priori rows compare with X^(0)): floors
         # of a fit at round-off level scale with these, not with the residuals
         # (tests/test_corollary2_roundoff_gap.py)
-        fit = max(loss, L_const)
         lf = roundoff_floor(fit + np.sqrt(2.0 * fit) * (meas.H_scale[-1] + Y_scale), L, n, meas.width)
     else:
         # cross-entropy: Loss = mean_i (lse(h_i) - h_{i,y_i}).  An error delta of H^(L) (scale
@@ -176,7 +175,6 @@ def rows_for(inst, depth, override, delta_max, init="orthogonal"):
         # |lse(h_i)| + |h_{i,y}| <= 2 ||h_i|| + log d_out, not to the loss (a difference of the
         # two); L_const = H(pi) relative to itself.  Scale: fit + rms(p - y) H_scale + 2 rms(H)
         # + log d_out
-        fit = max(loss, L_const)
         resid = n * _rms(meas.B[-1])
         d_out = meas.H[-1].shape[1]
         lf = roundoff_floor(fit + resid * meas.H_scale[-1] + 2.0 * _rms(meas.H[-1]) + np.log(d_out),
