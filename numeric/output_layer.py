@@ -5,7 +5,7 @@ With the hidden layers ``W^(0..L-1)`` fixed, the output ``H^(L) = F^(L) W^(L)`` 
 
 * MSE over the mask ``M`` (``m = |M|``): ``(1/2m) ||F_M W - Y_M||_F^2``, solved in closed form by
   least squares (the minimum-norm solution ``W = F_M^+ Y_M``); its gradient
-  ``F_M^T (F_M W - Y_M)/m`` vanishes up to round-off;
+  ``F_M^T (F_M W - Y_M)/m`` vanishes up to round-off (:func:`least_squares_gradient_floor`);
 * mean cross-entropy ``-(1/m) sum_{i in M} log softmax(F_i W)_{y_i}``: gradient
   ``F_M^T (softmax(F_M W) - Y_M)/m`` and Hessian
   ``(1/m) sum_i (F_i F_i^T) kron (diag(p_i) - p_i p_i^T)``; solved by a damped Newton method
@@ -30,7 +30,7 @@ from scipy.special import log_softmax
 from .losses import as_mask, loss_function
 from .model import ForwardPass, Network, backward, forward, gnn
 
-__all__ = ["OutputLayerFit", "fit_output_layer"]
+__all__ = ["OutputLayerFit", "fit_output_layer", "least_squares_gradient_floor"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,14 @@ class OutputLayerFit:
     loss : float
         Loss at the fitted weights.
     converged : bool
-        ``gradient_norm <= tol``.
+        ``gradient_norm <= tol`` (cross-entropy); for MSE, ``gradient_norm`` at most
+        ``max(tol, gradient_floor)``: the least-squares solution is exact up to round-off.
     iterations : int
         Newton iterations (0 for the MSE closed form).
     method : str
+    gradient_floor : float
+        MSE: the round-off allowance of the gradient at the least-squares solution
+        (:func:`least_squares_gradient_floor`); 0.0 for cross-entropy.
     """
 
     weights: tuple = field(repr=False)
@@ -61,6 +65,40 @@ class OutputLayerFit:
     converged: bool
     iterations: int
     method: str
+    gradient_floor: float = 0.0
+
+
+def least_squares_gradient_floor(F, W, Y) -> float:
+    """Round-off allowance of ``||F^T (F W - Y)||_F / m`` at a computed least-squares ``W``.
+
+    In exact arithmetic the gradient of ``(1/2m) ||F W - Y||_F^2`` vanishes at ``W = F^+ Y``.
+    A backward-stable solver (LAPACK's SVD-based ``gelsd``, what ``np.linalg.lstsq`` calls)
+    returns the exact solution of a nearby problem ``(F + dF, Y + dY)`` with
+    ``||dF|| <= c eps ||F||``, ``||dY|| <= c eps ||Y||`` (and drops the directions with singular
+    values below ``rcond sigma_max``, ``rcond = eps max(m, d)``: a term of the same form), so
+    ``F^T (F W - Y) = -dF^T r - F^T (dF W - dY)`` with ``r`` the residual; evaluating
+    ``F W - Y`` and ``F^T (.)`` adds ``gamma_(m+d) ||F|| (||F|| ||W|| + ||Y||)``.  With
+    ``||r|| <= ||F W|| + ||Y||``:
+    ``||grad||_F <= c (m + d) eps ||F||_2 (2 ||F||_F ||W||_2 + 2 ||Y||_F) / m``,
+    taken with the constant of the checks' floors, ``c = 16``.  An ill-conditioned ``F`` (an
+    oversmoothed ``P X^(L)``: nearly rank one) makes ``||W||`` huge, and the floor with it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]); Y = np.array([[1.0], [2.0], [0.0]])
+    >>> W = np.linalg.lstsq(F, Y, rcond=None)[0]
+    >>> g = np.linalg.norm(F.T @ (F @ W - Y)) / 3
+    >>> bool(g <= least_squares_gradient_floor(F, W, Y) < 1e-13)
+    True
+    """
+    F, W, Y = (np.asarray(a, dtype=float) for a in (F, W, Y))
+    m, d = F.shape
+    if m == 0:
+        return 0.0
+    norm2 = lambda M: float(np.linalg.norm(M, 2)) if M.size else 0.0  # noqa: E731
+    scale = norm2(F) * (2.0 * float(np.linalg.norm(F)) * norm2(W) + 2.0 * float(np.linalg.norm(Y)))
+    return 16.0 * (m + d) * float(np.finfo(float).eps) * scale / m
 
 
 def _ce_value_grad(F, Y1, W):
@@ -102,7 +140,8 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
     mask : optional
         Training nodes ``M`` (default: all).
     tol : float
-        Target ``||dLoss/dW^(L)||_F`` (cross-entropy; MSE is solved exactly).
+        Target ``||dLoss/dW^(L)||_F`` (cross-entropy; MSE is solved exactly: converged when
+        the gradient is at most ``tol`` or its round-off allowance).
     max_iter : int
         Newton iterations at most.
 
@@ -125,11 +164,12 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
     fwd = forward(net, X, W)
     F = fwd.F[-1][m]
     d, C = W[-1].shape
-    iterations = 0
+    iterations, floor = 0, 0.0
     if loss_fn.name == "mse":
         Y = loss_fn.validate_targets(targets, X.shape[0], C)[m]
         W[-1] = np.linalg.lstsq(F, Y, rcond=None)[0]
         method = "least squares (minimum norm)"
+        floor = least_squares_gradient_floor(F, W[-1], Y)
     else:
         y = loss_fn.validate_targets(targets, X.shape[0], C)[m]
         Y1 = np.zeros((F.shape[0], C))
@@ -165,4 +205,5 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
     g = backward(net, fwd, W, loss=loss_fn, targets=targets, mask=m)
     gnorm = float(np.linalg.norm(g.weight_gradients[-1]))
     return OutputLayerFit(weights=tuple(W), output_weight=W[-1], gradient_norm=gnorm, loss=float(g.loss),
-                          converged=bool(gnorm <= tol), iterations=iterations, method=method)
+                          converged=bool(gnorm <= max(tol, floor)), iterations=iterations, method=method,
+                          gradient_floor=floor)

@@ -170,6 +170,49 @@ class TestFitOutputLayer:
         np.testing.assert_allclose(fit.output_weight, np.linalg.pinv(F) @ Y, atol=1e-8)
 
 
+@pytest.fixture(scope="module")
+def oversmoothed():
+    s = contextual_sbm(40, avg_degree=20, seed=3)
+    net = gnn(propagation_matrix(s.adjacency), 12)
+    W = initial_weights([16] + [4] * 12 + [1], "orthogonal", seed=4)
+    Y = (2.0 * s.labels - 0.5)[:, None]
+    return s, net, W, Y
+
+
+class TestLeastSquaresGradientFloor:
+    """MSE's least-squares output layer is stationary up to a round-off allowance that grows with
+    ||W^(L)||: on an oversmoothed deep GNN the minimum-norm fit has ||W^(L)|| ~ 1e4 or more."""
+
+    def test_the_fit_is_converged_within_its_floor(self, oversmoothed):
+        s, net, W, Y = oversmoothed
+        fit = fit_output_layer(net, s.features, W, targets=Y, loss="mse")
+        assert np.linalg.norm(fit.output_weight, 2) > 1e3  # ill-conditioned: the regime in question
+        assert fit.converged and fit.gradient_norm <= max(1e-10, fit.gradient_floor)
+        # the allowance is round-off: 16 (m + d) eps times its scale, nowhere near the gradient
+        # of a wrong output layer
+        from backsmooth.numeric import forward
+        F = forward(net, s.features, W).F[-1]
+        scale = np.linalg.norm(F, 2) * (2 * np.linalg.norm(F) * np.linalg.norm(fit.output_weight, 2)
+                                        + 2 * np.linalg.norm(Y)) / F.shape[0]
+        assert fit.gradient_floor == pytest.approx(16 * (F.shape[0] + F.shape[1]) * np.finfo(float).eps * scale)
+
+    def test_a_wrong_solution_is_not_converged(self, oversmoothed, monkeypatch):
+        s, net, W, Y = oversmoothed
+        real = np.linalg.lstsq
+
+        def off_by_a_little(A, B, rcond=None):
+            sol = real(A, B, rcond=rcond)
+            return (sol[0] * (1 + 1e-6),) + tuple(sol[1:])
+
+        monkeypatch.setattr(np.linalg, "lstsq", off_by_a_little)
+        fit = fit_output_layer(net, s.features, W, targets=Y, loss="mse")
+        assert not fit.converged and fit.gradient_norm > 10 * fit.gradient_floor
+
+    def test_cross_entropy_has_no_floor(self, deep):
+        s, net, W = deep
+        assert fit_output_layer(net, s.features, W, targets=s.labels).gradient_floor == 0.0
+
+
 class TestFitOutputLayerExtremeWeights:
     def test_cross_entropy_fit_stays_finite_with_huge_features(self):
         """s = 1e3 makes the output-layer features ~1e9: Newton must not return NaN weights."""

@@ -283,8 +283,9 @@ def run(settings, progress=None):
     unconv = sum(1 for r in rows if r["part"] == "per_layer" and r["fit_converged"] is False)
     if unconv:
         notes.append(
-            f"{unconv} output-layer fits did not reach ||grad_L|| <= 1e-10 (separable "
-            "cross-entropy has no minimiser); Theorem 3(a) still applies with the measured mu"
+            f"{unconv} output-layer fits did not reach ||grad_L|| <= 1e-10 (MSE: or its "
+            "round-off allowance; separable cross-entropy has no minimiser); Theorem 3(a) still "
+            "applies with the measured mu"
         )
     if failed:
         notes.append(
