@@ -155,6 +155,10 @@ def resolve_scale(scale, lam, rng):
     return s, alpha, mode
 
 
+#: draws of a sampled graph whose largest component has fewer than 2 nodes (then an error)
+_REDRAWS = 20
+
+
 def _family_spec(family, n, rng):
     if family == "er":
         c_hi = min(8.0, n - 1.0)
@@ -268,10 +272,20 @@ def build_instance(settings, index, *, defaults_for=None):
             "barbell",
         ):
             spec = _family_spec(graph, n, srng)
+            sampled = True
         else:
             spec = graph if isinstance(graph, (str, os.PathLike)) else "user graph"
+            sampled = False
         P, labels, feats = graph_and_matrix(graph if spec == "user graph" else spec, kind, drng,
                                             _graph)
+        # a sampled csbm keeps its largest component, which can be one node (no edge drawn:
+        # probability about exp(-c (n - 1)/2), 0.3% at n = 8, c = 1.6): draw the graph again from
+        # the same spec (the next draws of this instance's generator, so a re-run matches);
+        # a graph the user named is reported as it is (below)
+        for _ in range(_REDRAWS):
+            if not sampled or P.shape[0] >= 2:
+                break
+            P, labels, feats = graph_and_matrix(spec, kind, drng, _graph)
     n = P.shape[0]
     if n < 2:
         raise ValueError(f"graph {spec!r} has {n} node(s); the checks need n >= 2")
