@@ -30,6 +30,7 @@ from ._bounds import bound
 from ._framework import fitted_rate, part_record, register, register_chunk_merge, roundoff_floor
 from ._instances import instances
 from ._runner import base_row, claim_hypotheses, floor_for
+from ._signals import _scale as _rms  # root mean square row norm ||M||_F / sqrt(n)
 from ._signals import measure_instance
 from .theorem3 import certified_deltas
 from backsmooth.numeric.activations import activation as _activation
@@ -90,12 +91,7 @@ def _point(inst, depth, override, init):
     L_const = lf.best_constant_loss(inst.targets)
     Y = _targets_matrix(loss, inst.targets, d_out)
     E_Y = pairwise_difference_norm(Y)
-    return meas, L_const, E_Y, float(np.linalg.norm(Y)) / np.sqrt(Y.shape[0])
-
-
-def _rms(M):
-    """Root mean square row norm ``||M||_F / sqrt(n)`` of the signal as computed."""
-    return float(np.linalg.norm(M)) / np.sqrt(M.shape[0])
+    return meas, L_const, E_Y, _rms(Y)
 
 
 def _mean_error_scale(meas, loss, Y_scale):
