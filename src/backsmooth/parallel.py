@@ -29,8 +29,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 
-__all__ = ["CONTENDED_SHARE", "CoreShare", "available_cpus", "map_in_workers", "one_blas_thread",
-           "process_pool", "worker_count"]
+__all__ = ["CONTENDED_SHARE", "CoreShare", "available_cpus", "count_is_pinned", "map_in_workers",
+           "one_blas_thread", "process_pool", "worker_count"]
 
 
 def available_cpus() -> int:
@@ -41,13 +41,23 @@ def available_cpus() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
+def _jobs_from_environment() -> bool:
+    return bool(os.environ.get("BACKSMOOTH_JOBS", "").strip())
+
+
+def count_is_pinned(jobs=None) -> bool:
+    """Whether :func:`worker_count` takes its count from ``jobs`` or ``$BACKSMOOTH_JOBS``
+    (pinned: used as it is) rather than from the CPUs (a scheduler may then add a worker)."""
+    return jobs is not None or _jobs_from_environment()
+
+
 def worker_count(jobs=None, *, tasks=None) -> int:
     """Workers to use: ``jobs``, else ``$BACKSMOOTH_JOBS``, else :func:`available_cpus`.
 
     At most ``tasks`` (when given) and at least 1.  A bad value is a ``ValueError``.
     """
     source = "jobs"
-    if jobs is None and os.environ.get("BACKSMOOTH_JOBS", "").strip():
+    if jobs is None and _jobs_from_environment():
         jobs, source = os.environ["BACKSMOOTH_JOBS"], "BACKSMOOTH_JOBS"
     if jobs is None:
         jobs = available_cpus()

@@ -404,11 +404,9 @@ def build_report(out="backsmooth-report", *, profile="full", seed=0, resume=Fals
 
     if int(seed) != seed or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    import os
+    from ..parallel import count_is_pinned, worker_count
 
-    from ..parallel import worker_count
-
-    adaptive = jobs is None and not os.environ.get("BACKSMOOTH_JOBS", "").strip()
+    adaptive = not count_is_pinned(jobs)
     if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     jobs = worker_count(jobs)
