@@ -200,15 +200,19 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
     # do not get their cores (another process shares them); the results do not change
     share, limit = CoreShare(), jobs
 
+    def note_workers():  # the share measured until a worker was added (or so far)
+        added = limit - jobs
+        doc["workers"] = {"started": jobs, "added": added, "share": round(share.share, 3),
+                          "after_seconds": round(share.wall, 1) if added else None}
+
     def record(key, rec):
         nonlocal limit
         doc["sections"][key] = rec
         if adaptive and not rec.get("cached") and limit == jobs:
-            share.add(rec.get("cpu_seconds", 0.0), rec["seconds"])
+            share.add(rec.get("cpu_seconds", 0.0), rec["seconds"])  # until one is added
             if share.contended():
                 limit = jobs + 1
-                doc["workers"] = {"started": jobs, "added": 1, "share": round(share.share, 3),
-                                  "after_seconds": round(share.wall, 1)}
+                note_workers()
         save(doc, results_path, compact=True)
         if bar is not None:
             bar.set_postfix_str(f"{key} {rec['status']} {rec['seconds']:.1f}s", refresh=False)
@@ -289,8 +293,7 @@ def _execute(todo, doc, out, seed, profile, jobs, bar, results_path, use_cache=T
         for key in task:
             record(key, _run_one(key, out, seed, profile, use_cache))
     if adaptive and "workers" not in doc:
-        doc["workers"] = {"started": jobs, "added": 0, "share": round(share.share, 3),
-                          "after_seconds": None}
+        note_workers()
 
 
 #: what every worker imports, imported once here before the workers start: forked workers
