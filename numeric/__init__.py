@@ -4,6 +4,7 @@ Graphs and propagation matrices, activations, losses, initialisations, the forwa
 backward passes of deep GNNs/MLPs, smoothing measures and training.
 """
 
+from ._buffers import release as release_buffers
 from .activations import ACTIVATIONS, Activation, activation
 from .assumptions import AssumptionReport, assumption_report, require_ass_P
 from .graph_specs import GRAPH_SPECS, graph_by_name
@@ -75,4 +76,5 @@ __all__ = [
     "REAL_GRAPHS", "CSBMSample", "GraphSample", "contextual_sbm", "erdos_renyi", "random_regular",
     "real_graph", "stochastic_block_model",
     "OPTIMIZERS", "TrainingHistory", "train", "trainable_layers",
+    "release_buffers",
 ]

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _tuning
+from . import _buffers, _tuning
 
 __all__ = ["ForwardState", "checkpoint_interval", "lean_forward", "lean_backward", "LazySignals"]
 
@@ -67,7 +67,7 @@ def scratch(ws: dict, name: str, shape, dtype) -> np.ndarray:
     key = (name, tuple(shape), np.dtype(dtype))
     buf = ws.get(key)
     if buf is None:  # scratch panels are what the sparse products read at scattered rows
-        buf = ws[key] = _tuning.random_access_empty(shape, dtype)
+        buf = ws[key] = _buffers.empty(shape, dtype, random_access=True)
     return buf
 
 

@@ -51,7 +51,7 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
-from . import _tuning
+from . import _buffers, _tuning
 from ._layout import compact_csr as _compact_csr
 from ._layout import locality_order
 from ._layout import mean_neighbour_distance as _mean_neighbour_distance
@@ -245,12 +245,12 @@ class PropagationOperator:
         return self._gather(Y, self._inverse)
 
     def _copy(self, X):
-        out = np.empty_like(X)
+        out = _buffers.empty(X.shape, X.dtype)
         self.map_rows(lambda a, b: np.copyto(out[a:b], X[a:b]), X.shape[0], math.prod(X.shape[1:]))
         return out
 
     def _gather(self, X, rows):
-        out = np.empty((rows.size,) + X.shape[1:], dtype=X.dtype)
+        out = _buffers.empty((rows.size,) + X.shape[1:], X.dtype)
         self.map_rows(lambda a, b: np.take(X, rows[a:b], axis=0, out=out[a:b]), rows.size,
                       math.prod(X.shape[1:]))
         return out
@@ -436,14 +436,14 @@ class PropagationOperator:
         P, blocks = self._row_blocks(transpose, how.row_blocks)
         threads = how.threads
         if panels is None and len(ranges) > 1:
-            panels = [_tuning.random_access_empty((n_in, c1 - c0), dtype) for c0, c1 in ranges]
+            panels = [_buffers.empty((n_in, c1 - c0), dtype, random_access=True) for c0, c1 in ranges]
             self.map_rows(lambda a, b: [np.copyto(Xp[a:b], X[a:b, c0:c1])
                                         for Xp, (c0, c1) in zip(panels, ranges)], n_in, width)
         if panels is None:
             self._pass(P, blocks, np.ascontiguousarray(X), out, epilogue, threads)
             return out
         bounds = np.cumsum([0] + [Xp.shape[1] for Xp in panels])
-        outs = [np.empty((n_out, Xp.shape[1]), dtype) for Xp in panels[:-1]]
+        outs = [_buffers.empty((n_out, Xp.shape[1]), dtype) for Xp in panels[:-1]]
         for j, Xp in enumerate(panels[:-1]):
             self._pass(P, blocks, np.ascontiguousarray(Xp), outs[j], None, threads)
         last = out[:, bounds[-2]:]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _engine
+from . import _buffers, _engine
 from ._sparse import propagate, propagate_transpose
 from .activations import Activation, derivative_from_output_into
 
@@ -100,8 +100,8 @@ class GraphConvolution:
                 f"a residual layer needs equal input and output widths, got {d_in} -> {d_out}"
             )
         rho, r = self.activation, self.residual
-        H = np.empty((n, d_out), X.dtype)
-        saved = np.empty_like(H) if self.lean_saves else None
+        H = _buffers.empty((n, d_out), X.dtype)
+        saved = _buffers.empty((n, d_out), X.dtype) if self.lean_saves else None
         narrow_first = d_out <= d_in
         if narrow_first:  # X W goes straight into the operator's column panels (no copy)
             panels = op.column_panels(d_out, X.dtype)

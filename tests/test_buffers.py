@@ -1,0 +1,141 @@
+"""The engine's recycled memory (:mod:`backsmooth.numeric._buffers`): a buffer is reused only
+when nothing refers to it, the pool keeps within its limit, and results never change."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from backsmooth.numeric import _buffers, gradients, initial_weights
+from backsmooth.numeric.propagation import propagation_matrix
+from backsmooth.numeric.samplers import erdos_renyi
+
+MIB = 2**20
+SHAPE = (512, 512)  # 2 MiB of float64: pooled
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool(monkeypatch):
+    monkeypatch.delenv("BACKSMOOTH_BUFFER_POOL_MIB", raising=False)
+    _buffers.release()
+    yield
+    _buffers.release()
+
+
+def address(a):
+    return a.__array_interface__["data"][0]
+
+
+def test_a_dropped_array_is_reused():
+    a = _buffers.empty(SHAPE, np.float64)
+    where = address(a)
+    del a
+    assert address(_buffers.empty(SHAPE, np.float64)) == where
+
+
+def test_an_array_in_use_is_never_handed_out_again():
+    a = _buffers.empty(SHAPE, np.float64)
+    b = _buffers.empty(SHAPE, np.float64)
+    assert address(a) != address(b)
+
+
+@pytest.mark.parametrize("keep", ["slice", "transpose", "memoryview", "reshaped"])
+def test_a_view_outliving_its_array_keeps_the_buffer(keep):
+    """numpy points a view's ``base`` at the memory's owner (the pool's buffer), so the array
+    itself may be gone while a view still reads the buffer: it must not be handed out."""
+    a = _buffers.empty(SHAPE, np.float64)
+    a[:] = 7.0
+    view = {"slice": lambda: a[10:20], "transpose": lambda: a.T,
+            "memoryview": lambda: memoryview(a), "reshaped": lambda: a.reshape(-1)}[keep]()
+    where = address(a)
+    del a
+    b = _buffers.empty(SHAPE, np.float64)
+    b[:] = -1.0
+    assert address(b) != where
+    assert np.all(np.asarray(view) == 7.0)
+
+
+def test_the_limit_bounds_what_the_pool_holds(monkeypatch):
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "3")
+    a = _buffers.empty(SHAPE, np.float64)  # 2 MiB: held
+    b = _buffers.empty(SHAPE, np.float64)  # 2 more would pass 3 MiB: a plain array
+    assert _buffers.held_bytes() == (2 * MIB, 0)
+    del a, b
+    assert _buffers.held_bytes() == (0, 2 * MIB)
+    # a request of another size drops the least recently used free buffer to fit
+    c = _buffers.empty((256, 1024, 2), np.float64)  # 4 MiB > 3 MiB: plain, drops the free one
+    assert _buffers.held_bytes() == (0, 0)
+    del c
+
+
+def test_free_buffers_are_dropped_least_recently_used_first(monkeypatch):
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "5")
+    old = _buffers.empty((256, 512), np.float64)  # 1 MiB
+    new = _buffers.empty((512, 512), np.float64)  # 2 MiB
+    del old, new
+    kept = _buffers.empty((256, 1024), np.float64)  # 2 MiB again: the free 2 MiB buffer
+    other = _buffers.empty((3, 2**17), np.float64)  # 3 MiB: 1 + 2 + 3 > 5, drop the 1 MiB one
+    assert _buffers.held_bytes() == (5 * MIB, 0)
+    del kept, other
+
+
+def test_small_arrays_and_a_switched_off_pool_are_plain(monkeypatch):
+    small = _buffers.empty((10, 10), np.float64)
+    assert small.base is None and _buffers.held_bytes() == (0, 0)
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "0")
+    big = _buffers.empty(SHAPE, np.float64)
+    assert big.base is None and _buffers.held_bytes() == (0, 0)
+
+
+@pytest.mark.parametrize("text", ["lots", "-1", "nan"])
+def test_a_bad_limit_is_refused(monkeypatch, text):
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", text)
+    with pytest.raises(ValueError, match="BACKSMOOTH_BUFFER_POOL_MIB"):
+        _buffers.empty(SHAPE, np.float64)
+
+
+def test_release_drops_only_free_buffers():
+    a = _buffers.empty(SHAPE, np.float64)
+    b = _buffers.empty(SHAPE, np.float64)
+    del b
+    assert _buffers.release() == 2 * MIB
+    assert _buffers.held_bytes() == (2 * MIB, 0)
+    del a
+
+
+def test_arrays_are_what_np_empty_gives():
+    a = _buffers.empty(SHAPE, np.float32)
+    assert a.shape == SHAPE and a.dtype == np.float32
+    assert a.flags.c_contiguous and a.flags.writeable and a.flags.aligned
+
+
+def _problem(seed):
+    n, width, depth = 5000, 32, 4  # n x width float64 = 1.2 MiB: every signal is pooled
+    A = erdos_renyi(n, avg_degree=6.0, seed=0).adjacency
+    P = sp.csr_array(propagation_matrix(A, "lazy"))
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((P.shape[0], width)), rng.standard_normal((P.shape[0], 2))
+    W = initial_weights([width] * depth + [2], "he", seed=seed)
+    return P, X, Y, W
+
+
+def test_signals_kept_from_one_pass_survive_the_next(monkeypatch):
+    """A user keeps some B^(k) (and a slice of an X^(k)) and runs again: the new pass reuses the
+    memory of what was dropped, never of what is kept, and gives the same numbers as with the
+    pool off."""
+    P, X, Y, W = _problem(1)
+    g = gradients(P, X, W, targets=Y)
+    kept_B = g.B[2]
+    kept_slice = g.forward.X[3][100:200]
+    copies = kept_B.copy(), kept_slice.copy()
+    del g
+    P2, X2, Y2, W2 = _problem(2)
+    again = gradients(P2, X2, W2, targets=Y2)
+    assert _buffers.held_bytes()[0] > 0  # the second pass did use pooled memory
+    np.testing.assert_array_equal(kept_B, copies[0])
+    np.testing.assert_array_equal(kept_slice, copies[1])
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "0")
+    plain = gradients(P2, X2, W2, targets=Y2)
+    for a, b in zip(again.B, plain.B):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(again.weight_gradients, plain.weight_gradients):
+        np.testing.assert_array_equal(a, b)
