@@ -19,16 +19,18 @@ What the pool may keep, and for how long
   own free lists, without page faults).
 * At most ``limit`` bytes in all, in use or free: ``BACKSMOOTH_BUFFER_POOL_MIB`` if set
   (``0`` switches the pool off), else an eighth of the physical memory.  Beyond that,
-  :func:`empty` first drops free buffers (the least recently handed out first), then returns
-  plain arrays that the pool does not track.  So memory that no array uses any more stays
+  :func:`empty` drops free buffers (the least recently handed out first) when that makes
+  room, and otherwise returns a plain array that the pool does not track.  So memory that no array uses any more stays
   reserved up to ``limit`` until the next request or :func:`release`, which drops every free
   buffer at once.
 * A buffer is never handed out while any array, view, memoryview or pickle buffer of it is
   alive: the pool holds exactly one reference per buffer, and a buffer counts as free only
   when its reference count says that one is the last.  Values are what ``np.empty`` promises
   (unspecified); the engine writes every entry it reads.
-* Python builds without the global interpreter lock (``sys._is_gil_enabled()`` False) get
-  plain arrays: there the reference count read is not exact.
+* Python builds without the global interpreter lock (``sys._is_gil_enabled()`` False), or
+  without ``sys.getrefcount``, or where one more reference does not read as exactly one more,
+  get plain arrays, whatever ``BACKSMOOTH_BUFFER_POOL_MIB`` says: there the read is not exact.
+  So do object arrays.  Public name: ``backsmooth.numeric.release_buffers`` (:func:`release`).
 
 Examples
 --------
@@ -71,11 +73,22 @@ def _count_refs(buffers: list, i: int) -> int:
     return sys.getrefcount(buffers[i])
 
 
-def _calibrate() -> int:
+def _calibrate() -> int | None:
     """The reference count :func:`_count_refs` reads for a buffer only the pool holds (read
-    the same way, on this interpreter, so that no bytecode detail changes the answer)."""
+    the same way, on this interpreter, so that no bytecode detail changes the answer); None
+    (the pool off) where that read is not exact: no ``sys.getrefcount``, a build without the
+    global interpreter lock, or one more reference not reading as exactly one more."""
+    if not hasattr(sys, "getrefcount") or (
+            hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled()):
+        return None
     probe = [np.empty(1, np.uint8)]
-    return _count_refs(probe, 0)
+    reads = {_count_refs(probe, 0) for _ in range(64)}  # warmed up: specialised bytecode too
+    extra = probe[0]
+    more = {_count_refs(probe, 0) for _ in range(64)}
+    del extra
+    if len(reads) != 1 or more != {min(reads) + 1}:
+        return None
+    return reads.pop()
 
 
 _FREE_REFS = _calibrate()
@@ -98,9 +111,10 @@ def limit_bytes() -> int:
             mib = -1.0
         if not math.isfinite(mib) or mib < 0:
             raise ValueError(f"BACKSMOOTH_BUFFER_POOL_MIB must be a number of MiB >= 0, got {text!r}")
+    if _FREE_REFS is None or (hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled()):
+        return 0  # the reference count cannot be read exactly here, whatever the setting
+    if text:
         return int(mib * 2**20)
-    if hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled():
-        return 0
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 8
     except (ValueError, OSError, AttributeError):  # pragma: no cover - no sysconf
@@ -135,20 +149,24 @@ def held_bytes() -> tuple[int, int]:
         return used, free
 
 
-def _drop_free(needed: int, limit: int) -> None:
-    """Drop free buffers, least recently handed out first, until ``needed`` more bytes fit
-    within ``limit`` (or no free buffer is left)."""
+def _make_room(needed: int, limit: int) -> bool:
+    """Whether ``needed`` more bytes fit within ``limit``, after dropping free buffers (least
+    recently handed out first) where that makes them fit; nothing is dropped when even an
+    empty pool of free buffers would not make room (the request then gets a plain array)."""
     held = _held()
     if held + needed <= limit:
-        return
+        return True
     free = [(_STAMPS[id(buffers[i])], key, buffers[i])
             for key, buffers in _BUFFERS.items() for i in range(len(buffers))
             if _is_free(buffers, i)]
+    if held - sum(key[0] for _, key, _ in free) + needed > limit:
+        return False
     for _, key, buffer in sorted(free, key=lambda item: item[0]):
         if held + needed <= limit:
             break
         _forget(key, buffer)
         held -= key[0]
+    return True
 
 
 def _forget(key, buffer) -> None:
@@ -163,9 +181,12 @@ def _allocate(nbytes: int, random_access: bool) -> np.ndarray:
     """A new 1-D uint8 buffer, with the engine's huge-page policy for its role."""
     from . import _tuning
 
-    if random_access:
-        return _tuning.random_access_empty((nbytes,), np.uint8)
-    return np.empty(nbytes, np.uint8)
+    buffer = (_tuning.random_access_empty((nbytes,), np.uint8) if random_access
+              else np.empty(nbytes, np.uint8))
+    # views point their ``base`` at the memory's owner: the scheme needs the buffer to be it
+    if not buffer.flags.owndata or buffer.base is not None:  # pragma: no cover - numpy's own
+        raise RuntimeError("a pooled buffer must own its memory")
+    return buffer
 
 
 def empty(shape, dtype, *, random_access: bool = False) -> np.ndarray:
@@ -184,8 +205,8 @@ def empty(shape, dtype, *, random_access: bool = False) -> np.ndarray:
     shape = tuple(int(s) for s in (shape if np.iterable(shape) else (shape,)))
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < _MIN_BYTES:
-        return np.empty(shape, dtype) if not random_access else _plain(shape, dtype, True)
+    if nbytes < _MIN_BYTES or dtype.hasobject:  # object arrays: np.empty's own (None-filled)
+        return _plain(shape, dtype, random_access)
     limit = limit_bytes()
     if limit <= 0:
         return _plain(shape, dtype, random_access)
@@ -197,8 +218,7 @@ def empty(shape, dtype, *, random_access: bool = False) -> np.ndarray:
                 buffer = buffers[i]
                 break
         else:
-            _drop_free(nbytes, limit)
-            if _held() + nbytes > limit:
+            if not _make_room(nbytes, limit):
                 return _plain(shape, dtype, random_access)
             buffer = _allocate(nbytes, random_access)
             _BUFFERS.setdefault(key, []).append(buffer)

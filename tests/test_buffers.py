@@ -1,6 +1,10 @@
 """The engine's recycled memory (:mod:`backsmooth.numeric._buffers`): a buffer is reused only
 when nothing refers to it, the pool keeps within its limit, and results never change."""
 
+import gc
+import sys
+import threading
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -16,7 +20,9 @@ SHAPE = (512, 512)  # 2 MiB of float64: pooled
 @pytest.fixture(autouse=True)
 def fresh_pool(monkeypatch):
     monkeypatch.delenv("BACKSMOOTH_BUFFER_POOL_MIB", raising=False)
+    gc.collect()
     _buffers.release()
+    assert _buffers.held_bytes() == (0, 0)  # no pooled array of another test is alive
     yield
     _buffers.release()
 
@@ -61,21 +67,70 @@ def test_the_limit_bounds_what_the_pool_holds(monkeypatch):
     assert _buffers.held_bytes() == (2 * MIB, 0)
     del a, b
     assert _buffers.held_bytes() == (0, 2 * MIB)
-    # a request of another size drops the least recently used free buffer to fit
-    c = _buffers.empty((256, 1024, 2), np.float64)  # 4 MiB > 3 MiB: plain, drops the free one
-    assert _buffers.held_bytes() == (0, 0)
-    del c
+    # a request that cannot fit even with every free buffer dropped drops none
+    c = _buffers.empty((256, 1024, 2), np.float64)  # 4 MiB > 3 MiB: plain
+    assert c.base is None and _buffers.held_bytes() == (0, 2 * MIB)
+    # one that fits once the free buffer goes drops it
+    d = _buffers.empty((3, 2**17), np.float64)  # 3 MiB: 2 free + 3 > 3, drop the free 2 MiB
+    assert d.base is not None and _buffers.held_bytes() == (3 * MIB, 0)
 
 
 def test_free_buffers_are_dropped_least_recently_used_first(monkeypatch):
-    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "5")
-    old = _buffers.empty((256, 512), np.float64)  # 1 MiB
-    new = _buffers.empty((512, 512), np.float64)  # 2 MiB
-    del old, new
-    kept = _buffers.empty((256, 1024), np.float64)  # 2 MiB again: the free 2 MiB buffer
-    other = _buffers.empty((3, 2**17), np.float64)  # 3 MiB: 1 + 2 + 3 > 5, drop the 1 MiB one
-    assert _buffers.held_bytes() == (5 * MIB, 0)
-    del kept, other
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "6")
+    first = _buffers.empty((256, 512), np.float64)  # 1 MiB, handed out first
+    second = _buffers.empty((512, 512), np.float64)  # 2 MiB, handed out later
+    where_second = address(second)
+    del first, second
+    assert _buffers.held_bytes() == (0, 3 * MIB)
+    big = _buffers.empty((4, 2**17), np.float64)  # 4 MiB: 3 + 4 > 6, one 1 MiB drop suffices
+    assert _buffers.held_bytes() == (4 * MIB, 2 * MIB)
+    again = _buffers.empty((512, 512), np.float64)  # the 2 MiB buffer was kept
+    assert address(again) == where_second
+    del big, again
+
+
+def test_threads_never_share_a_buffer(monkeypatch):
+    """Threads taking, viewing and dropping arrays at once: every thread's views keep their
+    values (a buffer handed to two holders would be overwritten by the other)."""
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "12")
+    errors = []
+
+    def work(mark):
+        kept = []
+        for i in range(150):
+            a = _buffers.empty(SHAPE, np.float64)
+            a.fill(mark)
+            kept.append(a[::97])
+            del a
+            if len(kept) > 3:
+                view = kept.pop(0)
+                if not np.all(view == mark):
+                    errors.append(mark)
+
+    threads = [threading.Thread(target=work, args=(float(m),)) for m in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_object_arrays_are_plain():
+    a = _buffers.empty(SHAPE, np.float64)
+    del a
+    o = _buffers.empty((SHAPE[0] * SHAPE[1],), object)  # 2 MiB of pointers: never reused memory
+    assert o.base is None and o[0] is None
+
+
+def test_no_pool_where_the_reference_count_is_not_exact(monkeypatch):
+    """A build without the global interpreter lock gets plain arrays, even with a limit set."""
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    monkeypatch.setenv("BACKSMOOTH_BUFFER_POOL_MIB", "64")
+    assert _buffers.limit_bytes() == 0
+    assert _buffers.empty(SHAPE, np.float64).base is None
+    monkeypatch.setattr(_buffers, "_FREE_REFS", None)
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: True, raising=False)
+    assert _buffers.limit_bytes() == 0
 
 
 def test_small_arrays_and_a_switched_off_pool_are_plain(monkeypatch):
