@@ -69,6 +69,17 @@ _STAMPS: dict = {}
 _CLOCK = itertools.count()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with a fresh lock: another thread of the parent may have held the
+    old one at the fork, and would never release it in the child."""
+    global _LOCK
+    _LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _count_refs(buffers: list, i: int) -> int:
     return sys.getrefcount(buffers[i])
 

@@ -157,6 +157,28 @@ def test_release_drops_only_free_buffers():
     del a
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_is_not_locked_out():
+    """A fork while another thread holds the pool's lock: the child still gets arrays (with the
+    parent's lock it would wait forever; the alarm ends it with a failure instead)."""
+    import os
+    import signal
+
+    _buffers._LOCK.acquire()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child
+            signal.alarm(10)
+            try:
+                _buffers.empty(SHAPE, np.float64)
+            finally:
+                os._exit(0)
+    finally:
+        _buffers._LOCK.release()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
 def test_arrays_are_what_np_empty_gives():
     a = _buffers.empty(SHAPE, np.float32)
     assert a.shape == SHAPE and a.dtype == np.float32
