@@ -18,7 +18,8 @@ What the pool may keep, and for how long
 * Only buffers of at least ``_MIN_BYTES`` (1 MiB; smaller ones come from the C allocator's
   own free lists, without page faults).
 * At most ``limit`` bytes in all, in use or free: ``BACKSMOOTH_BUFFER_POOL_MIB`` if set
-  (``0`` switches the pool off), else an eighth of the physical memory.  Beyond that,
+  (``0`` switches the pool off), else an eighth of the memory this process may use (the
+  physical memory, or a container's smaller limit: :func:`memory_bytes`).  Beyond that,
   :func:`empty` drops free buffers (the least recently handed out first) when that makes
   room, and otherwise returns a plain array that the pool does not track.  So memory that no array uses any more stays
   reserved up to ``limit`` until the next request or :func:`release`, which drops every free
@@ -56,7 +57,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["empty", "limit_bytes", "release", "held_bytes"]
+__all__ = ["empty", "held_bytes", "limit_bytes", "memory_bytes", "release"]
 
 #: smaller arrays are not pooled (the C allocator reuses them without page faults)
 _MIN_BYTES = 1 << 20
@@ -107,7 +108,8 @@ _FREE_REFS = _calibrate()
 
 def limit_bytes() -> int:
     """Most bytes the pool holds (in use or free): ``BACKSMOOTH_BUFFER_POOL_MIB`` MiB if set,
-    else an eighth of the physical memory; 0 when the pool is off.
+    else an eighth of :func:`memory_bytes` (the physical memory, or a container's smaller
+    limit); 0 when the pool is off.
 
     Examples
     --------
@@ -126,10 +128,51 @@ def limit_bytes() -> int:
         return 0  # the reference count cannot be read exactly here, whatever the setting
     if text:
         return int(mib * 2**20)
+    return memory_bytes() // 8
+
+
+def memory_bytes(cgroup_list: str = "/proc/self/cgroup", cgroup_root: str = "/sys/fs/cgroup") -> int:
+    """The memory this process may use: the physical memory, or less where a control group (a
+    container's limit: cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``) says so; 0 when
+    nothing can be read.
+
+    Examples
+    --------
+    >>> memory_bytes() >= 0
+    True
+    """
+    limits = []
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 8
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - no sysconf
-        return 0
+        pass
+    try:
+        with open(cgroup_list) as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        path = path.rstrip("/")
+        if controllers == "":  # v2: the group's own file and, inside a container, the root's
+            files = [f"{cgroup_root}{path}/memory.max", f"{cgroup_root}/memory.max"]
+        elif "memory" in controllers.split(","):
+            files = [f"{cgroup_root}/memory{path}/memory.limit_in_bytes",
+                     f"{cgroup_root}/memory/memory.limit_in_bytes"]
+        else:
+            continue
+        for name in files:
+            try:
+                with open(name) as fh:
+                    value = fh.read().strip()
+            except OSError:
+                continue
+            if value.isdigit():  # "max" (v2) means no limit
+                limits.append(int(value))
+    return min(limits) if limits else 0
 
 
 def _is_free(buffers: list, i: int) -> bool:

@@ -179,6 +179,27 @@ def test_a_forked_child_is_not_locked_out():
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_a_container_limit_lowers_the_default(tmp_path, version):
+    """The default limit is an eighth of what the process may use: a control group's memory limit
+    when it is below the physical memory ("max" or a huge number: no limit)."""
+    physical = _buffers.memory_bytes(cgroup_list=str(tmp_path / "none"))
+    assert physical > 0
+    groups = tmp_path / "cgroup"
+    if version == "v2":
+        (tmp_path / "list").write_text("0::/box\n")
+        (groups / "box").mkdir(parents=True)
+        (groups / "box" / "memory.max").write_text(f"{2**30}\n")
+        (groups / "memory.max").write_text("max\n")
+    else:
+        (tmp_path / "list").write_text("4:memory:/box\n3:cpuset:/\n")
+        (groups / "memory" / "box").mkdir(parents=True)
+        (groups / "memory" / "box" / "memory.limit_in_bytes").write_text(f"{2**30}\n")
+        (groups / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    found = _buffers.memory_bytes(cgroup_list=str(tmp_path / "list"), cgroup_root=str(groups))
+    assert found == min(2**30, physical)
+
+
 def test_arrays_are_what_np_empty_gives():
     a = _buffers.empty(SHAPE, np.float32)
     assert a.shape == SHAPE and a.dtype == np.float32
