@@ -49,6 +49,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -131,10 +132,11 @@ def limit_bytes() -> int:
     return memory_bytes() // 8
 
 
+@functools.lru_cache(maxsize=8)
 def memory_bytes(cgroup_list: str = "/proc/self/cgroup", cgroup_root: str = "/sys/fs/cgroup") -> int:
     """The memory this process may use: the physical memory, or less where a control group (a
     container's limit: cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``) says so; 0 when
-    nothing can be read.
+    nothing can be read.  Read once per process (every large :func:`empty` asks for the limit).
 
     Examples
     --------
