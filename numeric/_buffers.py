@@ -235,10 +235,7 @@ def _forget(key, buffer) -> None:
 
 def _allocate(nbytes: int, random_access: bool) -> np.ndarray:
     """A new 1-D uint8 buffer, with the engine's huge-page policy for its role."""
-    from . import _tuning
-
-    buffer = (_tuning.random_access_empty((nbytes,), np.uint8) if random_access
-              else np.empty(nbytes, np.uint8))
+    buffer = _plain((nbytes,), np.uint8, random_access)
     # views point their ``base`` at the memory's owner: the scheme needs the buffer to be it
     if not buffer.flags.owndata or buffer.base is not None:  # pragma: no cover - numpy's own
         raise RuntimeError("a pooled buffer must own its memory")
