@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from backsmooth._mpl_once import tight_bboxes_once, without_placeholder_engine  # noqa: E402
@@ -197,3 +199,25 @@ def test_agg_canvas_sharing_mathtext_same_bytes_one_parser():
     assert files[0] == files[1]
     assert parsers[0] is not parsers[1]  # matplotlib: a parser per renderer
     assert parsers[2] is parsers[3]  # shared
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_reuse_the_shared_parser_or_renderer():
+    """The shared parser's cached parses hold the parent's fonts, whose file offsets a forked
+    child would share with its parent and siblings (garbled glyphs when workers draw at once):
+    a child starts with neither shared parser nor shared renderer."""
+    from backsmooth import _mpl_once
+
+    fig = _log_figure()
+    _mpl_once.agg_canvas_sharing_mathtext(fig)  # the figure's canvas from now on
+    _png(fig)
+    fig2 = _log_figure()
+    _mpl_once.agg_canvas_sharing_renderer(fig2)
+    _png(fig2)
+    assert vars(_mpl_once._PARSERS) and vars(_mpl_once._RENDERERS)  # this thread shares both
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only if it inherited neither
+        os._exit(0 if not vars(_mpl_once._PARSERS) and not vars(_mpl_once._RENDERERS) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    assert vars(_mpl_once._PARSERS)  # the parent keeps its own

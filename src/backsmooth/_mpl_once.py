@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import threading
 
 __all__ = ["tight_bboxes_once", "without_placeholder_engine", "ticks_once", "agg_canvas_sharing_mathtext",
@@ -184,6 +185,23 @@ def _sharing_canvas_class():
 
 
 _RENDERERS = threading.local()  # per thread: the Agg renderer shared by same-size figures
+
+
+def _forget_in_child() -> None:
+    """A forked child starts without the parent's shared parsers and renderers.
+
+    The forking thread's thread-local values survive a fork, and a parser's cached parses hold
+    the parent's FT2Font objects, which read their font files through file descriptors that the
+    parent and every sibling share (one file offset for all): worker processes drawing at once
+    then read each other's glyph data ("FT_Load_Glyph ... invalid outline", "too many hints",
+    seen in a report whose workers were forked after its process had drawn).  matplotlib clears
+    its own font cache in a forked child for the same reason; these caches go with it."""
+    global _PARSERS, _RENDERERS
+    _PARSERS, _RENDERERS = threading.local(), threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def agg_canvas_sharing_renderer(fig):
