@@ -5,6 +5,7 @@ backward passes of deep GNNs/MLPs, smoothing measures and training.
 """
 
 from ._buffers import release as release_buffers
+from ._sparse import set_sparse_kernel, sparse_kernel_name
 from .activations import ACTIVATIONS, Activation, activation
 from .assumptions import AssumptionReport, assumption_report, require_ass_P
 from .graph_specs import GRAPH_SPECS, graph_by_name
@@ -76,5 +77,5 @@ __all__ = [
     "REAL_GRAPHS", "CSBMSample", "GraphSample", "contextual_sbm", "erdos_renyi", "random_regular",
     "real_graph", "stochastic_block_model",
     "OPTIMIZERS", "TrainingHistory", "train", "trainable_layers",
-    "release_buffers",
+    "release_buffers", "set_sparse_kernel", "sparse_kernel_name",
 ]

@@ -59,7 +59,7 @@ from ._layout import row_blocks as _grid_blocks
 from ._tuning import num_threads, pool as _pool
 
 __all__ = ["PropagationOperator", "locality_order", "num_threads", "propagate",
-           "propagate_transpose"]
+           "propagate_transpose", "set_sparse_kernel", "sparse_kernel_name"]
 
 #: below this many multiply-adds a product runs on the calling thread
 _PARALLEL_MIN_WORK = 1_000_000
@@ -82,10 +82,57 @@ except ImportError:  # pragma: no cover - fall back to the public product plus a
     _csr_matvecs = None
 
 
+#: a faster CSR x dense kernel, installed with :func:`set_sparse_kernel` (None: scipy's)
+_kernel_factory = None
+_kernel_products: dict = {}  # (width, value dtype, index dtype) -> the installed kernel's function
+
+
+def set_sparse_kernel(factory) -> None:
+    """Install a CSR x dense kernel for the engine's sparse products (None: scipy's again).
+
+    ``factory(width, value_dtype, index_dtype)`` returns a function
+    ``f(n_row, indptr, indices, data, X, Y)`` that overwrites the C-contiguous
+    ``n_row x width`` array ``Y`` with ``A X`` for the CSR rows ``A``, or None where it has
+    none (then scipy's kernel runs).  ``f`` must give scipy's bits: for each row and each
+    non-zero in storage order, ``y = y + a * x`` from ``+0.0``, one rounded product and one
+    rounded sum (the engine's exactness tests hold it to that).  The engine's measured
+    choices (panel widths, threads) are kept per kernel.  :mod:`backsmooth.kernel` provides
+    a compiled one (optional llvmlite); this layer stays numpy/scipy only.
+    """
+    global _kernel_factory
+    if factory is not None and not callable(factory):
+        raise TypeError(f"the kernel factory must be callable or None, got {type(factory).__name__}")
+    _kernel_products.clear()
+    _kernel_factory = factory
+
+
+def sparse_kernel_name() -> str:
+    """Which kernel the engine's sparse products use: ``"scipy"`` or the installed one's name."""
+    if _kernel_factory is None:
+        return "scipy"
+    return getattr(_kernel_factory, "__qualname__", None) or type(_kernel_factory).__name__
+
+
+def _overwriting_product(width: int, dtype, index_dtype):
+    """``f(n_row, n_col, indptr, indices, data, X, Y)``: ``Y = A X`` (``Y`` C-contiguous)."""
+    key = (width, np.dtype(dtype), np.dtype(index_dtype))
+    found = _kernel_products.get(key)
+    if found is None:
+        compiled = None if _kernel_factory is None else _kernel_factory(*key)
+        if compiled is None:
+            def found(n_row, n_col, indptr, indices, data, X, Y):
+                Y.fill(0)
+                _csr_matvecs(n_row, n_col, width, indptr, indices, data, X.ravel(), Y.ravel())
+        else:
+            def found(n_row, n_col, indptr, indices, data, X, Y):
+                compiled(n_row, indptr, indices, data, X, Y)
+        _kernel_products[key] = found
+    return found
+
+
 def _whole_pass(rows, cols, width, indptr, indices, data, X, out):
     """:meth:`PropagationOperator._pass`'s chunk loop for a product that is one chunk."""
-    out.fill(0)
-    _csr_matvecs(rows, cols, width, indptr, indices, data, X.ravel(), out.ravel())
+    _overwriting_product(width, X.dtype, indices.dtype)(rows, cols, indptr, indices, data, X, out)
     return out
 
 
@@ -295,7 +342,7 @@ class PropagationOperator:
         """
         # one lookup per call (layers ask for every product): memoised on what decides it
         memo_key = (width, dtype, _PANEL_BYTES, _MIN_PANEL_COLUMNS, _tuning._PROBE_MIN_WORK,
-                    id(_tuning._CHOICES))
+                    id(_tuning._CHOICES), _kernel_factory)
         found = self._choices.get(memo_key)
         if found is None:
             found = self._choices[memo_key] = self._choose(int(width), dtype)
@@ -315,7 +362,8 @@ class PropagationOperator:
                 {"panel_columns", "threads", "row_blocks"} <= set(pins)):
             found = default
         else:
-            key = (self.shape, self.nnz, np.dtype(dtype).str, width, self.threads)
+            key = (self.shape, self.nnz, np.dtype(dtype).str, width, self.threads,
+                   sparse_kernel_name())  # each kernel is measured on its own
             sample = []  # built on first use (not when the choice is cached or pinned)
 
             def run(c):
@@ -460,14 +508,15 @@ class PropagationOperator:
     def _pass(self, P, blocks, X, out, epilogue, threads):
         """One pass ``out = P X`` over the row blocks (``out`` may be a column slice), on
         ``threads`` threads that take the blocks as they become free."""
-        d, flat_X = X.shape[1], X.ravel()
+        d = X.shape[1]
         contiguous = out.flags.c_contiguous
+
+        product = _overwriting_product(d, X.dtype, P.indices.dtype)
 
         def run(chunks):
             for a, b, indptr, indices, data in chunks:
                 part = out[a:b] if contiguous else np.empty((b - a, d), X.dtype)
-                part.fill(0)
-                _csr_matvecs(b - a, P.shape[1], d, indptr, indices, data, flat_X, part.ravel())
+                product(b - a, P.shape[1], indptr, indices, data, X, part)
                 if not contiguous:
                     out[a:b] = part
                 if epilogue is not None:

@@ -28,4 +28,9 @@ __all__ = [
 # Figure 2 for ReLU [extension] (backsmooth figure 2 --activation relu)
 from .relu import figure2_relu_data, plot_figure2_relu  # noqa: E402
 
+# the engine's sparse products run on the compiled kernel where llvmlite is installed (the
+# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's): see backsmooth.kernel
+from ..kernel import enable as _enable_kernel  # noqa: E402
+_enable_kernel()
+
 __all__ += ["figure2_relu_data", "plot_figure2_relu"]

@@ -234,7 +234,7 @@ def _environment(name, ctx):
 
     pkgs = {}
     for p in ("backsmooth", "numpy", "scipy", "sympy", "networkx", "matplotlib", "tqdm",
-              "threadpoolctl"):
+              "threadpoolctl", "llvmlite"):
         try:
             pkgs[p] = metadata.version(p)
         except metadata.PackageNotFoundError:
@@ -245,6 +245,9 @@ def _environment(name, ctx):
             "platform": platform.platform(), "machine": platform.machine(),
             "processor": platform.processor() or "-", "cpus": os.cpu_count(),
             "seed": ctx.seed}
+    from ..kernel import status
+
+    plat["sparse kernel"] = status()  # the same bits either way; the speed differs
     return "done", {"packages": pkgs, "platform": plat}, None
 
 
