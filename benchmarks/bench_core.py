@@ -22,6 +22,7 @@ import tracemalloc
 
 import numpy as np
 
+from backsmooth import kernel
 from backsmooth.numeric import _buffers, gnn, gradients, initial_weights
 from backsmooth.numeric.propagation import propagation_matrix
 from backsmooth.numeric.samplers import contextual_sbm
@@ -34,7 +35,14 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--checkpoint", action="store_true", help="memory-lean mode (recompute)")
+    parser.add_argument("--kernel", choices=["auto", "compiled", "scipy"], default="auto",
+                        help="the engine's sparse kernel (default: compiled where llvmlite is "
+                             "installed, as backsmooth itself does)")
     args = parser.parse_args(argv)
+    if args.kernel == "scipy":
+        kernel.disable()
+    else:
+        kernel.enable(required=args.kernel == "compiled")
 
     t0 = time.perf_counter()
     sample = contextual_sbm(args.n, avg_degree=10.0, graph_signal=1.0, feature_signal=1.0,
@@ -63,7 +71,7 @@ def main(argv=None):
     n = X.shape[0]
     floor = P.data.nbytes + P.nnz * 4 + (n + 1) * 4 + sum(n * w.shape[0] * 8 for w in W) + n * 2 * 8
     print(f"n = {n}, nnz(P) = {P.nnz}, depth {args.depth}, width {args.width}, float64, "
-          f"checkpoint={args.checkpoint} (setup {setup:.1f} s)")
+          f"checkpoint={args.checkpoint} (setup {setup:.1f} s); sparse kernel: {kernel.status()}")
     print(f"forward + backward: median {np.median(times):.3f} s over {args.repeats} "
           f"(min {min(times):.3f}, max {max(times):.3f})")
     print(f"peak memory (tracemalloc, includes the returned B^(k)): {peak / 2**20:.0f} MiB; "

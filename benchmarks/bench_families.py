@@ -21,7 +21,9 @@ and CPU clocks), so their ratios see the same machine load:
 
 * ``ours``: :func:`backsmooth.numeric.gradients` (threads, column panels, renumbering, all
   as the engine chooses them; its timing probe runs in the warm-up, outside the timing, and
-  its choice (threads, panels, row blocks, schedule) and the probe's timings are reported);
+  its choice (threads, panels, row blocks, schedule) and the probe's timings are reported),
+  on the compiled sparse kernel (:mod:`backsmooth.kernel`) where llvmlite is installed, as
+  backsmooth itself runs, and then also on scipy's kernel (``--kernel`` chooses);
 * ``torch``: torch CPU autograd on a CSR tensor, every CPU thread, ``P (X W)`` order;
 * ``scipy``: what a user would write: ``F = P @ X; H = F @ W; X = tanh(H)`` per layer,
   keeping ``F`` and ``H``, then the backward recursion with ``P.T @``, no threads (BLAS
@@ -48,7 +50,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from _timing import interleaved_times
-from backsmooth.numeric import gnn, gradients, initial_weights
+from backsmooth import kernel
+from backsmooth.numeric import gnn, gradients, initial_weights, set_sparse_kernel
 from backsmooth.numeric.propagation import propagation_matrix
 from backsmooth.numeric.samplers import contextual_sbm, erdos_renyi
 
@@ -103,6 +106,18 @@ def problem(family, n, depth, width, seed=0):
 def ours(net, X, Y, W):
     g = gradients(net, X, W, loss="mse", targets=Y)
     return g.weight_gradients
+
+
+def with_kernel(factory, func, *args):
+    """``func(*args)`` with the engine on the sparse kernel ``factory`` (None: scipy's)."""
+    from backsmooth.numeric import _sparse
+
+    before = _sparse._kernel_factory
+    set_sparse_kernel(factory)
+    try:
+        return func(*args)
+    finally:
+        set_sparse_kernel(before)
 
 
 def plain_scipy(P, X, Y, W):
@@ -207,6 +222,11 @@ def run_condition(condition, families, args, log):
                      "scipy": lambda: one_thread(plain_scipy, P, X, Y, W)}
             g_scipy = one_thread(plain_scipy, P, X, Y, W)
             errs = {"scipy": rel_error(g_ours, g_scipy)}
+            if args.compiled:  # the engine on scipy's kernel too: what the compiled one adds
+                g_sk = with_kernel(None, ours, net, X, Y, W)  # its own probe runs here
+                if not all(np.array_equal(a, b) for a, b in zip(g_ours, g_sk)):
+                    raise AssertionError("the compiled kernel changed the engine's bits")
+                calls["ours_scipy_kernel"] = lambda: with_kernel(None, ours, net, X, Y, W)
             if torch is not None and not args.no_torch:
                 side = TorchSide(P, X, Y, W)
                 errs["torch"] = rel_error(g_ours, side())
@@ -217,6 +237,7 @@ def run_condition(condition, families, args, log):
             cpu = {k: float(np.median(v)) for k, v in cpu.items()}
             row = {"condition": condition, "family": family, "n": P.shape[0], "nnz": P.nnz,
                    "ours": med["ours"], "scipy": med["scipy"], "torch": med.get("torch"),
+                   "ours_scipy_kernel": med.get("ours_scipy_kernel"),
                    "cpu": cpu, "errs": errs, "choice": choice.describe(),
                    "probe": choice.describe_timings() if choice.timings else "",
                    "renumbered": op.order is not None, "setup": setup, "first": first,
@@ -244,12 +265,15 @@ def markdown(rows, args):
             f"process's CPU seconds, all threads, in their own column). `loaded`: a second "
             f"process streams {args.load_mib} MiB array copies on core {args.load_core}. Load "
             f"averages (1, 5, 15 min) before and after each row's timing are in its last column: "
-            f"read the ratios, not the seconds.\n\n")
+            f"read the ratios, not the seconds. Sparse kernel: {args.kernel_status}"
+            + (" (the column `ours, scipy kernel` is the same engine on scipy's `csr_matvecs`, "
+               "timed in the same rounds; its gradients are checked bit-identical)"
+               if args.compiled else "") + ".\n\n")
     lines = ["| condition | graph | n | nnz(P) | backsmooth (s) | torch (s) | plain scipy (s) | "
              "torch/ours | scipy/ours | CPU s (ours, torch, scipy) | "
              "max grad rel. err (vs scipy, torch) | engine choice | "
-             "renumbered | setup + probe (s) | load |",
-             "|" + "---|" * 15]
+             "renumbered | setup + probe (s) | ours, scipy kernel (s) | load |",
+             "|" + "---|" * 16]
     for r in rows:
         lines.append(
             f"| {r['condition']} | {r['family']} | {r['n']} | {r['nnz']} | {r['ours']:.3f} | "
@@ -259,7 +283,8 @@ def markdown(rows, args):
             f"{', '.join(_fmt(r['cpu'].get(k)) for k in ('ours', 'torch', 'scipy'))} | "
             f"{', '.join(format(r['errs'][k], '.1e') for k in ('scipy', 'torch') if k in r['errs'])} | "
             f"{r['choice']} | {'yes' if r['renumbered'] else 'no'} | "
-            f"{r['setup']:.2f} + {max(r['first'] - r['ours'], 0):.2f} | {r['load']} |")
+            f"{r['setup']:.2f} + {max(r['first'] - r['ours'], 0):.2f} | "
+            f"{_fmt(r.get('ours_scipy_kernel'), 3)} | {r['load']} |")
     probes = [f"- {r['condition']}, {r['family']}: {r['probe']}" for r in rows if r.get("probe")]
     tail = ""
     if probes:
@@ -297,11 +322,20 @@ def main(argv=None):
     parser.add_argument("--one-core", action="store_true",
                         help="run this process (and torch) on one core only (core 0)")
     parser.add_argument("--no-torch", action="store_true", help="leave torch out")
+    parser.add_argument("--kernel", choices=["auto", "compiled", "scipy"], default="auto",
+                        help="the engine's sparse kernel (default: compiled where llvmlite is "
+                             "installed, as backsmooth itself does)")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"),
                         help="markdown file whose bench_families section is rewritten "
                              "('-': print only)")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.kernel == "scipy":
+        kernel.disable()
+    else:
+        kernel.enable(required=args.kernel == "compiled")
+    args.compiled = kernel.status().startswith("compiled")
+    args.kernel_status = kernel.status()
     if args.one_core:
         os.sched_setaffinity(0, {0})
         if torch is not None:
@@ -309,7 +343,8 @@ def main(argv=None):
 
     def log(r):
         ratio_t = f"{r['torch'] / r['ours']:.2f}x torch" if r["torch"] else "no torch"
-        print(f"{r['condition']:6s} {r['family']:6s} ours {r['ours']:.3f} s, {ratio_t}, "
+        sk = f" (scipy kernel {r['ours_scipy_kernel']:.3f} s)" if r.get("ours_scipy_kernel") else ""
+        print(f"{r['condition']:6s} {r['family']:6s} ours {r['ours']:.3f} s{sk}, {ratio_t}, "
               f"{r['scipy'] / r['ours']:.2f}x scipy; CPU s "
               f"{', '.join(f'{k} {v:.2f}' for k, v in r['cpu'].items())}; {r['choice']}; "
               f"{r['load']}", flush=True)

@@ -51,6 +51,7 @@ import numpy as np
 
 from _memory import available_memory, peak_rise
 from _timing import interleaved_medians
+from backsmooth import kernel
 from backsmooth.numeric import gnn, gradients, initial_weights
 from backsmooth.numeric.propagation import propagation_matrix
 from backsmooth.numeric.samplers import contextual_sbm
@@ -269,7 +270,7 @@ def markdown(rows, depth_rows, lean, bandwidth, args):
         f"tanh GNN, width {args.width}, CSBM graphs (average degree 10), lazy-walk P, cross-entropy. "
         f"Times: median of {args.repeats} interleaved repeats in one process; peak memory: rise of "
         "resident memory in a fresh subprocess (VmHWM after clear_refs). Copy bandwidth measured "
-        f"in the same run: {bandwidth / 1e9:.1f} GB/s.",
+        f"in the same run: {bandwidth / 1e9:.1f} GB/s. Sparse kernel: {kernel.status()}.",
         "",
         "| n | dtype | depth | backsmooth (s) | torch (s) | ratio torch/ours | grad rel. err | "
         "peak ours (GiB) | peak torch (GiB) | memory floor (GiB) | bandwidth floor (s) | setup ours (s) |",
@@ -324,6 +325,7 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--_child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    kernel.enable()  # the engine as backsmooth runs it: the compiled kernel where llvmlite is
     if args._child:
         child_peak(json.loads(args._child))
         return 0
