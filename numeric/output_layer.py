@@ -145,6 +145,13 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
     max_iter : int
         Newton iterations at most.
 
+    Raises
+    ------
+    FloatingPointError
+        If the features ``P X^(L)`` the output layer sees are not finite (inputs or hidden
+        weights that overflow float64): no output weight can be fitted to them.  Trial Newton
+        points that overflow are not an error: they are rejected and the step is halved.
+
     Examples
     --------
     >>> import numpy as np
@@ -163,6 +170,10 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
     m = as_mask(mask, X.shape[0])
     fwd = forward(net, X, W)
     F = fwd.F[-1][m]
+    if not np.all(np.isfinite(F)):
+        raise FloatingPointError(
+            "the output layer's features P X^(L) are not finite (the inputs or hidden weights "
+            "overflow float64 in the forward pass): the output layer cannot be fitted")
     d, C = W[-1].shape
     iterations, floor = 0, 0.0
     if loss_fn.name == "mse":
@@ -179,7 +190,8 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
         method = "Newton (exact Hessian, backtracking)"
         while np.linalg.norm(grad) > tol and iterations < max_iter:
             iterations += 1
-            Hs = _ce_hessian(F, p)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked on the next line
+                Hs = _ce_hessian(F, p)
             if not np.all(np.isfinite(Hs)):
                 break  # features so large that the Hessian overflows: keep the last finite iterate
             step = -np.linalg.lstsq(Hs, grad.ravel(), rcond=1e-14)[0].reshape(d, C)
@@ -188,7 +200,10 @@ def fit_output_layer(network, X, weights, *, targets, loss="cross_entropy", mask
             gnorm = np.linalg.norm(grad)
             t = 1.0
             while t > 1e-12:
-                v_new, g_new, p_new = _ce_value_grad(F, Y1, Wl + t * step)
+                # a trial point may overflow (a long Newton step on nearly separable data): it
+                # is rejected below and the step halved, so numpy need not warn about it
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    v_new, g_new, p_new = _ce_value_grad(F, Y1, Wl + t * step)
                 if not (np.isfinite(v_new) and np.all(np.isfinite(g_new))):
                     t *= 0.5
                     continue

@@ -227,3 +227,35 @@ class TestFitOutputLayerExtremeWeights:
             assert np.all(np.isfinite(fit.output_weight))
             assert np.isfinite(fit.loss)
             assert fit.converged == (fit.gradient_norm <= 1e-10)
+
+
+def test_fit_output_layer_refuses_features_that_overflow():
+    # inputs of 1e200 through an identity layer: P X^(L) overflows to inf; the fit must say so
+    # (before, it returned converged=False with an infinite gradient and numpy's warnings only)
+    from backsmooth.numeric import fit_output_layer
+
+    X = np.full((5, 2), 1e200)
+    W = [np.eye(2) * 1e200, np.ones((2, 2))]
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(FloatingPointError, match="not finite"):
+            fit_output_layer(None, X, W, targets=np.array([0, 1, 0, 1, 1]), activation="identity")
+
+
+def test_fit_output_layer_rejects_overflowing_newton_trials_without_warnings():
+    # an instance (found by search) whose Newton iterations try points whose logits overflow
+    # and whose Hessian does: both are rejected by the fit, so no RuntimeWarning may escape
+    # (before: "overflow encountered in matmul" from every rejected trial) and the result is finite
+    import warnings
+
+    from backsmooth.numeric import fit_output_layer
+
+    rng = np.random.default_rng(8580)
+    n = int(rng.integers(3, 10))
+    scale = 10.0 ** rng.uniform(0, 154)
+    X = rng.standard_normal((n, 2)) * scale
+    y = (X[:, 0] > 0).astype(int)
+    W = [np.eye(2), rng.standard_normal((2, 2)) * 10.0 ** rng.uniform(-160, -100)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fit = fit_output_layer(None, X, W, targets=y, activation="identity", max_iter=30)
+    assert np.all(np.isfinite(fit.output_weight)) and np.isfinite(fit.loss)
