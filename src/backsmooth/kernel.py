@@ -14,8 +14,14 @@ that order, starting from ``+0.0``; it only does eight (or sixteen) columns in o
 instruction, keeps the row of ``y`` in registers, and asks for the rows of ``X`` it will
 need a few non-zeros ahead (a software prefetch: a product reads one row of ``X`` per
 non-zero at scattered places, which the hardware cannot predict).  It never fuses a multiply
-and an add (no ``contract`` or fast-math flag), so every output is bit-identical to scipy's;
-the tests check that on random and adversarial matrices.
+and an add (no ``contract`` or fast-math flag), so every output is bit-identical to scipy's
+(signed zeros, infinities and overflow included), which the tests check on random and
+adversarial matrices.  One exception, of bits only: where two NaNs meet in one addition, x86
+keeps the payload of the first operand, and the compilers order the operands as they like,
+so such an output is NaN in both but its payload may differ.
+
+The kernel assumes scipy's own x86-64 build, which has no fused multiply-add; on a platform
+where scipy's build fuses (some ARM builds) the two would differ in the last bit.
 
 Why a compiled kernel at all: scipy's loop is built for the x86-64 baseline (two doubles per
 instruction) and has no prefetch; on a 2-core host a product spends about two thirds of its
@@ -44,6 +50,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+import sys
 import threading
 
 import numpy as np
@@ -62,9 +69,35 @@ _VALUE_TYPES = {np.dtype(np.float64): ("double", 8), np.dtype(np.float32): ("flo
 _INDEX_TYPES = {np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 
 _lock = threading.Lock()  # one compile at a time; held across fork() so none is half-done
+
+
+def _llvmlite_lock():
+    """llvmlite's own lock around its C library (None if llvmlite is not imported yet)."""
+    ffi = sys.modules.get("llvmlite.binding.ffi")
+    return getattr(getattr(getattr(ffi, "lib", None), "_lock", None), "_lock", None)
+
+
+def _before_fork():
+    # ours first, then llvmlite's: the order _compile takes them in.  A child forked while
+    # another thread held llvmlite's lock (compiling, or freeing an LLVM object) would wait
+    # for it forever: the report and sweeps fork workers.
+    _lock.acquire()
+    inner = _llvmlite_lock()
+    if inner is not None:
+        inner.acquire()
+    _held.append(inner)
+
+
+def _after_fork():
+    inner = _held.pop() if _held else None
+    if inner is not None:
+        inner.release()
+    _lock.release()
+
+
+_held: list = []
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_lock.acquire, after_in_parent=_lock.release,
-                        after_in_child=_lock.release)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 _compiled: dict = {}  # (width, value dtype, index dtype) -> ctypes function
 _engine = []  # [llvmlite execution engine, target machine], made on first use
 _unavailable: list = []  # the ImportError, once llvmlite was found missing
@@ -95,6 +128,8 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
     size = 8 if value == "double" else 4
     lanes = 64 // size  # one 512-bit vector; LLVM splits it where vectors are narrower
     I = index
+    # an index as i64: sign-extended from i32; an i64 one is kept (LLVM has no i64 -> i64 sext)
+    widen, to = (f"sext {I}", " to i64") if I != "i64" else ("add i64", ", 0")
     L = [f"declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
          "",
          f"define void @kernel(i64 %n_row, ptr noalias readonly %indptr, ptr noalias readonly %indices,"
@@ -102,18 +137,18 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
          "entry:",
          f"  %p_end.ptr = getelementptr {I}, ptr %indptr, i64 %n_row",
          f"  %p_end.raw = load {I}, ptr %p_end.ptr",
-         f"  %p_end = sext {I} %p_end.raw to i64",
+         f"  %p_end = {widen} %p_end.raw{to}",
          "  %any = icmp sgt i64 %n_row, 0",
          "  br i1 %any, label %row, label %done",
          "row:",
          "  %i = phi i64 [ 0, %entry ], [ %i.next, %row.end ]",
          f"  %p0.ptr = getelementptr {I}, ptr %indptr, i64 %i",
          f"  %p0.raw = load {I}, ptr %p0.ptr",
-         f"  %p0 = sext {I} %p0.raw to i64",
+         f"  %p0 = {widen} %p0.raw{to}",
          "  %i.next = add i64 %i, 1",
          f"  %p1.ptr = getelementptr {I}, ptr %indptr, i64 %i.next",
          f"  %p1.raw = load {I}, ptr %p1.ptr",
-         f"  %p1 = sext {I} %p1.raw to i64",
+         f"  %p1 = {widen} %p1.raw{to}",
          "  %nonempty = icmp slt i64 %p0, %p1",
          f"  %y.off = mul i64 %i, {width}",
          f"  %y.row = getelementptr {value}, ptr %Y, i64 %y.off",
@@ -137,7 +172,7 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
                   f"  %b{b}.pq = select i1 %b{b}.pin, i64 %b{b}.pd, i64 %b{b}.p",
                   f"  %b{b}.jq.ptr = getelementptr {I}, ptr %indices, i64 %b{b}.pq",
                   f"  %b{b}.jq.raw = load {I}, ptr %b{b}.jq.ptr",
-                  f"  %b{b}.jq = sext {I} %b{b}.jq.raw to i64",
+                  f"  %b{b}.jq = {widen} %b{b}.jq.raw{to}",
                   f"  %b{b}.xq.off = mul i64 %b{b}.jq, {width}",
                   f"  %b{b}.xq = getelementptr {value}, ptr %X, i64 %b{b}.xq.off"]
             for line in range(lines_per_row):
@@ -147,7 +182,7 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
               f"  %b{b}.a = load {value}, ptr %b{b}.a.ptr",
               f"  %b{b}.j.ptr = getelementptr {I}, ptr %indices, i64 %b{b}.p",
               f"  %b{b}.j.raw = load {I}, ptr %b{b}.j.ptr",
-              f"  %b{b}.j = sext {I} %b{b}.j.raw to i64",
+              f"  %b{b}.j = {widen} %b{b}.j.raw{to}",
               f"  %b{b}.x.off = mul i64 %b{b}.j, {width}",
               f"  %b{b}.x.row = getelementptr {value}, ptr %X, i64 %b{b}.x.off"]
         splats = set()
@@ -234,10 +269,14 @@ def _compile(width: int, value_dtype, index_dtype):
         module.verify()
         tuning = llvm.PipelineTuningOptions(speed_level=3)
         passes = llvm.create_pass_builder(machine, tuning)
-        passes.getModulePassManager().run(module, passes)
+        manager = passes.getModulePassManager()
+        manager.run(module, passes)
         engine.add_module(module)
         engine.finalize_object()
         address = engine.get_function_address(name)
+        # free the LLVM objects while the lock is held (their disposal takes llvmlite's lock,
+        # which a fork must not catch half-way; see _before_fork)
+        del manager, passes, tuning, module
         vp = ctypes.c_void_p
         found = ctypes.CFUNCTYPE(None, ctypes.c_int64, vp, vp, vp, vp, vp)(address)
         _compiled[key] = found
@@ -306,6 +345,15 @@ def _checked(n_row, indptr, indices, data, X, Y):
         raise ValueError("indptr points outside indices or data")
     if X.shape[1] == 0:
         raise ValueError("X has no columns")
+    if n_row:  # the compiled code trusts the structure: every read must be in bounds
+        bounds = indptr[:n_row + 1]
+        if np.any(bounds[1:] < bounds[:-1]):
+            raise ValueError("indptr must be non-decreasing")
+        used = indices[indptr[0]:indptr[n_row]]
+        if used.size and (used.min() < 0 or used.max() >= X.shape[0]):
+            raise ValueError(f"column indices must lie in [0, {X.shape[0]}) (the rows of X)")
+    if np.may_share_memory(X, Y):
+        raise ValueError("X and Y must not overlap (Y is written while X is read)")
     return _compile(X.shape[1], data.dtype, indptr.dtype)
 
 
@@ -350,7 +398,7 @@ def enable(required: bool | None = None) -> bool:
     compile an error); unset or ``auto``, the compiled kernel is used where it can be.
     ``required=True`` asks for ``compiled`` whatever the variable says.
     """
-    from backsmooth.numeric import set_sparse_kernel
+    from backsmooth.numeric import set_sparse_kernel, sparse_kernel_name
 
     wish = os.environ.get("BACKSMOOTH_KERNEL", "auto").strip().lower() or "auto"
     if wish not in ("auto", "scipy", "compiled"):
@@ -358,6 +406,8 @@ def enable(required: bool | None = None) -> bool:
     if required:
         wish = "compiled"
     if wish == "scipy":
+        if sparse_kernel_name() == product_for.__qualname__:
+            set_sparse_kernel(None)  # an earlier enable() installed it
         return False
     if _unavailable or importlib.util.find_spec("llvmlite") is None:
         if wish == "compiled":
@@ -379,7 +429,10 @@ def status() -> str:
     """One line for reports: the kernel the engine uses, and why not the compiled one."""
     from backsmooth.numeric import sparse_kernel_name
 
-    if sparse_kernel_name() != product_for.__qualname__:
+    name = sparse_kernel_name()
+    if name not in ("scipy", product_for.__qualname__):
+        return f"a kernel installed by set_sparse_kernel ({name})"
+    if name == "scipy":
         if os.environ.get("BACKSMOOTH_KERNEL", "").strip().lower() == "scipy":
             return "scipy's csr_matvecs (BACKSMOOTH_KERNEL=scipy)"
         if _unavailable or importlib.util.find_spec("llvmlite") is None:
