@@ -84,10 +84,11 @@ except ImportError:  # pragma: no cover - fall back to the public product plus a
 
 #: a faster CSR x dense kernel, installed with :func:`set_sparse_kernel` (None: scipy's)
 _kernel_factory = None
+_gather_factory = None  # and its row gather (None: np.take)
 _kernel_products: dict = {}  # (width, value dtype, index dtype) -> the installed kernel's function
 
 
-def set_sparse_kernel(factory) -> None:
+def set_sparse_kernel(factory, *, gather=None) -> None:
     """Install a CSR x dense kernel for the engine's sparse products (None: scipy's again).
 
     ``factory(width, value_dtype, index_dtype)`` returns a function
@@ -98,12 +99,18 @@ def set_sparse_kernel(factory) -> None:
     rounded sum (the engine's exactness tests hold it to that).  The engine's measured
     choices (panel widths, threads) are kept per kernel.  :mod:`backsmooth.kernel` provides
     a compiled one (optional llvmlite); this layer stays numpy/scipy only.
+
+    ``gather(width, value_dtype, index_dtype)``, optional, likewise returns
+    ``g(rows, X, Y)`` writing ``Y[i] = X[rows[i]]`` (a copy, every bit kept) for C-contiguous
+    2-D ``X`` and ``Y``, or None (then ``np.take`` runs): what moves rows between the caller's
+    node order and a renumbered operator's.
     """
-    global _kernel_factory
-    if factory is not None and not callable(factory):
-        raise TypeError(f"the kernel factory must be callable or None, got {type(factory).__name__}")
+    global _kernel_factory, _gather_factory
+    for name, f in (("kernel factory", factory), ("gather factory", gather)):
+        if f is not None and not callable(f):
+            raise TypeError(f"the {name} must be callable or None, got {type(f).__name__}")
     _kernel_products.clear()
-    _kernel_factory = factory
+    _kernel_factory, _gather_factory = factory, gather
 
 
 def sparse_kernel_name() -> str:
@@ -128,6 +135,16 @@ def _overwriting_product(width: int, dtype, index_dtype):
                 compiled(n_row, indptr, indices, data, X, Y)
         _kernel_products[key] = found
     return found
+
+
+def _row_gather(X, rows):
+    """The installed gather for ``X[rows]`` (None: use ``np.take``)."""
+    if _gather_factory is None or X.ndim != 2 or not X.flags.c_contiguous or X.shape[1] == 0:
+        return None
+    key = ("gather", X.shape[1], X.dtype, rows.dtype)
+    if key not in _kernel_products:
+        _kernel_products[key] = _gather_factory(X.shape[1], X.dtype, rows.dtype)
+    return _kernel_products[key]
 
 
 def _whole_pass(rows, cols, width, indptr, indices, data, X, out):
@@ -298,6 +315,10 @@ class PropagationOperator:
 
     def _gather(self, X, rows):
         out = _buffers.empty((rows.size,) + X.shape[1:], X.dtype)
+        moved = _row_gather(X, rows)
+        if moved is not None:
+            self.map_rows(lambda a, b: moved(rows[a:b], X, out[a:b]), rows.size, X.shape[1])
+            return out
         self.map_rows(lambda a, b: np.take(X, rows[a:b], axis=0, out=out[a:b]), rows.size,
                       math.prod(X.shape[1:]))
         return out

@@ -55,7 +55,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "csr_times_dense", "disable", "enable", "kernel_ir", "product_for", "status"]
+__all__ = ["available", "csr_times_dense", "disable", "enable", "gather_for", "gather_ir", "kernel_ir",
+           "product_for", "status"]
 
 #: non-zeros ahead whose row of ``X`` is prefetched.  Measured at n = 1e5, width 32 (one
 #: product, 15 repeats): random graph 17.3 ms without prefetch, 16.5 ms at 8, 15.4-15.6 ms at
@@ -217,6 +218,64 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
     return "\n".join(L) + "\n"
 
 
+def gather_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTANCE) -> str:
+    """LLVM IR of the row gather ``Y[i] = X[rows[i]]`` for ``width`` columns (a copy).
+
+    ``void gather(i64 n_row, index* rows, value* X, value* Y)``.  The rows are moved as
+    integers of the value's size, so every bit (a NaN's payload, a zero's sign) arrives as it
+    was; the row ``distance`` rows ahead is prefetched.
+    """
+    if width < 1:
+        raise ValueError(f"width must be at least 1, got {width}")
+    size = 8 if value == "double" else 4
+    lane = f"i{8 * size}"  # bits moved as integers: nothing can change them
+    I = index
+    widen, to = (f"sext {I}", " to i64") if I != "i64" else ("add i64", ", 0")
+    lanes = 64 // size
+    pieces = _pieces(width, lanes)
+    vt = {w: (f"<{w} x {lane}>" if w > 1 else lane) for _, w in pieces}
+    lines_per_row = -(-width * size // _CACHE_LINE)
+    L = ["declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
+         "",
+         "define void @kernel(i64 %n_row, ptr noalias readonly %rows, ptr noalias readonly %X,"
+         " ptr noalias %Y) nounwind {",
+         "entry:",
+         "  %any = icmp sgt i64 %n_row, 0",
+         "  br i1 %any, label %row, label %done",
+         "row:",
+         "  %i = phi i64 [ 0, %entry ], [ %i.next, %row ]",
+         f"  %id = add i64 %i, {distance}",
+         "  %in = icmp slt i64 %id, %n_row",
+         "  %iq = select i1 %in, i64 %id, i64 %i",
+         f"  %rq.ptr = getelementptr {I}, ptr %rows, i64 %iq",
+         f"  %rq.raw = load {I}, ptr %rq.ptr",
+         f"  %rq = {widen} %rq.raw{to}",
+         f"  %xq.off = mul i64 %rq, {width * size}",
+         "  %xq = getelementptr i8, ptr %X, i64 %xq.off"]
+    for line in range(lines_per_row if distance > 0 else 0):
+        L += [f"  %xq{line} = getelementptr i8, ptr %xq, i64 {line * _CACHE_LINE}",
+              f"  call void @llvm.prefetch.p0(ptr %xq{line}, i32 0, i32 3, i32 1)"]
+    L += [f"  %r.ptr = getelementptr {I}, ptr %rows, i64 %i",
+          f"  %r.raw = load {I}, ptr %r.ptr",
+          f"  %r = {widen} %r.raw{to}",
+          f"  %src.off = mul i64 %r, {width * size}",
+          "  %src = getelementptr i8, ptr %X, i64 %src.off",
+          f"  %dst.off = mul i64 %i, {width * size}",
+          "  %dst = getelementptr i8, ptr %Y, i64 %dst.off"]
+    for k, (off, w) in enumerate(pieces):
+        L += [f"  %s{k} = getelementptr i8, ptr %src, i64 {off * size}",
+              f"  %v{k} = load {vt[w]}, ptr %s{k}, align {size}",
+              f"  %d{k} = getelementptr i8, ptr %dst, i64 {off * size}",
+              f"  store {vt[w]} %v{k}, ptr %d{k}, align {size}"]
+    L += ["  %i.next = add i64 %i, 1",
+          "  %more = icmp slt i64 %i.next, %n_row",
+          "  br i1 %more, label %row, label %done",
+          "done:",
+          "  ret void",
+          "}"]
+    return "\n".join(L) + "\n"
+
+
 # ------------------------------------------------------------------------------- compiling
 def _llvm():
     """llvmlite's binding, or raise ImportError (remembered: the import is tried once)."""
@@ -249,9 +308,10 @@ def _host_engine(llvm):
     return _engine
 
 
-def _compile(width: int, value_dtype, index_dtype):
-    """The ctypes function of :func:`kernel_ir` for one width and types (compiled once)."""
-    key = (width, value_dtype, index_dtype)
+def _compile(width: int, value_dtype, index_dtype, kind: str = "product"):
+    """The ctypes function of :func:`kernel_ir` (``kind="product"``) or :func:`gather_ir`
+    (``"gather"``) for one width and types (compiled once)."""
+    key = (width, value_dtype, index_dtype) if kind == "product" else (kind, width, value_dtype, index_dtype)
     found = _compiled.get(key)
     if found is not None:
         return found
@@ -262,8 +322,9 @@ def _compile(width: int, value_dtype, index_dtype):
         llvm = _llvm()
         engine, machine = _host_engine(llvm)
         value, _ = _VALUE_TYPES[value_dtype]
-        name = f"csr_times_dense_{width}_{value}_{_INDEX_TYPES[index_dtype]}"
-        ir = kernel_ir(width, value, _INDEX_TYPES[index_dtype]).replace("@kernel(", f"@{name}(")
+        make, arguments = {"product": (kernel_ir, 5), "gather": (gather_ir, 3)}[kind]
+        name = f"{kind}_{width}_{value}_{_INDEX_TYPES[index_dtype]}"
+        ir = make(width, value, _INDEX_TYPES[index_dtype]).replace("@kernel(", f"@{name}(")
         module = llvm.parse_assembly(ir)
         module.triple = llvm.get_process_triple()
         module.verify()
@@ -278,7 +339,7 @@ def _compile(width: int, value_dtype, index_dtype):
         # which a fork must not catch half-way; see _before_fork)
         del manager, passes, tuning, module
         vp = ctypes.c_void_p
-        found = ctypes.CFUNCTYPE(None, ctypes.c_int64, vp, vp, vp, vp, vp)(address)
+        found = ctypes.CFUNCTYPE(None, ctypes.c_int64, *[vp] * arguments)(address)
         _compiled[key] = found
         return found
 
@@ -389,6 +450,29 @@ def product_for(width: int, value_dtype, index_dtype):
 _failures: list = []  # kernels that did not compile (auto mode ran scipy's instead)
 
 
+def gather_for(width: int, value_dtype, index_dtype):
+    """The row gather :func:`backsmooth.numeric.set_sparse_kernel` asks for (``gather=``):
+    ``g(rows, X, Y)`` writes ``Y[i] = X[rows[i]]`` (every bit copied, rows ahead prefetched),
+    for ``width`` columns; None where it has none (``np.take`` runs).  Unchecked, as
+    :func:`product_for`'s: the engine passes its own permutations and arrays.
+    """
+    value_dtype, index_dtype = np.dtype(value_dtype), np.dtype(index_dtype)
+    if value_dtype not in _VALUE_TYPES or index_dtype not in _INDEX_TYPES or width < 1:
+        return None
+    try:
+        function = _compile(int(width), value_dtype, index_dtype, kind="gather")
+    except (ImportError, RuntimeError) as exc:
+        if _mode[0] == "compiled":
+            raise
+        _failures.append(f"gather, width {width}, {value_dtype}: {exc}")
+        return None
+
+    def compiled_gather(rows, X, Y):
+        function(rows.size, rows.ctypes.data, X.ctypes.data, Y.ctypes.data)
+
+    return compiled_gather
+
+
 def enable(required: bool | None = None) -> bool:
     """Install the compiled kernel in the engine when llvmlite is there; return whether it is.
 
@@ -414,7 +498,7 @@ def enable(required: bool | None = None) -> bool:
             _llvm()  # raises the ImportError that says what to install
         return False
     _mode[0] = wish
-    set_sparse_kernel(product_for)
+    set_sparse_kernel(product_for, gather=gather_for)
     return True
 
 
