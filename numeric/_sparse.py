@@ -85,10 +85,11 @@ except ImportError:  # pragma: no cover - fall back to the public product plus a
 #: a faster CSR x dense kernel, installed with :func:`set_sparse_kernel` (None: scipy's)
 _kernel_factory = None
 _gather_factory = None  # and its row gather (None: np.take)
+_tanh_signal_factory = None  # and its fused tanh backward signal (None: numpy's three passes)
 _kernel_products: dict = {}  # (width, value dtype, index dtype) -> the installed kernel's function
 
 
-def set_sparse_kernel(factory, *, gather=None) -> None:
+def set_sparse_kernel(factory, *, gather=None, tanh_signal=None) -> None:
     """Install a CSR x dense kernel for the engine's sparse products (None: scipy's again).
 
     ``factory(width, value_dtype, index_dtype)`` returns a function
@@ -103,14 +104,18 @@ def set_sparse_kernel(factory, *, gather=None) -> None:
     ``gather(width, value_dtype, index_dtype)``, optional, likewise returns
     ``g(rows, X, Y)`` writing ``Y[i] = X[rows[i]]`` (a copy, every bit kept) for C-contiguous
     2-D ``X`` and ``Y``, or None (then ``np.take`` runs): what moves rows between the caller's
-    node order and a renumbered operator's.
+    node order and a renumbered operator's.  ``tanh_signal(value_dtype)``, optional,
+    returns ``f(y, g, out)`` writing ``out = (1 - y * y) * g`` (numpy's three roundings, in
+    order) for C-contiguous arrays of one shape, or None: the backward signal of a tanh layer
+    from its output, one pass instead of numpy's three.
     """
-    global _kernel_factory, _gather_factory
-    for name, f in (("kernel factory", factory), ("gather factory", gather)):
+    global _kernel_factory, _gather_factory, _tanh_signal_factory
+    for name, f in (("kernel factory", factory), ("gather factory", gather),
+                    ("tanh signal factory", tanh_signal)):
         if f is not None and not callable(f):
             raise TypeError(f"the {name} must be callable or None, got {type(f).__name__}")
     _kernel_products.clear()
-    _kernel_factory, _gather_factory = factory, gather
+    _kernel_factory, _gather_factory, _tanh_signal_factory = factory, gather, tanh_signal
 
 
 def sparse_kernel_name() -> str:
@@ -135,6 +140,23 @@ def _overwriting_product(width: int, dtype, index_dtype):
                 compiled(n_row, indptr, indices, data, X, Y)
         _kernel_products[key] = found
     return found
+
+
+def tanh_signal(y, g, out) -> bool:
+    """Write ``out = (1 - y * y) * g`` with the installed fused kernel and return True, or
+    return False (no kernel, or arrays it does not take: numpy's passes are the caller's)."""
+    if _tanh_signal_factory is None or not (y.dtype == g.dtype == out.dtype) or not (
+            y.shape == g.shape == out.shape) or not (
+            y.flags.c_contiguous and g.flags.c_contiguous and out.flags.c_contiguous):
+        return False
+    key = ("tanh_signal", y.dtype)
+    if key not in _kernel_products:
+        _kernel_products[key] = _tanh_signal_factory(y.dtype)
+    fused = _kernel_products[key]
+    if fused is None:
+        return False
+    fused(y, g, out)
+    return True
 
 
 def _row_gather(X, rows):

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _buffers, _engine
+from . import _buffers, _engine, _sparse
 from ._sparse import propagate, propagate_transpose
 from .activations import Activation, derivative_from_output_into
+from .activations import _tanh_derivative_from_output_into as _tanh_into
 
 __all__ = ["GraphConvolution"]
 
@@ -177,6 +178,8 @@ class GraphConvolution:
                 B[a:b] = G[a:b]
             elif saved is not None:
                 np.multiply(saved[a:b], G[a:b], out=B[a:b])
+            elif into is _tanh_into and _sparse.tanh_signal(X_next[a:b], G[a:b], B[a:b]):
+                pass  # tanh: (1 - X_next^2) * G in one pass, the same roundings
             elif into is not None:  # tanh: 1 - X_next^2 written into B (the same values)
                 Bc = into(X_next[a:b], B[a:b])
                 Bc *= G[a:b]

@@ -1027,3 +1027,68 @@ def test_engine_on_a_renumbered_graph_gives_the_same_bits_with_the_compiled_gath
         set_sparse_kernel(None)
     assert calls, "the compiled gather was never asked for"
     assert_same_gradients(got, ref)
+
+
+# ------------------------------------------------------------------------ 11. the fused tanh signal
+@pytest.mark.parametrize("value", VALUES, ids=lambda t: np.dtype(t).name)
+def test_tanh_signal_is_numpys_three_roundings(value):
+    """``(1 - y*y) * g`` in one pass gives numpy's bits (``y*y``, ``1 - .``, ``. * g``), at
+    every length around the vector width, on special values too, also written over ``y`` or
+    ``g`` themselves."""
+    with np.errstate(all="ignore"):  # the specials overflow and make NaN, in numpy as in the kernel
+        _tanh_signal_cases(value)
+
+
+def _tanh_signal_cases(value):
+    rng = np.random.default_rng(5)
+    specials = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, 1e-300, 1e300, 0.5]).astype(value)
+    fused = kernel.tanh_signal_for(value)
+    for n in [0, 1, 7, 8, 9, 15, 16, 17, 33, 1000]:
+        y = np.tanh(rng.standard_normal(n)).astype(value)
+        g = rng.standard_normal(n).astype(value)
+        y[: min(n, specials.size)] = specials[: min(n, specials.size)]
+        g[::3] = specials[rng.integers(0, specials.size, g[::3].size)]
+        want = np.empty_like(y)
+        np.multiply(y, y, out=want)
+        np.subtract(1.0, want, out=want)
+        want *= g
+        for target in ("new", "y", "g"):
+            yy, gg = y.copy(), g.copy()
+            out = {"new": np.full_like(y, 7.0), "y": yy, "g": gg}[target]
+            fused(yy, gg, out)
+            assert_same_bits(out, want)
+
+
+def test_a_wrong_tanh_signal_is_caught():
+    """The comparison has teeth: (1 - y) * (1 + y) * g, the same value in exact arithmetic,
+    differs from numpy's bits."""
+    rng = np.random.default_rng(1)
+    y, g = np.tanh(rng.standard_normal(1000)), rng.standard_normal(1000)
+    want = (1.0 - y * y) * g
+    with pytest.raises(NotScipyBits):
+        assert_same_bits((1.0 - y) * (1.0 + y) * g, want)
+
+
+def test_engine_with_every_compiled_kernel_gives_the_same_bits():
+    """enable() installs the product, the gather and the fused tanh signal: the engine's
+    results are scipy's and numpy's bit for bit, and the fused signal did run."""
+    P = random_graph(12_000, 4)
+    ref = engine_run(P, np.float64)
+    calls = []
+
+    def counting_signal(value_dtype):
+        calls.append(value_dtype)
+        return kernel.tanh_signal_for(value_dtype)
+
+    set_sparse_kernel(kernel.product_for, gather=kernel.gather_for, tanh_signal=counting_signal)
+    try:
+        got = engine_run(P, np.float64)
+    finally:
+        set_sparse_kernel(None)
+    assert calls, "the fused tanh signal was never asked for"
+    assert_same_gradients(got, ref)
+
+
+def test_a_tanh_signal_factory_must_be_callable():
+    with pytest.raises(TypeError, match="tanh signal factory"):
+        set_sparse_kernel(None, tanh_signal="no")
