@@ -109,15 +109,16 @@ def ours(net, X, Y, W):
 
 
 def with_kernel(factory, func, *args):
-    """``func(*args)`` with the engine on the sparse kernel ``factory`` (None: scipy's)."""
+    """``func(*args)`` with the engine on the sparse kernel ``factory`` alone (None: scipy's
+    kernel, numpy's gather and tanh signal), then every kernel as it was."""
     from backsmooth.numeric import _sparse
 
-    before = _sparse._kernel_factory
+    before = (_sparse._kernel_factory, _sparse._gather_factory, _sparse._tanh_signal_factory)
     set_sparse_kernel(factory)
     try:
         return func(*args)
     finally:
-        set_sparse_kernel(before)
+        set_sparse_kernel(before[0], gather=before[1], tanh_signal=before[2])
 
 
 def plain_scipy(P, X, Y, W):

@@ -114,8 +114,24 @@ def set_sparse_kernel(factory, *, gather=None, tanh_signal=None) -> None:
                     ("tanh signal factory", tanh_signal)):
         if f is not None and not callable(f):
             raise TypeError(f"the {name} must be callable or None, got {type(f).__name__}")
-    _kernel_products.clear()
+    # the factories first, then the cache: a lookup racing with this call stores its function
+    # only if the factory it used is still the installed one (see _remember)
     _kernel_factory, _gather_factory, _tanh_signal_factory = factory, gather, tanh_signal
+    _kernel_products.clear()
+
+
+def _remember(key, factory, installed, make):
+    """The cached function for ``key`` made by ``make(factory)``; stored only while ``factory``
+    is still ``installed()`` (a kernel swapped meanwhile must not leave its function behind)."""
+    found = _kernel_products.get(key, _MISSING)
+    if found is _MISSING:
+        found = make(factory)
+        if installed() is factory:
+            _kernel_products[key] = found
+    return found
+
+
+_MISSING = object()
 
 
 def sparse_kernel_name() -> str:
@@ -128,18 +144,19 @@ def sparse_kernel_name() -> str:
 def _overwriting_product(width: int, dtype, index_dtype):
     """``f(n_row, n_col, indptr, indices, data, X, Y)``: ``Y = A X`` (``Y`` C-contiguous)."""
     key = (width, np.dtype(dtype), np.dtype(index_dtype))
-    found = _kernel_products.get(key)
-    if found is None:
-        compiled = None if _kernel_factory is None else _kernel_factory(*key)
+
+    def make(factory):
+        compiled = None if factory is None else factory(*key)
         if compiled is None:
-            def found(n_row, n_col, indptr, indices, data, X, Y):
+            def product(n_row, n_col, indptr, indices, data, X, Y):
                 Y.fill(0)
                 _csr_matvecs(n_row, n_col, width, indptr, indices, data, X.ravel(), Y.ravel())
         else:
-            def found(n_row, n_col, indptr, indices, data, X, Y):
-                compiled(n_row, indptr, indices, data, X, Y)
-        _kernel_products[key] = found
-    return found
+            def product(n_row, n_col, indptr, indices, data, X, Y):
+                compiled(n_row, indptr, indices, data, np.ascontiguousarray(X), Y)
+        return product
+
+    return _remember(key, _kernel_factory, lambda: _kernel_factory, make)
 
 
 def tanh_signal(y, g, out) -> bool:
@@ -149,10 +166,8 @@ def tanh_signal(y, g, out) -> bool:
             y.shape == g.shape == out.shape) or not (
             y.flags.c_contiguous and g.flags.c_contiguous and out.flags.c_contiguous):
         return False
-    key = ("tanh_signal", y.dtype)
-    if key not in _kernel_products:
-        _kernel_products[key] = _tanh_signal_factory(y.dtype)
-    fused = _kernel_products[key]
+    fused = _remember(("tanh_signal", y.dtype), _tanh_signal_factory,
+                      lambda: _tanh_signal_factory, lambda f: f(y.dtype))
     if fused is None:
         return False
     fused(y, g, out)
@@ -163,10 +178,8 @@ def _row_gather(X, rows):
     """The installed gather for ``X[rows]`` (None: use ``np.take``)."""
     if _gather_factory is None or X.ndim != 2 or not X.flags.c_contiguous or X.shape[1] == 0:
         return None
-    key = ("gather", X.shape[1], X.dtype, rows.dtype)
-    if key not in _kernel_products:
-        _kernel_products[key] = _gather_factory(X.shape[1], X.dtype, rows.dtype)
-    return _kernel_products[key]
+    return _remember(("gather", X.shape[1], X.dtype, rows.dtype), _gather_factory,
+                     lambda: _gather_factory, lambda f: f(X.shape[1], X.dtype, rows.dtype))
 
 
 def _whole_pass(rows, cols, width, indptr, indices, data, X, out):
@@ -336,6 +349,8 @@ class PropagationOperator:
         return out
 
     def _gather(self, X, rows):
+        if X.ndim < 1 or X.shape[0] != rows.size:  # one row per node (the compiled gather trusts it)
+            raise ValueError(f"expected {rows.size} rows (one per node), got an array of shape {X.shape}")
         out = _buffers.empty((rows.size,) + X.shape[1:], X.dtype)
         moved = _row_gather(X, rows)
         if moved is not None:

@@ -64,14 +64,13 @@ def scipy_kernel_installed(monkeypatch):
     whatever another module of the suite installed before."""
     for var in ENGINE_VARS:
         monkeypatch.delenv(var, raising=False)
-    before = _sparse._kernel_factory
+    before = (_sparse._kernel_factory, _sparse._gather_factory, _sparse._tanh_signal_factory)
     monkeypatch.setattr(kernel, "_unavailable", [])
-    for name, fresh in (("_mode", ["auto"]), ("_failures", [])):
-        if hasattr(kernel, name):
-            monkeypatch.setattr(kernel, name, fresh)
+    for name, fresh in (("_mode", ["auto"]), ("_failures", []), ("_user_choice", [None])):
+        monkeypatch.setattr(kernel, name, fresh)
     set_sparse_kernel(None)
     yield
-    set_sparse_kernel(before)
+    set_sparse_kernel(before[0], gather=before[1], tanh_signal=before[2])
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -606,8 +605,10 @@ class CompiledCalls:
         self.calls, self.lock = [], threading.Lock()
         real = kernel._compile
 
-        def spy(width, value_dtype, index_dtype):
-            function = real(width, value_dtype, index_dtype)
+        def spy(width, value_dtype, index_dtype, kind="product"):
+            function = real(width, value_dtype, index_dtype, kind=kind)
+            if kind != "product":
+                return function
 
             def recorded(n_row, indptr, *rest):
                 with self.lock:
@@ -829,7 +830,8 @@ def test_a_kernel_that_does_not_compile_falls_back_in_auto_mode(monkeypatch):
 # ------------------------------------------------------------------ 8. fork, 9. threads
 def fresh_widths(count, value=np.float32, index=np.int32):
     """Widths with no compiled kernel yet (this process), from 71 up."""
-    done = {w for (w, v, i) in kernel._compiled if v == np.dtype(value) and i == np.dtype(index)}
+    done = {w for (kind, w, v, i) in kernel._compiled
+            if kind == "product" and v == np.dtype(value) and i == np.dtype(index)}
     return list(itertools.islice((w for w in itertools.count(71) if w not in done), count))
 
 
@@ -877,7 +879,7 @@ def test_a_forked_child_runs_and_compiles():
     check_width(8)  # compiled in the parent
     new = fresh_widths(1)[0]
     in_child(lambda: (check_width(8), check_width(new, seed=1)))
-    assert (new, np.dtype(np.float32), np.dtype(np.int32)) not in kernel._compiled
+    assert ("product", new, np.dtype(np.float32), np.dtype(np.int32)) not in kernel._compiled
 
 
 @needs_fork
@@ -933,7 +935,7 @@ def test_threads_compile_and_run_concurrently():
     assert not any(t.is_alive() for t in threads)
     if errors:
         raise errors[0]
-    assert all((w, np.dtype(np.float32), np.dtype(np.int32)) in kernel._compiled for w in widths)
+    assert all(("product", w, np.dtype(np.float32), np.dtype(np.int32)) in kernel._compiled for w in widths)
 
 
 def test_status_names_a_kernel_installed_by_hand():
@@ -970,18 +972,26 @@ def test_gather_copies_every_bit(value, index):
 
 
 def test_gather_of_no_rows_writes_nothing():
+    """No rows: nothing written, not even the row after an empty output view."""
     X = np.ones((3, 4))
-    Y = np.full((0, 4), 7.0)
-    _gather(4, np.float64, np.int64)(np.empty(0, np.int64), X, Y)  # must not touch memory
+    base = np.full((2, 4), 7.0)
+    _gather(4, np.float64, np.int64)(np.empty(0, np.int64), X, base[:0])
+    assert np.all(base == 7.0)
 
 
-def test_a_wrong_gather_is_caught():
-    """The bit comparison above has teeth: a gather that moves the values through a double
-    add (``x + 0.0``: -0.0 becomes +0.0) differs from X[rows]."""
-    X = np.array([[-0.0, 1.0]])
-    rows = np.zeros(1, np.int64)
-    wrong = (X[rows] + 0.0).view(np.uint64)
-    assert not np.array_equal(wrong, X[rows].view(np.uint64))
+def test_the_engine_refuses_a_gather_of_the_wrong_size():
+    """A renumbered operator moves exactly one row per node: fewer rows is an error (np.take
+    said IndexError; the compiled gather would read past the end)."""
+    op = gnn(shuffled_grid_P(190, 3), 1, "tanh").operator
+    assert op.order is not None
+    set_sparse_kernel(kernel.product_for, gather=kernel.gather_for)
+    try:
+        with pytest.raises(ValueError, match="one per node"):
+            op.to_internal(np.ones((3, 8)))
+        with pytest.raises(ValueError, match="one per node"):
+            op.to_external(np.ones((op.shape[0] + 1, 8)))
+    finally:
+        set_sparse_kernel(None)
 
 
 def test_gather_ir_refuses_no_columns():
@@ -1017,15 +1027,18 @@ def test_engine_on_a_renumbered_graph_gives_the_same_bits_with_the_compiled_gath
 
     def counting_gather(width, value_dtype, index_dtype):
         g = kernel.gather_for(width, value_dtype, index_dtype)
-        calls.append(width)
-        return g
+
+        def counted(rows, X, Y):  # the compiled gather itself, counted when it runs
+            calls.append(width)
+            g(rows, X, Y)
+        return counted
 
     set_sparse_kernel(kernel.product_for, gather=counting_gather)
     try:
         got = engine_run(P, np.float64, depth=2, width=8)
     finally:
         set_sparse_kernel(None)
-    assert calls, "the compiled gather was never asked for"
+    assert calls, "the compiled gather never ran"
     assert_same_gradients(got, ref)
 
 
@@ -1092,3 +1105,68 @@ def test_engine_with_every_compiled_kernel_gives_the_same_bits():
 def test_a_tanh_signal_factory_must_be_callable():
     with pytest.raises(TypeError, match="tanh signal factory"):
         set_sparse_kernel(None, tanh_signal="no")
+
+
+# ------------------------------------------------------------------------ 12. who decides
+def test_an_import_does_not_undo_the_users_choice():
+    """enable_default (what importing the checks, figures and sweeps calls) installs the
+    compiled kernel, but not after disable() and not over a kernel the user installed; an
+    explicit enable() still does."""
+    assert kernel.enable_default() is True and sparse_kernel_name() == "product_for"
+    kernel.disable()
+    assert kernel.enable_default() is False and sparse_kernel_name() == "scipy"
+    assert kernel.enable() is True and sparse_kernel_name() == "product_for"
+
+    def users_own(width, value_dtype, index_dtype):
+        return None
+
+    set_sparse_kernel(users_own)
+    assert kernel.enable_default() is False and sparse_kernel_name().endswith("users_own")
+
+
+def test_enable_refuses_a_kernel_that_disagrees_with_scipy(monkeypatch):
+    """Where the self-check finds other bits than scipy's (a scipy build that fuses), auto
+    keeps scipy's kernel and says why; compiled is an error."""
+    monkeypatch.setattr(kernel, "_agreement", [False])
+    monkeypatch.setattr(kernel, "_failures", ["self-check: its bits differ"])
+    assert kernel.enable() is False and sparse_kernel_name() == "scipy"
+    assert "differ" in kernel.status()
+    with pytest.raises(RuntimeError, match="scipy's bits"):
+        kernel.enable(required=True)
+
+
+def test_the_self_check_catches_a_fused_kernel(monkeypatch):
+    """The self-check has teeth: with a fused multiply-add compiled in its place it fails."""
+    if "fma" not in llvm.get_host_cpu_features().flatten():
+        pytest.skip("no FMA on this host")
+    fused_ir = kernel.kernel_ir
+    monkeypatch.setattr(kernel, "kernel_ir", lambda *a, **k: fused_ir(*a, **k).replace(
+        "fmul <", "fmul contract <").replace("fadd <", "fadd contract <").replace(
+        "fmul double", "fmul contract double").replace("fadd double", "fadd contract double"))
+    monkeypatch.setattr(kernel, "_compiled", {})
+    monkeypatch.setattr(kernel, "_agreement", [])
+    assert kernel._agrees_with_scipy() is False
+
+
+def test_a_swapped_kernel_leaves_no_function_behind():
+    """A factory that is replaced while it is being asked (another thread's disable()) must not
+    leave its function in the engine's cache."""
+    ran = []
+
+    def swapped(width, value_dtype, index_dtype):
+        set_sparse_kernel(None)  # what a concurrent disable() does mid-lookup
+        f = kernel.product_for(width, value_dtype, index_dtype)
+
+        def g(*args):
+            ran.append(width)
+            f(*args)
+        return g
+
+    set_sparse_kernel(swapped)
+    product = _sparse._overwriting_product(5, np.float64, np.int32)
+    assert (5, np.dtype(np.float64), np.dtype(np.int32)) not in _sparse._kernel_products
+    Y = np.empty((1, 5))
+    product(1, 1, np.array([0, 1], np.int32), np.array([0], np.int32), np.ones(1), np.ones((1, 5)), Y)
+    again = _sparse._overwriting_product(5, np.float64, np.int32)
+    again(1, 1, np.array([0, 1], np.int32), np.array([0], np.int32), np.ones(1), np.ones((1, 5)), Y)
+    assert ran == [5], "the removed kernel ran again after the swap"

@@ -231,7 +231,7 @@ class TestFitOutputLayerExtremeWeights:
 
 def test_fit_output_layer_refuses_features_that_overflow():
     # inputs of 1e200 through an identity layer: P X^(L) overflows to inf; the fit must say so
-    # (before, it returned converged=False with an infinite gradient and numpy's warnings only)
+    # (before, it returned converged=False with a NaN gradient and loss and numpy's warnings only)
     from backsmooth.numeric import fit_output_layer
 
     X = np.full((5, 2), 1e200)

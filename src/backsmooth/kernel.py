@@ -56,7 +56,7 @@ import threading
 import numpy as np
 
 __all__ = ["available", "csr_times_dense", "disable", "enable", "gather_for", "gather_ir", "kernel_ir",
-           "product_for", "status", "tanh_signal_for", "tanh_signal_ir"]
+           "enable_default", "product_for", "status", "tanh_signal_for", "tanh_signal_ir"]
 
 #: non-zeros ahead whose row of ``X`` is prefetched.  Measured at n = 1e5, width 32 (one
 #: product, 15 repeats): random graph 17.3 ms without prefetch, 16.5 ms at 8, 15.4-15.6 ms at
@@ -99,7 +99,7 @@ def _after_fork():
 _held: list = []
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
-_compiled: dict = {}  # (width, value dtype, index dtype) -> ctypes function
+_compiled: dict = {}  # (kind, width, value dtype, index dtype) -> ctypes function
 _engine = []  # [llvmlite execution engine, target machine], made on first use
 _unavailable: list = []  # the ImportError, once llvmlite was found missing
 
@@ -365,7 +365,7 @@ def _host_engine(llvm):
 def _compile(width: int, value_dtype, index_dtype, kind: str = "product"):
     """The ctypes function of :func:`kernel_ir` (``kind="product"``) or :func:`gather_ir`
     (``"gather"``) for one width and types (compiled once)."""
-    key = (width, value_dtype, index_dtype) if kind == "product" else (kind, width, value_dtype, index_dtype)
+    key = (kind, width, value_dtype, index_dtype)
     found = _compiled.get(key)
     if found is not None:
         return found
@@ -406,7 +406,7 @@ def available() -> bool:
     """Whether the compiled kernel can be used here (llvmlite importable and compiling)."""
     try:
         _compile(1, np.dtype(np.float64), np.dtype(np.int32))
-    except ImportError:
+    except (ImportError, RuntimeError):  # no llvmlite, or LLVM refused this host
         return False
     return True
 
@@ -471,8 +471,9 @@ def _checked(n_row, indptr, indices, data, X, Y):
         used = indices[indptr[0]:indptr[n_row]]
         if used.size and (used.min() < 0 or used.max() >= X.shape[0]):
             raise ValueError(f"column indices must lie in [0, {X.shape[0]}) (the rows of X)")
-    if np.may_share_memory(X, Y):
-        raise ValueError("X and Y must not overlap (Y is written while X is read)")
+    for name, a in (("X", X), ("data", data), ("indices", indices), ("indptr", indptr)):
+        if np.may_share_memory(a, Y):
+            raise ValueError(f"{name} and Y must not overlap (Y is written while {name} is read)")
     return _compile(X.shape[1], data.dtype, indptr.dtype)
 
 
@@ -578,16 +579,77 @@ def enable(required: bool | None = None) -> bool:
         if wish == "compiled":
             _llvm()  # raises the ImportError that says what to install
         return False
+    _user_choice[0] = None
+    if not _agrees_with_scipy():
+        if wish == "compiled":
+            raise RuntimeError(f"the compiled kernel does not give scipy's bits here: {_failures[-1]}")
+        return False
     _mode[0] = wish
     set_sparse_kernel(product_for, gather=gather_for, tanh_signal=tanh_signal_for)
     return True
 
 
+def _agrees_with_scipy() -> bool:
+    """Once per process: the compiled product against scipy's on a case where a fused
+    multiply-add would differ (``a x - a x``: exactly 0 unfused, the rounding error of ``a x``
+    fused) and on random rows.  Where scipy's own build fuses (some non-x86 builds) they
+    disagree, and the engine keeps scipy's kernel (:func:`status` says why)."""
+    if _agreement:
+        return _agreement[0]
+    try:
+        from scipy.sparse._sparsetools import csr_matvecs
+    except ImportError:  # pragma: no cover - no reference to agree with: keep scipy's path
+        _agreement.append(False)
+        return False
+    rng = np.random.default_rng(0)
+    a, x = 0.1, 1.0 / 3.0
+    indptr = np.array([0, 2, 7], np.int32)
+    indices = np.array([0, 1, 2, 3, 4, 5, 6], np.int32)
+    data = np.concatenate([[a, -a], rng.standard_normal(5)])
+    X = np.vstack([np.full((2, 3), x), rng.standard_normal((5, 3))])
+    want = np.zeros((2, 3))
+    csr_matvecs(2, 7, 3, indptr, indices, data, X.ravel(), want.ravel())
+    try:
+        got = np.empty((2, 3))
+        _compile(3, np.dtype(np.float64), np.dtype(np.int32))(
+            2, indptr.ctypes.data, indices.ctypes.data, data.ctypes.data, X.ctypes.data, got.ctypes.data)
+    except (ImportError, RuntimeError) as exc:
+        _failures.append(f"self-check: {exc}")
+        _agreement.append(False)
+        return False
+    same = bool(np.array_equal(got.view(np.uint64), want.view(np.uint64)))
+    if not same:
+        _failures.append("self-check: its bits differ from scipy's csr_matvecs on this platform "
+                         "(scipy's build fuses multiply-adds?)")
+    _agreement.append(same)
+    return same
+
+
+_agreement: list = []  # the self-check's result, once per process
+
+
 def disable() -> None:
-    """Give the engine scipy's kernel back."""
+    """Give the engine scipy's kernel (and numpy's gather and tanh signal) back.  The imports
+    of the checks, figures and sweeps then leave it so (:func:`enable_default`)."""
     from backsmooth.numeric import set_sparse_kernel
 
     set_sparse_kernel(None)
+    _mode[0] = "auto"
+    _user_choice[0] = "disabled"
+
+
+_user_choice = [None]  # "disabled" after disable(): the imports' enable_default() keeps out
+
+
+def enable_default() -> bool:
+    """What importing the checks, figures and sweeps calls: :func:`enable`, unless the user
+    already chose (called :func:`disable`, or installed a kernel of their own with
+    :func:`backsmooth.numeric.set_sparse_kernel`), which an import must not undo."""
+    from backsmooth.numeric import sparse_kernel_name
+
+    if _user_choice[0] == "disabled" or sparse_kernel_name() not in ("scipy", product_for.__qualname__):
+        return False
+    return enable()
 
 
 def status() -> str:
@@ -600,6 +662,8 @@ def status() -> str:
     if name == "scipy":
         if os.environ.get("BACKSMOOTH_KERNEL", "").strip().lower() == "scipy":
             return "scipy's csr_matvecs (BACKSMOOTH_KERNEL=scipy)"
+        if _agreement and not _agreement[0]:
+            return f"scipy's csr_matvecs ({_failures[-1]})"
         if _unavailable or importlib.util.find_spec("llvmlite") is None:
             return "scipy's csr_matvecs (llvmlite is not installed: pip install 'backsmooth[fast]')"
         return "scipy's csr_matvecs"

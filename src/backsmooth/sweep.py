@@ -31,8 +31,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from ._json import to_jsonable
 
 # the engine's sparse products run on the compiled kernel where llvmlite is installed (the
-# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's): see backsmooth.kernel
-from .kernel import enable as _enable_kernel  # noqa: E402
+# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's, and a kernel the user chose
+# stays): see backsmooth.kernel
+from .kernel import enable_default as _enable_kernel  # noqa: E402
 _enable_kernel()
 
 __all__ = ["load_config", "grid_points", "point_key", "read_results", "run_sweep", "run_point", "TASKS",

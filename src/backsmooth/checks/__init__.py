@@ -21,8 +21,9 @@ from ._registry import check_for
 from ._runner import PROFILES, check
 
 # the engine's sparse products run on the compiled kernel where llvmlite is installed (the
-# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's): see backsmooth.kernel
-from ..kernel import enable as _enable_kernel  # noqa: E402
+# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's, and a kernel the user chose
+# stays): see backsmooth.kernel
+from ..kernel import enable_default as _enable_kernel  # noqa: E402
 _enable_kernel()
 
 # every public module of this package registers its checks (no hand-kept import list); the

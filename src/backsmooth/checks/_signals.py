@@ -156,7 +156,7 @@ def measure_instance(inst, weights=None, *, reference=None) -> Measured:
     )
 
 
-#: what :func:`fit_output` raises on extreme inputs (non-finite weights, singular systems);
+#: what :func:`fit_output` raises on extreme inputs (features that overflow, singular systems);
 #: a check skips the instance and says so in its notes
 FIT_ERRORS = (ValueError, FloatingPointError, np.linalg.LinAlgError)
 

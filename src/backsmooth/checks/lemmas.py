@@ -250,7 +250,7 @@ def _run_split(settings, progress, parts):
         notes = ()
         if skipped[key]:
             notes = (f"Lemma 4 after fitting skipped on {skipped[key]} instance(s): "
-                     "fit_output_layer failed (non-finite weights on extreme inputs)",)
+                     "fit_output_layer failed (extreme inputs: features that overflow, or a solver that fails on them)",)
         out[key] = (rows[key], notes, {})
     return out
 

@@ -290,7 +290,7 @@ def run(settings, progress=None):
     if failed:
         notes.append(
             f"{len(failed)} instance(s) skipped: fit_output_layer failed ({failed[0]}; "
-            "non-finite weights from the cross-entropy Newton solver on extreme inputs)"
+            "extreme inputs: features that overflow, or a solver that fails on them)"
         )
     fitted = [r for r in rows if r["part"] == "per_layer" and r["output"] == "fitted"]
     extra = {

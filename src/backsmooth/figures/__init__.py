@@ -29,8 +29,9 @@ __all__ = [
 from .relu import figure2_relu_data, plot_figure2_relu  # noqa: E402
 
 # the engine's sparse products run on the compiled kernel where llvmlite is installed (the
-# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's): see backsmooth.kernel
-from ..kernel import enable as _enable_kernel  # noqa: E402
+# same bits as scipy's; BACKSMOOTH_KERNEL=scipy keeps scipy's, and a kernel the user chose
+# stays): see backsmooth.kernel
+from ..kernel import enable_default as _enable_kernel  # noqa: E402
 _enable_kernel()
 
 __all__ += ["figure2_relu_data", "plot_figure2_relu"]
