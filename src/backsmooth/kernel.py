@@ -1,4 +1,4 @@
-"""A compiled CSR x dense kernel for the engine's sparse products (optional, through llvmlite).
+"""Compiled kernels for the engine's sparse products (optional, through llvmlite).
 
 Every propagation ``P X`` of the forward and backward passes runs in
 :mod:`backsmooth.numeric._sparse`, on scipy's ``csr_matvecs`` unless a faster kernel is
@@ -20,8 +20,14 @@ adversarial matrices.  One exception, of bits only: where two NaNs meet in one a
 keeps the payload of the first operand, and the compilers order the operands as they like,
 so such an output is NaN in both but its payload may differ.
 
-The kernel assumes scipy's own x86-64 build, which has no fused multiply-add; on a platform
-where scipy's build fuses (some ARM builds) the two would differ in the last bit.
+The kernel assumes scipy's own x86-64 build, which has no fused multiply-add; where scipy's
+build fuses (possible on some ARM builds) the two would differ in the last bit, so
+:func:`enable` first compares them on a case a fused multiply-add changes and keeps scipy's
+kernel if they differ.
+
+Two smaller kernels go with it, on the same terms: the row gather of a renumbered operator
+(:func:`gather_ir`: rows moved as integers, every bit kept, prefetched) and a tanh layer's
+backward signal ``(1 - y*y) * g`` (:func:`tanh_signal_ir`: numpy's three roundings, one pass).
 
 Why a compiled kernel at all: scipy's loop is built for the x86-64 baseline (two doubles per
 instruction) and has no prefetch; on a 2-core host a product spends about two thirds of its
@@ -29,8 +35,9 @@ time waiting for rows of ``X``.  See ``benchmarks/RESULTS.md``.
 
 The layers stay as they are: :mod:`backsmooth.numeric` imports numpy and scipy only, and
 offers :func:`backsmooth.numeric.set_sparse_kernel`; this module (of the edge) installs
-itself there through :func:`enable`, which the command line, :func:`backsmooth.check`, the
-report and the figures call.  ``BACKSMOOTH_KERNEL=scipy`` keeps scipy's kernel;
+itself there through :func:`enable`; importing the checks, figures and sweeps (so the command
+line, :func:`backsmooth.check` and the report) calls :func:`enable_default`, which leaves a
+user's own choice alone.  ``BACKSMOOTH_KERNEL=scipy`` keeps scipy's kernel;
 ``BACKSMOOTH_KERNEL=compiled`` makes a missing llvmlite an error instead of a fallback.
 
 Examples
