@@ -815,7 +815,7 @@ def test_a_kernel_that_does_not_compile_falls_back_in_auto_mode(monkeypatch):
     says so); in ``compiled`` mode it is an error."""
     assert kernel.enable() is True
 
-    def refuse(width, value_dtype, index_dtype):
+    def refuse(width, value_dtype, index_dtype, kind="product"):
         raise RuntimeError("LLVM refused")
 
     monkeypatch.setattr(kernel, "_compile", refuse)

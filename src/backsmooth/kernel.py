@@ -123,6 +123,32 @@ def _pieces(width: int, lanes: int):
     return out
 
 
+#: the end of a loop over rows ``%i`` (``%i.next`` computed): the next row, or return
+_NEXT_ROW = ("  %more = icmp slt i64 %i.next, %n_row", "  br i1 %more, label %row, label %done",
+             "done:", "  ret void", "}")
+
+
+def _widen(index: str):
+    """``(op, suffix)`` turning an index value into i64: ``sext`` from i32; i64 kept (LLVM has
+    no i64 -> i64 sext)."""
+    return (f"sext {index}", " to i64") if index != "i64" else ("add i64", ", 0")
+
+
+def _prefetch_row(tag: str, index_array: str, position: str, index: str, row_bytes: int) -> list:
+    """IR lines prefetching the row of ``%X`` named by ``index_array[position]``: every cache
+    line of its ``row_bytes`` (a prefetch never faults; the position must be in bounds)."""
+    widen, to = _widen(index)
+    L = [f"  %{tag}.ptr = getelementptr {index}, ptr {index_array}, i64 {position}",
+         f"  %{tag}.raw = load {index}, ptr %{tag}.ptr",
+         f"  %{tag}.row = {widen} %{tag}.raw{to}",
+         f"  %{tag}.off = mul i64 %{tag}.row, {row_bytes}",
+         f"  %{tag}.at = getelementptr i8, ptr %X, i64 %{tag}.off"]
+    for line in range(-(-row_bytes // _CACHE_LINE)):
+        L += [f"  %{tag}.line{line} = getelementptr i8, ptr %{tag}.at, i64 {line * _CACHE_LINE}",
+              f"  call void @llvm.prefetch.p0(ptr %{tag}.line{line}, i32 0, i32 3, i32 1)"]
+    return L
+
+
 def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTANCE) -> str:
     """LLVM IR of ``y = A x`` for a CSR ``A`` and ``width`` columns, as scipy computes it.
 
@@ -136,8 +162,7 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
     size = 8 if value == "double" else 4
     lanes = 64 // size  # one 512-bit vector; LLVM splits it where vectors are narrower
     I = index
-    # an index as i64: sign-extended from i32; an i64 one is kept (LLVM has no i64 -> i64 sext)
-    widen, to = (f"sext {I}", " to i64") if I != "i64" else ("add i64", ", 0")
+    widen, to = _widen(I)
     L = [f"declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
          "",
          f"define void @kernel(i64 %n_row, ptr noalias readonly %indptr, ptr noalias readonly %indices,"
@@ -162,7 +187,6 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
          f"  %y.row = getelementptr {value}, ptr %Y, i64 %y.off",
          "  br label %b0.head"]
     blocks = [(c0, min(width, c0 + _BLOCK_COLUMNS)) for c0 in range(0, width, _BLOCK_COLUMNS)]
-    lines_per_row = -(-width * size // _CACHE_LINE)
     for b, (c0, c1) in enumerate(blocks):
         pieces = [(c0 + off, w) for off, w in _pieces(c1 - c0, lanes)]
         nxt = f"b{b + 1}.head" if b + 1 < len(blocks) else "row.end"
@@ -177,15 +201,8 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
         if b == 0 and distance > 0:  # prefetch the row of X that non-zero p + distance reads
             L += [f"  %b{b}.pd = add i64 %b{b}.p, {distance}",
                   f"  %b{b}.pin = icmp slt i64 %b{b}.pd, %p_end",
-                  f"  %b{b}.pq = select i1 %b{b}.pin, i64 %b{b}.pd, i64 %b{b}.p",
-                  f"  %b{b}.jq.ptr = getelementptr {I}, ptr %indices, i64 %b{b}.pq",
-                  f"  %b{b}.jq.raw = load {I}, ptr %b{b}.jq.ptr",
-                  f"  %b{b}.jq = {widen} %b{b}.jq.raw{to}",
-                  f"  %b{b}.xq.off = mul i64 %b{b}.jq, {width}",
-                  f"  %b{b}.xq = getelementptr {value}, ptr %X, i64 %b{b}.xq.off"]
-            for line in range(lines_per_row):
-                L += [f"  %b{b}.xq{line} = getelementptr i8, ptr %b{b}.xq, i64 {line * _CACHE_LINE}",
-                      f"  call void @llvm.prefetch.p0(ptr %b{b}.xq{line}, i32 0, i32 3, i32 1)"]
+                  f"  %b{b}.pq = select i1 %b{b}.pin, i64 %b{b}.pd, i64 %b{b}.p"]
+            L += _prefetch_row(f"b{b}.q", "%indices", f"%b{b}.pq", I, width * size)
         L += [f"  %b{b}.a.ptr = getelementptr {value}, ptr %data, i64 %b{b}.p",
               f"  %b{b}.a = load {value}, ptr %b{b}.a.ptr",
               f"  %b{b}.j.ptr = getelementptr {I}, ptr %indices, i64 %b{b}.p",
@@ -216,12 +233,7 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
             L += [f"  %b{b}.y{k}.ptr = getelementptr {value}, ptr %y.row, i64 {off}",
                   f"  store {vt[w]} %b{b}.out{k}, ptr %b{b}.y{k}.ptr, align {size}"]
         L.append(f"  br label %{nxt}")
-    L += ["row.end:",
-          "  %more = icmp slt i64 %i.next, %n_row",
-          "  br i1 %more, label %row, label %done",
-          "done:",
-          "  ret void",
-          "}"]
+    L += ["row.end:", *_NEXT_ROW]
     return "\n".join(L) + "\n"
 
 
@@ -237,11 +249,10 @@ def gather_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
     size = 8 if value == "double" else 4
     lane = f"i{8 * size}"  # bits moved as integers: nothing can change them
     I = index
-    widen, to = (f"sext {I}", " to i64") if I != "i64" else ("add i64", ", 0")
+    widen, to = _widen(I)
     lanes = 64 // size
     pieces = _pieces(width, lanes)
     vt = {w: (f"<{w} x {lane}>" if w > 1 else lane) for _, w in pieces}
-    lines_per_row = -(-width * size // _CACHE_LINE)
     L = ["declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
          "",
          "define void @kernel(i64 %n_row, ptr noalias readonly %rows, ptr noalias readonly %X,"
@@ -253,15 +264,9 @@ def gather_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
          "  %i = phi i64 [ 0, %entry ], [ %i.next, %row ]",
          f"  %id = add i64 %i, {distance}",
          "  %in = icmp slt i64 %id, %n_row",
-         "  %iq = select i1 %in, i64 %id, i64 %i",
-         f"  %rq.ptr = getelementptr {I}, ptr %rows, i64 %iq",
-         f"  %rq.raw = load {I}, ptr %rq.ptr",
-         f"  %rq = {widen} %rq.raw{to}",
-         f"  %xq.off = mul i64 %rq, {width * size}",
-         "  %xq = getelementptr i8, ptr %X, i64 %xq.off"]
-    for line in range(lines_per_row if distance > 0 else 0):
-        L += [f"  %xq{line} = getelementptr i8, ptr %xq, i64 {line * _CACHE_LINE}",
-              f"  call void @llvm.prefetch.p0(ptr %xq{line}, i32 0, i32 3, i32 1)"]
+         "  %iq = select i1 %in, i64 %id, i64 %i"]
+    if distance > 0:
+        L += _prefetch_row("q", "%rows", "%iq", I, width * size)
     L += [f"  %r.ptr = getelementptr {I}, ptr %rows, i64 %i",
           f"  %r.raw = load {I}, ptr %r.ptr",
           f"  %r = {widen} %r.raw{to}",
@@ -274,12 +279,7 @@ def gather_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
               f"  %v{k} = load {vt[w]}, ptr %s{k}, align {size}",
               f"  %d{k} = getelementptr i8, ptr %dst, i64 {off * size}",
               f"  store {vt[w]} %v{k}, ptr %d{k}, align {size}"]
-    L += ["  %i.next = add i64 %i, 1",
-          "  %more = icmp slt i64 %i.next, %n_row",
-          "  br i1 %more, label %row, label %done",
-          "done:",
-          "  ret void",
-          "}"]
+    L += ["  %i.next = add i64 %i, 1", *_NEXT_ROW]
     return "\n".join(L) + "\n"
 
 
@@ -383,7 +383,7 @@ def _compile(width: int, value_dtype, index_dtype, kind: str = "product"):
         llvm = _llvm()
         engine, machine = _host_engine(llvm)
         value, _ = _VALUE_TYPES[value_dtype]
-        if kind == "tanh_signal":  # elementwise: no width, no index type
+        if kind == "tanh_signal":  # elementwise: width and index type play no part
             name, arguments = f"tanh_signal_{value}", 3
             ir = tanh_signal_ir(value).replace("@kernel(", f"@{name}(")
         else:
@@ -495,15 +495,8 @@ def product_for(width: int, value_dtype, index_dtype):
     compile: :func:`status` says why), so that scipy's kernel runs.  The engine passes only
     arrays it made, so the returned function does not repeat :func:`csr_times_dense`'s checks.
     """
-    value_dtype, index_dtype = np.dtype(value_dtype), np.dtype(index_dtype)
-    if value_dtype not in _VALUE_TYPES or index_dtype not in _INDEX_TYPES or width < 1:
-        return None
-    try:
-        function = _compile(int(width), value_dtype, index_dtype)
-    except (ImportError, RuntimeError) as exc:  # no llvmlite, or LLVM refused this host
-        if _mode[0] == "compiled":
-            raise
-        _failures.append(f"width {width}, {value_dtype}: {exc}")
+    function = _compiled_or_none("product", width, value_dtype, index_dtype)
+    if function is None:
         return None
 
     def compiled_csr_times_dense(n_row, indptr, indices, data, X, Y):
@@ -516,21 +509,29 @@ def product_for(width: int, value_dtype, index_dtype):
 _failures: list = []  # kernels that did not compile (auto mode ran scipy's instead)
 
 
+def _compiled_or_none(kind, width, value_dtype, index_dtype):
+    """:func:`_compile`'s function, or None for types it has no kernel for or (unless
+    ``BACKSMOOTH_KERNEL=compiled``, which raises) a kernel that did not compile."""
+    value_dtype, index_dtype = np.dtype(value_dtype), np.dtype(index_dtype)
+    if value_dtype not in _VALUE_TYPES or index_dtype not in _INDEX_TYPES or width < 1:
+        return None
+    try:
+        return _compile(int(width), value_dtype, index_dtype, kind=kind)
+    except (ImportError, RuntimeError) as exc:  # no llvmlite, or LLVM refused this host
+        if _mode[0] == "compiled":
+            raise
+        _failures.append(f"{kind}, width {width}, {value_dtype}: {exc}")
+        return None
+
+
 def gather_for(width: int, value_dtype, index_dtype):
     """The row gather :func:`backsmooth.numeric.set_sparse_kernel` asks for (``gather=``):
     ``g(rows, X, Y)`` writes ``Y[i] = X[rows[i]]`` (every bit copied, rows ahead prefetched),
     for ``width`` columns; None where it has none (``np.take`` runs).  Unchecked, as
     :func:`product_for`'s: the engine passes its own permutations and arrays.
     """
-    value_dtype, index_dtype = np.dtype(value_dtype), np.dtype(index_dtype)
-    if value_dtype not in _VALUE_TYPES or index_dtype not in _INDEX_TYPES or width < 1:
-        return None
-    try:
-        function = _compile(int(width), value_dtype, index_dtype, kind="gather")
-    except (ImportError, RuntimeError) as exc:
-        if _mode[0] == "compiled":
-            raise
-        _failures.append(f"gather, width {width}, {value_dtype}: {exc}")
+    function = _compiled_or_none("gather", width, value_dtype, index_dtype)
+    if function is None:
         return None
 
     def compiled_gather(rows, X, Y):
@@ -545,15 +546,8 @@ def tanh_signal_for(value_dtype):
     arrays of one shape and ``value_dtype`` (numpy's three roundings, one pass); None where it
     has none.  Unchecked: the engine passes its own row chunks.
     """
-    value_dtype = np.dtype(value_dtype)
-    if value_dtype not in _VALUE_TYPES:
-        return None
-    try:
-        function = _compile(0, value_dtype, np.dtype(np.int64), kind="tanh_signal")
-    except (ImportError, RuntimeError) as exc:
-        if _mode[0] == "compiled":
-            raise
-        _failures.append(f"tanh signal, {value_dtype}: {exc}")
+    function = _compiled_or_none("tanh_signal", 1, value_dtype, np.int64)
+    if function is None:
         return None
 
     def compiled_tanh_signal(y, g, out):
