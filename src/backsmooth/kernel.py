@@ -73,7 +73,8 @@ PREFETCH_DISTANCE = 16
 #: columns kept in registers per walk over a row's non-zeros (wider blocks walk it again)
 _BLOCK_COLUMNS = 32
 _CACHE_LINE = 64
-_VALUE_TYPES = {np.dtype(np.float64): ("double", 8), np.dtype(np.float32): ("float", 4)}
+_VALUE_TYPES = {np.dtype(np.float64): "double", np.dtype(np.float32): "float"}
+_VALUE_BYTES = {"double": 8, "float": 4}  # an IR value type's size
 _INDEX_TYPES = {np.dtype(np.int32): "i32", np.dtype(np.int64): "i64"}
 
 _lock = threading.Lock()  # one compile at a time; held across fork() so none is half-done
@@ -159,7 +160,7 @@ def kernel_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
     """
     if width < 1:
         raise ValueError(f"width must be at least 1, got {width}")
-    size = 8 if value == "double" else 4
+    size = _VALUE_BYTES[value]
     lanes = 64 // size  # one 512-bit vector; LLVM splits it where vectors are narrower
     I = index
     widen, to = _widen(I)
@@ -246,7 +247,7 @@ def gather_ir(width: int, value: str, index: str, distance: int = PREFETCH_DISTA
     """
     if width < 1:
         raise ValueError(f"width must be at least 1, got {width}")
-    size = 8 if value == "double" else 4
+    size = _VALUE_BYTES[value]
     lane = f"i{8 * size}"  # bits moved as integers: nothing can change them
     I = index
     widen, to = _widen(I)
@@ -291,10 +292,10 @@ def tanh_signal_ir(value: str) -> str:
     passes (``y * y``, ``1 - .``, ``. * g``); here one pass, the same rounded operations, no
     fused ones.  ``out`` may be ``y`` or ``g`` itself (each entry is read before it is written).
     """
-    lanes = 8 if value == "double" else 16
+    size = _VALUE_BYTES[value]
+    lanes = 64 // size  # one 512-bit vector, as in the other kernels
     vec = f"<{lanes} x {value}>"
     one = "<" + ", ".join([f"{value} 1.0"] * lanes) + ">"
-    size = 8 if value == "double" else 4
     L = ["define void @kernel(i64 %n, ptr %y, ptr %g, ptr %out) nounwind {",
          "entry:",
          f"  %nv = and i64 %n, -{lanes}",
@@ -370,8 +371,9 @@ def _host_engine(llvm):
 
 
 def _compile(width: int, value_dtype, index_dtype, kind: str = "product"):
-    """The ctypes function of :func:`kernel_ir` (``kind="product"``) or :func:`gather_ir`
-    (``"gather"``) for one width and types (compiled once)."""
+    """The ctypes function of :func:`kernel_ir` (``kind="product"``), :func:`gather_ir`
+    (``"gather"``) or :func:`tanh_signal_ir` (``"tanh_signal"``) for one width and types
+    (compiled once)."""
     key = (kind, width, value_dtype, index_dtype)
     found = _compiled.get(key)
     if found is not None:
@@ -382,7 +384,7 @@ def _compile(width: int, value_dtype, index_dtype, kind: str = "product"):
             return found
         llvm = _llvm()
         engine, machine = _host_engine(llvm)
-        value, _ = _VALUE_TYPES[value_dtype]
+        value = _VALUE_TYPES[value_dtype]
         if kind == "tanh_signal":  # elementwise: width and index type play no part
             name, arguments = f"tanh_signal_{value}", 3
             ir = tanh_signal_ir(value).replace("@kernel(", f"@{name}(")
